@@ -1,0 +1,168 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The whole environment contract of Enclave (see DESIGN.md, "Environment and scripts").
+ * This module is the only reader of `process.env`; everything else receives a frozen `Config`.
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const optionalUrl = (protocols: string[]) =>
+  optionalString.pipe(
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+      .optional(),
+  );
+
+const intFrom = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim();
+      if (!value) return fallback;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: optionalString.default('0.0.0.0'),
+  PORT: intFrom(0, 65535, 3000),
+  PUBLIC_URL: optionalUrl(['http:', 'https:']),
+  DATA_DIR: optionalString.default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+
+  OPENAI_BASE_URL: optionalUrl(['http:', 'https:']),
+  OPENAI_API_KEY: optionalString,
+  CHAT_MODEL: optionalString,
+  EMBEDDING_BASE_URL: optionalUrl(['http:', 'https:']),
+  EMBEDDING_API_KEY: optionalString,
+  EMBEDDING_MODEL: optionalString,
+  EMBEDDING_DIMENSIONS: intFrom(8, 2000, 0), // pgvector HNSW indexes at most 2,000 dimensions,
+
+  ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
+  ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+  SESSION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+
+  OIDC_ISSUER: optionalUrl(['http:', 'https:']),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+
+  JOB_CONCURRENCY: intFrom(1, 256, 4),
+  SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000, 10_000),
+  BODY_LIMIT_KB: intFrom(1, 102_400, 1024),
+});
+
+/** The dimension the built-in offline embedder produces when no embedding model is configured. */
+export const OFFLINE_EMBEDDING_DIMENSIONS = 512;
+export const OFFLINE_EMBEDDING_MODEL = 'enclave-offline-lexical-v1';
+
+export type Config = Readonly<ReturnType<typeof buildConfig>>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function buildConfig(env: z.infer<typeof envSchema>) {
+  const embeddingModel = env.EMBEDDING_MODEL ?? OFFLINE_EMBEDDING_MODEL;
+  const offlineEmbedder = env.EMBEDDING_MODEL === undefined;
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL,
+    dataDir: path.resolve(env.DATA_DIR),
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    chat: {
+      baseUrl: env.OPENAI_BASE_URL,
+      apiKey: env.OPENAI_API_KEY,
+      model: env.CHAT_MODEL,
+    },
+    embedding: {
+      offline: offlineEmbedder,
+      baseUrl: env.EMBEDDING_BASE_URL ?? env.OPENAI_BASE_URL,
+      apiKey: env.EMBEDDING_API_KEY ?? env.OPENAI_API_KEY,
+      model: embeddingModel,
+      dimensions: env.EMBEDDING_DIMENSIONS || OFFLINE_EMBEDDING_DIMENSIONS,
+    },
+    admin: { email: env.ADMIN_EMAIL ?? 'admin@enclave.local', password: env.ADMIN_PASSWORD },
+    sessionSecret: env.SESSION_SECRET,
+    oidc:
+      env.OIDC_ISSUER && env.OIDC_CLIENT_ID
+        ? { issuer: env.OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET }
+        : undefined,
+    jobConcurrency: env.JOB_CONCURRENCY,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses an environment (default: `process.env`) into a frozen Config, or throws ConfigError naming each bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const got = source[name];
+        return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(redact(name, got))})`}`;
+      }),
+    );
+  }
+  const problems: string[] = [];
+  const env = parsed.data;
+  if (env.EMBEDDING_MODEL && !env.EMBEDDING_DIMENSIONS) {
+    problems.push('EMBEDDING_DIMENSIONS: required when EMBEDDING_MODEL is set (the vector size the model returns)');
+  }
+  if (env.EMBEDDING_MODEL && !(env.EMBEDDING_BASE_URL ?? env.OPENAI_BASE_URL)) {
+    problems.push('EMBEDDING_BASE_URL: required when EMBEDDING_MODEL is set (or set OPENAI_BASE_URL)');
+  }
+  if (env.OPENAI_BASE_URL && !env.CHAT_MODEL) {
+    problems.push('CHAT_MODEL: required when OPENAI_BASE_URL is set (the model name the endpoint serves)');
+  }
+  if ((env.OIDC_ISSUER || env.OIDC_CLIENT_ID) && !(env.OIDC_ISSUER && env.OIDC_CLIENT_ID)) {
+    problems.push('OIDC_ISSUER, OIDC_CLIENT_ID: set both to enable single sign-on, or neither');
+  }
+  if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
+    problems.push('SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(buildConfig(env));
+}
+
+function redact(name: string, value: string): string {
+  return /PASSWORD|SECRET|KEY/.test(name) ? '***' : value;
+}

@@ -1,0 +1,14 @@
+import { createBullmqRunner } from './bullmq-runner.ts';
+import { createInProcessRunner } from './in-process-runner.ts';
+import type { JobEvent, JobOptionsMap, JobRunner, Processors } from './job-types.ts';
+
+/** BullMQ on Redis when a URL is given, otherwise the in-process runner: same processors either way. */
+export function createJobRunner<M>(options: {
+  redisUrl?: string;
+  jobs: JobOptionsMap<M>;
+  processors: Processors<M>;
+  onEvent?: (event: JobEvent) => void;
+}): JobRunner<M> {
+  const { redisUrl, ...rest } = options;
+  return redisUrl ? createBullmqRunner({ redisUrl, ...rest }) : createInProcessRunner(rest);
+}

@@ -1,0 +1,38 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per process role (not the global one), so several servers can live in one test process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'enclave_' });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'enclave_http_request_duration_seconds',
+      help: 'HTTP request duration by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    jobs: new Counter({
+      name: 'enclave_jobs_total',
+      help: 'Jobs by name and outcome (completed, failed, retrying)',
+      labelNames: ['name', 'outcome'] as const,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'enclave_job_duration_seconds',
+      help: 'Job run time by name',
+      labelNames: ['name'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'enclave_queue_jobs',
+      help: 'Jobs per queue and state at scrape time',
+      labelNames: ['name', 'state'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

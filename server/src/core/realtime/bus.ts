@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+
+/**
+ * Domain events that must reach every server instance (and from there the WebSocket clients they
+ * concern). Features add their event shapes to this union.
+ */
+export type BusEvent =
+  /** Sessions that stopped being valid (logout, revocation, a disabled user): close their sockets. */
+  { type: 'auth.revoked'; userId: string; sessionIds?: string[] };
+
+export type BusHandler = (event: BusEvent) => void;
+
+export interface RealtimeBus {
+  readonly kind: 'memory' | 'redis';
+  publish(event: BusEvent): Promise<void>;
+  /** Returns the unsubscribe function. */
+  subscribe(handler: BusHandler): () => void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** In one process: handlers run on a later tick, as they would after a Redis round trip. */
+export function createMemoryBus(): RealtimeBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    kind: 'memory',
+    async publish(event) {
+      setImmediate(() => emitter.emit('event', event));
+    },
+    subscribe(handler) {
+      emitter.on('event', handler);
+      return () => emitter.off('event', handler);
+    },
+    async ping() {},
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/** Redis pub/sub on one channel, so any server instance reaches any socket. */
+export async function createRedisBus(redisUrl: string, channel = 'enclave:events'): Promise<RealtimeBus> {
+  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const subscriber = new Redis(redisUrl);
+  publisher.on('error', () => {});
+  subscriber.on('error', () => {});
+  const local = new EventEmitter();
+  local.setMaxListeners(0);
+  subscriber.on('message', (from: string, raw: string) => {
+    if (from !== channel) return;
+    try {
+      local.emit('event', JSON.parse(raw) as BusEvent);
+    } catch {
+      // A foreign or corrupt message on our channel is ignored rather than crashing every server.
+    }
+  });
+  await subscriber.subscribe(channel);
+  return {
+    kind: 'redis',
+    async publish(event) {
+      await publisher.publish(channel, JSON.stringify(event));
+    },
+    subscribe(handler) {
+      local.on('event', handler);
+      return () => local.off('event', handler);
+    },
+    async ping() {
+      await publisher.ping();
+    },
+    async close() {
+      local.removeAllListeners();
+      await Promise.all([subscriber, publisher].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Database } from '../db/database.ts';
+import { generatePassword, hashPassword } from '../crypto/password.ts';
+import { createUserRepository } from './user.repository.ts';
+
+export type FirstAdminResult =
+  | { created: false }
+  | { created: true; email: string; generatedPassword?: string };
+
+// Two processes starting on an empty database must not both create an admin.
+const LOCK_KEY = 4_242_003;
+
+/**
+ * Creates the first admin when no active admin exists: ADMIN_EMAIL/ADMIN_PASSWORD when given,
+ * otherwise a strong generated password that the caller prints exactly once.
+ */
+export async function ensureFirstAdmin(
+  db: Database,
+  admin: { email: string; password?: string | undefined },
+): Promise<FirstAdminResult> {
+  const password = admin.password ?? generatePassword();
+  // Hash outside the transaction: it is the slow part and needs no lock.
+  const passwordHash = await hashPassword(password);
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    const users = createUserRepository(tx);
+    if ((await users.countActiveAdmins()) > 0) return { created: false };
+    const existing = await users.findByEmail(admin.email);
+    if (existing) {
+      // The configured address exists as a non-admin or disabled account: promote it rather than fail.
+      await tx.query(`UPDATE users SET role = 'admin', disabled = false, password_hash = $2, updated_at = now() WHERE id = $1`, [
+        existing.id,
+        passwordHash,
+      ]);
+    } else {
+      await users.insert({ email: admin.email, name: 'Administrator', passwordHash, role: 'admin' });
+    }
+    return { created: true, email: admin.email, ...(admin.password ? {} : { generatedPassword: password }) };
+  });
+}

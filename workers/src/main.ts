@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from '../../server/src/config.ts';
+import { resolveSessionSecret } from '../../server/src/core/crypto/secret.ts';
+import { createLogger } from '../../server/src/core/logger.ts';
+import { closeServices, openServices } from '../../server/src/services.ts';
+import { createProcessors } from './processors.ts';
+
+/** `npm run worker`: processes BullMQ jobs in its own process (production; needs REDIS_URL). */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { role: 'worker' });
+  if (!config.redisUrl) {
+    throw new ConfigError([
+      'REDIS_URL: required by `npm run worker` (without Redis, `npm start` processes jobs in-process)',
+    ]);
+  }
+  const secret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
+  const services = await openServices(config, logger, createProcessors, { secret });
+  await services.jobs.startProcessing();
+  logger.info({ database: services.db.kind }, 'worker ready');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down');
+    // Running jobs get the deadline to finish; unfinished ones are retried by another worker.
+    await closeServices(services, config.shutdownTimeoutMs);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    error instanceof ConfigError
+      ? `${error.message}\nThe worker did not start.\n`
+      : `Worker failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
