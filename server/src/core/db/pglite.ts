@@ -39,6 +39,8 @@ export async function createPgliteDatabase(
     ...wrap(pglite),
     // PGlite has a single backend: its transaction() holds an internal lock, so other queries wait.
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
-    close: () => pglite.close(),
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
   };
 }

@@ -38,6 +38,8 @@ export function createPostgresDatabase(connectionString: string, options: { max?
         client.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      if (!pool.ended) await pool.end();
+    },
   };
 }
