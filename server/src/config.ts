@@ -67,6 +67,13 @@ const envSchema = z.object({
   OIDC_ISSUER: optionalUrl(['http:', 'https:']),
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
+  OIDC_SCOPES: optionalString.default('openid email profile'),
+  OIDC_GROUPS_CLAIM: optionalString.default('groups'),
+  OIDC_ADMIN_GROUPS: optionalString,
+  OIDC_AGENT_GROUPS: optionalString,
+
+  SESSION_TTL_HOURS: intFrom(1, 24 * 90, 24 * 7),
+  AUDIT_RETENTION_DAYS: intFrom(180, 36_500, 365),
 
   JOB_CONCURRENCY: intFrom(1, 256, 4),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000, 10_000),
@@ -114,12 +121,26 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     sessionSecret: env.SESSION_SECRET,
     oidc:
       env.OIDC_ISSUER && env.OIDC_CLIENT_ID
-        ? { issuer: env.OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET }
+        ? {
+            issuer: env.OIDC_ISSUER,
+            clientId: env.OIDC_CLIENT_ID,
+            clientSecret: env.OIDC_CLIENT_SECRET,
+            scopes: env.OIDC_SCOPES,
+            groupsClaim: env.OIDC_GROUPS_CLAIM,
+            adminGroups: list(env.OIDC_ADMIN_GROUPS),
+            agentGroups: list(env.OIDC_AGENT_GROUPS),
+          }
         : undefined,
+    sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     jobConcurrency: env.JOB_CONCURRENCY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
   };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
 }
 
 function deepFreeze<T>(value: T): T {
@@ -164,5 +185,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 }
 
 function redact(name: string, value: string): string {
-  return /PASSWORD|SECRET|KEY/.test(name) ? '***' : value;
+  if (/PASSWORD|SECRET|KEY/.test(name)) return '***';
+  // A rejected URL may carry credentials (postgres://user:password@host): keep the rest, hide those.
+  return value.replace(/(\/\/[^/:@]*:)[^/]*@/, '$1***@');
 }

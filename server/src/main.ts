@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { resolveSessionSecret } from './core/crypto/secret.ts';
 import { createLogger } from './core/logger.ts';
 import { ensureFirstAdmin } from './core/users/first-admin.ts';
+import { createDomain } from './domain.ts';
 import { createApp } from './http/app.ts';
 import { closeServices, openServices } from './services.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
@@ -34,7 +35,7 @@ async function main(role: Role) {
   if (role === 'all') await services.jobs.startProcessing();
   const stopPeriodic = schedulePeriodicJobs(services.jobs, logger);
 
-  const app = createApp(services);
+  const app = createApp(services, createDomain(services));
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { createProcessors } from '../../workers/src/processors.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
+import { createDomain, type Domain } from '../../server/src/domain.ts';
+import type { RouteRecord } from '../../server/src/http/secure-router.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { closeServices, openServices, type Services } from '../../server/src/services.ts';
 import { createTestDatabase, type Backend } from './databases.ts';
@@ -12,6 +14,9 @@ import { createTestDatabase, type Backend } from './databases.ts';
 export interface TestApp {
   url: string;
   services: Services;
+  domain: Domain;
+  /** Every declared API route with its access level. */
+  routes: RouteRecord[];
   close(): Promise<void>;
 }
 
@@ -37,12 +42,16 @@ export async function startTestApp(
     secret: 'test-secret-test-secret-test-secret-00',
   });
   await services.jobs.startProcessing();
-  const server = createApp(services).listen(0, '127.0.0.1');
+  const domain = createDomain(services);
+  const app = createApp(services, domain);
+  const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     services,
+    domain,
+    routes: app.locals.routes as RouteRecord[],
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,15 +1,36 @@
+import cookieParser from 'cookie-parser';
 import express from 'express';
 import helmet from 'helmet';
+import type { Domain } from '../domain.ts';
 import type { Services } from '../services.ts';
+import { authenticate, originCheck } from './middleware/authenticate.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { auditRoutes } from './routes/audit.routes.ts';
+import { authRoutes } from './routes/auth.routes.ts';
+import { groupRoutes } from './routes/groups.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { userRoutes } from './routes/users.routes.ts';
+import { createSecureRouter, type RouteRecord } from './secure-router.ts';
 import { staticWeb } from './static-web.ts';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Rejects bodies that are not valid UTF-8 instead of silently storing replacement characters. */
+function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer) {
+  try {
+    utf8.decode(buf);
+  } catch {
+    throw Object.assign(new Error('The request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid', expose: true });
+  }
+}
+
 /** The Express application: middleware in a fixed order, one router per resource, errors last. */
-export function createApp(services: Services) {
+export function createApp(services: Services, domain: Domain) {
   const { config, logger, metrics } = services;
   const app = express();
+  const routes: RouteRecord[] = [];
+  app.locals.routes = routes;
   app.disable('x-powered-by');
   // Behind the bundled reverse proxy the client address comes from X-Forwarded-For (first hop only).
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
@@ -27,8 +48,19 @@ export function createApp(services: Services) {
       },
     }),
   );
-  app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use(express.json({ limit: config.bodyLimitBytes, verify: verifyUtf8 }));
+  app.use(cookieParser());
   app.use(healthRoutes(services));
+  app.use(authenticate(domain.auth));
+  app.use(originCheck(config.publicUrl));
+
+  const api = createSecureRouter(routes);
+  authRoutes(api, services, domain.auth);
+  userRoutes(api, domain.users);
+  groupRoutes(api, domain.users);
+  auditRoutes(api, services);
+  app.use(api.router);
+
   app.use(staticWeb());
   app.use(notFoundHandler);
   app.use(errorHandler);

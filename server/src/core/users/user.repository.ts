@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 
-export type Role = 'employee' | 'agent' | 'admin';
+export const ROLES = ['employee', 'agent', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface UserRow {
   id: string;
@@ -9,27 +10,134 @@ export interface UserRow {
   password_hash: string | null;
   role: Role;
   disabled: boolean;
+  external_id: string | null;
+  skills: string[];
+  capacity: number;
   created_at: Date;
+  updated_at: Date;
+  last_login_at: Date | null;
+}
+
+/** A user with their groups, as most reads need it. */
+export interface UserWithGroups extends UserRow {
+  groups: { id: string; name: string }[];
+}
+
+const WITH_GROUPS = `
+  SELECT u.*, COALESCE(
+    (SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
+       FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = u.id), '[]') AS groups
+  FROM users u`;
+
+export interface UserPatch {
+  name?: string;
+  role?: Role;
+  disabled?: boolean;
+  passwordHash?: string;
+  skills?: string[];
+  capacity?: number;
+  email?: string;
 }
 
 export function createUserRepository(db: Queryable) {
   return {
-    async insert(user: { email: string; name: string; passwordHash: string | null; role: Role }): Promise<UserRow> {
+    async insert(user: {
+      email: string;
+      name: string;
+      passwordHash: string | null;
+      role: Role;
+      externalId?: string | null;
+      skills?: string[];
+      capacity?: number;
+    }): Promise<UserRow> {
       const { rows } = await db.query<UserRow>(
-        `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING *`,
-        [user.email, user.name, user.passwordHash, user.role],
+        `INSERT INTO users (email, name, password_hash, role, external_id, skills, capacity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [user.email, user.name, user.passwordHash, user.role, user.externalId ?? null, user.skills ?? [], user.capacity ?? 5],
       );
       return rows[0]!;
+    },
+    async findById(id: string): Promise<UserWithGroups | undefined> {
+      const { rows } = await db.query<UserWithGroups>(`${WITH_GROUPS} WHERE u.id = $1`, [id]);
+      return rows[0];
     },
     async findByEmail(email: string): Promise<UserRow | undefined> {
       const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1)', [email]);
       return rows[0];
     },
-    async countActiveAdmins(): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`,
+    async findByExternalId(externalId: string): Promise<UserRow | undefined> {
+      const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE external_id = $1', [externalId]);
+      return rows[0];
+    },
+    /** Ordered by email; `after` is the last email of the previous page. */
+    async list(filter: { query?: string; role?: Role; after?: string; limit: number }): Promise<UserWithGroups[]> {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      if (filter.query) {
+        params.push(`%${filter.query.replace(/[%_\\]/g, '\\$&')}%`);
+        where.push(`(u.email ILIKE $${params.length} OR u.name ILIKE $${params.length})`);
+      }
+      if (filter.role) {
+        params.push(filter.role);
+        where.push(`u.role = $${params.length}`);
+      }
+      if (filter.after) {
+        params.push(filter.after);
+        where.push(`lower(u.email) > lower($${params.length})`);
+      }
+      params.push(filter.limit);
+      const { rows } = await db.query<UserWithGroups>(
+        `${WITH_GROUPS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY lower(u.email) LIMIT $${params.length}`,
+        params,
       );
+      return rows;
+    },
+    async update(id: string, patch: UserPatch): Promise<UserRow | undefined> {
+      const columns: Record<keyof UserPatch, string> = {
+        name: 'name',
+        role: 'role',
+        disabled: 'disabled',
+        passwordHash: 'password_hash',
+        skills: 'skills',
+        capacity: 'capacity',
+        email: 'email',
+      };
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      for (const [key, column] of Object.entries(columns) as [keyof UserPatch, string][]) {
+        if (patch[key] === undefined) continue;
+        params.push(patch[key]);
+        sets.push(`${column} = $${params.length}`);
+      }
+      if (!sets.length) return (await db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id])).rows[0];
+      const { rows } = await db.query<UserRow>(
+        `UPDATE users SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`,
+        params,
+      );
+      return rows[0];
+    },
+    async markLogin(id: string): Promise<void> {
+      await db.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+    },
+    async countActiveAdmins(): Promise<number> {
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`);
       return rows[0]?.n ?? 0;
+    },
+    async groupIds(userId: string): Promise<string[]> {
+      const { rows } = await db.query<{ group_id: string }>('SELECT group_id FROM user_groups WHERE user_id = $1', [userId]);
+      return rows.map((r) => r.group_id);
+    },
+    /** Replaces a user's memberships of one source (manual edits, or what SSO last said). */
+    async setGroups(userId: string, groupIds: string[], source: 'manual' | 'sso'): Promise<void> {
+      await db.query('DELETE FROM user_groups WHERE user_id = $1 AND source = $2 AND NOT (group_id = ANY($3::uuid[]))', [
+        userId,
+        source,
+        groupIds,
+      ]);
+      await db.query(
+        `INSERT INTO user_groups (user_id, group_id, source) SELECT $1, unnest($2::uuid[]), $3 ON CONFLICT DO NOTHING`,
+        [userId, groupIds, source],
+      );
     },
   };
 }

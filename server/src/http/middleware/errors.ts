@@ -42,6 +42,7 @@ function describe(error: unknown): { status: number; code: string; message: stri
     const code =
       e.type === 'entity.too.large' ? 'payload_too_large'
       : e.type === 'entity.parse.failed' ? 'malformed_json'
+      : e.type === 'encoding.invalid' ? 'invalid_utf8'
       : e.type === 'encoding.unsupported' || e.type === 'charset.unsupported' ? 'unsupported_encoding'
       : 'bad_request';
     return { status, code, message: e.expose !== false && e.message ? e.message : 'Bad request' };

@@ -1,0 +1,92 @@
+import type { Queryable } from '../db/database.ts';
+
+export interface AuditRow {
+  id: number;
+  at: Date;
+  actor_id: string | null;
+  actor_email: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  action?: string;
+  actorId?: string;
+  targetType?: string;
+  targetId?: string;
+  from?: Date;
+  to?: Date;
+  /** Rows with id below this (newest first paging). */
+  beforeId?: number;
+  limit: number;
+}
+
+// Serialises writers so every row links to the one before it.
+const CHAIN_LOCK_KEY = 4_242_010;
+
+export function createAuditRepository(db: Queryable) {
+  return {
+    /** Must run inside a transaction: the lock is held until it commits. */
+    async lockChainAndReadLastHash(): Promise<string | undefined> {
+      await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
+      const { rows } = await db.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+      return rows[0]?.hash;
+    },
+    async insert(row: Omit<AuditRow, 'id'>): Promise<AuditRow> {
+      const { rows } = await db.query<AuditRow>(
+        `INSERT INTO audit_log (at, actor_id, actor_email, action, target_type, target_id, ip, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+        [
+          row.at,
+          row.actor_id,
+          row.actor_email,
+          row.action,
+          row.target_type,
+          row.target_id,
+          row.ip,
+          JSON.stringify(row.details),
+          row.prev_hash,
+          row.hash,
+        ],
+      );
+      return rows[0]!;
+    },
+    async list(filter: AuditFilter): Promise<AuditRow[]> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, value: unknown) => {
+        params.push(value);
+        where.push(sql.replace('?', `$${params.length}`));
+      };
+      if (filter.action) add('action LIKE ?', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
+      if (filter.actorId) add('actor_id = ?', filter.actorId);
+      if (filter.targetType) add('target_type = ?', filter.targetType);
+      if (filter.targetId) add('target_id = ?', filter.targetId);
+      if (filter.from) add('at >= ?', filter.from);
+      if (filter.to) add('at < ?', filter.to);
+      if (filter.beforeId) add('id < ?', filter.beforeId);
+      params.push(filter.limit);
+      const { rows } = await db.query<AuditRow>(
+        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows;
+    },
+    /** Oldest first, in pages, for chain verification. */
+    async pageFrom(afterId: number, limit: number): Promise<AuditRow[]> {
+      const { rows } = await db.query<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);
+      return rows;
+    },
+    /** Deletes rows older than the cutoff (the retention job); returns how many went. */
+    async pruneBefore(cutoff: Date): Promise<number> {
+      await db.query(`SELECT set_config('enclave.audit_prune', 'on', true)`);
+      const { rowCount } = await db.query('DELETE FROM audit_log WHERE at < $1', [cutoff]);
+      return rowCount;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import type { Database, Queryable } from '../db/database.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { createAuditRepository, type AuditFilter, type AuditRow } from './audit.repository.ts';
+
+/** The first row of a chain links to this. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEntry {
+  action: string;
+  actor?: { id: string; email: string } | null;
+  target?: { type: string; id: string } | null;
+  ip?: string | null;
+  details?: Record<string, unknown>;
+}
+
+function rowHash(prevHash: string, row: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
+  const body = canonicalJson({
+    at: row.at.toISOString(),
+    actorId: row.actor_id,
+    actorEmail: row.actor_email,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    ip: row.ip,
+    details: row.details,
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/**
+ * Appends a record linked to the previous one. Pass the transaction that makes the audited change
+ * so the change and its record commit together (or neither does).
+ */
+export async function appendAudit(tx: Queryable, entry: AuditEntry): Promise<AuditRow> {
+  const repo = createAuditRepository(tx);
+  const prev = (await repo.lockChainAndReadLastHash()) ?? GENESIS_HASH;
+  const row = {
+    // Millisecond precision: what a JS Date round-trips, so the hash verifies after reading back.
+    at: new Date(),
+    actor_id: entry.actor?.id ?? null,
+    actor_email: entry.actor?.email ?? null,
+    action: entry.action,
+    target_type: entry.target?.type ?? null,
+    target_id: entry.target?.id ?? null,
+    ip: entry.ip ?? null,
+    details: entry.details ?? {},
+  };
+  return repo.insert({ ...row, prev_hash: prev, hash: rowHash(prev, row) });
+}
+
+/** Appends in a transaction of its own (for events with no other write, like a failed sign-in). */
+export function recordAudit(db: Database, entry: AuditEntry): Promise<AuditRow> {
+  return db.transaction((tx) => appendAudit(tx, entry));
+}
+
+export type ChainVerification =
+  | { ok: true; rows: number }
+  | { ok: false; rows: number; brokenAtId: number; reason: string };
+
+/**
+ * Walks the chain oldest first. The oldest remaining row is trusted as the anchor (retention
+ * deletes from the start); every later row must link to its predecessor and hash to itself.
+ */
+export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<ChainVerification> {
+  const repo = createAuditRepository(db);
+  let prevHash: string | undefined;
+  let lastId = 0;
+  let count = 0;
+  for (;;) {
+    const page = await repo.pageFrom(lastId, pageSize);
+    for (const row of page) {
+      count += 1;
+      if (prevHash !== undefined && row.prev_hash !== prevHash) {
+        return { ok: false, rows: count, brokenAtId: row.id, reason: 'does not link to the previous record (a record was removed or reordered)' };
+      }
+      if (rowHash(row.prev_hash, row) !== row.hash) {
+        return { ok: false, rows: count, brokenAtId: row.id, reason: 'its content does not match its hash (the record was edited)' };
+      }
+      prevHash = row.hash;
+      lastId = row.id;
+    }
+    if (page.length < pageSize) return { ok: true, rows: count };
+  }
+}
+
+export function listAudit(db: Queryable, filter: AuditFilter): Promise<AuditRow[]> {
+  return createAuditRepository(db).list(filter);
+}
+
+/** Retention: drops records older than `days` and records that it did, in one transaction. */
+export async function pruneAudit(db: Database, days: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const repo = createAuditRepository(tx);
+    await repo.lockChainAndReadLastHash();
+    const cutoff = new Date(Date.now() - days * 86_400_000);
+    const removed = await repo.pruneBefore(cutoff);
+    if (removed) await appendAudit(tx, { action: 'audit.pruned', details: { removed, before: cutoff.toISOString(), retentionDays: days } });
+    return removed;
+  });
+}

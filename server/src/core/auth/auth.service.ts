@@ -1,0 +1,209 @@
+import { AppError } from '../errors.ts';
+import { appendAudit, recordAudit } from '../audit/audit.service.ts';
+import { generatePassword, hashPassword, verifyPassword } from '../crypto/password.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import type { Actor } from '../policy/actor.ts';
+import type { RealtimeBus } from '../realtime/bus.ts';
+import { createUserRepository, type UserRow } from '../users/user.repository.ts';
+import { createApiTokenRepository } from './api-token.repository.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { createSessionRepository } from './session.repository.ts';
+import { generateToken, hashToken, tokenKind } from './token.ts';
+
+export interface AuthDeps {
+  db: Database;
+  bus: Pick<RealtimeBus, 'publish'>;
+  secret: string;
+  sessionTtlMs: number;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | null;
+}
+
+const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is incorrect');
+
+/**
+ * Sign-in, sessions and personal API tokens. Secrets are random, shown once, and stored only as a
+ * keyed hash; every change that ends access is published so open sockets close at once.
+ */
+export function createAuthService(deps: AuthDeps) {
+  const { db, bus, secret } = deps;
+  // Unknown emails still pay for one argon2 verification, so timing does not reveal which exist.
+  const decoyHash = hashPassword(generatePassword());
+
+  async function startSession(user: Pick<UserRow, 'id'>, client: ClientInfo, tx: Queryable) {
+    const token = generateToken('session');
+    const session = await createSessionRepository(tx).insert({
+      userId: user.id,
+      tokenHash: hashToken(secret, token),
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      expiresAt: new Date(Date.now() + deps.sessionTtlMs),
+    });
+    await createUserRepository(tx).markLogin(user.id);
+    return { token, session };
+  }
+
+  return {
+    async login(input: { email: string; password: string }, client: ClientInfo) {
+      const throttle = createLoginThrottle(db);
+      const decision = await throttle.check(client.ip, input.email);
+      if (!decision.allowed) {
+        throw new AppError(429, 'too_many_attempts', `Too many failed sign-ins. Try again in ${decision.retryAfterSeconds} seconds.`, {
+          retryAfterSeconds: decision.retryAfterSeconds,
+        });
+      }
+      const user = await createUserRepository(db).findByEmail(input.email);
+      const ok = user?.password_hash
+        ? await verifyPassword(user.password_hash, input.password)
+        : (await verifyPassword(await decoyHash, input.password), false);
+      if (!user || !ok || user.disabled) {
+        await throttle.recordFailure(client.ip, input.email);
+        await recordAudit(db, {
+          action: 'auth.login.failed',
+          actor: user ? { id: user.id, email: user.email } : null,
+          ip: client.ip,
+          details: { email: input.email.slice(0, 320), reason: !user ? 'unknown_email' : user.disabled && ok ? 'disabled' : 'wrong_password' },
+        });
+        throw invalidCredentials();
+      }
+      await throttle.recordSuccess(client.ip, input.email);
+      return db.transaction(async (tx) => {
+        const started = await startSession(user, client, tx);
+        await appendAudit(tx, {
+          action: 'auth.login.succeeded',
+          actor: user,
+          target: { type: 'session', id: started.session.id },
+          ip: client.ip,
+          details: { method: 'password' },
+        });
+        return { ...started, user };
+      });
+    },
+
+    /** For single sign-on: the identity provider already authenticated the user. */
+    async startSsoSession(user: UserRow, client: ClientInfo) {
+      return db.transaction(async (tx) => {
+        const started = await startSession(user, client, tx);
+        await appendAudit(tx, {
+          action: 'auth.login.succeeded',
+          actor: user,
+          target: { type: 'session', id: started.session.id },
+          ip: client.ip,
+          details: { method: 'sso' },
+        });
+        return started;
+      });
+    },
+
+    /** Resolves a bearer/cookie secret to the acting user; undefined when it is unknown, expired, revoked or the user is disabled. */
+    async authenticate(token: string): Promise<Actor | undefined> {
+      const kind = tokenKind(token);
+      if (!kind || token.length > 128) return undefined;
+      const tokenHash = hashToken(secret, token);
+      let credential: Actor['credential'];
+      let userId: string;
+      if (kind === 'session') {
+        const sessions = createSessionRepository(db);
+        const session = await sessions.findLiveByHash(tokenHash);
+        if (!session) return undefined;
+        credential = { kind: 'session', id: session.id };
+        userId = session.user_id;
+        await sessions.touch(session.id);
+      } else {
+        const tokens = createApiTokenRepository(db);
+        const apiToken = await tokens.findLiveByHash(tokenHash);
+        if (!apiToken) return undefined;
+        credential = { kind: 'personal-token', id: apiToken.id };
+        userId = apiToken.user_id;
+        await tokens.touch(apiToken.id);
+      }
+      const user = await createUserRepository(db).findById(userId);
+      if (!user || user.disabled) return undefined;
+      return {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        groupIds: user.groups.map((g) => g.id),
+        credential,
+      };
+    },
+
+    async logout(actor: Actor, client: ClientInfo): Promise<void> {
+      if (actor.credential.kind !== 'session') return;
+      await this.revokeSession(actor, actor.credential.id, client, 'auth.logout');
+    },
+
+    listSessions(actor: Actor) {
+      return createSessionRepository(db).listLive(actor.id);
+    },
+
+    async revokeSession(actor: Actor, sessionId: string, client: ClientInfo, action = 'auth.session.revoked'): Promise<void> {
+      const revoked = await db.transaction(async (tx) => {
+        const done = await createSessionRepository(tx).revoke(actor.id, sessionId);
+        if (done) await appendAudit(tx, { action, actor, target: { type: 'session', id: sessionId }, ip: client.ip });
+        return done;
+      });
+      if (!revoked) throw new AppError(404, 'not_found', 'Session not found');
+      await bus.publish({ type: 'auth.revoked', userId: actor.id, sessionIds: [sessionId] });
+    },
+
+    async createApiToken(actor: Actor, input: { name: string; expiresInDays?: number | undefined }, client: ClientInfo) {
+      const token = generateToken('personal');
+      const apiToken = await db.transaction(async (tx) => {
+        const row = await createApiTokenRepository(tx).insert({
+          userId: actor.id,
+          name: input.name,
+          tokenHash: hashToken(secret, token),
+          prefix: token.slice(0, 12),
+          expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null,
+        });
+        await appendAudit(tx, {
+          action: 'auth.token.created',
+          actor,
+          target: { type: 'api_token', id: row.id },
+          ip: client.ip,
+          details: { name: row.name, expiresAt: row.expires_at?.toISOString() ?? null },
+        });
+        return row;
+      });
+      return { token, apiToken };
+    },
+
+    listApiTokens(actor: Actor) {
+      return createApiTokenRepository(db).listLive(actor.id);
+    },
+
+    async revokeApiToken(actor: Actor, id: string, client: ClientInfo): Promise<void> {
+      const revoked = await db.transaction(async (tx) => {
+        const row = await createApiTokenRepository(tx).revoke(actor.id, id);
+        if (row) {
+          await appendAudit(tx, {
+            action: 'auth.token.revoked',
+            actor,
+            target: { type: 'api_token', id },
+            ip: client.ip,
+            details: { name: row.name },
+          });
+        }
+        return row;
+      });
+      if (!revoked) throw new AppError(404, 'not_found', 'Token not found');
+    },
+
+    /**
+     * Ends every session of a user (disabled, password reset, role change) and tells open sockets.
+     * Call it after the change commits; a disabled user is refused by authenticate() regardless.
+     */
+    async revokeAllSessions(userId: string): Promise<string[]> {
+      const ids = await createSessionRepository(db).revokeAll(userId);
+      await bus.publish({ type: 'auth.revoked', userId, sessionIds: ids });
+      return ids;
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,242 @@
+import { appendAudit } from '../audit/audit.service.ts';
+import type { AuthService, ClientInfo } from '../auth/auth.service.ts';
+import { hashPassword } from '../crypto/password.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+import type { Actor } from '../policy/actor.ts';
+import { createGroupRepository } from './group.repository.ts';
+import { passwordProblem } from './password-policy.ts';
+import { createUserRepository, type Role, type UserWithGroups } from './user.repository.ts';
+
+export interface NewUser {
+  email: string;
+  name: string;
+  password: string;
+  role: Role;
+  groups?: string[] | undefined;
+  skills?: string[] | undefined;
+  capacity?: number | undefined;
+}
+
+export interface UserChanges {
+  name?: string | undefined;
+  email?: string | undefined;
+  role?: Role | undefined;
+  disabled?: boolean | undefined;
+  password?: string | undefined;
+  groups?: string[] | undefined;
+  skills?: string[] | undefined;
+  capacity?: number | undefined;
+}
+
+function weakPassword(message: string) {
+  return new AppError(400, 'weak_password', message);
+}
+
+async function assertGroupsExist(tx: Queryable, ids: string[]) {
+  const found = await createGroupRepository(tx).existing(ids);
+  const missing = ids.filter((id) => !found.includes(id));
+  if (missing.length) throw new AppError(400, 'unknown_group', `Unknown group id(s): ${missing.join(', ')}`);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === '23505';
+}
+
+/**
+ * People and departments, as admins manage them. Every change is audited in the same
+ * transaction; changes that end access (disable, password reset, demotion) revoke sessions.
+ */
+export function createUserService(deps: { db: Database; auth: Pick<AuthService, 'revokeAllSessions'> }) {
+  const { db, auth } = deps;
+
+  async function lastAdminGuard(tx: Queryable, target: UserWithGroups, changes: UserChanges) {
+    const losesAdmin = target.role === 'admin' && !target.disabled && (changes.disabled === true || (changes.role && changes.role !== 'admin'));
+    if (losesAdmin && (await createUserRepository(tx).countActiveAdmins()) <= 1) {
+      throw conflict('This is the last active admin; make someone else admin first');
+    }
+  }
+
+  return {
+    async create(actor: Actor, input: NewUser, client: ClientInfo): Promise<UserWithGroups> {
+      const problem = passwordProblem(input.password, input.email);
+      if (problem) throw weakPassword(problem);
+      const passwordHash = await hashPassword(input.password);
+      try {
+        return await db.transaction(async (tx) => {
+          const users = createUserRepository(tx);
+          if (input.groups?.length) await assertGroupsExist(tx, input.groups);
+          const user = await users.insert({ ...input, passwordHash });
+          if (input.groups?.length) await users.setGroups(user.id, input.groups, 'manual');
+          await appendAudit(tx, {
+            action: 'user.created',
+            actor,
+            target: { type: 'user', id: user.id },
+            ip: client.ip,
+            details: { email: user.email, role: user.role, groups: input.groups ?? [] },
+          });
+          return (await users.findById(user.id))!;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('A user with this email already exists');
+        throw error;
+      }
+    },
+
+    async get(id: string): Promise<UserWithGroups> {
+      const user = await createUserRepository(db).findById(id);
+      if (!user) throw notFound('User');
+      return user;
+    },
+
+    list(filter: { query?: string | undefined; role?: Role | undefined; after?: string | undefined; limit: number }) {
+      return createUserRepository(db).list(filter);
+    },
+
+    async update(actor: Actor, id: string, changes: UserChanges, client: ClientInfo): Promise<UserWithGroups> {
+      if (id === actor.id && (changes.disabled === true || (changes.role && changes.role !== actor.role))) {
+        throw new AppError(409, 'conflict', 'You cannot disable yourself or change your own role');
+      }
+      let passwordHash: string | undefined;
+      if (changes.password !== undefined) {
+        const current = await this.get(id);
+        const problem = passwordProblem(changes.password, changes.email ?? current.email);
+        if (problem) throw weakPassword(problem);
+        passwordHash = await hashPassword(changes.password);
+      }
+      let endsAccess = false;
+      try {
+        const updated = await db.transaction(async (tx) => {
+          const users = createUserRepository(tx);
+          const before = await users.findById(id);
+          if (!before) throw notFound('User');
+          await lastAdminGuard(tx, before, changes);
+          if (changes.groups) await assertGroupsExist(tx, changes.groups);
+          await users.update(id, {
+            name: changes.name,
+            email: changes.email,
+            role: changes.role,
+            disabled: changes.disabled,
+            passwordHash,
+            skills: changes.skills,
+            capacity: changes.capacity,
+          });
+          if (changes.groups) await users.setGroups(id, changes.groups, 'manual');
+          const after = (await users.findById(id))!;
+          const diff = describeChanges(before, after, passwordHash !== undefined);
+          endsAccess =
+            (after.disabled && !before.disabled) || passwordHash !== undefined || roleRank(after.role) < roleRank(before.role);
+          for (const [action, details] of diff) {
+            await appendAudit(tx, { action, actor, target: { type: 'user', id }, ip: client.ip, details });
+          }
+          return after;
+        });
+        if (endsAccess) await auth.revokeAllSessions(id);
+        return updated;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('A user with this email already exists');
+        throw error;
+      }
+    },
+
+    async createGroup(actor: Actor, input: { name: string; description?: string | undefined }, client: ClientInfo) {
+      try {
+        return await db.transaction(async (tx) => {
+          const group = await createGroupRepository(tx).insert({ name: input.name, description: input.description ?? '' });
+          await appendAudit(tx, { action: 'group.created', actor, target: { type: 'group', id: group.id }, ip: client.ip, details: { name: group.name } });
+          return group;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('A group with this name already exists');
+        throw error;
+      }
+    },
+
+    async getGroup(id: string) {
+      const group = await createGroupRepository(db).findById(id);
+      if (!group) throw notFound('Group');
+      return group;
+    },
+
+    listGroups(filter: { query?: string | undefined; after?: string | undefined; limit: number }) {
+      return createGroupRepository(db).list(filter);
+    },
+
+    async updateGroup(actor: Actor, id: string, patch: { name?: string | undefined; description?: string | undefined }, client: ClientInfo) {
+      try {
+        return await db.transaction(async (tx) => {
+          const groups = createGroupRepository(tx);
+          const before = await groups.findById(id);
+          if (!before) throw notFound('Group');
+          const after = (await groups.update(id, patch))!;
+          await appendAudit(tx, {
+            action: 'group.updated',
+            actor,
+            target: { type: 'group', id },
+            ip: client.ip,
+            details: { from: { name: before.name, description: before.description }, to: { name: after.name, description: after.description } },
+          });
+          return after;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('A group with this name already exists');
+        throw error;
+      }
+    },
+
+    async deleteGroup(actor: Actor, id: string, client: ClientInfo): Promise<void> {
+      await db.transaction(async (tx) => {
+        const groups = createGroupRepository(tx);
+        const group = await groups.findById(id);
+        if (!group) throw notFound('Group');
+        await groups.delete(id);
+        await appendAudit(tx, { action: 'group.deleted', actor, target: { type: 'group', id }, ip: client.ip, details: { name: group.name } });
+      });
+    },
+
+    groupMembers(id: string) {
+      return createGroupRepository(db).members(id);
+    },
+
+    async setMembership(actor: Actor, groupId: string, userId: string, member: boolean, client: ClientInfo): Promise<void> {
+      await db.transaction(async (tx) => {
+        const groups = createGroupRepository(tx);
+        if (!(await groups.findById(groupId))) throw notFound('Group');
+        if (!(await createUserRepository(tx).findById(userId))) throw notFound('User');
+        if (member) await groups.addMember(groupId, userId);
+        else if (!(await groups.removeMember(groupId, userId))) throw notFound('Membership');
+        await appendAudit(tx, {
+          action: member ? 'group.member.added' : 'group.member.removed',
+          actor,
+          target: { type: 'group', id: groupId },
+          ip: client.ip,
+          details: { userId },
+        });
+      });
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;
+
+function roleRank(role: Role): number {
+  return { employee: 0, agent: 1, admin: 2 }[role];
+}
+
+/** One audit action per kind of change, so the log can be filtered by what happened. */
+function describeChanges(before: UserWithGroups, after: UserWithGroups, passwordReset: boolean): [string, Record<string, unknown>][] {
+  const out: [string, Record<string, unknown>][] = [];
+  if (before.role !== after.role) out.push(['user.role.changed', { from: before.role, to: after.role }]);
+  if (before.disabled !== after.disabled) out.push([after.disabled ? 'user.disabled' : 'user.enabled', {}]);
+  if (passwordReset) out.push(['user.password.reset', {}]);
+  const beforeGroups = before.groups.map((g) => g.id).sort();
+  const afterGroups = after.groups.map((g) => g.id).sort();
+  if (beforeGroups.join() !== afterGroups.join()) out.push(['user.groups.changed', { from: beforeGroups, to: afterGroups }]);
+  const profile: Record<string, unknown> = {};
+  if (before.name !== after.name) profile.name = { from: before.name, to: after.name };
+  if (before.email !== after.email) profile.email = { from: before.email, to: after.email };
+  if (before.skills.join() !== after.skills.join()) profile.skills = { from: before.skills, to: after.skills };
+  if (before.capacity !== after.capacity) profile.capacity = { from: before.capacity, to: after.capacity };
+  if (Object.keys(profile).length) out.push(['user.updated', profile]);
+  return out;
+}

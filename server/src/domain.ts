@@ -1,0 +1,17 @@
+import { createAuthService } from './core/auth/auth.service.ts';
+import { createUserService } from './core/users/user.service.ts';
+import type { Services } from './services.ts';
+
+/** Domain services built once over the process's infrastructure; shared by HTTP, WebSocket and jobs. */
+export function createDomain(services: Services) {
+  const auth = createAuthService({
+    db: services.db,
+    bus: services.bus,
+    secret: services.secret,
+    sessionTtlMs: services.config.sessionTtlMs,
+  });
+  const users = createUserService({ db: services.db, auth });
+  return { auth, users };
+}
+
+export type Domain = ReturnType<typeof createDomain>;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { listAudit, verifyAuditChain } from '../../core/audit/audit.service.ts';
+import type { AuditRow } from '../../core/audit/audit.repository.ts';
+import type { Services } from '../../services.ts';
+import type { SecureRouter } from '../secure-router.ts';
+import { page, pageQuery, query } from '../validate.ts';
+
+const auditQuery = pageQuery.extend({
+  action: z.string().max(100).optional(),
+  actorId: z.uuid().optional(),
+  targetType: z.string().max(50).optional(),
+  targetId: z.string().max(200).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+});
+
+function presentAudit(row: AuditRow) {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    actor: row.actor_id ? { id: row.actor_id, email: row.actor_email } : null,
+    action: row.action,
+    target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
+    ip: row.ip,
+    details: row.details,
+    hash: row.hash,
+  };
+}
+
+/** The audit trail, newest first, filterable; and an on-demand check of its hash chain. */
+export function auditRoutes(r: SecureRouter, services: Pick<Services, 'db'>) {
+  r.get('/api/admin/audit', 'admin', async (req, res) => {
+    const q = query(auditQuery, req);
+    const beforeId = q.cursor ? Number(q.cursor) : undefined;
+    const rows = await listAudit(services.db, { ...q, beforeId: Number.isSafeInteger(beforeId) ? beforeId : undefined, limit: q.limit + 1 });
+    res.json(page(rows, q.limit, presentAudit, (row) => String(row.id)));
+  });
+
+  r.get('/api/admin/audit/verify', 'admin', async (_req, res) => {
+    res.json(await verifyAuditChain(services.db));
+  });
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { hashPassword } from '../../server/src/core/crypto/password.ts';
+import { createUserRepository, type Role } from '../../server/src/core/users/user.repository.ts';
+import type { TestApp } from './app.ts';
+import { request } from './http.ts';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+let passwordHash: Promise<string> | undefined;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  role: Role;
+  token: string;
+}
+
+/** Builds a real user row (optionally in groups) and signs it in over HTTP, returning its session token. */
+export async function newUser(
+  app: TestApp,
+  options: { role?: Role; groups?: string[]; email?: string; name?: string } = {},
+): Promise<TestUser> {
+  passwordHash ??= hashPassword(TEST_PASSWORD);
+  const email = options.email ?? `user-${randomBytes(4).toString('hex')}@example.test`;
+  const users = createUserRepository(app.services.db);
+  const user = await users.insert({
+    email,
+    name: options.name ?? email.split('@')[0]!,
+    passwordHash: await passwordHash,
+    role: options.role ?? 'employee',
+  });
+  if (options.groups?.length) await users.setGroups(user.id, options.groups, 'manual');
+  const login = await request(app.url, 'POST', '/api/auth/login', { body: { email, password: TEST_PASSWORD } });
+  if (login.status !== 200) throw new Error(`fixture login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  return { id: user.id, email, role: user.role, token: login.body.token };
+}
+
+export async function newGroup(app: TestApp, name = `group-${randomBytes(3).toString('hex')}`): Promise<string> {
+  const { rows } = await app.services.db.query<{ id: string }>('INSERT INTO groups (name) VALUES ($1) RETURNING id', [name]);
+  return rows[0]!.id;
+}
