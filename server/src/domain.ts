@@ -1,4 +1,5 @@
 import { createAuthService } from './core/auth/auth.service.ts';
+import { createOidcService } from './core/auth/oidc.service.ts';
 import { createUserService } from './core/users/user.service.ts';
 import type { Services } from './services.ts';
 
@@ -11,7 +12,10 @@ export function createDomain(services: Services) {
     sessionTtlMs: services.config.sessionTtlMs,
   });
   const users = createUserService({ db: services.db, auth });
-  return { auth, users };
+  const oidc = services.config.oidc
+    ? createOidcService({ settings: services.config.oidc, db: services.db, auth, secret: services.secret })
+    : undefined;
+  return { auth, users, oidc };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

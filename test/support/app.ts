@@ -26,7 +26,7 @@ export interface TestApp {
  */
 export async function startTestApp(
   backend: Backend,
-  options: { env?: Record<string, string>; redisUrl?: string } = {},
+  options: { env?: Record<string, string>; redisUrl?: string; port?: number } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-app-'));
   const testDb = await createTestDatabase(backend);
@@ -44,7 +44,7 @@ export async function startTestApp(
   await services.jobs.startProcessing();
   const domain = createDomain(services);
   const app = createApp(services, domain);
-  const server = app.listen(0, '127.0.0.1');
+  const server = app.listen(options.port ?? 0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {

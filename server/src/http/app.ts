@@ -10,6 +10,7 @@ import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { groupRoutes } from './routes/groups.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { oidcRoutes } from './routes/oidc.routes.ts';
 import { userRoutes } from './routes/users.routes.ts';
 import { createSecureRouter, type RouteRecord } from './secure-router.ts';
 import { staticWeb } from './static-web.ts';
@@ -56,6 +57,7 @@ export function createApp(services: Services, domain: Domain) {
 
   const api = createSecureRouter(routes);
   authRoutes(api, services, domain.auth);
+  if (domain.oidc) oidcRoutes(api, services, domain.oidc);
   userRoutes(api, domain.users);
   groupRoutes(api, domain.users);
   auditRoutes(api, services);

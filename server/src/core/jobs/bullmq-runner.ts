@@ -114,15 +114,21 @@ export function createBullmqRunner<M>(options: BullmqRunnerOptions<M>): JobRunne
       await queueConnection.ping();
     },
     async close(deadlineMs) {
+      // BullMQ's close() waits for running jobs without limit, and a close(true) after it has begun
+      // returns that same wait. So stop fetching and wait for running jobs (pause) up to the
+      // deadline here, then close: forcibly if jobs still run. Those are abandoned: their locks
+      // expire and another worker retries them.
       let timer: NodeJS.Timeout | undefined;
-      const graceful = Promise.all(workers.map((w) => w.close()));
+      const drained = Promise.all(workers.map((w) => w.pause()));
       const timedOut = await Promise.race([
-        graceful.then(() => false),
+        drained.then(
+          () => false,
+          () => false,
+        ),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadlineMs))),
       ]);
       clearTimeout(timer);
-      // Past the deadline, in-flight jobs are abandoned: their locks expire and another worker retries them.
-      if (timedOut) await Promise.all(workers.map((w) => w.close(true)));
+      await Promise.all(workers.map((w) => w.close(timedOut)));
       await Promise.all([...queues.values()].map((q) => q.close()));
       await Promise.all([...workerConnections, queueConnection].map((c) => c.quit().catch(() => c.disconnect())));
     },

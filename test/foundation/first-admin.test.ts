@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../server/src/core/db/database.ts';
+import { verifyPassword } from '../../server/src/core/crypto/password.ts';
+import { ensureFirstAdmin } from '../../server/src/core/users/first-admin.ts';
+import { backends, createTestDatabase, type TestDatabase } from '../support/databases.ts';
+
+async function admins(db: Database) {
+  const { rows } = await db.query<{ email: string; password_hash: string; disabled: boolean }>(
+    `SELECT email, password_hash, disabled FROM users WHERE role = 'admin'`,
+  );
+  return rows;
+}
+
+describe.each(backends)('first admin on %s', (backend) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase(backend);
+    db = testDb.db;
+  });
+  afterAll(() => testDb?.dispose());
+  beforeEach(async () => {
+    await db.query('DELETE FROM users');
+  });
+
+  it('creates one admin with a strong generated password that signs in, and only once', async () => {
+    const result = await ensureFirstAdmin(db, { email: 'admin@example.test' });
+    expect(result.created).toBe(true);
+    const generated = result.created ? result.generatedPassword : undefined;
+    expect(generated).toBeDefined();
+    expect(generated!.length).toBeGreaterThanOrEqual(24);
+
+    const stored = await admins(db);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.email).toBe('admin@example.test');
+    expect(stored[0]!.password_hash).not.toContain(generated!);
+    expect(await verifyPassword(stored[0]!.password_hash, generated!)).toBe(true);
+    expect(await verifyPassword(stored[0]!.password_hash, `${generated!}x`)).toBe(false);
+
+    expect(await ensureFirstAdmin(db, { email: 'admin@example.test' })).toEqual({ created: false });
+    expect(await ensureFirstAdmin(db, { email: 'someone-else@example.test' })).toEqual({ created: false });
+    expect(await admins(db)).toHaveLength(1);
+  });
+
+  it('generates a different password on every fresh install', async () => {
+    const first = await ensureFirstAdmin(db, { email: 'admin@example.test' });
+    await db.query('DELETE FROM users');
+    const second = await ensureFirstAdmin(db, { email: 'admin@example.test' });
+    const pw = (r: typeof first) => (r.created ? r.generatedPassword : undefined);
+    expect(pw(first)).toBeDefined();
+    expect(pw(second)).toBeDefined();
+    expect(pw(first)).not.toBe(pw(second));
+  });
+
+  it('two processes starting together create exactly one admin', async () => {
+    const results = await Promise.all([
+      ensureFirstAdmin(db, { email: 'admin@example.test' }),
+      ensureFirstAdmin(db, { email: 'admin@example.test' }),
+    ]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(await admins(db)).toHaveLength(1);
+  });
+
+  it('uses ADMIN_PASSWORD when given and does not echo it back', async () => {
+    const password = 'correct horse battery staple';
+    const result = await ensureFirstAdmin(db, { email: 'ops@example.test', password });
+    expect(result).toEqual({ created: true, email: 'ops@example.test' });
+    const stored = await admins(db);
+    expect(stored).toHaveLength(1);
+    expect(await verifyPassword(stored[0]!.password_hash, password)).toBe(true);
+  });
+});
