@@ -3,6 +3,7 @@ import type { JobQueue } from './core/jobs/job-types.ts';
 import type { Logger } from './core/logger.ts';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Enqueues housekeeping once per hour. Job ids carry the hour, so however many server processes
@@ -11,7 +12,9 @@ const HOUR_MS = 3_600_000;
 export function schedulePeriodicJobs(jobs: JobQueue<JobMap>, logger: Logger): () => void {
   const tick = () => {
     const period = Math.floor(Date.now() / HOUR_MS);
-    jobs.enqueue('purge-sessions', { period }).catch((error) => logger.warn({ err: error }, 'could not enqueue housekeeping'));
+    const warn = (error: unknown) => logger.warn({ err: error }, 'could not enqueue housekeeping');
+    jobs.enqueue('purge-sessions', { period }).catch(warn);
+    jobs.enqueue('prune-audit', { period: Math.floor(Date.now() / DAY_MS) }).catch(warn);
   };
   tick();
   const timer = setInterval(tick, HOUR_MS);

@@ -178,6 +178,16 @@ describe.each(runners)('%s job runner', (kind) => {
     closed = true;
     await runner.close(deadlineMs);
   };
+  /** A job's state as another process sees it once this runner is closed. */
+  const stateAfterClose = async (name: keyof TestJobs, id: string) => {
+    if (!prefix) return runner.state(name, id);
+    const observer = createBullmqRunner({ redisUrl: redisUrl!, prefix, jobs: jobOptions, processors: makeProcessors().processors });
+    try {
+      return await observer.state(name, id);
+    } finally {
+      await observer.close(1000);
+    }
+  };
 
   it('runs a job enqueued twice under the same id once', async () => {
     const tag = randomUUID();
@@ -234,12 +244,14 @@ describe.each(runners)('%s job runner', (kind) => {
 
   it('close(deadline) lets a running job finish before it resolves', async () => {
     const key = randomUUID();
-    await runner.enqueue('slow', { key, ms: 600 });
+    const id = await runner.enqueue('slow', { key, ms: 600 });
     await until(() => tracker.started.has(key), 'the slow job to start');
     expect(await runs('slow', key)).toEqual([expect.objectContaining({ result: null })]);
     await close(5000);
     expect(await runs('slow', key)).toEqual([expect.objectContaining({ result: 1 })]);
     expect(tracker.running).toBe(0);
+    // Recorded as completed, so no other worker runs it again.
+    expect(await stateAfterClose('slow', id)).toBe('completed');
   });
 
   it('close(deadline) gives up waiting at the deadline', async () => {

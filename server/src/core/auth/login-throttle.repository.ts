@@ -32,6 +32,13 @@ export function createLoginThrottleRepository(db: Queryable) {
         [key, until],
       );
     },
+    /** Counters with no lock and no failure in the last day carry no information any more. */
+    async purgeIdle(): Promise<number> {
+      const { rowCount } = await db.query(
+        `DELETE FROM login_throttle WHERE window_started_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())`,
+      );
+      return rowCount;
+    },
     async clear(key: string): Promise<void> {
       await db.query('DELETE FROM login_throttle WHERE key = $1', [key]);
     },

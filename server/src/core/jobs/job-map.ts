@@ -5,8 +5,10 @@ import type { JobOptionsMap } from './job-types.ts';
  * current rows themselves, so a retried or late job never acts on stale data.
  */
 export interface JobMap {
-  /** Deletes expired and long-revoked sessions. `period` (hours since epoch) makes one job per hour cluster-wide. */
+  /** Deletes expired and long-revoked sessions and idle sign-in counters. `period` (hours since epoch) makes one job per hour cluster-wide. */
   'purge-sessions': { period: number };
+  /** Applies the audit retention (AUDIT_RETENTION_DAYS); `period` (days since epoch) makes one a day. */
+  'prune-audit': { period: number };
 }
 
 export type JobName = keyof JobMap;
@@ -17,6 +19,12 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     jobId: ({ period }) => `purge-sessions-${period}`,
     attempts: 3,
     backoffMs: 10_000,
+    concurrency: 1,
+  },
+  'prune-audit': {
+    jobId: ({ period }) => `prune-audit-${period}`,
+    attempts: 3,
+    backoffMs: 60_000,
     concurrency: 1,
   },
 };
