@@ -51,6 +51,7 @@ const envSchema = z.object({
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  REDIS_PREFIX: optionalString.pipe(z.string().regex(/^[a-z0-9_-]{1,32}$/i, 'letters, digits, - and _ only').default('enclave')),
 
   OPENAI_BASE_URL: optionalUrl(['http:', 'https:']),
   OPENAI_API_KEY: optionalString,
@@ -75,9 +76,13 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: intFrom(1, 24 * 90, 24 * 7),
   AUDIT_RETENTION_DAYS: intFrom(180, 36_500, 365),
 
+  ASSIGNMENT_MODE: z.enum(['manual', 'auto']).default('manual'),
   JOB_CONCURRENCY: intFrom(1, 256, 4),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000, 10_000),
   BODY_LIMIT_KB: intFrom(1, 102_400, 1024),
+
+  MAX_UPLOAD_MB: intFrom(1, 10_240, 50),
+  FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
 });
 
 /** The dimension the built-in offline embedder produces when no embedding model is configured. */
@@ -105,6 +110,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    /** Namespaces queue keys and the pub/sub channel, so several deployments can share one Redis. */
+    redisPrefix: env.REDIS_PREFIX,
     chat: {
       baseUrl: env.OPENAI_BASE_URL,
       apiKey: env.OPENAI_API_KEY,
@@ -133,9 +140,15 @@ function buildConfig(env: z.infer<typeof envSchema>) {
         : undefined,
     sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    assignmentMode: env.ASSIGNMENT_MODE,
     jobConcurrency: env.JOB_CONCURRENCY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
+    knowledge: {
+      /** Uploads and fetched pages larger than this are refused (413 / a failed import). */
+      maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
+      fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
+    },
   };
 }
 

@@ -1,5 +1,12 @@
 import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
+import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
+import { createConversationService } from './core/conversations/conversation.service.ts';
+import { createRoutingService } from './core/conversations/routing.service.ts';
+import { createFileStorage } from './core/knowledge/knowledge.module.ts';
+import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
+import { createRetrievalService } from './core/knowledge/retrieval.service.ts';
+import { createEmbedder } from './core/llm/create-embedder.ts';
 import { createUserService } from './core/users/user.service.ts';
 import type { Services } from './services.ts';
 
@@ -15,7 +22,18 @@ export function createDomain(services: Services) {
   const oidc = services.config.oidc
     ? createOidcService({ settings: services.config.oidc, db: services.db, auth, secret: services.secret })
     : undefined;
-  return { auth, users, oidc };
+  const publisher = createConversationPublisher(services.db, services.bus);
+  const routing = createRoutingService({ db: services.db, publisher, assignmentMode: services.config.assignmentMode });
+  const conversations = createConversationService({ db: services.db, publisher, routing });
+  const knowledge = createKnowledgeService({
+    db: services.db,
+    jobs: services.jobs,
+    storage: createFileStorage(services.config),
+    bus: services.bus,
+    maxUploadBytes: services.config.knowledge.maxUploadBytes,
+  });
+  const retrieval = createRetrievalService({ db: services.db, embedder: createEmbedder(services.config) });
+  return { auth, users, oidc, routing, conversations, knowledge, retrieval };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

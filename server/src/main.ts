@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { createProcessors } from '../../workers/src/processors.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { resolveSessionSecret } from './core/crypto/secret.ts';
+import { resumePendingIngestion } from './core/knowledge/knowledge.module.ts';
 import { createLogger } from './core/logger.ts';
 import { ensureFirstAdmin } from './core/users/first-admin.ts';
 import { createDomain } from './domain.ts';
 import { createApp } from './http/app.ts';
+import { createGateway } from './ws/gateway.ts';
 import { closeServices, openServices } from './services.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
 
@@ -33,13 +35,18 @@ async function main(role: Role) {
   }
 
   if (role === 'all') await services.jobs.startProcessing();
+  // Ingestion left unfinished by a crash or restart (in-process jobs live in memory) resumes.
+  await resumePendingIngestion(services.db, services.jobs, logger);
   const stopPeriodic = schedulePeriodicJobs(services.jobs, logger);
 
-  const app = createApp(services, createDomain(services));
+  const domain = createDomain(services);
+  const app = createApp(services, domain);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  const gateway = createGateway(services, domain);
+  gateway.attach(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
@@ -60,6 +67,8 @@ async function main(role: Role) {
     }, config.shutdownTimeoutMs + 2000);
     deadline.unref();
     stopPeriodic();
+    // Sockets are told the server is restarting; clients reconnect to another instance and resume.
+    gateway.close();
     // 1. stop accepting; 2. let in-flight requests finish (idle keep-alive sockets closed now);
     // 3. close workers, then Redis and the database.
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -37,10 +37,11 @@ export async function openServices(
     if (report.applied.length) logger.info({ applied: report.applied }, 'migrations applied');
     await ensureEmbeddingSpace(db, { model: config.embedding.model, dimensions: config.embedding.dimensions });
     const metrics = createMetrics();
-    const bus = config.redisUrl ? await createRedisBus(config.redisUrl) : createMemoryBus();
+    const bus = config.redisUrl ? await createRedisBus(config.redisUrl, `${config.redisPrefix}:events`) : createMemoryBus();
     const base = { config, logger, db, bus, metrics, secret: options.secret };
     const jobs = createJobRunner<JobMap>({
       redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
       jobs: jobOptions,
       processors: processors(base),
       onEvent: (event) => {

@@ -38,3 +38,13 @@ export async function newGroup(app: TestApp, name = `group-${randomBytes(3).toSt
   const { rows } = await app.services.db.query<{ id: string }>('INSERT INTO groups (name) VALUES ($1) RETURNING id', [name]);
   return rows[0]!.id;
 }
+
+/** A bot row (the bots issue adds its API); conversations only need it to exist. */
+export async function newBot(app: TestApp, options: { greeting?: string; triggerWords?: string[] } = {}): Promise<string> {
+  const slug = `bot-${randomBytes(3).toString('hex')}`;
+  const { rows } = await app.services.db.query<{ id: string }>(
+    `INSERT INTO bots (slug, name, greeting, handoff) VALUES ($1, $2, $3, $4) RETURNING id`,
+    [slug, `Bot ${slug}`, options.greeting ?? '', JSON.stringify({ triggerWords: options.triggerWords ?? [] })],
+  );
+  return rows[0]!.id;
+}

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../../server/src/config.ts';
 import { resolveSessionSecret } from '../../server/src/core/crypto/secret.ts';
+import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import { closeServices, openServices } from '../../server/src/services.ts';
 import { createProcessors } from './processors.ts';
@@ -16,6 +17,7 @@ async function main() {
   const secret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
   const services = await openServices(config, logger, createProcessors, { secret });
   await services.jobs.startProcessing();
+  await resumePendingIngestion(services.db, services.jobs, logger);
   logger.info({ database: services.db.kind }, 'worker ready');
 
   let stopping = false;

@@ -1,6 +1,7 @@
 import type { JobMap } from '../../server/src/core/jobs/job-map.ts';
 import type { Processors } from '../../server/src/core/jobs/job-types.ts';
 import type { Services } from '../../server/src/services.ts';
+import { ingestDocument } from './processors/ingest-document.ts';
 import { pruneAuditLog } from './processors/prune-audit.ts';
 import { purgeSessions } from './processors/purge-sessions.ts';
 
@@ -9,5 +10,6 @@ export function createProcessors(services: Omit<Services, 'jobs'>): Processors<J
   return {
     'purge-sessions': purgeSessions(services),
     'prune-audit': pruneAuditLog(services),
+    'ingest-document': ingestDocument(services),
   };
 }

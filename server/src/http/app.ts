@@ -7,6 +7,10 @@ import { authenticate, originCheck } from './middleware/authenticate.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
+import { collectionRoutes } from './routes/collections.routes.ts';
+import { documentRoutes } from './routes/documents.routes.ts';
+import { searchRoutes } from './routes/search.routes.ts';
+import { conversationRoutes } from './routes/conversations.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { groupRoutes } from './routes/groups.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
@@ -61,6 +65,10 @@ export function createApp(services: Services, domain: Domain) {
   userRoutes(api, domain.users);
   groupRoutes(api, domain.users);
   auditRoutes(api, services);
+  collectionRoutes(api, domain.knowledge);
+  documentRoutes(api, domain.knowledge, { maxUploadBytes: config.knowledge.maxUploadBytes });
+  searchRoutes(api, domain.retrieval);
+  conversationRoutes(api, domain);
   app.use(api.router);
 
   app.use(staticWeb());

@@ -28,6 +28,28 @@ function rowHash(prevHash: string, row: Omit<AuditRow, 'id' | 'hash' | 'prev_has
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text as Postgres stores and returns it: it refuses NUL, and UTF-8 cannot carry an unpaired
+ * surrogate (it would come back as U+FFFD). Both become U+FFFD before hashing, so what is hashed is
+ * what is read back. Records carry text from outside (a typed email, an identity provider's claims).
+ */
+function storableText(text: string): string {
+  return text.replace(/\u0000/g, '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+}
+
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
+  }
+  return value;
+}
+
+const storableOrNull = (text: string | null | undefined) => (text == null ? null : storableText(text));
+
 /**
  * Appends a record linked to the previous one. Pass the transaction that makes the audited change
  * so the change and its record commit together (or neither does).
@@ -39,12 +61,13 @@ export async function appendAudit(tx: Queryable, entry: AuditEntry): Promise<Aud
     // Millisecond precision: what a JS Date round-trips, so the hash verifies after reading back.
     at: new Date(),
     actor_id: entry.actor?.id ?? null,
-    actor_email: entry.actor?.email ?? null,
-    action: entry.action,
-    target_type: entry.target?.type ?? null,
-    target_id: entry.target?.id ?? null,
-    ip: entry.ip ?? null,
-    details: entry.details ?? {},
+    actor_email: storableOrNull(entry.actor?.email),
+    action: storableText(entry.action),
+    target_type: storableOrNull(entry.target?.type),
+    target_id: storableOrNull(entry.target?.id),
+    ip: storableOrNull(entry.ip),
+    // Through JSON first, as jsonb will see it (Dates become strings, undefined goes).
+    details: storableJson(JSON.parse(JSON.stringify(entry.details ?? {}))) as Record<string, unknown>,
   };
   return repo.insert({ ...row, prev_hash: prev, hash: rowHash(prev, row) });
 }

@@ -49,18 +49,21 @@ export function createAuthService(deps: AuthDeps) {
   return {
     async login(input: { email: string; password: string }, client: ClientInfo) {
       const throttle = createLoginThrottle(db);
-      const decision = await throttle.check(client.ip, input.email);
-      if (!decision.allowed) {
-        throw new AppError(429, 'too_many_attempts', `Too many failed sign-ins. Try again in ${decision.retryAfterSeconds} seconds.`, {
-          retryAfterSeconds: decision.retryAfterSeconds,
+      const tooMany = (retryAfterSeconds: number) =>
+        new AppError(429, 'too_many_attempts', `Too many failed sign-ins. Try again in ${retryAfterSeconds} seconds.`, {
+          retryAfterSeconds,
         });
-      }
+      const decision = await throttle.check(client.ip, input.email);
+      if (!decision.allowed) throw tooMany(decision.retryAfterSeconds);
+      // Counted before the password is checked, so parallel guesses cannot all slip past the limit.
+      const attempt = await throttle.attempt(client.ip, input.email);
+      if (!attempt.allowed) throw tooMany(attempt.retryAfterSeconds);
       const user = await createUserRepository(db).findByEmail(input.email);
       const ok = user?.password_hash
         ? await verifyPassword(user.password_hash, input.password)
         : (await verifyPassword(await decoyHash, input.password), false);
       if (!user || !ok || user.disabled) {
-        await throttle.recordFailure(client.ip, input.email);
+        await throttle.failed(client.ip, input.email, attempt);
         await recordAudit(db, {
           action: 'auth.login.failed',
           actor: user ? { id: user.id, email: user.email } : null,
@@ -69,7 +72,7 @@ export function createAuthService(deps: AuthDeps) {
         });
         throw invalidCredentials();
       }
-      await throttle.recordSuccess(client.ip, input.email);
+      await throttle.succeeded(client.ip, input.email);
       return db.transaction(async (tx) => {
         const started = await startSession(user, client, tx);
         await appendAudit(tx, {
@@ -192,15 +195,20 @@ export function createAuthService(deps: AuthDeps) {
         return row;
       });
       if (!revoked) throw new AppError(404, 'not_found', 'Token not found');
+      // Sockets opened with this token close too.
+      await bus.publish({ type: 'auth.revoked', userId: actor.id, tokenIds: [id] });
     },
 
     /**
      * Ends every session of a user (disabled, password reset, role change) and tells open sockets.
      * Call it after the change commits; a disabled user is refused by authenticate() regardless.
+     * With `tokens` (the user was disabled), sockets opened with their personal API tokens close
+     * too: the tokens stay (they work again if the user is enabled) but are refused meanwhile.
      */
-    async revokeAllSessions(userId: string): Promise<string[]> {
+    async revokeAllSessions(userId: string, options: { tokens?: boolean } = {}): Promise<string[]> {
       const ids = await createSessionRepository(db).revokeAll(userId);
-      await bus.publish({ type: 'auth.revoked', userId, sessionIds: ids });
+      const tokenIds = options.tokens ? (await createApiTokenRepository(db).listLive(userId)).map((t) => t.id) : [];
+      await bus.publish({ type: 'auth.revoked', userId, sessionIds: ids, ...(tokenIds.length ? { tokenIds } : {}) });
       return ids;
     },
   };

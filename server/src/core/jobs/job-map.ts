@@ -9,12 +9,21 @@ export interface JobMap {
   'purge-sessions': { period: number };
   /** Applies the audit retention (AUDIT_RETENTION_DAYS); `period` (days since epoch) makes one a day. */
   'prune-audit': { period: number };
+  /** Parses, splits, embeds and indexes one version of a document (a re-index bumps the version). */
+  'ingest-document': { documentId: string; version: number };
 }
 
 export type JobName = keyof JobMap;
 
 /** Job options decided in one place: de-duplication ids, retries, concurrency. */
 export const jobOptions: JobOptionsMap<JobMap> = {
+  'ingest-document': {
+    // No ':' in BullMQ job ids. A duplicate add or a retry of the same version is the same job.
+    jobId: ({ documentId, version }) => `ingest-${documentId}-v${version}`,
+    attempts: 4,
+    backoffMs: 2_000,
+    concurrency: 2,
+  },
   'purge-sessions': {
     jobId: ({ period }) => `purge-sessions-${period}`,
     attempts: 3,

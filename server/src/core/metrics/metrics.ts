@@ -26,6 +26,23 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers: [registry],
     }),
+    wsConnections: new Gauge({
+      name: 'enclave_ws_connections',
+      help: 'Open WebSocket connections on this server',
+      registers: [registry],
+    }),
+    wsFrames: new Counter({
+      name: 'enclave_ws_frames_total',
+      help: 'WebSocket frames by direction (in, out) and type',
+      labelNames: ['direction', 'type'] as const,
+      registers: [registry],
+    }),
+    wsDropped: new Counter({
+      name: 'enclave_ws_dropped_total',
+      help: 'WebSocket connections closed by the server, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'enclave_queue_jobs',
       help: 'Jobs per queue and state at scrape time',

@@ -1,13 +1,28 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import type { Role } from '../users/user.repository.ts';
+import type { ServerFrame } from './frames.ts';
+
+/** Who a WebSocket frame is for: these users, and/or everyone with one of these roles. */
+export interface Audience {
+  userIds?: string[];
+  roles?: Role[];
+}
 
 /**
  * Domain events that must reach every server instance (and from there the WebSocket clients they
  * concern). Features add their event shapes to this union.
  */
 export type BusEvent =
-  /** Sessions that stopped being valid (logout, revocation, a disabled user): close their sockets. */
-  { type: 'auth.revoked'; userId: string; sessionIds?: string[] };
+  /**
+   * Credentials that stopped being valid (logout, revocation, a disabled user): close the sockets
+   * opened with these sessions or personal API tokens.
+   */
+  | { type: 'auth.revoked'; userId: string; sessionIds?: string[]; tokenIds?: string[] }
+  /** A frame for the WebSocket clients of an audience, on whichever server instance they are connected. */
+  | { type: 'deliver'; audience: Audience; frame: ServerFrame }
+  /** Ingestion status and progress of a document (presenter output), for admins' live views. */
+  | { type: 'document.updated'; document: Record<string, unknown> };
 
 export type BusHandler = (event: BusEvent) => void;
 

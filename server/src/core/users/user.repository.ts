@@ -119,6 +119,11 @@ export function createUserRepository(db: Queryable) {
     async markLogin(id: string): Promise<void> {
       await db.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
     },
+    /** Which of these ids belong to users who are not disabled. */
+    async activeIds(ids: string[]): Promise<string[]> {
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[]) AND NOT disabled', [ids]);
+      return rows.map((r) => r.id);
+    },
     async countActiveAdmins(): Promise<number> {
       const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`);
       return rows[0]?.n ?? 0;

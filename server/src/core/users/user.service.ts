@@ -39,6 +39,15 @@ async function assertGroupsExist(tx: Queryable, ids: string[]) {
   if (missing.length) throw new AppError(400, 'unknown_group', `Unknown group id(s): ${missing.join(', ')}`);
 }
 
+/** UUIDs are case-insensitive and a list may repeat one: compare and store them in Postgres' own form. */
+function normalizeIds(ids: string[] | undefined): string[] | undefined {
+  return ids && [...new Set(ids.map((id) => id.toLowerCase()))];
+}
+
+// Shared with first-admin.ts: every change to who is an active admin takes this lock, so two
+// admins removing each other at the same moment cannot both succeed and leave none.
+const ADMIN_SET_LOCK_KEY = 4_242_003;
+
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string })?.code === '23505';
 }
@@ -52,13 +61,16 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
 
   async function lastAdminGuard(tx: Queryable, target: UserWithGroups, changes: UserChanges) {
     const losesAdmin = target.role === 'admin' && !target.disabled && (changes.disabled === true || (changes.role && changes.role !== 'admin'));
-    if (losesAdmin && (await createUserRepository(tx).countActiveAdmins()) <= 1) {
+    if (!losesAdmin) return;
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_SET_LOCK_KEY]);
+    if ((await createUserRepository(tx).countActiveAdmins()) <= 1) {
       throw conflict('This is the last active admin; make someone else admin first');
     }
   }
 
   return {
-    async create(actor: Actor, input: NewUser, client: ClientInfo): Promise<UserWithGroups> {
+    async create(actor: Actor, rawInput: NewUser, client: ClientInfo): Promise<UserWithGroups> {
+      const input = { ...rawInput, groups: normalizeIds(rawInput.groups) };
       const problem = passwordProblem(input.password, input.email);
       if (problem) throw weakPassword(problem);
       const passwordHash = await hashPassword(input.password);
@@ -93,7 +105,8 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
       return createUserRepository(db).list(filter);
     },
 
-    async update(actor: Actor, id: string, changes: UserChanges, client: ClientInfo): Promise<UserWithGroups> {
+    async update(actor: Actor, id: string, rawChanges: UserChanges, client: ClientInfo): Promise<UserWithGroups> {
+      const changes = { ...rawChanges, groups: normalizeIds(rawChanges.groups) };
       if (id === actor.id && (changes.disabled === true || (changes.role && changes.role !== actor.role))) {
         throw new AppError(409, 'conflict', 'You cannot disable yourself or change your own role');
       }
@@ -105,6 +118,7 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
         passwordHash = await hashPassword(changes.password);
       }
       let endsAccess = false;
+      let disabledNow = false;
       try {
         const updated = await db.transaction(async (tx) => {
           const users = createUserRepository(tx);
@@ -124,14 +138,14 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
           if (changes.groups) await users.setGroups(id, changes.groups, 'manual');
           const after = (await users.findById(id))!;
           const diff = describeChanges(before, after, passwordHash !== undefined);
-          endsAccess =
-            (after.disabled && !before.disabled) || passwordHash !== undefined || roleRank(after.role) < roleRank(before.role);
+          disabledNow = after.disabled && !before.disabled;
+          endsAccess = disabledNow || passwordHash !== undefined || roleRank(after.role) < roleRank(before.role);
           for (const [action, details] of diff) {
             await appendAudit(tx, { action, actor, target: { type: 'user', id }, ip: client.ip, details });
           }
           return after;
         });
-        if (endsAccess) await auth.revokeAllSessions(id);
+        if (endsAccess) await auth.revokeAllSessions(id, { tokens: disabledNow });
         return updated;
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict('A user with this email already exists');

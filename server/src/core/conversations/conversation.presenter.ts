@@ -1,0 +1,58 @@
+import type { PresentedMessage } from '../realtime/frames.ts';
+import type { ConversationRow, MemberRow } from './conversation.repository.ts';
+import type { MessageRow } from './message.repository.ts';
+
+export function presentMessage(m: MessageRow): PresentedMessage {
+  return {
+    id: m.id,
+    conversationId: m.conversation_id,
+    senderType: m.sender_type,
+    senderId: m.sender_id,
+    senderName: m.sender_name,
+    body: m.body,
+    citations: m.citations,
+    attachments: m.attachments,
+    status: m.status,
+    clientId: m.client_id,
+    internal: m.internal,
+    createdAt: m.created_at.toISOString(),
+    editedAt: m.edited_at?.toISOString() ?? null,
+    deletedAt: m.deleted_at?.toISOString() ?? null,
+  };
+}
+
+export interface ConversationExtras {
+  members?: MemberRow[];
+  unreadCount?: number;
+  lastReadMessageId?: number;
+  queuePosition?: number | undefined;
+  estimatedWaitSeconds?: number | undefined;
+}
+
+export function presentConversation(c: ConversationRow, extras: ConversationExtras = {}) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    botId: c.bot_id,
+    title: c.title,
+    status: c.status,
+    assigneeId: c.assignee_id,
+    team: c.team,
+    priority: c.priority,
+    handoffReason: c.handoff_reason,
+    createdBy: c.created_by,
+    createdAt: c.created_at.toISOString(),
+    lastMessageAt: c.last_message_at.toISOString(),
+    queuedAt: c.queued_at?.toISOString() ?? null,
+    claimedAt: c.claimed_at?.toISOString() ?? null,
+    firstResponseAt: c.first_response_at?.toISOString() ?? null,
+    resolvedAt: c.resolved_at?.toISOString() ?? null,
+    ...(extras.members ? { members: extras.members.map((m) => ({ id: m.user_id, name: m.name, role: m.role })) } : {}),
+    ...(extras.unreadCount !== undefined ? { unreadCount: extras.unreadCount } : {}),
+    ...(extras.lastReadMessageId !== undefined ? { lastReadMessageId: extras.lastReadMessageId } : {}),
+    ...(extras.queuePosition !== undefined ? { queuePosition: extras.queuePosition } : {}),
+    ...(extras.estimatedWaitSeconds !== undefined ? { estimatedWaitSeconds: extras.estimatedWaitSeconds } : {}),
+  };
+}
+
+export type PresentedConversation = ReturnType<typeof presentConversation>;

@@ -1,0 +1,255 @@
+import type { Queryable } from '../db/database.ts';
+import type { Role } from '../users/user.repository.ts';
+import type { Reason, RoutingStatus, TransitionType } from './routing.ts';
+
+export type ConversationKind = 'bot' | 'support' | 'direct' | 'group';
+
+export interface ConversationRow {
+  id: string;
+  kind: ConversationKind;
+  bot_id: string | null;
+  title: string;
+  status: RoutingStatus | null;
+  assignee_id: string | null;
+  team: string | null;
+  priority: number;
+  handoff_reason: string | null;
+  created_by: string | null;
+  created_at: Date;
+  last_message_at: Date;
+  queued_at: Date | null;
+  claimed_at: Date | null;
+  first_response_at: Date | null;
+  resolved_at: Date | null;
+}
+
+export interface MemberRow {
+  user_id: string;
+  name: string;
+  role: 'owner' | 'member' | 'agent';
+  user_role: Role;
+  last_read_message_id: number;
+}
+
+export interface ConversationListRow extends ConversationRow {
+  unread_count: number;
+  last_read_message_id: number;
+}
+
+export interface ListFilter {
+  userId: string;
+  /** Include conversations the user only sees as an agent (the queue, or assigned to them). */
+  asAgent: boolean;
+  status?: RoutingStatus | undefined;
+  assigneeId?: string | undefined;
+  kind?: ConversationKind | undefined;
+  /** Keyset cursor: last_message_at|id of the previous page's last row. */
+  before?: { at: Date; id: string } | undefined;
+  limit: number;
+}
+
+export function createConversationRepository(db: Queryable) {
+  return {
+    async insert(c: {
+      kind: ConversationKind;
+      botId?: string | null;
+      title?: string;
+      status: RoutingStatus | null;
+      team?: string | null;
+      createdBy: string;
+      handoffReason?: string | null;
+    }): Promise<ConversationRow> {
+      const { rows } = await db.query<ConversationRow>(
+        `INSERT INTO conversations (kind, bot_id, title, status, team, created_by, handoff_reason, queued_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $4 = 'queued' THEN now() END) RETURNING *`,
+        [c.kind, c.botId ?? null, c.title ?? '', c.status, c.team ?? null, c.createdBy, c.handoffReason ?? null],
+      );
+      return rows[0]!;
+    },
+    async addMember(conversationId: string, userId: string, role: MemberRow['role']): Promise<void> {
+      await db.query(
+        `INSERT INTO conversation_members (conversation_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [conversationId, userId, role],
+      );
+    },
+    async findById(id: string): Promise<ConversationRow | undefined> {
+      const { rows } = await db.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [id]);
+      return rows[0];
+    },
+    async lock(id: string): Promise<ConversationRow | undefined> {
+      const { rows } = await db.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1 FOR UPDATE', [id]);
+      return rows[0];
+    },
+    async members(conversationId: string): Promise<MemberRow[]> {
+      const { rows } = await db.query<MemberRow>(
+        `SELECT m.user_id, u.name, m.role, u.role AS user_role, m.last_read_message_id
+           FROM conversation_members m JOIN users u ON u.id = m.user_id
+          WHERE m.conversation_id = $1 ORDER BY m.joined_at`,
+        [conversationId],
+      );
+      return rows;
+    },
+    async findDirect(a: string, b: string): Promise<ConversationRow | undefined> {
+      const { rows } = await db.query<ConversationRow>(
+        `SELECT c.* FROM conversations c
+          WHERE c.kind = 'direct'
+            AND EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id AND m.user_id = $1)
+            AND EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id AND m.user_id = $2)
+          LIMIT 1`,
+        [a, b],
+      );
+      return rows[0];
+    },
+    /** A user's conversations by last activity, each with its unread count (agents: internal notes count too). */
+    async list(filter: ListFilter): Promise<ConversationListRow[]> {
+      const params: unknown[] = [filter.userId, filter.asAgent];
+      const where: string[] = [];
+      const visible = `(m.user_id IS NOT NULL OR ($2 AND c.kind IN ('bot', 'support') AND c.status IN ('queued', 'assigned', 'resolved')))`;
+      where.push(visible);
+      if (filter.status) {
+        params.push(filter.status);
+        where.push(`c.status = $${params.length}`);
+      }
+      if (filter.assigneeId) {
+        params.push(filter.assigneeId);
+        where.push(`c.assignee_id = $${params.length}`);
+      }
+      if (filter.kind) {
+        params.push(filter.kind);
+        where.push(`c.kind = $${params.length}`);
+      }
+      if (filter.before) {
+        params.push(filter.before.at, filter.before.id);
+        where.push(`(c.last_message_at, c.id) < ($${params.length - 1}, $${params.length})`);
+      }
+      params.push(filter.limit);
+      const { rows } = await db.query<ConversationListRow>(
+        `SELECT c.*, COALESCE(m.last_read_message_id, 0) AS last_read_message_id,
+                (SELECT count(*)::int FROM messages x
+                  WHERE x.conversation_id = c.id AND x.id > COALESCE(m.last_read_message_id, 0)
+                    AND x.sender_id IS DISTINCT FROM $1 AND x.deleted_at IS NULL AND ($2 OR NOT x.internal)) AS unread_count
+           FROM conversations c
+           LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $1
+          WHERE ${where.join(' AND ')}
+          ORDER BY c.last_message_at DESC, c.id DESC
+          LIMIT $${params.length}`,
+        params,
+      );
+      return rows;
+    },
+    /** The human queue: highest priority first, then longest waiting. */
+    async queue(limit: number): Promise<ConversationRow[]> {
+      const { rows } = await db.query<ConversationRow>(
+        `SELECT * FROM conversations WHERE status = 'queued' ORDER BY priority DESC, queued_at ASC LIMIT $1`,
+        [limit],
+      );
+      return rows;
+    },
+    /** 1-based place in the queue; undefined when not queued. */
+    async queuePosition(id: string): Promise<number | undefined> {
+      const { rows } = await db.query<{ position: number }>(
+        `SELECT (SELECT count(*)::int FROM conversations o
+                  WHERE o.status = 'queued'
+                    AND (o.priority > c.priority OR (o.priority = c.priority AND o.queued_at <= c.queued_at))) AS position
+           FROM conversations c WHERE c.id = $1 AND c.status = 'queued'`,
+        [id],
+      );
+      return rows[0]?.position;
+    },
+    /** Median wait of the last 50 claims, seconds; undefined before any. */
+    async medianRecentWaitSeconds(): Promise<number | undefined> {
+      const { rows } = await db.query<{ median: number | null }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY w) AS median FROM (
+           SELECT extract(epoch FROM claimed_at - queued_at) AS w FROM conversations
+            WHERE claimed_at IS NOT NULL AND queued_at IS NOT NULL AND claimed_at >= queued_at
+            ORDER BY claimed_at DESC LIMIT 50) recent`,
+      );
+      return rows[0]?.median ?? undefined;
+    },
+    /**
+     * Moves a conversation between routing states only if it is still in one of `from` (compare and
+     * set): of two agents claiming at once, exactly one UPDATE matches.
+     */
+    async transition(
+      id: string,
+      from: RoutingStatus[],
+      to: RoutingStatus,
+      set: { assigneeId?: string | null; reason?: Reason },
+      expectedAssignee?: string,
+    ): Promise<ConversationRow | undefined> {
+      const { rows } = await db.query<ConversationRow>(
+        `UPDATE conversations SET
+           status = $3,
+           assignee_id = CASE WHEN $4::boolean THEN $5::uuid ELSE assignee_id END,
+           handoff_reason = CASE WHEN $3 = 'queued' THEN $6 ELSE handoff_reason END,
+           queued_at = CASE WHEN $3 = 'queued' AND status <> 'queued' THEN now() ELSE queued_at END,
+           claimed_at = CASE WHEN $3 = 'assigned' AND status = 'queued' THEN now() ELSE claimed_at END,
+           -- a new handoff episode (from the bot, or reopened) measures its first response afresh
+           first_response_at = CASE WHEN $3 = 'queued' AND status IN ('bot', 'resolved') THEN NULL ELSE first_response_at END,
+           resolved_at = CASE WHEN $3 = 'resolved' THEN now() END
+         WHERE id = $1 AND status = ANY($2::text[]) AND ($7::uuid IS NULL OR assignee_id = $7::uuid)
+         RETURNING *`,
+        [id, from, to, 'assigneeId' in set, set.assigneeId ?? null, set.reason ?? null, expectedAssignee ?? null],
+      );
+      return rows[0];
+    },
+    async recordEvent(e: {
+      conversationId: string;
+      type: TransitionType;
+      from: RoutingStatus | null;
+      to: RoutingStatus | null;
+      actorId: string | null;
+      reason: Reason;
+      details?: Record<string, unknown>;
+    }): Promise<void> {
+      await db.query(
+        `INSERT INTO conversation_events (conversation_id, type, from_status, to_status, actor_id, reason, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [e.conversationId, e.type, e.from, e.to, e.actorId, e.reason, JSON.stringify(e.details ?? {})],
+      );
+    },
+    async events(conversationId: string) {
+      const { rows } = await db.query<{
+        id: number;
+        type: string;
+        from_status: string | null;
+        to_status: string | null;
+        actor_id: string | null;
+        reason: string | null;
+        details: Record<string, unknown>;
+        created_at: Date;
+      }>('SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id', [conversationId]);
+      return rows;
+    },
+    async touchActivity(id: string, opts: { firstAgentResponse?: boolean } = {}): Promise<void> {
+      await db.query(
+        `UPDATE conversations SET last_message_at = now(),
+           first_response_at = CASE WHEN $2 AND first_response_at IS NULL AND status = 'assigned' THEN now() ELSE first_response_at END
+         WHERE id = $1`,
+        [id, opts.firstAgentResponse ?? false],
+      );
+    },
+    async setTitleIfEmpty(id: string, title: string): Promise<boolean> {
+      const { rowCount } = await db.query(`UPDATE conversations SET title = $2 WHERE id = $1 AND title = ''`, [id, title]);
+      return rowCount > 0;
+    },
+    /** Read marks only move forward. */
+    async markRead(conversationId: string, userId: string, messageId: number): Promise<boolean> {
+      const { rowCount } = await db.query(
+        `UPDATE conversation_members SET last_read_message_id = $3
+          WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < $3`,
+        [conversationId, userId, messageId],
+      );
+      return rowCount > 0;
+    },
+    async isMember(conversationId: string, userId: string): Promise<boolean> {
+      const { rows } = await db.query('SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
+        conversationId,
+        userId,
+      ]);
+      return rows.length > 0;
+    },
+  };
+}
+
+export type ConversationRepository = ReturnType<typeof createConversationRepository>;

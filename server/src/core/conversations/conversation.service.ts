@@ -1,0 +1,279 @@
+import { appendAudit } from '../audit/audit.service.ts';
+import { createBotRepository } from '../bots/bot.repository.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { Actor } from '../policy/actor.ts';
+import { createUserRepository } from '../users/user.repository.ts';
+import { mayReadConversation, maySeeInternalNotes } from '../policy/policy.ts';
+import type { ConversationPublisher } from './conversation-publisher.ts';
+import { presentConversation } from './conversation.presenter.ts';
+import {
+  createConversationRepository,
+  type ConversationKind,
+  type ConversationRow,
+  type MemberRow,
+} from './conversation.repository.ts';
+import { createMessageRepository, type AttachmentRef, type MessageRow } from './message.repository.ts';
+import type { RoutingService } from './routing.service.ts';
+import { asksForHuman } from './routing.ts';
+
+export type NewConversation =
+  | { kind: 'bot'; botId: string }
+  | { kind: 'support'; team?: string | undefined }
+  | { kind: 'direct'; userId: string }
+  | { kind: 'group'; title: string; memberIds: string[] };
+
+export interface NewMessage {
+  body: string;
+  clientId?: string | undefined;
+  internal?: boolean | undefined;
+  attachmentIds?: string[] | undefined;
+}
+
+/** Called after a user's message lands in a conversation that is with its bot (the bots wire their answer job here). */
+export type BotTurnHook = (conversation: ConversationRow, message: MessageRow) => Promise<void>;
+
+const TITLE_LENGTH = 60;
+
+function titleFrom(body: string): string {
+  const oneLine = body.replace(/\s+/g, ' ').trim();
+  return [...oneLine].length > TITLE_LENGTH ? `${[...oneLine].slice(0, TITLE_LENGTH - 1).join('')}…` : oneLine;
+}
+
+export function createConversationService(deps: {
+  db: Database;
+  publisher: ConversationPublisher;
+  routing: RoutingService;
+  attachments?: { claim(tx: Queryable, conversationId: string, uploaderId: string, ids: string[], messageId: number): Promise<AttachmentRef[]> };
+  onBotTurn?: BotTurnHook;
+}) {
+  const { db, publisher, routing } = deps;
+
+  /** The conversation if the actor may read it; otherwise "not found", so its existence is not revealed. */
+  async function readable(actor: Actor, id: string): Promise<{ conversation: ConversationRow; members: MemberRow[] }> {
+    const conversations = createConversationRepository(db);
+    const conversation = await conversations.findById(id);
+    if (!conversation) throw notFound('Conversation');
+    const members = await conversations.members(id);
+    const ok = mayReadConversation(actor, {
+      memberIds: members.map((m) => m.user_id),
+      status: conversation.status ?? 'none',
+      kind: conversation.kind,
+    });
+    if (!ok) throw notFound('Conversation');
+    return { conversation, members };
+  }
+
+  async function queueExtras(conversation: ConversationRow) {
+    if (conversation.status !== 'queued') return {};
+    const conversations = createConversationRepository(db);
+    const queuePosition = await conversations.queuePosition(conversation.id);
+    const median = await conversations.medianRecentWaitSeconds();
+    return { queuePosition, estimatedWaitSeconds: median !== undefined && queuePosition ? Math.round(median * queuePosition) : undefined };
+  }
+
+  return {
+    readable,
+
+    /** The full view of one conversation: members, and for queued ones the place in line and an estimate. */
+    async view(id: string) {
+      const conversations = createConversationRepository(db);
+      const conversation = await conversations.findById(id);
+      if (!conversation) throw notFound('Conversation');
+      return presentConversation(conversation, { members: await conversations.members(id), ...(await queueExtras(conversation)) });
+    },
+
+    async create(actor: Actor, input: NewConversation): Promise<{ conversation: ConversationRow; created: boolean }> {
+      if (input.kind === 'direct') {
+        if (input.userId === actor.id) throw new AppError(400, 'invalid_input', 'A direct chat needs another person');
+        const existing = await createConversationRepository(db).findDirect(actor.id, input.userId);
+        if (existing) return { conversation: existing, created: false };
+      }
+      const conversation = await db.transaction(async (tx) => {
+        const conversations = createConversationRepository(tx);
+        const messages = createMessageRepository(tx);
+        const activeUsers = (ids: string[]) => createUserRepository(tx).activeIds(ids);
+        switch (input.kind) {
+          case 'bot': {
+            const bot = await createBotRepository(tx).findEnabled(input.botId);
+            if (!bot) throw new AppError(404, 'not_found', 'Bot not found');
+            const row = await conversations.insert({ kind: 'bot', botId: bot.id, status: 'bot', createdBy: actor.id });
+            await conversations.addMember(row.id, actor.id, 'owner');
+            if (bot.greeting) await messages.insertBotMessage({ conversationId: row.id, botId: bot.id, body: bot.greeting, status: 'complete' });
+            return row;
+          }
+          case 'support': {
+            const row = await conversations.insert({
+              kind: 'support',
+              status: 'queued',
+              team: input.team ?? null,
+              createdBy: actor.id,
+              handoffReason: 'user_request',
+            });
+            await conversations.addMember(row.id, actor.id, 'owner');
+            await conversations.recordEvent({ conversationId: row.id, type: 'handoff', from: null, to: 'queued', actorId: actor.id, reason: 'user_request' });
+            return row;
+          }
+          case 'direct': {
+            if ((await activeUsers([input.userId])).length !== 1) throw new AppError(400, 'unknown_user', 'No such active user');
+            const row = await conversations.insert({ kind: 'direct', status: null, createdBy: actor.id });
+            await conversations.addMember(row.id, actor.id, 'owner');
+            await conversations.addMember(row.id, input.userId, 'member');
+            return row;
+          }
+          case 'group': {
+            const ids = [...new Set(input.memberIds.filter((id) => id !== actor.id))];
+            const found = await activeUsers(ids);
+            const missing = ids.filter((id) => !found.includes(id));
+            if (missing.length) throw new AppError(400, 'unknown_user', `No such active user(s): ${missing.join(', ')}`);
+            const row = await conversations.insert({ kind: 'group', status: null, title: input.title, createdBy: actor.id });
+            await conversations.addMember(row.id, actor.id, 'owner');
+            for (const id of ids) await conversations.addMember(row.id, id, 'member');
+            return row;
+          }
+        }
+      });
+      await publisher.conversation(conversation, conversation.status === 'queued');
+      const routed = conversation.status === 'queued' ? await routing.afterQueued(conversation) : conversation;
+      return { conversation: routed, created: true };
+    },
+
+    async list(actor: Actor, filter: { status?: ConversationRow['status'] | undefined; assignee?: string | undefined; kind?: ConversationKind | undefined; before?: { at: Date; id: string } | undefined; limit: number }) {
+      return createConversationRepository(db).list({
+        userId: actor.id,
+        asAgent: maySeeInternalNotes(actor),
+        status: filter.status ?? undefined,
+        assigneeId: filter.assignee === 'me' ? actor.id : filter.assignee,
+        kind: filter.kind,
+        before: filter.before,
+        limit: filter.limit,
+      });
+    },
+
+    async history(actor: Actor, id: string, page: { before?: number | undefined; after?: number | undefined; limit: number }) {
+      await readable(actor, id);
+      return createMessageRepository(db).page(id, { ...page, includeInternal: maySeeInternalNotes(actor) });
+    },
+
+    /**
+     * Stores a message (committed before returning), applies routing effects — reopening a
+     * resolved conversation, a handoff when the user asks for a person — then notifies members
+     * and, when the conversation is with its bot, the bot.
+     */
+    async post(actor: Actor, id: string, input: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
+      const { conversation: current, members } = await readable(actor, id);
+      const member = members.find((m) => m.user_id === actor.id);
+      const staff = maySeeInternalNotes(actor);
+      if (input.internal && !staff) throw new AppError(403, 'forbidden', 'Only agents can write internal notes');
+      if (!member && !(staff && input.internal)) throw new AppError(403, 'forbidden', 'Join the conversation before writing in it');
+      const routed = current.kind === 'bot' || current.kind === 'support';
+      const senderType = routed && staff && member?.role !== 'owner' ? 'agent' : 'user';
+
+      let routingChange: ConversationRow | undefined;
+      const result = await db.transaction(async (tx) => {
+        const conversations = createConversationRepository(tx);
+        const conversation = (await conversations.lock(id))!;
+        const stored = await createMessageRepository(tx).insertIdempotent({
+          conversationId: id,
+          senderType,
+          senderId: actor.id,
+          body: input.body,
+          clientId: input.clientId ?? null,
+          internal: input.internal ?? false,
+        });
+        if (stored.message.conversation_id !== id) {
+          throw new AppError(409, 'client_id_reused', 'This clientId was already used for a message in another conversation');
+        }
+        if (!stored.created) return stored;
+        let message = stored.message;
+        if (input.attachmentIds?.length) {
+          if (!deps.attachments) throw new AppError(400, 'invalid_input', 'Attachments are not available');
+          const refs = await deps.attachments.claim(tx, id, actor.id, input.attachmentIds, message.id);
+          await tx.query('UPDATE messages SET attachments = $2 WHERE id = $1', [message.id, JSON.stringify(refs)]);
+          message = { ...message, attachments: refs };
+        }
+        await conversations.touchActivity(id, { firstAgentResponse: senderType === 'agent' && !message.internal });
+        if (member) await conversations.markRead(id, actor.id, message.id);
+        if (conversation.kind === 'bot' && senderType === 'user') await conversations.setTitleIfEmpty(id, titleFrom(input.body));
+        if (routed && senderType === 'user' && member?.role === 'owner') {
+          if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);
+          else if (conversation.status === 'bot' && asksForHuman(input.body, conversation.bot_id ? await createBotRepository(tx).triggerWords(conversation.bot_id) : [])) {
+            routingChange = await routing.handoffInTx(tx, conversation, actor.id, 'keyword');
+          }
+        }
+        return { message, created: true };
+      });
+
+      if (result.created) {
+        await publisher.message('message.created', result.message);
+        let after = routingChange ?? (await createConversationRepository(db).findById(id))!;
+        if (routingChange) {
+          await publisher.conversation(routingChange, true);
+          after = await routing.afterQueued(routingChange);
+        }
+        if (after.kind === 'bot' && after.status === 'bot' && result.message.sender_type === 'user' && deps.onBotTurn) {
+          await deps.onBotTurn(after, result.message);
+        }
+      }
+      return result;
+    },
+
+    /** The routing history (who moved it, when, why). */
+    events(id: string) {
+      return createConversationRepository(db).events(id);
+    },
+
+    async markRead(actor: Actor, id: string, messageId: number): Promise<void> {
+      const conversations = createConversationRepository(db);
+      if (!(await conversations.isMember(id, actor.id))) throw notFound('Conversation');
+      if (await conversations.markRead(id, actor.id, messageId)) await publisher.read(id, actor.id, messageId);
+    },
+
+    async typing(actor: Actor, id: string): Promise<void> {
+      if (!(await createConversationRepository(db).isMember(id, actor.id))) throw notFound('Conversation');
+      await publisher.typing(id, actor.id);
+    },
+
+    /** Authors edit their own messages; every version is kept and audited. */
+    async edit(actor: Actor, messageId: number, body: string, ip: string): Promise<MessageRow> {
+      const message = await ownMessage(actor, messageId, false);
+      const updated = await db.transaction(async (tx) => {
+        const messages = createMessageRepository(tx);
+        await messages.addRevision({ messageId, editorId: actor.id, action: 'edit', previousBody: message.body });
+        await messages.updateBody(messageId, body);
+        await appendAudit(tx, { action: 'message.edited', actor, target: { type: 'message', id: String(messageId) }, ip, details: { conversationId: message.conversation_id } });
+        return (await messages.findById(messageId))!;
+      });
+      await publisher.message('message.updated', updated);
+      return updated;
+    },
+
+    /** Authors (or admins) delete; the text is kept in the revision history, not shown. */
+    async remove(actor: Actor, messageId: number, ip: string): Promise<MessageRow> {
+      const message = await ownMessage(actor, messageId, true);
+      const updated = await db.transaction(async (tx) => {
+        const messages = createMessageRepository(tx);
+        await messages.addRevision({ messageId, editorId: actor.id, action: 'delete', previousBody: message.body });
+        await messages.softDelete(messageId);
+        await appendAudit(tx, { action: 'message.deleted', actor, target: { type: 'message', id: String(messageId) }, ip, details: { conversationId: message.conversation_id } });
+        return (await messages.findById(messageId))!;
+      });
+      await publisher.message('message.updated', updated);
+      return updated;
+    },
+  };
+
+  async function ownMessage(actor: Actor, messageId: number, adminMay: boolean): Promise<MessageRow> {
+    const message = await createMessageRepository(db).findById(messageId);
+    if (!message) throw notFound('Message');
+    await readable(actor, message.conversation_id);
+    if (message.internal && !maySeeInternalNotes(actor)) throw notFound('Message');
+    if (message.deleted_at) throw new AppError(409, 'conflict', 'The message was deleted');
+    if (message.sender_id !== actor.id && !(adminMay && actor.role === 'admin')) {
+      throw new AppError(403, 'forbidden', 'Only the author can change a message');
+    }
+    return message;
+  }
+}
+
+export type ConversationService = ReturnType<typeof createConversationService>;

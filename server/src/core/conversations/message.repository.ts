@@ -1,0 +1,153 @@
+import type { Queryable } from '../db/database.ts';
+
+export type SenderType = 'user' | 'bot' | 'agent' | 'system';
+
+export interface AttachmentRef {
+  id: string;
+  filename: string;
+  mime: string;
+  size: number;
+}
+
+export interface MessageRow {
+  id: number;
+  conversation_id: string;
+  sender_type: SenderType;
+  sender_id: string | null;
+  sender_name: string | null;
+  body: string;
+  citations: unknown[];
+  attachments: AttachmentRef[];
+  status: 'streaming' | 'complete' | 'failed';
+  client_id: string | null;
+  internal: boolean;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+const SELECT = `SELECT m.*, COALESCE(u.name, b.name) AS sender_name
+  FROM messages m
+  LEFT JOIN users u ON m.sender_type IN ('user', 'agent') AND u.id = m.sender_id
+  LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id`;
+
+export function createMessageRepository(db: Queryable) {
+  return {
+    /**
+     * Inserts a message unless this sender already sent one with this clientId; either way returns
+     * the stored message and whether it is new (a resend gets the original, not a copy).
+     */
+    async insertIdempotent(m: {
+      conversationId: string;
+      senderType: SenderType;
+      senderId: string | null;
+      body: string;
+      clientId: string | null;
+      internal: boolean;
+      attachments?: AttachmentRef[];
+      status?: MessageRow['status'];
+      citations?: unknown[];
+    }): Promise<{ message: MessageRow; created: boolean }> {
+      const { rows } = await db.query<{ id: number }>(
+        `INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id`,
+        [
+          m.conversationId,
+          m.senderType,
+          m.senderId,
+          m.body,
+          m.clientId,
+          m.internal,
+          JSON.stringify(m.attachments ?? []),
+          m.status ?? 'complete',
+          JSON.stringify(m.citations ?? []),
+        ],
+      );
+      if (rows[0]) return { message: (await this.findById(rows[0].id))!, created: true };
+      const existing = await db.query<MessageRow>(`${SELECT} WHERE m.sender_id = $1 AND m.client_id = $2`, [m.senderId, m.clientId]);
+      return { message: existing.rows[0]!, created: false };
+    },
+    async findById(id: number): Promise<MessageRow | undefined> {
+      const { rows } = await db.query<MessageRow>(`${SELECT} WHERE m.id = $1`, [id]);
+      return rows[0];
+    },
+    /** History oldest first: the `limit` newest before `before`, or the `limit` oldest after `after`. */
+    async page(
+      conversationId: string,
+      opts: { before?: number | undefined; after?: number | undefined; limit: number; includeInternal: boolean },
+    ): Promise<MessageRow[]> {
+      const params: unknown[] = [conversationId, opts.includeInternal];
+      let range = '';
+      if (opts.after !== undefined) {
+        params.push(opts.after);
+        range += ` AND m.id > $${params.length}`;
+      }
+      if (opts.before !== undefined) {
+        params.push(opts.before);
+        range += ` AND m.id < $${params.length}`;
+      }
+      params.push(opts.limit);
+      // Paging backwards (the default) takes the newest rows, then returns them oldest first.
+      const order = opts.after !== undefined && opts.before === undefined ? 'ASC' : 'DESC';
+      const { rows } = await db.query<MessageRow>(
+        `${SELECT} WHERE m.conversation_id = $1 AND ($2 OR NOT m.internal)${range} ORDER BY m.id ${order} LIMIT $${params.length}`,
+        params,
+      );
+      return order === 'DESC' ? rows.reverse() : rows;
+    },
+    /** What a user missed since `afterId` in the conversations they belong to, in id order. */
+    async missedBy(userId: string, afterId: number, includeInternal: boolean, limit: number): Promise<MessageRow[]> {
+      const { rows } = await db.query<MessageRow>(
+        `${SELECT} WHERE m.id > $2 AND ($3 OR NOT m.internal)
+            AND m.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = $1)
+          ORDER BY m.id LIMIT $4`,
+        [userId, afterId, includeInternal, limit],
+      );
+      return rows;
+    },
+    async updateBody(id: number, body: string): Promise<void> {
+      await db.query('UPDATE messages SET body = $2, edited_at = now() WHERE id = $1', [id, body]);
+    },
+    async softDelete(id: number): Promise<void> {
+      await db.query(`UPDATE messages SET body = '', attachments = '[]', deleted_at = now() WHERE id = $1`, [id]);
+    },
+    async addRevision(r: { messageId: number; editorId: string; action: 'edit' | 'delete'; previousBody: string }): Promise<void> {
+      await db.query('INSERT INTO message_revisions (message_id, editor_id, action, previous_body) VALUES ($1, $2, $3, $4)', [
+        r.messageId,
+        r.editorId,
+        r.action,
+        r.previousBody,
+      ]);
+    },
+    /**
+     * Bot output is written only while the conversation is with the bot: once an agent has claimed
+     * it, these statements match nothing, however late the answer arrives.
+     */
+    async insertBotMessage(m: { conversationId: string; botId: string; body: string; status: MessageRow['status']; citations?: unknown[] }) {
+      const { rows } = await db.query<{ id: number }>(
+        `INSERT INTO messages (conversation_id, sender_type, sender_id, body, status, citations)
+         SELECT $1, 'bot', $2, $3, $4, $5 FROM conversations WHERE id = $1 AND status = 'bot'
+         RETURNING id`,
+        [m.conversationId, m.botId, m.body, m.status, JSON.stringify(m.citations ?? [])],
+      );
+      return rows[0] ? this.findById(rows[0].id) : undefined;
+    },
+    async completeBotMessage(id: number, update: { body: string; status: 'complete' | 'failed'; citations: unknown[] }) {
+      const { rows } = await db.query<{ id: number }>(
+        `UPDATE messages m SET body = $2, status = $3, citations = $4
+          FROM conversations c
+         WHERE m.id = $1 AND c.id = m.conversation_id AND c.status = 'bot'
+         RETURNING m.id`,
+        [id, update.body, update.status, JSON.stringify(update.citations)],
+      );
+      return rows[0] ? this.findById(id) : undefined;
+    },
+    /** A streaming bot message cut short by a claim: removed, so no bot text follows the handoff. */
+    async discardStreaming(id: number): Promise<void> {
+      await db.query(`DELETE FROM messages WHERE id = $1 AND status = 'streaming'`, [id]);
+    },
+  };
+}
+
+export type MessageRepository = ReturnType<typeof createMessageRepository>;

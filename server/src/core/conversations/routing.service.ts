@@ -1,0 +1,202 @@
+import type { Database, Queryable } from '../db/database.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { Actor } from '../policy/actor.ts';
+import { createAssignmentRepository } from './assignment.repository.ts';
+import type { ConversationPublisher } from './conversation-publisher.ts';
+import { createConversationRepository, type ConversationRow } from './conversation.repository.ts';
+import { nextStatus, TransitionError, type Reason, type RoutingStatus, type TransitionType } from './routing.ts';
+
+export interface RoutingDeps {
+  db: Database;
+  publisher: ConversationPublisher;
+  /** 'auto': a conversation entering the queue goes to the least-loaded available agent. */
+  assignmentMode: 'manual' | 'auto';
+}
+
+const conflictFrom = (error: TransitionError) => new AppError(409, 'invalid_transition', error.message);
+
+/**
+ * Moves conversations between the bot and the human team. Each transition is a compare-and-set
+ * UPDATE plus a conversation event in one transaction; frames go out after commit.
+ */
+export function createRoutingService(deps: RoutingDeps) {
+  const { db, publisher } = deps;
+
+  async function apply(
+    tx: Queryable,
+    conversation: ConversationRow,
+    type: TransitionType,
+    input: { actorId: string | null; reason: Reason; assigneeId?: string | null; reopenTo?: RoutingStatus; details?: Record<string, unknown> },
+  ): Promise<ConversationRow> {
+    const conversations = createConversationRepository(tx);
+    let to: RoutingStatus;
+    try {
+      to = nextStatus(type, conversation.status, input.reopenTo);
+    } catch (error) {
+      if (error instanceof TransitionError) throw conflictFrom(error);
+      throw error;
+    }
+    const set = 'assigneeId' in input ? { assigneeId: input.assigneeId ?? null, reason: input.reason } : { reason: input.reason };
+    const updated = await conversations.transition(conversation.id, [conversation.status!], to, set);
+    if (!updated) {
+      // Someone else moved it first (two agents claiming at once): exactly one UPDATE matched.
+      throw new AppError(409, type === 'claim' ? 'already_claimed' : 'invalid_transition', 'The conversation changed meanwhile; reload it');
+    }
+    await conversations.recordEvent({
+      conversationId: conversation.id,
+      type,
+      from: conversation.status,
+      to,
+      actorId: input.actorId,
+      reason: input.reason,
+      details: input.details ?? {},
+    });
+    return updated;
+  }
+
+  async function load(tx: Queryable, id: string): Promise<ConversationRow> {
+    const conversation = await createConversationRepository(tx).findById(id);
+    if (!conversation) throw notFound('Conversation');
+    if (conversation.status === null) throw new AppError(409, 'invalid_transition', 'Direct and group chats are not routed');
+    return conversation;
+  }
+
+  function assertHandler(actor: Actor, conversation: ConversationRow) {
+    if (conversation.assignee_id !== actor.id && actor.role !== 'admin') {
+      throw new AppError(403, 'forbidden', 'Only the assigned agent (or an admin) can do that');
+    }
+  }
+
+  /** After a conversation enters the queue: hand it to an agent now if automatic assignment is on. */
+  async function afterQueued(conversation: ConversationRow): Promise<ConversationRow> {
+    if (deps.assignmentMode !== 'auto' || conversation.status !== 'queued') return conversation;
+    return (await service.assignNext(conversation.id)) ?? conversation;
+  }
+
+  const service = {
+    /** bot → queued. `actor` is null when the bot or a rule decides. */
+    async handoff(actor: Actor | null, id: string, reason: Reason, details: Record<string, unknown> = {}) {
+      const updated = await db.transaction(async (tx) => apply(tx, await load(tx, id), 'handoff', { actorId: actor?.id ?? null, reason, details }));
+      await publisher.conversation(updated, true);
+      return afterQueued(updated);
+    },
+
+    /** queued → assigned to the claiming agent, who joins the conversation. Exactly one of concurrent claims wins. */
+    async claim(agent: Actor, id: string) {
+      const updated = await db.transaction(async (tx) => {
+        const row = await apply(tx, await load(tx, id), 'claim', { actorId: agent.id, reason: 'agent_claim', assigneeId: agent.id });
+        await createConversationRepository(tx).addMember(id, agent.id, 'agent');
+        await createAssignmentRepository(tx).markAssigned(agent.id);
+        return row;
+      });
+      await publisher.conversation(updated, true);
+      return updated;
+    },
+
+    /** To another agent (assigned → assigned) or, without one, back to the team queue. */
+    async transfer(agent: Actor, id: string, target: { agentId?: string | undefined; team?: string | undefined }) {
+      const updated = await db.transaction(async (tx) => {
+        const conversations = createConversationRepository(tx);
+        const conversation = await load(tx, id);
+        assertHandler(agent, conversation);
+        if (target.team !== undefined) await tx.query('UPDATE conversations SET team = $2 WHERE id = $1', [id, target.team]);
+        if (conversation.assignee_id) await tx.query(`DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 AND role = 'agent'`, [id, conversation.assignee_id]);
+        if (!target.agentId) {
+          return apply(tx, conversation, 'requeue', { actorId: agent.id, reason: 'agent_transfer', assigneeId: null, details: { team: target.team ?? conversation.team } });
+        }
+        const assignment = createAssignmentRepository(tx);
+        if (!(await assignment.isActiveAgent(target.agentId))) throw new AppError(400, 'invalid_agent', 'Transfer target is not an active agent');
+        const row = await apply(tx, conversation, 'transfer', {
+          actorId: agent.id,
+          reason: 'agent_transfer',
+          assigneeId: target.agentId,
+          details: { from: conversation.assignee_id, to: target.agentId },
+        });
+        await conversations.addMember(id, target.agentId, 'agent');
+        await assignment.markAssigned(target.agentId);
+        return row;
+      });
+      await publisher.conversation(updated, true);
+      return afterQueued(updated);
+    },
+
+    async resolve(agent: Actor, id: string) {
+      const updated = await db.transaction(async (tx) => {
+        const conversation = await load(tx, id);
+        assertHandler(agent, conversation);
+        return apply(tx, conversation, 'resolve', { actorId: agent.id, reason: 'agent_resolved' });
+      });
+      await publisher.conversation(updated, true);
+      if (deps.assignmentMode === 'auto') await service.assignWaiting();
+      return updated;
+    },
+
+    async returnToBot(agent: Actor, id: string) {
+      const updated = await db.transaction(async (tx) => {
+        const conversation = await load(tx, id);
+        assertHandler(agent, conversation);
+        if (conversation.kind !== 'bot') throw new AppError(409, 'invalid_transition', 'Only bot conversations can go back to the bot');
+        return apply(tx, conversation, 'return_to_bot', { actorId: agent.id, reason: 'agent_returned', assigneeId: null });
+      });
+      await publisher.conversation(updated, true);
+      if (deps.assignmentMode === 'auto') await service.assignWaiting();
+      return updated;
+    },
+
+    /** resolved → bot (bot conversations) or queued (support), when the employee writes again. Inside the caller's transaction. */
+    reopen(tx: Queryable, conversation: ConversationRow, actorId: string) {
+      return apply(tx, conversation, 'reopen', {
+        actorId,
+        reason: 'new_message',
+        assigneeId: null,
+        reopenTo: conversation.kind === 'bot' ? 'bot' : 'queued',
+      });
+    },
+
+    /** bot → queued inside the caller's transaction (the user's own words asked for a person). */
+    handoffInTx(tx: Queryable, conversation: ConversationRow, actorId: string | null, reason: Reason) {
+      return apply(tx, conversation, 'handoff', { actorId, reason });
+    },
+
+    afterQueued,
+
+    /** Agents go away (no automatic assignments) and come back (and take what waits). */
+    async setAvailable(agent: Actor, available: boolean): Promise<void> {
+      await createAssignmentRepository(db).setAvailable(agent.id, available);
+      if (available && deps.assignmentMode === 'auto') await service.assignWaiting();
+    },
+
+    /**
+     * Automatic assignment of one queued conversation: the available agent with the fewest open
+     * conversations below their capacity, matching the conversation's team when it names one;
+     * round-robin among equals (least recently assigned first).
+     */
+    async assignNext(id: string): Promise<ConversationRow | undefined> {
+      const updated = await db.transaction(async (tx) => {
+        const assignment = createAssignmentRepository(tx);
+        await assignment.lock();
+        const conversation = await createConversationRepository(tx).findById(id);
+        if (!conversation || conversation.status !== 'queued') return undefined;
+        const agentId = await assignment.pickAgent(conversation.team);
+        if (!agentId) return undefined;
+        const row = await apply(tx, conversation, 'claim', { actorId: null, reason: 'auto_assign', assigneeId: agentId });
+        await createConversationRepository(tx).addMember(id, agentId, 'agent');
+        await assignment.markAssigned(agentId);
+        return row;
+      });
+      if (updated) await publisher.conversation(updated, true);
+      return updated;
+    },
+
+    /** Offers queued conversations, oldest first, to agents with free capacity. */
+    async assignWaiting(limit = 20): Promise<void> {
+      const waiting = await createConversationRepository(db).queue(limit);
+      for (const conversation of waiting) {
+        if (!(await service.assignNext(conversation.id))) break;
+      }
+    },
+  };
+  return service;
+}
+
+export type RoutingService = ReturnType<typeof createRoutingService>;

@@ -1,0 +1,70 @@
+import type { Queryable } from '../db/database.ts';
+import { toVectorLiteral } from '../llm/embedding-provider.ts';
+
+export interface NewChunk {
+  ord: number;
+  text: string;
+  tokenCount: number;
+  metadata: Record<string, unknown>;
+  embedding: number[];
+  /** A tsvector literal (see tokenize.ts tsvectorLiteral). */
+  tsv: string;
+  kind: 'passage' | 'faq';
+}
+
+export interface ChunkRow {
+  id: number;
+  document_id: string;
+  collection_id: string;
+  ord: number;
+  text: string;
+  token_count: number;
+  metadata: { page?: number; headings?: string[] };
+  kind: 'passage' | 'faq';
+}
+
+const INSERT_BATCH = 200;
+
+export function createChunkRepository(db: Queryable) {
+  return {
+    async deleteForDocument(documentId: string): Promise<number> {
+      const { rowCount } = await db.query('DELETE FROM chunks WHERE document_id = $1', [documentId]);
+      return rowCount;
+    },
+    /** Bulk insert through arrays (one statement per batch; vectors and tsvectors as text). */
+    async insertMany(documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
+      for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
+        const batch = chunks.slice(i, i + INSERT_BATCH);
+        await db.query(
+          `INSERT INTO chunks (document_id, collection_id, ord, text, token_count, metadata, embedding, tsv, kind)
+           SELECT $1, $2, u.ord, u.text, u.tokens, u.meta::jsonb, u.emb::vector, u.tsv::tsvector, u.kind
+           FROM unnest($3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+             AS u(ord, text, tokens, meta, emb, tsv, kind)`,
+          [
+            documentId,
+            collectionId,
+            batch.map((c) => c.ord),
+            batch.map((c) => c.text),
+            batch.map((c) => c.tokenCount),
+            batch.map((c) => JSON.stringify(c.metadata)),
+            batch.map((c) => toVectorLiteral(c.embedding)),
+            batch.map((c) => c.tsv),
+            batch.map((c) => c.kind),
+          ],
+        );
+      }
+    },
+    async listByDocument(documentId: string, page: { afterOrd?: number; limit: number }): Promise<ChunkRow[]> {
+      const { rows } = await db.query<ChunkRow>(
+        `SELECT id, document_id, collection_id, ord, text, token_count, metadata, kind FROM chunks
+         WHERE document_id = $1 AND ord > $2 ORDER BY ord LIMIT $3`,
+        [documentId, page.afterOrd ?? -1, page.limit],
+      );
+      return rows;
+    },
+    async countForDocument(documentId: string): Promise<number> {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [documentId]);
+      return rows[0]?.n ?? 0;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import type { Queryable } from '../db/database.ts';
+
+export interface CollectionRow {
+  id: string;
+  name: string;
+  description: string;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  groups: { id: string; name: string }[];
+  document_count: number;
+}
+
+const SELECT = `
+  SELECT c.*,
+    COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
+                FROM collection_groups cg JOIN groups g ON g.id = cg.group_id WHERE cg.collection_id = c.id), '[]') AS groups,
+    (SELECT count(*)::int FROM documents d WHERE d.collection_id = c.id) AS document_count
+  FROM collections c`;
+
+/**
+ * The SQL condition "user $n may read collection c" (admins: all; no groups: everyone; else a
+ * shared group). Group membership is read from the database at query time, never from a cached actor.
+ */
+export function collectionReadableSql(collection: string, userParam: string): string {
+  return `(EXISTS (SELECT 1 FROM users au WHERE au.id = ${userParam} AND au.role = 'admin' AND NOT au.disabled)
+    OR NOT EXISTS (SELECT 1 FROM collection_groups cg WHERE cg.collection_id = ${collection})
+    OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
+               WHERE cg.collection_id = ${collection} AND ug.user_id = ${userParam}))`;
+}
+
+/** "user $n may read document d" given its collection is readable: no document groups, or a shared one. */
+export function documentNarrowingSql(document: string, userParam: string): string {
+  return `(EXISTS (SELECT 1 FROM users au WHERE au.id = ${userParam} AND au.role = 'admin' AND NOT au.disabled)
+    OR NOT EXISTS (SELECT 1 FROM document_groups dg WHERE dg.document_id = ${document})
+    OR EXISTS (SELECT 1 FROM document_groups dg JOIN user_groups ug ON ug.group_id = dg.group_id
+               WHERE dg.document_id = ${document} AND ug.user_id = ${userParam}))`;
+}
+
+export function createCollectionRepository(db: Queryable) {
+  return {
+    async insert(input: { name: string; description: string; createdBy: string | null }): Promise<string> {
+      const { rows } = await db.query<{ id: string }>(
+        'INSERT INTO collections (name, description, created_by) VALUES ($1, $2, $3) RETURNING id',
+        [input.name, input.description, input.createdBy],
+      );
+      return rows[0]!.id;
+    },
+    async findById(id: string): Promise<CollectionRow | undefined> {
+      const { rows } = await db.query<CollectionRow>(`${SELECT} WHERE c.id = $1`, [id]);
+      return rows[0];
+    },
+    /** Collections the user may read, newest first; `after` is "<created_at iso>|<id>" of the last row seen. */
+    async listReadable(userId: string, page: { after?: { at: string; id: string }; limit: number }): Promise<CollectionRow[]> {
+      const params: unknown[] = [userId];
+      let where = collectionReadableSql('c.id', '$1');
+      if (page.after) {
+        params.push(page.after.at, page.after.id);
+        where += ` AND (c.created_at, c.id) < ($2::timestamptz, $3::uuid)`;
+      }
+      params.push(page.limit);
+      const { rows } = await db.query<CollectionRow>(
+        `${SELECT} WHERE ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows;
+    },
+    async mayRead(userId: string, collectionId: string): Promise<boolean> {
+      const { rows } = await db.query(`SELECT 1 FROM collections c WHERE c.id = $1 AND ${collectionReadableSql('c.id', '$2')}`, [
+        collectionId,
+        userId,
+      ]);
+      return rows.length > 0;
+    },
+    async update(id: string, patch: { name?: string | undefined; description?: string | undefined }): Promise<void> {
+      await db.query(
+        `UPDATE collections SET name = COALESCE($2, name), description = COALESCE($3, description), updated_at = now() WHERE id = $1`,
+        [id, patch.name ?? null, patch.description ?? null],
+      );
+    },
+    async setGroups(id: string, groupIds: string[]): Promise<void> {
+      await db.query('DELETE FROM collection_groups WHERE collection_id = $1', [id]);
+      if (groupIds.length) {
+        await db.query(
+          'INSERT INTO collection_groups (collection_id, group_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
+          [id, groupIds],
+        );
+      }
+    },
+    /** Deletes the collection with its documents and chunks (cascade); returns the blobs to remove. */
+    async delete(id: string): Promise<{ deleted: boolean; storageKeys: string[] }> {
+      const keys = await db.query<{ storage_key: string }>(
+        'SELECT storage_key FROM documents WHERE collection_id = $1 AND storage_key IS NOT NULL',
+        [id],
+      );
+      const { rowCount } = await db.query('DELETE FROM collections WHERE id = $1', [id]);
+      return { deleted: rowCount > 0, storageKeys: keys.rows.map((r) => r.storage_key) };
+    },
+    async existingGroups(ids: string[]): Promise<string[]> {
+      if (!ids.length) return [];
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM groups WHERE id = ANY($1::uuid[])', [ids]);
+      return rows.map((r) => r.id);
+    },
+  };
+}
+
+export type CollectionRepository = ReturnType<typeof createCollectionRepository>;

@@ -1,0 +1,85 @@
+import { AppError } from '../errors.ts';
+
+export interface FetchLimits {
+  timeoutMs: number;
+  maxBytes: number;
+  userAgent?: string;
+}
+
+export interface Fetched {
+  url: string;
+  bytes: Buffer;
+  contentType: string;
+}
+
+/**
+ * GETs one page for import or crawling: http(s) only, a whole-request timeout, at most
+ * `maxBytes` read (the body is streamed and cut, not buffered first), at most 5 redirects.
+ */
+export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetched> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  let current = parsed.toString();
+  for (let redirects = 0; ; redirects++) {
+    let res: Response;
+    try {
+      res = await fetch(current, {
+        signal,
+        redirect: 'manual',
+        headers: { 'user-agent': limits.userAgent ?? 'EnclaveBot/1.0 (knowledge import)', accept: 'text/html,text/plain,application/pdf,*/*;q=0.5' },
+      });
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError' || signal.aborted;
+      throw new Error(timedOut ? `Fetching ${current} timed out after ${limits.timeoutMs} ms` : `Fetching ${current} failed: ${(error as Error).message}`);
+    }
+    if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
+      await res.body?.cancel();
+      if (redirects >= 5) throw new FetchError(`Too many redirects from ${url}`, true);
+      current = new URL(res.headers.get('location')!, current).toString();
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      // 4xx will not get better by retrying; 5xx and 429 might.
+      throw new FetchError(`${current} answered HTTP ${res.status}`, res.status >= 400 && res.status < 500 && res.status !== 429);
+    }
+    const declared = Number(res.headers.get('content-length') ?? '0');
+    if (declared > limits.maxBytes) {
+      await res.body?.cancel();
+      throw new FetchError(`${current} is larger than the limit of ${limits.maxBytes} bytes`, true);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const reader = res.body?.getReader();
+    if (reader) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
+        if (size > limits.maxBytes) {
+          await reader.cancel();
+          throw new FetchError(`${current} is larger than the limit of ${limits.maxBytes} bytes`, true);
+        }
+        chunks.push(Buffer.from(value));
+      }
+    }
+    return { url: current, bytes: Buffer.concat(chunks), contentType: res.headers.get('content-type') ?? '' };
+  }
+}
+
+/** `permanent`: retrying cannot help (404, too large, too many redirects). */
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'FetchError';
+  }
+}
+
+/** `<loc>` entries of a sitemap (or sitemap index). */
+export function sitemapLocations(xml: string): string[] {
+  return [...xml.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/gi)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+}

@@ -1,0 +1,271 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Database } from '../db/database.ts';
+import { PermanentJobError } from '../jobs/job-types.ts';
+import type { EmbeddingProvider } from '../llm/embedding-provider.ts';
+import type { Logger } from '../logger.ts';
+import type { RealtimeBus } from '../realtime/bus.ts';
+import type { BlobStorage } from '../storage/blob-storage.ts';
+import { createChunkRepository, type NewChunk } from './chunk.repository.ts';
+import { createDocumentRepository, markIndexed, type DocumentRow } from './document.repository.ts';
+import { fetchUrl, FetchError, sitemapLocations } from './fetch-url.ts';
+import { htmlLinks, htmlTitle } from './parsing/html-to-text.ts';
+import { PARSEABLE_MIMES, UnparseableError, type ParsedDocument, type ParseableMime } from './parsing/parsed-document.ts';
+import type { ParserPool } from './parsing/parser-pool.ts';
+import { sniffMime } from './parsing/sniff.ts';
+import { presentDocument } from './knowledge.presenter.ts';
+import { DEFAULT_SPLIT, splitSections, type Piece, type SplitOptions } from './text/splitter.ts';
+import { countTokens, lexemes, tsvectorLiteral } from './text/tokenize.ts';
+
+export const FAQ_MIME = 'application/vnd.enclave.faq+json';
+
+export interface IngestLimits {
+  maxBytes: number;
+  fetchTimeoutMs: number;
+}
+
+export interface CrawlSettings {
+  depth: number;
+  maxPages: number;
+}
+
+export function storageKeyOf(documentId: string): string {
+  return `documents/${documentId}/original`;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}
+
+/** The text a chunk is indexed (embedded, full-text) under: its heading path, then its text. */
+export function indexText(piece: Pick<Piece, 'text' | 'metadata'>, title?: string): string {
+  const heads = piece.metadata.headings?.filter((h) => !piece.text.startsWith(h)) ?? [];
+  return [title, ...heads, piece.text].filter(Boolean).join('\n');
+}
+
+/**
+ * The ingestion pipeline: parse (in the parser pool's threads) → split → embed in batches →
+ * replace the document's chunks in one transaction. Runs as a job keyed by document id + version:
+ * a job for a superseded version, a deleted document or an already indexed version does nothing.
+ */
+export function createIngestionService(deps: {
+  db: Database;
+  storage: BlobStorage;
+  bus: Pick<RealtimeBus, 'publish'>;
+  embedder: EmbeddingProvider;
+  parser: Pick<ParserPool, 'parse'>;
+  logger: Logger;
+  limits: IngestLimits;
+  split?: SplitOptions;
+  /** Prefix chunks' index text with the document title. */
+  titleInIndex?: boolean;
+}) {
+  const { db, storage, bus, embedder, parser, logger, limits } = deps;
+  const documents = createDocumentRepository(db);
+
+  async function publish(id: string) {
+    const row = await documents.findById(id);
+    if (row) await bus.publish({ type: 'document.updated', document: presentDocument(row) }).catch(() => {});
+  }
+
+  async function progress(doc: DocumentRow, fraction: number) {
+    if (await documents.updateProgress(doc.id, doc.version, { progress: Math.min(0.99, fraction) })) await publish(doc.id);
+  }
+
+  /** Bytes and their sniffed type: from storage, or fetched (URL imports) and stored now. */
+  async function loadBytes(doc: DocumentRow): Promise<{ bytes: Buffer; mime: ParseableMime | undefined; fetchedHtml?: string }> {
+    if (doc.storage_key) {
+      const stream = await storage.get(doc.storage_key);
+      if (!stream) throw new PermanentJobError('The original file is missing from storage');
+      const bytes = await readAll(stream);
+      // The type was sniffed when the bytes arrived (upload, fetch); sniff again only if unknown.
+      const mime = (PARSEABLE_MIMES as readonly string[]).includes(doc.mime)
+        ? (doc.mime as ParseableMime)
+        : sniffMime(bytes.subarray(0, 8192), doc.metadata.filename as string | undefined);
+      return { bytes, mime, ...(doc.source === 'url' && mime === 'text/html' ? { fetchedHtml: bytes.toString('utf8') } : {}) };
+    }
+    if (doc.source !== 'url' || !doc.source_url) throw new PermanentJobError('The document has no content');
+    const fetched = await fetchUrl(doc.source_url, { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes });
+    const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
+    const key = storageKeyOf(doc.id);
+    const stored = await storage.put(key, fetched.bytes, { maxBytes: limits.maxBytes });
+    await documents.setStorage(doc.id, { storageKey: key, sizeBytes: stored.size, mime: mime ?? (fetched.contentType || 'application/octet-stream') });
+    return { bytes: fetched.bytes, mime, ...(mime === 'text/html' ? { fetchedHtml: fetched.bytes.toString('utf8') } : {}) };
+  }
+
+  async function piecesOf(doc: DocumentRow, bytes: Buffer, mime: ParseableMime | undefined): Promise<{ pieces: (Piece & { kind: NewChunk['kind']; faqQuestion?: string })[]; parsed?: ParsedDocument }> {
+    if (doc.source === 'faq') {
+      const { question, answer } = JSON.parse(bytes.toString('utf8')) as { question: string; answer: string };
+      const text = `${question}\n${answer}`;
+      return { pieces: [{ text, tokenCount: countTokens(text), metadata: {}, kind: 'faq', faqQuestion: question }] };
+    }
+    if (!mime) throw new UnparseableError('This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
+    if (isSitemap(bytes)) return { pieces: [] };
+    const parsed = await parser.parse(new Uint8Array(bytes), mime);
+    const pieces = await splitSections(parsed.sections, deps.split ?? DEFAULT_SPLIT);
+    if (!pieces.length) throw new UnparseableError('No text could be extracted from this file');
+    return { pieces: pieces.map((p) => ({ ...p, kind: 'passage' as const })), parsed };
+  }
+
+  async function index(doc: DocumentRow, onProgress: (f: number) => Promise<void>): Promise<{ fetchedHtml?: string; bytes: Buffer }> {
+    const { bytes, mime, fetchedHtml } = await loadBytes(doc);
+    await onProgress(0.15);
+    const { pieces, parsed } = await piecesOf(doc, bytes, mime);
+    await onProgress(0.3);
+    if (parsed?.pageCount || (parsed?.title && doc.source === 'url')) {
+      await documents.updateProgress(doc.id, doc.version, {
+        pageCount: parsed.pageCount ?? null,
+        ...(parsed.title && doc.source === 'url' ? { title: parsed.title } : {}),
+      });
+    }
+    const title = deps.titleInIndex ? doc.title : undefined;
+    const texts = pieces.map((p) => indexText(p, title));
+    const vectors: number[][] = [];
+    for (let i = 0; i < texts.length; i += embedder.batchSize) {
+      vectors.push(...(await embedder.embed(texts.slice(i, i + embedder.batchSize), 'document')));
+      await onProgress(0.3 + 0.6 * Math.min(1, (i + embedder.batchSize) / texts.length));
+    }
+    const chunks: NewChunk[] = pieces.map((piece, ord) => {
+      // A FAQ's question counts twice in the full-text index: it is what people will ask.
+      const tokens = piece.faqQuestion ? [...lexemes(piece.faqQuestion, 'index'), ...lexemes(texts[ord]!, 'index')] : lexemes(texts[ord]!, 'index');
+      return {
+        ord,
+        text: piece.text,
+        tokenCount: piece.tokenCount,
+        metadata: piece.metadata,
+        embedding: vectors[ord]!,
+        tsv: tsvectorLiteral(tokens),
+        kind: piece.kind,
+      };
+    });
+    const indexed = await db.transaction(async (tx) => {
+      const locked = await createDocumentRepository(tx).lockForUpdate(doc.id);
+      // Deleted or re-indexed while we worked: the newer job (or nobody) writes the chunks.
+      if (!locked || locked.version !== doc.version) return false;
+      const repo = createChunkRepository(tx);
+      await repo.deleteForDocument(doc.id);
+      await repo.insertMany(doc.id, doc.collection_id, chunks);
+      await markIndexed(tx, doc.id, doc.version, chunks.length);
+      return true;
+    });
+    if (indexed) logger.info({ documentId: doc.id, version: doc.version, chunks: chunks.length }, 'document indexed');
+    return { bytes, ...(fetchedHtml ? { fetchedHtml } : {}) };
+  }
+
+  async function processDocument(documentId: string, version: number, attempt: { number: number; max: number }): Promise<{ fetchedHtml?: string } | undefined> {
+    const doc = await documents.findById(documentId);
+    if (!doc || doc.version !== version) return undefined; // deleted, or superseded by a re-index
+    if (doc.indexed_version === version && doc.status === 'ready') return undefined; // a duplicate delivery
+    await documents.updateProgress(doc.id, version, { status: 'processing', progress: 0.05, error: null });
+    await publish(doc.id);
+    try {
+      const result = await index(doc, (f) => progress(doc, f));
+      await publish(doc.id);
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const permanent =
+        error instanceof UnparseableError || error instanceof PermanentJobError || (error instanceof FetchError && error.permanent);
+      const final = permanent || attempt.number >= attempt.max;
+      await documents.updateProgress(
+        doc.id,
+        version,
+        final ? { status: 'failed', progress: 0, error: message } : { status: 'queued', error: `${message} (will retry)` },
+      );
+      await publish(doc.id);
+      if (permanent) throw new PermanentJobError(message, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Breadth-first, same site only, up to `maxPages` pages (the start page included) and `depth` links away. */
+  async function crawl(root: DocumentRow, html: string | undefined, settings: CrawlSettings, bytes: Buffer) {
+    const origin = new URL(root.source_url!).origin;
+    const start = isSitemap(bytes) ? sitemapLocations(bytes.toString('utf8')) : html ? htmlLinks(html, root.source_url!) : [];
+    const queue: { url: string; depth: number }[] = start.map((url) => ({ url, depth: 1 }));
+    const seen = new Set<string>([normalizeUrl(root.source_url!)]);
+    let pages = 1;
+    while (queue.length && pages < settings.maxPages) {
+      const { url, depth } = queue.shift()!;
+      const key = normalizeUrl(url);
+      if (seen.has(key) || depth > settings.depth) continue;
+      seen.add(key);
+      if (new URL(url).origin !== origin) continue;
+      let fetched;
+      try {
+        fetched = await fetchUrl(url, { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes });
+      } catch (error) {
+        logger.warn({ url, error: (error as Error).message }, 'crawl: page skipped');
+        continue;
+      }
+      if (new URL(fetched.url).origin !== origin) continue; // redirected off-site
+      const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
+      if (!mime) continue;
+      pages += 1;
+      const pageHtml = mime === 'text/html' ? fetched.bytes.toString('utf8') : undefined;
+      const id = randomUUID();
+      const key2 = storageKeyOf(id);
+      const stored = await storage.put(key2, fetched.bytes, { maxBytes: limits.maxBytes });
+      const created = await documents.insertUnlessDuplicate({
+        id,
+        collectionId: root.collection_id,
+        title: (pageHtml && htmlTitle(pageHtml)) || fetched.url,
+        source: 'url',
+        sourceUrl: fetched.url,
+        mime,
+        sizeBytes: stored.size,
+        sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
+        storageKey: key2,
+        metadata: { crawledFrom: root.id },
+        createdBy: root.created_by,
+        parentId: root.id,
+      });
+      if (!created.created) {
+        await storage.delete(key2);
+      } else {
+        await publish(id);
+        await processDocument(id, 1, { number: 1, max: 1 }).catch((error: unknown) =>
+          logger.warn({ url, error: (error as Error).message }, 'crawl: page failed to index'),
+        );
+      }
+      if (pageHtml && depth < settings.depth) {
+        for (const link of htmlLinks(pageHtml, fetched.url)) if (!seen.has(normalizeUrl(link))) queue.push({ url: link, depth: depth + 1 });
+      }
+    }
+  }
+
+  return {
+    /** The `ingest-document` job. */
+    async process(documentId: string, version: number, attempt: { number: number; max: number }): Promise<void> {
+      const result = await processDocument(documentId, version, attempt);
+      if (!result) return;
+      const doc = await documents.findById(documentId);
+      const settings = doc?.metadata.crawl as CrawlSettings | undefined;
+      if (doc && doc.source === 'url' && settings && settings.depth > 0 && settings.maxPages > 1) {
+        const { bytes } = await loadBytes(doc);
+        await crawl(doc, result.fetchedHtml, settings, bytes);
+      }
+    },
+  };
+}
+
+export type IngestionService = ReturnType<typeof createIngestionService>;
+
+function normalizeUrl(url: string): string {
+  const u = new URL(url);
+  u.hash = '';
+  return u.toString().replace(/\/$/, '');
+}
+
+function isSitemap(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 2048).toString('utf8');
+  return /<(urlset|sitemapindex)\b/i.test(head);
+}
+
+function sniffByContentType(bytes: Buffer, contentType: string, url: string): ParseableMime | undefined {
+  const path = new URL(url).pathname;
+  const name = contentType.includes('html') ? 'page.html' : contentType.includes('csv') ? 'page.csv' : contentType.includes('markdown') ? 'page.md' : path;
+  return sniffMime(bytes.subarray(0, 8192), name);
+}

@@ -1,0 +1,59 @@
+import type { ChunkRow } from './chunk.repository.ts';
+import type { CollectionRow } from './collection.repository.ts';
+import type { DocumentRow } from './document.repository.ts';
+
+export function presentCollection(c: CollectionRow) {
+  return {
+    id: c.id,
+    name: c.name,
+    description: c.description,
+    groups: c.groups,
+    documentCount: c.document_count,
+    createdBy: c.created_by,
+    createdAt: c.created_at,
+    updatedAt: c.updated_at,
+  };
+}
+
+export function presentDocument(d: DocumentRow) {
+  return {
+    id: d.id,
+    collectionId: d.collection_id,
+    title: d.title,
+    source: d.source,
+    sourceUrl: d.source_url,
+    mime: d.mime,
+    sizeBytes: Number(d.size_bytes),
+    sha256: d.sha256,
+    status: d.status,
+    progress: Number(d.progress),
+    error: d.error,
+    chunkCount: d.chunk_count,
+    pageCount: d.page_count,
+    enabled: d.enabled,
+    version: d.version,
+    groups: d.groups ?? [],
+    parentId: d.parent_id,
+    hasFile: d.storage_key !== null,
+    createdBy: d.created_by,
+    createdAt: d.created_at,
+    updatedAt: d.updated_at,
+    startedAt: d.started_at,
+    finishedAt: d.finished_at,
+  };
+}
+
+export type PresentedDocument = ReturnType<typeof presentDocument>;
+
+export function presentChunk(c: ChunkRow) {
+  return {
+    id: String(c.id),
+    documentId: c.document_id,
+    ord: c.ord,
+    text: c.text,
+    tokenCount: c.token_count,
+    kind: c.kind,
+    page: c.metadata.page ?? null,
+    headings: c.metadata.headings ?? [],
+  };
+}

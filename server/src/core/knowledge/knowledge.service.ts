@@ -1,0 +1,426 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { appendAudit } from '../audit/audit.service.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { JobMap } from '../jobs/job-map.ts';
+import type { JobQueue } from '../jobs/job-types.ts';
+import type { Actor } from '../policy/actor.ts';
+import type { RealtimeBus } from '../realtime/bus.ts';
+import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
+import { createChunkRepository } from './chunk.repository.ts';
+import { createCollectionRepository, type CollectionRow } from './collection.repository.ts';
+import { createDocumentRepository, type DocumentRow, type DocumentStatus, type NewDocument } from './document.repository.ts';
+import { FAQ_MIME, storageKeyOf, type CrawlSettings } from './ingest.service.ts';
+import { presentDocument } from './knowledge.presenter.ts';
+import { sniffMime } from './parsing/sniff.ts';
+
+export interface ClientInfo {
+  ip: string;
+}
+
+export type NewSource =
+  | { kind: 'text'; title: string; text: string }
+  | { kind: 'faq'; question: string; answer: string }
+  | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
+
+export interface Upload {
+  stream: Readable;
+  filename: string;
+}
+
+export interface AddResult {
+  document: DocumentRow;
+  duplicate: boolean;
+}
+
+interface Cursor {
+  at: string;
+  id: string;
+}
+
+export function decodeCursor(raw: string | undefined): Cursor | undefined {
+  if (!raw) return undefined;
+  const [at, id] = raw.split('|');
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new AppError(400, 'invalid_input', 'Invalid cursor');
+  return { at, id };
+}
+
+export const cursorOf = (row: { created_at: Date; id: string }) => `${new Date(row.created_at).toISOString()}|${row.id}`;
+
+async function assertGroupsExist(tx: Queryable, ids: string[]) {
+  const found = await createCollectionRepository(tx).existingGroups(ids);
+  const missing = ids.filter((id) => !found.includes(id));
+  if (missing.length) throw new AppError(400, 'unknown_group', `Unknown group id(s): ${missing.join(', ')}`);
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Knowledge administration: collections (who may read them), documents from every source, and
+ * their lifecycle (re-index, enable/disable, narrow, delete). Changes are audited in the same
+ * transaction; ingestion is enqueued after commit as `ingest-document` keyed by id + version.
+ */
+export function createKnowledgeService(deps: {
+  db: Database;
+  jobs: JobQueue<JobMap>;
+  storage: BlobStorage;
+  bus: Pick<RealtimeBus, 'publish'>;
+  maxUploadBytes: number;
+}) {
+  const { db, jobs, storage, bus } = deps;
+
+  async function readableCollection(actor: Actor, id: string): Promise<CollectionRow> {
+    const repo = createCollectionRepository(db);
+    const collection = await repo.findById(id);
+    // An unreadable collection is reported as missing: its existence is not disclosed.
+    if (!collection || !(await repo.mayRead(actor.id, id))) throw notFound('Collection');
+    return collection;
+  }
+
+  async function enqueue(doc: Pick<DocumentRow, 'id' | 'version'>) {
+    await jobs.enqueue('ingest-document', { documentId: doc.id, version: doc.version });
+  }
+
+  async function publish(doc: DocumentRow) {
+    await bus.publish({ type: 'document.updated', document: presentDocument(doc) }).catch(() => {});
+  }
+
+  async function insertDocument(actor: Actor, doc: NewDocument, client: ClientInfo, details: Record<string, unknown>): Promise<AddResult> {
+    const result = await db.transaction(async (tx) => {
+      const inserted = await createDocumentRepository(tx).insertUnlessDuplicate(doc);
+      if (inserted.created) {
+        await appendAudit(tx, {
+          action: 'document.created',
+          actor,
+          target: { type: 'document', id: inserted.id },
+          ip: client.ip,
+          details: { collectionId: doc.collectionId, title: doc.title, source: doc.source, sha256: doc.sha256, ...details },
+        });
+      }
+      return inserted;
+    });
+    const document = (await createDocumentRepository(db).findById(result.id))!;
+    if (result.created) {
+      await enqueue(document);
+      await publish(document);
+    }
+    return { document, duplicate: !result.created };
+  }
+
+  return {
+    // Collections -------------------------------------------------------------------------------
+    async createCollection(actor: Actor, input: { name: string; description?: string | undefined; groups?: string[] | undefined }, client: ClientInfo) {
+      const id = await db.transaction(async (tx) => {
+        const repo = createCollectionRepository(tx);
+        if (input.groups?.length) await assertGroupsExist(tx, input.groups);
+        const id = await repo.insert({ name: input.name, description: input.description ?? '', createdBy: actor.id });
+        if (input.groups?.length) await repo.setGroups(id, input.groups);
+        await appendAudit(tx, {
+          action: 'collection.created',
+          actor,
+          target: { type: 'collection', id },
+          ip: client.ip,
+          details: { name: input.name, groups: input.groups ?? [] },
+        });
+        return id;
+      });
+      return (await createCollectionRepository(db).findById(id))!;
+    },
+
+    getCollection: readableCollection,
+
+    async listCollections(actor: Actor, page: { cursor?: string | undefined; limit: number }) {
+      const after = decodeCursor(page.cursor);
+      return createCollectionRepository(db).listReadable(actor.id, { ...(after ? { after } : {}), limit: page.limit });
+    },
+
+    async updateCollection(
+      actor: Actor,
+      id: string,
+      changes: { name?: string | undefined; description?: string | undefined; groups?: string[] | undefined },
+      client: ClientInfo,
+    ) {
+      await db.transaction(async (tx) => {
+        const repo = createCollectionRepository(tx);
+        const before = await repo.findById(id);
+        if (!before) throw notFound('Collection');
+        if (changes.groups) await assertGroupsExist(tx, changes.groups);
+        await repo.update(id, changes);
+        if (changes.name !== undefined || changes.description !== undefined) {
+          await appendAudit(tx, {
+            action: 'collection.updated',
+            actor,
+            target: { type: 'collection', id },
+            ip: client.ip,
+            details: { from: { name: before.name, description: before.description }, to: { name: changes.name, description: changes.description } },
+          });
+        }
+        if (changes.groups) {
+          await repo.setGroups(id, changes.groups);
+          await appendAudit(tx, {
+            action: 'collection.permissions_changed',
+            actor,
+            target: { type: 'collection', id },
+            ip: client.ip,
+            details: { from: before.groups.map((g) => g.id), to: changes.groups },
+          });
+        }
+      });
+      return (await createCollectionRepository(db).findById(id))!;
+    },
+
+    async deleteCollection(actor: Actor, id: string, client: ClientInfo) {
+      const keys = await db.transaction(async (tx) => {
+        const repo = createCollectionRepository(tx);
+        const before = await repo.findById(id);
+        if (!before) throw notFound('Collection');
+        const { storageKeys } = await repo.delete(id);
+        await appendAudit(tx, {
+          action: 'collection.deleted',
+          actor,
+          target: { type: 'collection', id },
+          ip: client.ip,
+          details: { name: before.name, documents: before.document_count },
+        });
+        return storageKeys;
+      });
+      // After the commit: a failed file removal leaves an orphan file, never a dangling row.
+      await Promise.all(keys.map((k) => storage.delete(k).catch(() => {})));
+    },
+
+    // Documents ---------------------------------------------------------------------------------
+    /** Streams the upload to storage (size-capped), sniffs its type, de-duplicates by sha256. */
+    async addUpload(actor: Actor, collectionId: string, upload: Upload, client: ClientInfo): Promise<AddResult> {
+      await readableCollection(actor, collectionId);
+      const id = randomUUID();
+      const key = storageKeyOf(id);
+      let stored;
+      try {
+        stored = await storage.put(key, upload.stream, { maxBytes: deps.maxUploadBytes });
+      } catch (error) {
+        if (error instanceof BlobTooLargeError) {
+          throw new AppError(413, 'payload_too_large', `The file is larger than the upload limit of ${Math.round(deps.maxUploadBytes / 1048576)} MB`);
+        }
+        throw error;
+      }
+      try {
+        const head = await readHead(storage, key);
+        const mime = sniffMime(head, upload.filename);
+        if (!mime) {
+          throw new AppError(415, 'unsupported_media_type', 'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
+        }
+        const result = await insertDocument(
+          actor,
+          {
+            id,
+            collectionId,
+            title: titleFromFilename(upload.filename),
+            source: 'upload',
+            mime,
+            sizeBytes: stored.size,
+            sha256: stored.sha256,
+            storageKey: key,
+            metadata: { filename: upload.filename },
+            createdBy: actor.id,
+          },
+          client,
+          { filename: upload.filename, sizeBytes: stored.size },
+        );
+        if (result.duplicate) await storage.delete(key);
+        return result;
+      } catch (error) {
+        await storage.delete(key);
+        throw error;
+      }
+    },
+
+    async addSource(actor: Actor, collectionId: string, source: NewSource, client: ClientInfo): Promise<AddResult> {
+      await readableCollection(actor, collectionId);
+      const id = randomUUID();
+      if (source.kind === 'url') {
+        const url = new URL(source.url);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+        url.hash = '';
+        return insertDocument(
+          actor,
+          {
+            id,
+            collectionId,
+            title: source.title ?? url.toString(),
+            source: 'url',
+            sourceUrl: url.toString(),
+            mime: 'text/html',
+            sizeBytes: 0,
+            sha256: sha256(`url\n${url.toString()}`),
+            storageKey: null,
+            metadata: source.crawl ? { crawl: source.crawl } : {},
+            createdBy: actor.id,
+          },
+          client,
+          { url: url.toString(), crawl: source.crawl ?? null },
+        );
+      }
+      const bytes =
+        source.kind === 'faq'
+          ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer }))
+          : Buffer.from(source.text, 'utf8');
+      const hash = sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes);
+      const existing = await createDocumentRepository(db).findBySha(collectionId, hash);
+      if (existing) return { document: existing, duplicate: true };
+      const key = storageKeyOf(id);
+      await storage.put(key, bytes);
+      try {
+        const result = await insertDocument(
+          actor,
+          {
+            id,
+            collectionId,
+            title: source.kind === 'faq' ? source.question : source.title,
+            source: source.kind,
+            mime: source.kind === 'faq' ? FAQ_MIME : 'text/markdown',
+            sizeBytes: bytes.length,
+            sha256: hash,
+            storageKey: key,
+            createdBy: actor.id,
+          },
+          client,
+          {},
+        );
+        if (result.duplicate) await storage.delete(key);
+        return result;
+      } catch (error) {
+        await storage.delete(key);
+        throw error;
+      }
+    },
+
+    async listDocuments(actor: Actor, collectionId: string, page: { cursor?: string | undefined; limit: number; status?: DocumentStatus | undefined }) {
+      await readableCollection(actor, collectionId);
+      const after = decodeCursor(page.cursor);
+      return createDocumentRepository(db).listByCollection(collectionId, { ...(after ? { after } : {}), limit: page.limit, status: page.status });
+    },
+
+    async getDocument(id: string): Promise<DocumentRow> {
+      const doc = await createDocumentRepository(db).findById(id);
+      if (!doc) throw notFound('Document');
+      return doc;
+    },
+
+    async deleteDocument(actor: Actor, id: string, client: ClientInfo) {
+      const removed = await db.transaction(async (tx) => {
+        const repo = createDocumentRepository(tx);
+        // Waits for an indexing transaction on this row, so no chunk can land after the delete.
+        if (!(await repo.lockForUpdate(id))) throw notFound('Document');
+        const doc = (await repo.delete(id))!;
+        await appendAudit(tx, {
+          action: 'document.deleted',
+          actor,
+          target: { type: 'document', id },
+          ip: client.ip,
+          details: { collectionId: doc.collection_id, title: doc.title },
+        });
+        return doc;
+      });
+      if (removed.storage_key) await storage.delete(removed.storage_key).catch(() => {});
+      await bus.publish({ type: 'document.updated', document: { ...presentDocument({ ...removed, groups: [] }), status: 'deleted' } }).catch(() => {});
+    },
+
+    async reindex(actor: Actor, id: string, client: ClientInfo): Promise<DocumentRow> {
+      await db.transaction(async (tx) => {
+        const repo = createDocumentRepository(tx);
+        if (!(await repo.lockForUpdate(id))) throw notFound('Document');
+        const version = await repo.bumpVersion(id);
+        await appendAudit(tx, { action: 'document.reindexed', actor, target: { type: 'document', id }, ip: client.ip, details: { version } });
+      });
+      const doc = (await createDocumentRepository(db).findById(id))!;
+      await enqueue(doc);
+      await publish(doc);
+      return doc;
+    },
+
+    async updateDocument(
+      actor: Actor,
+      id: string,
+      changes: { enabled?: boolean | undefined; groups?: string[] | undefined },
+      client: ClientInfo,
+    ): Promise<DocumentRow> {
+      await db.transaction(async (tx) => {
+        const repo = createDocumentRepository(tx);
+        const before = await repo.findById(id);
+        if (!before) throw notFound('Document');
+        if (changes.enabled !== undefined && changes.enabled !== before.enabled) {
+          await repo.setEnabled(id, changes.enabled);
+          await appendAudit(tx, {
+            action: changes.enabled ? 'document.enabled' : 'document.disabled',
+            actor,
+            target: { type: 'document', id },
+            ip: client.ip,
+          });
+        }
+        if (changes.groups) {
+          await assertGroupsExist(tx, changes.groups);
+          await repo.setGroups(id, changes.groups);
+          await appendAudit(tx, {
+            action: 'document.permissions_changed',
+            actor,
+            target: { type: 'document', id },
+            ip: client.ip,
+            details: { from: before.groups.map((g) => g.id), to: changes.groups },
+          });
+        }
+      });
+      const doc = (await createDocumentRepository(db).findById(id))!;
+      await publish(doc);
+      return doc;
+    },
+
+    async listChunks(id: string, page: { afterOrd?: number | undefined; limit: number }) {
+      await this.getDocument(id);
+      return createChunkRepository(db).listByDocument(id, { ...(page.afterOrd !== undefined ? { afterOrd: page.afterOrd } : {}), limit: page.limit });
+    },
+
+    /** The original bytes for download/preview. */
+    async openFile(id: string) {
+      const doc = await this.getDocument(id);
+      const stream = doc.storage_key ? await storage.get(doc.storage_key) : undefined;
+      if (!stream) throw notFound('File');
+      const filename = (doc.metadata.filename as string | undefined) ?? `${doc.title}${extensionOf(doc.mime)}`;
+      return { stream, mime: doc.mime === FAQ_MIME ? 'application/json' : doc.mime, filename, size: Number(doc.size_bytes) };
+    },
+  };
+}
+
+export type KnowledgeService = ReturnType<typeof createKnowledgeService>;
+
+async function readHead(storage: BlobStorage, key: string): Promise<Buffer> {
+  const stream = await storage.get(key);
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= 8192) break;
+  }
+  stream.destroy();
+  return Buffer.concat(chunks).subarray(0, 8192);
+}
+
+function titleFromFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? name;
+  return base.replace(/\.[a-z0-9]{1,5}$/i, '') || base || 'Untitled';
+}
+
+function extensionOf(mime: string): string {
+  const map: Record<string, string> = {
+    'application/pdf': '.pdf',
+    'text/markdown': '.md',
+    'text/html': '.html',
+    'text/csv': '.csv',
+    'text/plain': '.txt',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document': '.docx',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': '.xlsx',
+  };
+  return map[mime] ?? (mime === FAQ_MIME ? '.json' : '');
+}

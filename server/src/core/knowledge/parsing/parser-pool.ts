@@ -1,0 +1,89 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { UnparseableError, type ParsedDocument, type ParseableMime } from './parsed-document.ts';
+
+interface Pending {
+  resolve: (doc: ParsedDocument) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Map<number, Pending>;
+}
+
+/**
+ * A small pool of worker threads that parse files, so a 300-page PDF never stalls the event loop
+ * (HTTP, WebSocket, BullMQ lock renewal). A parse that runs past `timeoutMs` or crashes its
+ * thread rejects and the thread is replaced.
+ */
+export function createParserPool(options: { size?: number; timeoutMs?: number } = {}) {
+  const size = options.size ?? Math.max(1, Math.min(2, os.availableParallelism() - 1));
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const slots: Slot[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  function spawn(): Slot {
+    const worker = new Worker(new URL('./parse-worker-bootstrap.mjs', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: 1024 },
+    });
+    const slot: Slot = { worker, busy: new Map() };
+    worker.unref();
+    worker.on('message', (message: { id: number; result?: ParsedDocument; error?: { message: string; unparseable: boolean } }) => {
+      const pending = slot.busy.get(message.id);
+      if (!pending) return;
+      slot.busy.delete(message.id);
+      clearTimeout(pending.timer);
+      if (message.error) pending.reject(message.error.unparseable ? new UnparseableError(message.error.message) : new Error(message.error.message));
+      else pending.resolve(message.result!);
+    });
+    const fail = (error: Error) => {
+      for (const pending of slot.busy.values()) {
+        clearTimeout(pending.timer);
+        pending.reject(error);
+      }
+      slot.busy.clear();
+      const i = slots.indexOf(slot);
+      if (i >= 0) slots.splice(i, 1);
+    };
+    worker.on('error', (error) => fail(new Error(`The parser crashed: ${error.message}`)));
+    worker.on('exit', (code) => fail(new Error(`The parser stopped (exit code ${code})`)));
+    slots.push(slot);
+    return slot;
+  }
+
+  function pick(): Slot {
+    const idle = slots.find((s) => s.busy.size === 0);
+    if (idle) return idle;
+    if (slots.length < size) return spawn();
+    return slots.reduce((a, b) => (a.busy.size <= b.busy.size ? a : b));
+  }
+
+  return {
+    parse(bytes: Uint8Array, mime: ParseableMime): Promise<ParsedDocument> {
+      if (closed) return Promise.reject(new Error('The parser pool is closed'));
+      const slot = pick();
+      const id = nextId++;
+      return new Promise<ParsedDocument>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          slot.busy.delete(id);
+          reject(new UnparseableError(`Parsing took longer than ${Math.round(timeoutMs / 1000)} s`));
+          void slot.worker.terminate();
+        }, timeoutMs);
+        slot.busy.set(id, { resolve, reject, timer });
+        slot.worker.ref();
+        slot.worker.postMessage({ id, bytes, mime });
+      }).finally(() => {
+        if (slot.busy.size === 0) slot.worker.unref();
+      });
+    },
+    async close() {
+      closed = true;
+      await Promise.all(slots.splice(0).map((s) => s.worker.terminate()));
+    },
+  };
+}
+
+export type ParserPool = ReturnType<typeof createParserPool>;

@@ -1,0 +1,135 @@
+import type { Database } from '../db/database.ts';
+import type { EmbeddingProvider } from '../llm/embedding-provider.ts';
+import { toVectorLiteral } from '../llm/embedding-provider.ts';
+import type { Actor } from '../policy/actor.ts';
+import { createRetrievalRepository, type RankedId } from './retrieval.repository.ts';
+import { lexemes } from './text/tokenize.ts';
+
+export interface SearchInput {
+  query: string;
+  collectionIds?: string[] | undefined;
+  k?: number | undefined;
+}
+
+export interface SearchHit {
+  documentId: string;
+  collectionId: string;
+  chunkId: string;
+  title: string;
+  text: string;
+  /** The fused score (higher is better). */
+  score: number;
+  page: number | null;
+  headings: string[];
+  kind: 'passage' | 'faq';
+  sourceUrl: string | null;
+  /** 1-based rank in each half; null when that half did not return the chunk. */
+  vectorRank: number | null;
+  textRank: number | null;
+  /** Cosine similarity; BM25 score. */
+  vectorScore: number | null;
+  textScore: number | null;
+}
+
+export interface RetrievalSettings {
+  /** Reciprocal rank fusion: weight / (rrfK + rank) per half. */
+  rrfK: number;
+  vectorWeight: number;
+  textWeight: number;
+  /** Multiplier bonus for FAQ entries (a matching FAQ answer is preferred over a passage). */
+  faqBoost: number;
+  /** Candidates fetched per half: max(k × candidateFactor, minCandidates). */
+  candidateFactor: number;
+  minCandidates: number;
+  efSearch: number;
+  bm25: { k1: number; b: number };
+}
+
+export const DEFAULT_RETRIEVAL: RetrievalSettings = {
+  rrfK: 60,
+  vectorWeight: 1,
+  textWeight: 1,
+  faqBoost: 0.2,
+  candidateFactor: 5,
+  minCandidates: 50,
+  efSearch: 100,
+  bm25: { k1: 1.2, b: 0.75 },
+};
+
+export type SearchMode = 'hybrid' | 'vector' | 'text';
+
+/**
+ * Permission-aware hybrid retrieval, the one search used by `/api/search`, the bots, the copilot
+ * and `/v1`. Both halves filter by the actor's permissions inside their SQL, so a passage the
+ * actor may not read is never even a candidate; fusion is reciprocal rank with tunable weights.
+ */
+export function createRetrievalService(deps: { db: Database; embedder: EmbeddingProvider; settings?: Partial<RetrievalSettings> }) {
+  const settings: RetrievalSettings = { ...DEFAULT_RETRIEVAL, ...deps.settings };
+
+  async function search(actor: Pick<Actor, 'id'>, input: SearchInput, options: { mode?: SearchMode; settings?: Partial<RetrievalSettings> } = {}): Promise<SearchHit[]> {
+    const s = { ...settings, ...options.settings };
+    const mode = options.mode ?? 'hybrid';
+    const k = Math.max(1, Math.min(input.k ?? 8, 100));
+    const query = input.query.trim();
+    if (!query) return [];
+    const collectionIds = input.collectionIds?.length ? input.collectionIds : null;
+    const candidates = Math.max(k * s.candidateFactor, s.minCandidates);
+    const vector = mode === 'text' ? undefined : toVectorLiteral((await deps.embedder.embed([query], 'query'))[0]!);
+    const terms = mode === 'vector' ? [] : lexemes(query, 'query');
+
+    const { vectorHits, textHits, rows } = await deps.db.transaction(async (tx) => {
+      const repo = createRetrievalRepository(tx);
+      let vectorHits: RankedId[] = [];
+      let textHits: RankedId[] = [];
+      if (vector) {
+        await repo.tuneVectorScan(Math.max(s.efSearch, candidates));
+        vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
+      }
+      if (terms.length) textHits = await repo.fullText(actor.id, collectionIds, terms, candidates, s.bm25);
+      const fusedIds = fuse(vectorHits, textHits, s, mode).slice(0, k * 2);
+      const rows = await repo.hits(fusedIds.map((f) => f.id));
+      return { vectorHits, textHits, rows };
+    });
+
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    const vRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
+    const tRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
+    const hits: SearchHit[] = [];
+    for (const { id, score } of fuse(vectorHits, textHits, s, mode)) {
+      const row = byId.get(id);
+      if (!row) continue;
+      const boosted = row.kind === 'faq' ? score * (1 + s.faqBoost) : score;
+      hits.push({
+        documentId: row.document_id,
+        collectionId: row.collection_id,
+        chunkId: String(row.id),
+        title: row.title,
+        text: row.text,
+        score: boosted,
+        page: row.metadata.page ?? null,
+        headings: row.metadata.headings ?? [],
+        kind: row.kind,
+        sourceUrl: row.source_url,
+        vectorRank: vRank.get(id)?.rank ?? null,
+        textRank: tRank.get(id)?.rank ?? null,
+        vectorScore: vRank.get(id)?.score ?? null,
+        textScore: tRank.get(id)?.score ?? null,
+      });
+    }
+    return hits.sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
+  return { search, settings };
+}
+
+/** Reciprocal rank fusion; a single-half mode ranks by that half alone. */
+export function fuse(vector: RankedId[], text: RankedId[], s: Pick<RetrievalSettings, 'rrfK' | 'vectorWeight' | 'textWeight'>, mode: SearchMode = 'hybrid') {
+  const scores = new Map<number, number>();
+  const add = (list: RankedId[], weight: number) =>
+    list.forEach((h, i) => scores.set(h.id, (scores.get(h.id) ?? 0) + weight / (s.rrfK + i + 1)));
+  if (mode !== 'text') add(vector, mode === 'hybrid' ? s.vectorWeight : 1);
+  if (mode !== 'vector') add(text, mode === 'hybrid' ? s.textWeight : 1);
+  return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id - b.id);
+}
+
+export type RetrievalService = ReturnType<typeof createRetrievalService>;

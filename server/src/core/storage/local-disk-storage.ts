@@ -1,0 +1,70 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertValidKey, BlobTooLargeError, type BlobStorage } from './blob-storage.ts';
+
+/**
+ * Blob storage on the local disk under `root` (DATA_DIR/files). Writes go to a temporary file
+ * beside the target and are renamed into place, so a crash mid-write leaves no partial blob.
+ */
+export function createLocalDiskStorage(root: string): BlobStorage {
+  const fileOf = (key: string) => {
+    assertValidKey(key);
+    return path.join(root, ...key.split('/'));
+  };
+
+  return {
+    async put(key, data, options = {}) {
+      const target = fileOf(key);
+      await mkdir(path.dirname(target), { recursive: true });
+      const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
+      const hash = createHash('sha256');
+      let size = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          if (options.maxBytes !== undefined && size > options.maxBytes) {
+            callback(new BlobTooLargeError(options.maxBytes));
+            return;
+          }
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      const source = Buffer.isBuffer(data) ? Readable.from([data]) : data;
+      try {
+        await pipeline(source, meter, createWriteStream(temp, { flags: 'wx' }));
+        await rename(temp, target);
+      } catch (error) {
+        await rm(temp, { force: true });
+        // Drain what the sender still sends so the HTTP response can be written.
+        if (!Buffer.isBuffer(data)) data.resume();
+        throw error;
+      }
+      return { key, size, sha256: hash.digest('hex') };
+    },
+    async get(key) {
+      const file = fileOf(key);
+      try {
+        await stat(file);
+      } catch {
+        return undefined;
+      }
+      return createReadStream(file);
+    },
+    async delete(key) {
+      await rm(fileOf(key), { force: true });
+    },
+    async stat(key) {
+      try {
+        const s = await stat(fileOf(key));
+        return { size: s.size, modifiedAt: s.mtime };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

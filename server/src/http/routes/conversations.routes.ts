@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { AppError } from '../../core/errors.ts';
+import { presentConversation, presentMessage } from '../../core/conversations/conversation.presenter.ts';
+import type { ConversationService } from '../../core/conversations/conversation.service.ts';
+import type { RoutingService } from '../../core/conversations/routing.service.ts';
+import { REASONS } from '../../core/conversations/routing.ts';
+import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
+import { body, query, text, uuidParam } from '../validate.ts';
+
+const createSchema = z.union([
+  z.strictObject({ botId: z.uuid(), kind: z.literal('bot').optional() }),
+  z.strictObject({ kind: z.literal('support'), team: text(50).optional() }),
+  z.strictObject({ kind: z.literal('direct'), userId: z.uuid() }),
+  z.strictObject({ kind: z.literal('group'), title: text(200), memberIds: z.array(z.uuid()).min(1).max(500) }),
+]);
+
+const listQuery = z.object({
+  status: z.enum(['bot', 'queued', 'assigned', 'resolved']).optional(),
+  assignee: z.union([z.literal('me'), z.uuid()]).optional(),
+  kind: z.enum(['bot', 'support', 'direct', 'group']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+const historyQuery = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+// Message bodies: up to 32k characters; NUL is the one control character Postgres text refuses.
+const messageBody = z.string().max(32_000).refine((b) => !b.includes('\u0000'), 'must not contain NUL characters');
+
+const postSchema = z
+  .strictObject({
+    body: messageBody,
+    clientId: z.string().min(1).max(100).optional(),
+    internal: z.boolean().optional(),
+    attachmentIds: z.array(z.uuid()).max(10).optional(),
+  })
+  .refine((m) => m.body.trim() !== '' || (m.attachmentIds?.length ?? 0) > 0, 'A message needs text or an attachment');
+
+const handoffSchema = z.strictObject({ reason: z.enum(REASONS).optional() });
+const transferSchema = z.strictObject({ agentId: z.uuid().optional(), team: text(50).optional() });
+const readSchema = z.strictObject({ messageId: z.number().int().positive() });
+
+function decodeCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+  if (!cursor) return undefined;
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(at ?? '');
+  if (!id || Number.isNaN(date.getTime()) || !z.uuid().safeParse(id).success) throw new AppError(400, 'invalid_input', 'invalid cursor');
+  return { at: date, id };
+}
+
+/** Conversations: create, list, read history, post, and move between bot and people. */
+export function conversationRoutes(r: SecureRouter, deps: { conversations: ConversationService; routing: RoutingService }) {
+  const { conversations, routing } = deps;
+
+  const present = (id: string) => conversations.view(id);
+
+  r.post('/api/conversations', 'user', async (req, res) => {
+    const input = body(createSchema, req);
+    const { conversation, created } = await conversations.create(actorOf(req), 'botId' in input ? { kind: 'bot', botId: input.botId } : input);
+    res.status(created ? 201 : 200).json({ conversation: await present(conversation.id) });
+  });
+
+  r.get('/api/conversations', 'user', async (req, res) => {
+    const q = query(listQuery, req);
+    const rows = await conversations.list(actorOf(req), { ...q, before: decodeCursor(q.cursor), limit: q.limit + 1 });
+    const items = rows.slice(0, q.limit);
+    const last = items[items.length - 1];
+    res.json({
+      items: items.map((c) => presentConversation(c, { unreadCount: c.unread_count, lastReadMessageId: c.last_read_message_id })),
+      next: rows.length > q.limit && last ? Buffer.from(`${last.last_message_at.toISOString()}|${last.id}`).toString('base64url') : null,
+    });
+  });
+
+  r.get('/api/conversations/:id', 'user', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    res.json({ conversation: await present(id) });
+  });
+
+  r.get('/api/conversations/:id/messages', 'user', async (req, res) => {
+    const q = query(historyQuery, req);
+    const rows = await conversations.history(actorOf(req), uuidParam(req), q);
+    res.json({ items: rows.map(presentMessage), next: null });
+  });
+
+  r.post('/api/conversations/:id/messages', 'user', async (req, res) => {
+    const { message } = await conversations.post(actorOf(req), uuidParam(req), body(postSchema, req));
+    // A resend with the same clientId answers with the original message, as the first send did.
+    res.status(201).json({ message: presentMessage(message) });
+  });
+
+  r.post('/api/conversations/:id/read', 'user', async (req, res) => {
+    await conversations.markRead(actorOf(req), uuidParam(req), body(readSchema, req).messageId);
+    res.status(204).end();
+  });
+
+  r.post('/api/conversations/:id/handoff', 'user', async (req, res) => {
+    const actor = actorOf(req);
+    const id = uuidParam(req);
+    const { members } = await conversations.readable(actor, id);
+    if (!members.some((m) => m.user_id === actor.id)) throw new AppError(403, 'forbidden', 'Only a member can ask for a person');
+    await routing.handoff(actor, id, body(handoffSchema, req).reason ?? 'user_request');
+    res.json({ conversation: await present(id) });
+  });
+
+  r.post('/api/conversations/:id/claim', 'agent', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    await routing.claim(actorOf(req), id);
+    res.json({ conversation: await present(id) });
+  });
+
+  r.post('/api/conversations/:id/transfer', 'agent', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    await routing.transfer(actorOf(req), id, body(transferSchema, req));
+    res.json({ conversation: await present(id) });
+  });
+
+  r.post('/api/conversations/:id/resolve', 'agent', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    await routing.resolve(actorOf(req), id);
+    res.json({ conversation: await present(id) });
+  });
+
+  r.post('/api/conversations/:id/return-to-bot', 'agent', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    await routing.returnToBot(actorOf(req), id);
+    res.json({ conversation: await present(id) });
+  });
+
+  r.get('/api/conversations/:id/events', 'agent', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    const events = await conversations.events(id);
+    res.json({
+      items: events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        from: e.from_status,
+        to: e.to_status,
+        actorId: e.actor_id,
+        reason: e.reason,
+        details: e.details,
+        createdAt: e.created_at.toISOString(),
+      })),
+      next: null,
+    });
+  });
+
+  r.patch('/api/messages/:id', 'user', async (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
+    const message = await conversations.edit(actorOf(req), id, body(z.strictObject({ body: messageBody.min(1) }), req).body, clientOf(req).ip);
+    res.json({ message: presentMessage(message) });
+  });
+
+  r.delete('/api/messages/:id', 'user', async (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
+    await conversations.remove(actorOf(req), id, clientOf(req).ip);
+    res.status(204).end();
+  });
+
+  r.patch('/api/agents/me', 'agent', async (req, res) => {
+    const { available } = body(z.strictObject({ available: z.boolean() }), req);
+    await routing.setAvailable(actorOf(req), available);
+    res.json({ available });
+  });
+}

@@ -1,0 +1,134 @@
+import type { Request } from 'express';
+import multer from 'multer';
+import { z } from 'zod';
+import { AppError } from '../../core/errors.ts';
+import { cursorOf, type AddResult, type KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
+import { presentChunk, presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
+import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
+import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
+
+const textSchema = z.strictObject({ title: text(500), text: z.string().trim().min(1).max(2_000_000) });
+const faqSchema = z.strictObject({ question: z.string().trim().min(1).max(2000), answer: z.string().trim().min(1).max(20_000) });
+const urlSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  title: text(500).optional(),
+  crawl: z.strictObject({ depth: z.number().int().min(0).max(5).default(1), maxPages: z.number().int().min(1).max(500).default(20) }).optional(),
+});
+const sourceSchema = z.union([textSchema, faqSchema, urlSchema]);
+
+const updateSchema = z.strictObject({ enabled: z.boolean().optional(), groups: z.array(z.uuid()).max(200).optional() });
+const listQuery = pageQuery.extend({ status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional() });
+const chunkQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.coerce.number().int().min(-1).optional(),
+});
+
+/**
+ * Streams the single `file` part straight into blob storage (size-capped there) through a multer
+ * storage engine, so an upload is never buffered whole in memory.
+ */
+function receiveUpload(req: Request, knowledge: KnowledgeService, collectionId: string, maxBytes: number): Promise<AddResult> {
+  const declared = Number(req.get('content-length') ?? '0');
+  // A multipart body carries a little framing besides the file.
+  if (declared > maxBytes + 64 * 1024) {
+    return Promise.reject(new AppError(413, 'payload_too_large', `The file is larger than the upload limit of ${Math.round(maxBytes / 1048576)} MB`));
+  }
+  let result: AddResult | undefined;
+  // Our own failure (413, 415 …) wins over what busboy reports about the stream we stopped reading.
+  let failure: unknown;
+  const storage: multer.StorageEngine = {
+    _handleFile(request, file, callback) {
+      knowledge
+        .addUpload(actorOf(request), collectionId, { stream: file.stream, filename: Buffer.from(file.originalname, 'latin1').toString('utf8') }, clientOf(request))
+        .then(
+          (r) => {
+            result = r;
+            callback(null, {});
+          },
+          (error: unknown) => {
+            failure = error;
+            callback(error as Error);
+          },
+        );
+    },
+    _removeFile(_request, _file, callback) {
+      callback(null);
+    },
+  };
+  const upload = multer({ storage, limits: { files: 1, fields: 10, fieldSize: 64 * 1024 } }).single('file');
+  return new Promise((resolve, reject) => {
+    upload(req, req.res!, (error: unknown) => {
+      if (failure) return reject(failure);
+      if (error instanceof AppError) return reject(error);
+      if (error instanceof multer.MulterError) return reject(new AppError(400, 'bad_request', `Upload refused: ${error.message}`));
+      if (error) return reject(error);
+      if (!result) return reject(new AppError(400, 'invalid_input', 'Send the file as the multipart field "file"'));
+      resolve(result);
+    });
+  });
+}
+
+/** Documents of a collection: add (upload, text, FAQ, URL/crawl), inspect, re-index, narrow, disable, delete. */
+export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, limits: { maxUploadBytes: number }) {
+  r.post('/api/collections/:id/documents', 'admin', async (req, res) => {
+    const collectionId = uuidParam(req);
+    const result = req.is('multipart/form-data')
+      ? await receiveUpload(req, knowledge, collectionId, limits.maxUploadBytes)
+      : await (async () => {
+          const input = body(sourceSchema, req);
+          const source =
+            'question' in input
+              ? { kind: 'faq' as const, ...input }
+              : 'url' in input
+                ? { kind: 'url' as const, ...input }
+                : { kind: 'text' as const, ...input };
+          return knowledge.addSource(actorOf(req), collectionId, source, clientOf(req));
+        })();
+    // A duplicate is not accepted for processing: it is the existing document, unchanged.
+    res.status(result.duplicate ? 200 : 202).json({ document: presentDocument(result.document), duplicate: result.duplicate });
+  });
+
+  r.get('/api/collections/:id/documents', 'admin', async (req, res) => {
+    const q = query(listQuery, req);
+    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), { cursor: q.cursor, limit: q.limit + 1, status: q.status });
+    res.json(page(rows, q.limit, presentDocument, cursorOf));
+  });
+
+  r.get('/api/documents/:id', 'admin', async (req, res) => {
+    res.json({ document: presentDocument(await knowledge.getDocument(uuidParam(req))) });
+  });
+
+  r.patch('/api/documents/:id', 'admin', async (req, res) => {
+    const document = await knowledge.updateDocument(actorOf(req), uuidParam(req), body(updateSchema, req), clientOf(req));
+    res.json({ document: presentDocument(document) });
+  });
+
+  r.delete('/api/documents/:id', 'admin', async (req, res) => {
+    await knowledge.deleteDocument(actorOf(req), uuidParam(req), clientOf(req));
+    res.status(204).end();
+  });
+
+  r.post('/api/documents/:id/reindex', 'admin', async (req, res) => {
+    const document = await knowledge.reindex(actorOf(req), uuidParam(req), clientOf(req));
+    res.status(202).json({ document: presentDocument(document) });
+  });
+
+  r.get('/api/documents/:id/chunks', 'admin', async (req, res) => {
+    const q = chunkQuery.parse(req.query);
+    const rows = await knowledge.listChunks(uuidParam(req), { afterOrd: q.cursor, limit: q.limit + 1 });
+    const items = rows.slice(0, q.limit);
+    res.json({ items: items.map(presentChunk), next: rows.length > q.limit ? String(items[items.length - 1]!.ord) : null });
+  });
+
+  r.get('/api/documents/:id/file', 'admin', async (req, res) => {
+    const file = await knowledge.openFile(uuidParam(req));
+    // Only inert types may be shown inline; anything else (HTML!) is a download.
+    const inline = req.query.disposition === 'inline' && ['application/pdf', 'text/plain', 'text/csv', 'text/markdown'].includes(file.mime);
+    res.setHeader('content-type', file.mime.startsWith('text/') ? `${file.mime}; charset=utf-8` : file.mime);
+    res.setHeader('content-length', String(file.size));
+    res.setHeader('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.filename)}`);
+    res.setHeader('content-security-policy', "sandbox; default-src 'none'");
+    file.stream.on('error', () => res.destroy());
+    file.stream.pipe(res);
+  });
+}

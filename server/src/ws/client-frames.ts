@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/** What a client may send over the socket (DESIGN.md "WebSocket contract"). */
+export const clientFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('typing'), conversationId: z.uuid() }),
+  z.object({ type: z.literal('read'), conversationId: z.uuid(), messageId: z.number().int().positive() }),
+  z.object({ type: z.literal('resume'), after: z.number().int().min(0) }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+export type ClientFrame = z.infer<typeof clientFrame>;

@@ -1,0 +1,276 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { presentMessage } from '../core/conversations/conversation.presenter.ts';
+import { createMessageRepository } from '../core/conversations/message.repository.ts';
+import type { Actor } from '../core/policy/actor.ts';
+import { maySeeInternalNotes } from '../core/policy/policy.ts';
+import type { BusEvent } from '../core/realtime/bus.ts';
+import type { ServerFrame } from '../core/realtime/frames.ts';
+import type { Domain } from '../domain.ts';
+import { SESSION_COOKIE } from '../http/middleware/authenticate.ts';
+import type { Services } from '../services.ts';
+import { clientFrame, type ClientFrame } from './client-frames.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export interface GatewayOptions {
+  /** Ping interval; a socket that missed the previous pong is dropped. */
+  heartbeatMs: number;
+  /** Bytes a slow client may have queued before it is disconnected (it resumes on reconnect). */
+  maxBufferedBytes: number;
+  /** Client frames per second, and the burst allowed above it. */
+  framesPerSecond: number;
+  frameBurst: number;
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
+  heartbeatMs: 30_000,
+  maxBufferedBytes: 1024 * 1024,
+  framesPerSecond: 10,
+  frameBurst: 30,
+};
+
+const RESUME_PAGE = 500;
+const RATE_STRIKES_BEFORE_CLOSE = 50;
+
+interface Client {
+  ws: WebSocket;
+  actor: Actor;
+  token: string;
+  alive: boolean;
+  bucket: TokenBucket;
+  strikes: number;
+  /** While replaying missed messages, live message frames wait here (then go out once, in order). */
+  resumeBuffer?: ServerFrame[];
+}
+
+type Outgoing = ServerFrame | { type: 'resume.done'; last: number } | { type: 'error'; code: string; message: string } | { type: 'pong' };
+
+function messageId(frame: ServerFrame): number | undefined {
+  return frame.type === 'message.created' || frame.type === 'message.completed' || frame.type === 'message.updated'
+    ? frame.message.id
+    : undefined;
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * The WebSocket gateway on `GET /ws`: authenticates at the handshake, delivers bus frames to the
+ * sockets of their audience, replays what a client missed on `resume`, and protects the server
+ * from dead, slow and noisy clients.
+ */
+export function createGateway(services: Services, domain: Domain, options: GatewayOptions = DEFAULT_GATEWAY_OPTIONS) {
+  const { metrics, logger } = services;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  const byUser = new Map<string, Set<Client>>();
+  const clients = new Set<Client>();
+  const allowedOrigin = services.config.publicUrl ? new URL(services.config.publicUrl).origin : undefined;
+
+  function send(client: Client, frame: Outgoing) {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    // A client that cannot keep up is cut loose rather than buffered without bound; it will
+    // reconnect and `resume` from the database.
+    if (client.ws.bufferedAmount > options.maxBufferedBytes) {
+      metrics.wsDropped.inc({ reason: 'slow_consumer' });
+      client.ws.close(1013, 'Too slow; reconnect and resume');
+      return;
+    }
+    client.ws.send(JSON.stringify(frame));
+    metrics.wsFrames.inc({ direction: 'out', type: frame.type });
+  }
+
+  function deliver(client: Client, frame: ServerFrame) {
+    if (client.resumeBuffer && messageId(frame) !== undefined) client.resumeBuffer.push(frame);
+    else send(client, frame);
+  }
+
+  async function revalidate(userId: string, sessionIds: string[] | undefined) {
+    for (const client of [...(byUser.get(userId) ?? [])]) {
+      const named = sessionIds?.includes(client.actor.credential.id);
+      const actor = named ? undefined : await domain.auth.authenticate(client.token);
+      if (!actor) {
+        metrics.wsDropped.inc({ reason: 'revoked' });
+        client.ws.close(4001, 'Session ended');
+      } else {
+        client.actor = actor; // role or groups may have changed
+      }
+    }
+  }
+
+  function onBusEvent(event: BusEvent) {
+    switch (event.type) {
+      case 'deliver': {
+        const targets = new Set<Client>();
+        for (const id of event.audience.userIds ?? []) for (const c of byUser.get(id) ?? []) targets.add(c);
+        if (event.audience.roles?.length) {
+          for (const c of clients) if (event.audience.roles.includes(c.actor.role)) targets.add(c);
+        }
+        for (const client of targets) deliver(client, event.frame);
+        return;
+      }
+      case 'document.updated':
+        for (const c of clients) if (c.actor.role === 'admin') send(c, { type: 'document.updated', document: event.document });
+        return;
+      case 'auth.revoked':
+        void revalidate(event.userId, event.sessionIds).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
+        return;
+    }
+  }
+
+  async function resume(client: Client, after: number) {
+    client.resumeBuffer ??= [];
+    const sent = new Set<number>();
+    let cursor = after;
+    try {
+      for (;;) {
+        const missed = await createMessageRepository(services.db).missedBy(
+          client.actor.id,
+          cursor,
+          maySeeInternalNotes(client.actor),
+          RESUME_PAGE,
+        );
+        for (const row of missed) {
+          send(client, { type: 'message.created', message: presentMessage(row) });
+          sent.add(row.id);
+          cursor = row.id;
+        }
+        if (missed.length < RESUME_PAGE) break;
+      }
+    } finally {
+      // Live frames that arrived meanwhile: only those the replay did not already carry.
+      const buffered = client.resumeBuffer ?? [];
+      client.resumeBuffer = undefined;
+      for (const frame of buffered) {
+        const id = messageId(frame);
+        if (frame.type === 'message.created' && id !== undefined && sent.has(id)) continue;
+        send(client, frame);
+      }
+    }
+    send(client, { type: 'resume.done', last: cursor });
+  }
+
+  async function handle(client: Client, frame: ClientFrame) {
+    switch (frame.type) {
+      case 'typing':
+        await domain.conversations.typing(client.actor, frame.conversationId);
+        return;
+      case 'read':
+        await domain.conversations.markRead(client.actor, frame.conversationId, frame.messageId);
+        return;
+      case 'resume':
+        await resume(client, frame.after);
+        return;
+      case 'ping':
+        send(client, { type: 'pong' });
+        return;
+    }
+  }
+
+  function onConnection(ws: WebSocket, actor: Actor, token: string) {
+    const client: Client = { ws, actor, token, alive: true, bucket: new TokenBucket(options.framesPerSecond, options.frameBurst), strikes: 0 };
+    clients.add(client);
+    const own = byUser.get(actor.id) ?? new Set();
+    own.add(client);
+    byUser.set(actor.id, own);
+    metrics.wsConnections.inc();
+
+    ws.on('pong', () => {
+      client.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      client.alive = true;
+      if (!client.bucket.take()) {
+        client.strikes += 1;
+        if (client.strikes >= RATE_STRIKES_BEFORE_CLOSE) {
+          metrics.wsDropped.inc({ reason: 'rate_limited' });
+          ws.close(1008, 'Too many frames');
+        } else {
+          send(client, { type: 'error', code: 'rate_limited', message: 'Slow down' });
+        }
+        return;
+      }
+      let parsed: ClientFrame;
+      try {
+        parsed = clientFrame.parse(JSON.parse(isBinary ? '' : data.toString()));
+      } catch {
+        send(client, { type: 'error', code: 'invalid_frame', message: 'Frames are JSON objects of a known type' });
+        return;
+      }
+      metrics.wsFrames.inc({ direction: 'in', type: parsed.type });
+      handle(client, parsed).catch((error: unknown) => {
+        const code = (error as { code?: string }).code ?? 'internal';
+        if (code === 'internal') logger.error({ err: error }, 'socket frame failed');
+        send(client, { type: 'error', code, message: code === 'internal' ? 'Something went wrong' : (error as Error).message });
+      });
+    });
+    ws.on('close', () => {
+      clients.delete(client);
+      own.delete(client);
+      if (!own.size) byUser.delete(actor.id);
+      metrics.wsConnections.dec();
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  function reject(socket: Duplex, status: number, reason: string) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return reject(socket, 404, 'Not Found');
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const fromCookie = cookieToken(req.headers.cookie);
+    const token = url.searchParams.get('token') ?? bearer ?? fromCookie;
+    // Browsers always send Origin on WebSocket handshakes; a foreign page must not ride the cookie.
+    const origin = req.headers.origin;
+    const ownOrigin = `http://${req.headers.host}`;
+    const originOk = !origin || origin === ownOrigin || origin === `https://${req.headers.host}` || origin === allowedOrigin;
+    if (!originOk || (token === fromCookie && token && !origin)) return reject(socket, 403, 'Forbidden');
+    const actor = token ? await domain.auth.authenticate(token).catch(() => undefined) : undefined;
+    if (!actor || !token) return reject(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor, token));
+  }
+
+  const unsubscribe = services.bus.subscribe(onBusEvent);
+  const heartbeat = setInterval(() => {
+    for (const client of clients) {
+      if (!client.alive) {
+        metrics.wsDropped.inc({ reason: 'heartbeat' });
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.ws.ping();
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    attach(server: Server) {
+      server.on('upgrade', (req, socket, head) => {
+        void onUpgrade(req, socket, head);
+      });
+    },
+    get size() {
+      return clients.size;
+    },
+    /** Closes every socket (server shutdown: clients reconnect elsewhere and resume). */
+    close() {
+      clearInterval(heartbeat);
+      unsubscribe();
+      for (const client of clients) client.ws.close(1012, 'Server restarting');
+      wss.close();
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteRecord } from '../../server/src/http/secure-router.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { backends } from '../support/databases.ts';
+import { newUser, type TestUser } from '../support/fixtures.ts';
+import { request } from '../support/http.ts';
+import { expectError } from './helpers.ts';
+
+/** A concrete URL for a declared route: every `:param` becomes a random UUID, optional `{…}` parts are dropped. */
+function concrete(path: string): string {
+  return path.replace(/\{[^}]*\}/g, '').replace(/:[A-Za-z_][A-Za-z0-9_]*/g, () => randomUUID()).replace(/\*[A-Za-z_]*/g, 'x');
+}
+
+const PUBLIC_API = [/^\/api\/auth\/login$/, /^\/api\/auth\/config$/, /^\/api\/auth\/oidc\//];
+
+describe.each(backends)('policy: every declared route enforces its access level on %s', (backend) => {
+  let app: TestApp;
+  let employee: TestUser;
+  let agent: TestUser;
+
+  beforeAll(async () => {
+    app = await startTestApp(backend);
+    [employee, agent] = await Promise.all([newUser(app), newUser(app, { role: 'agent' })]);
+  });
+  afterAll(() => app?.close());
+
+  const call = (route: RouteRecord, token?: string) =>
+    request(app.url, route.method.toUpperCase(), concrete(route.path), {
+      ...(token ? { token } : {}),
+      ...(route.method === 'get' ? {} : { body: {} }),
+    });
+  const label = (route: RouteRecord) => `${route.method.toUpperCase()} ${route.path} (${route.access})`;
+
+  it('declares the identity routes', () => {
+    const declared = app.routes.map((r) => `${r.method} ${r.path}`);
+    for (const route of [
+      'post /api/auth/login',
+      'post /api/auth/logout',
+      'get /api/me',
+      'get /api/auth/sessions',
+      'delete /api/auth/sessions/:id',
+      'post /api/tokens',
+      'get /api/tokens',
+      'delete /api/tokens/:id',
+      'post /api/users',
+      'get /api/users',
+      'patch /api/users/:id',
+      'post /api/groups',
+      'put /api/groups/:id/members/:userId',
+      'get /api/admin/audit',
+      'get /api/admin/audit/verify',
+    ]) {
+      expect(declared).toContain(route);
+    }
+  });
+
+  it('leaves nothing under /api/ public except sign-in, its configuration and the SSO redirects', () => {
+    const open = app.routes.filter((r) => r.path.startsWith('/api/') && r.access === 'public').map((r) => r.path);
+    expect(open.filter((path) => !PUBLIC_API.some((allowed) => allowed.test(path)))).toEqual([]);
+  });
+
+  it('answers 401 without credentials and 403 to an employee on every admin route', async () => {
+    const admin = app.routes.filter((r) => r.access === 'admin');
+    expect(admin.length).toBeGreaterThanOrEqual(10);
+    for (const route of admin) {
+      const anonymous = await call(route);
+      expect(anonymous.status, label(route)).toBe(401);
+      expectError(anonymous, 401, 'unauthorized');
+      const asEmployee = await call(route, employee.token);
+      expect(asEmployee.status, label(route)).toBe(403);
+      expectError(asEmployee, 403, 'forbidden');
+      const asAgent = await call(route, agent.token);
+      expect(asAgent.status, label(route)).toBe(403);
+    }
+  });
+
+  it('answers 401 without credentials and 403 to an employee on every agent route', async () => {
+    for (const route of app.routes.filter((r) => r.access === 'agent')) {
+      expect((await call(route)).status, label(route)).toBe(401);
+      const asEmployee = await call(route, employee.token);
+      expect(asEmployee.status, label(route)).toBe(403);
+      expectError(asEmployee, 403, 'forbidden');
+    }
+  });
+
+  it('answers 401 without credentials, or with a revoked or made-up one, on every signed-in route', async () => {
+    const routes = app.routes.filter((r) => r.access === 'user');
+    expect(routes.length).toBeGreaterThanOrEqual(6);
+    for (const route of routes) {
+      expectError(await call(route), 401, 'unauthorized');
+      expect((await call(route, `ens_${'A'.repeat(43)}`)).status, label(route)).toBe(401);
+      expect((await call(route, `enp_${'A'.repeat(43)}`)).status, label(route)).toBe(401);
+    }
+  });
+});
