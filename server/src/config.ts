@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -74,7 +75,27 @@ const envSchema = z.object({
   OIDC_AGENT_GROUPS: optionalString,
 
   SESSION_TTL_HOURS: intFrom(1, 24 * 90, 24 * 7),
+  // Which direct peers are reverse proxies whose X-Forwarded-For names the client (sign-in
+  // throttling and the audit log key on that address). Only loopback by default: in a private
+  // deployment ordinary clients sit on private addresses and must not choose their own.
+  TRUST_PROXY: optionalString.default('loopback').pipe(
+    z.string().refine(
+      (v) =>
+        v === 'none' ||
+        v.split(',').every((item) => {
+          const [address, bits, extra] = item.trim().split('/');
+          const presets = ['loopback', 'linklocal', 'uniquelocal'];
+          if (extra !== undefined || !address) return false;
+          if (bits === undefined) return presets.includes(address) || isIP(address) !== 0;
+          return isIP(address) !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128);
+        }),
+      'must be "none" or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+    ),
+  ),
   AUDIT_RETENTION_DAYS: intFrom(180, 36_500, 365),
+  // Retention of conversation messages and stored files (uploads, attachments); 0 = keep forever.
+  MESSAGE_RETENTION_DAYS: intFrom(0, 36_500, 0),
+  FILE_RETENTION_DAYS: intFrom(0, 36_500, 0),
 
   ASSIGNMENT_MODE: z.enum(['manual', 'auto']).default('manual'),
   JOB_CONCURRENCY: intFrom(1, 256, 4),
@@ -82,8 +103,15 @@ const envSchema = z.object({
   BODY_LIMIT_KB: intFrom(1, 102_400, 1024),
 
   MAX_UPLOAD_MB: intFrom(1, 10_240, 50),
+  MODEL_TIMEOUT_MS: intFrom(1000, 600_000, 60_000),
+  MODEL_IDLE_TIMEOUT_MS: intFrom(1000, 600_000, 30_000),
+  MODEL_ATTEMPTS: intFrom(1, 10, 3),
+  V1_RATE_PER_MINUTE: intFrom(1, 100_000, 60),
   FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
 });
+
+/** Every environment variable Enclave reads (.env.example and the deployment manifests are checked against it). */
+export const ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
 /** The dimension the built-in offline embedder produces when no embedding model is configured. */
 export const OFFLINE_EMBEDDING_DIMENSIONS = 512;
@@ -116,7 +144,16 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       baseUrl: env.OPENAI_BASE_URL,
       apiKey: env.OPENAI_API_KEY,
       model: env.CHAT_MODEL,
+      /** Before the first token / between two chunks; attempts before the first token (429, 5xx, timeouts). */
+      timeouts: {
+        firstTokenTimeoutMs: env.MODEL_TIMEOUT_MS,
+        idleTimeoutMs: env.MODEL_IDLE_TIMEOUT_MS,
+        attempts: env.MODEL_ATTEMPTS,
+        backoffMs: 500,
+      },
     },
+    /** Requests per minute per personal API token on /v1. */
+    v1RatePerMinute: env.V1_RATE_PER_MINUTE,
     embedding: {
       offline: offlineEmbedder,
       baseUrl: env.EMBEDDING_BASE_URL ?? env.OPENAI_BASE_URL,
@@ -139,7 +176,12 @@ function buildConfig(env: z.infer<typeof envSchema>) {
           }
         : undefined,
     sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
+    /** Express "trust proxy": `false` (the peer is the client) or the list of proxy addresses. */
+    trustProxy: env.TRUST_PROXY === 'none' ? false : env.TRUST_PROXY.split(',').map((v) => v.trim()),
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    /** Days to keep messages and stored files; 0 keeps them forever (the `retention` job skips them). */
+    messageRetentionDays: env.MESSAGE_RETENTION_DAYS,
+    fileRetentionDays: env.FILE_RETENTION_DAYS,
     assignmentMode: env.ASSIGNMENT_MODE,
     jobConcurrency: env.JOB_CONCURRENCY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
+import { createBotService } from './core/bots/bot.service.ts';
 import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
 import { createConversationService } from './core/conversations/conversation.service.ts';
 import { createRoutingService } from './core/conversations/routing.service.ts';
@@ -24,7 +25,15 @@ export function createDomain(services: Services) {
     : undefined;
   const publisher = createConversationPublisher(services.db, services.bus);
   const routing = createRoutingService({ db: services.db, publisher, assignmentMode: services.config.assignmentMode });
-  const conversations = createConversationService({ db: services.db, publisher, routing });
+  const conversations = createConversationService({
+    db: services.db,
+    publisher,
+    routing,
+    // The bot answers in a job: the user's 201 never waits for a model.
+    onBotTurn: async (_conversation, message) => {
+      await services.jobs.enqueue('answer', { messageId: message.id });
+    },
+  });
   const knowledge = createKnowledgeService({
     db: services.db,
     jobs: services.jobs,
@@ -33,7 +42,8 @@ export function createDomain(services: Services) {
     maxUploadBytes: services.config.knowledge.maxUploadBytes,
   });
   const retrieval = createRetrievalService({ db: services.db, embedder: createEmbedder(services.config) });
-  return { auth, users, oidc, routing, conversations, knowledge, retrieval };
+  const bots = createBotService({ db: services.db });
+  return { auth, users, oidc, routing, conversations, knowledge, retrieval, bots };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

@@ -7,6 +7,7 @@ import { migrate } from './core/db/migrator.ts';
 import { createJobRunner } from './core/jobs/create-runner.ts';
 import { jobOptions, type JobMap } from './core/jobs/job-map.ts';
 import type { JobRunner, Processors } from './core/jobs/job-types.ts';
+import { loadPrompts, type PromptSet } from './core/bots/prompts.ts';
 import type { Logger } from './core/logger.ts';
 import { createMetrics, type Metrics } from './core/metrics/metrics.ts';
 import { createMemoryBus, createRedisBus, type RealtimeBus } from './core/realtime/bus.ts';
@@ -21,6 +22,8 @@ export interface Services {
   metrics: Metrics;
   /** SESSION_SECRET or the generated one: keys token hashes. */
   secret: string;
+  /** Prompt templates from prompts/, read once at start. */
+  prompts: PromptSet;
 }
 
 /** Processors are passed in (they live in workers/, which core never imports). */
@@ -38,7 +41,7 @@ export async function openServices(
     await ensureEmbeddingSpace(db, { model: config.embedding.model, dimensions: config.embedding.dimensions });
     const metrics = createMetrics();
     const bus = config.redisUrl ? await createRedisBus(config.redisUrl, `${config.redisPrefix}:events`) : createMemoryBus();
-    const base = { config, logger, db, bus, metrics, secret: options.secret };
+    const base = { config, logger, db, bus, metrics, secret: options.secret, prompts: await loadPrompts() };
     const jobs = createJobRunner<JobMap>({
       redisUrl: config.redisUrl,
       prefix: config.redisPrefix,

@@ -10,28 +10,46 @@ import type { RouteRecord } from '../../server/src/http/secure-router.ts';
 import { createGateway, DEFAULT_GATEWAY_OPTIONS, type Gateway, type GatewayOptions } from '../../server/src/ws/gateway.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { closeServices, openServices, type Services } from '../../server/src/services.ts';
-import { createTestDatabase, type Backend } from './databases.ts';
+import { createPostgresDatabase } from '../../server/src/core/db/postgres.ts';
+import { createTestDatabase, type Backend, type TestDatabase } from './databases.ts';
 
 export interface TestApp {
   url: string;
   services: Services;
   domain: Domain;
   gateway: Gateway;
+  /** The `postgres://` URL of its database (Postgres backend only), for a second server over the same data. */
+  databaseUrl?: string;
   /** Every declared API route with its access level. */
   routes: RouteRecord[];
   close(): Promise<void>;
 }
 
+/** Another server's database, opened again over its URL; closed (not dropped) with this server. */
+function sharedDatabase(url: string): TestDatabase {
+  const db = createPostgresDatabase(url, { max: 5 });
+  return { db, url, dispose: () => db.close() };
+}
+
 /**
  * A real server on loopback over a fresh database of the given backend, with jobs processed
  * in-process (or by BullMQ when `redisUrl` is given). `env` overrides configuration variables.
+ * `databaseUrl` (Postgres only, e.g. another TestApp's `databaseUrl`) starts a second server over
+ * that existing database instead; the server that created it drops it, so close that one last.
  */
 export async function startTestApp(
   backend: Backend,
-  options: { env?: Record<string, string>; redisUrl?: string; port?: number; gateway?: Partial<GatewayOptions> } = {},
+  options: {
+    env?: Record<string, string>;
+    redisUrl?: string;
+    port?: number;
+    gateway?: Partial<GatewayOptions>;
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestApp> {
+  if (options.databaseUrl && backend !== 'postgres') throw new Error('Only the postgres backend can share a database between servers');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-app-'));
-  const testDb = await createTestDatabase(backend);
+  const testDb = options.databaseUrl ? sharedDatabase(options.databaseUrl) : await createTestDatabase(backend);
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -56,6 +74,7 @@ export async function startTestApp(
     services,
     domain,
     gateway,
+    ...(testDb.url ? { databaseUrl: testDb.url } : {}),
     routes: app.locals.routes as RouteRecord[],
     async close() {
       gateway.close();

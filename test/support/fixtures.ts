@@ -48,3 +48,50 @@ export async function newBot(app: TestApp, options: { greeting?: string; trigger
   );
   return rows[0]!.id;
 }
+
+/** An admin-made collection with pasted-text documents, waited on until every one is searchable. */
+export async function newKnowledge(
+  app: TestApp,
+  admin: TestUser,
+  documents: { title: string; text: string }[],
+  options: { groups?: string[] } = {},
+): Promise<{ collectionId: string; documentIds: string[] }> {
+  const collection = await request(app.url, 'POST', '/api/collections', {
+    token: admin.token,
+    body: { name: `kb-${randomBytes(3).toString('hex')}`, ...(options.groups ? { groups: options.groups } : {}) },
+  });
+  if (collection.status !== 201) throw new Error(`collection: ${collection.status} ${JSON.stringify(collection.body)}`);
+  const collectionId: string = collection.body.collection.id;
+  const documentIds: string[] = [];
+  for (const doc of documents) {
+    const added = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, { token: admin.token, body: doc });
+    if (added.status !== 202) throw new Error(`document: ${added.status} ${JSON.stringify(added.body)}`);
+    documentIds.push(added.body.document.id);
+  }
+  const deadline = Date.now() + 30_000;
+  for (const id of documentIds) {
+    for (;;) {
+      const doc = await request(app.url, 'GET', `/api/documents/${id}`, { token: admin.token });
+      if (doc.body.document?.status === 'ready') break;
+      if (doc.body.document?.status === 'failed') throw new Error(`ingestion failed: ${doc.body.document.error}`);
+      if (Date.now() > deadline) throw new Error(`document ${id} not ready: ${JSON.stringify(doc.body)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { collectionId, documentIds };
+}
+
+/** A bot over the given collections through the admin API. */
+export async function newApiBot(
+  app: TestApp,
+  admin: TestUser,
+  input: { collectionIds: string[]; handoff?: Record<string, unknown>; model?: Record<string, unknown>; greeting?: string; name?: string },
+): Promise<{ id: string; slug: string }> {
+  const slug = `bot-${randomBytes(3).toString('hex')}`;
+  const created = await request(app.url, 'POST', '/api/bots', {
+    token: admin.token,
+    body: { slug, name: input.name ?? 'HR Assistant', ...input },
+  });
+  if (created.status !== 201) throw new Error(`bot: ${created.status} ${JSON.stringify(created.body)}`);
+  return { id: created.body.bot.id, slug };
+}

@@ -1,4 +1,25 @@
+import { createPinia } from 'pinia';
 import { createApp } from 'vue';
+import { onUnauthorized } from './api/client';
 import App from './App.vue';
+import { i18nPlugin } from './i18n';
+import { createAppRouter } from './router';
+import { useAuthStore } from './stores/auth';
+import './styles.css';
 
-createApp(App).mount('#app');
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia);
+const router = createAppRouter();
+app.use(router);
+app.use(i18nPlugin);
+
+onUnauthorized(() => {
+  const auth = useAuthStore(pinia);
+  if (!auth.signedIn) return;
+  auth.forget();
+  const current = router.currentRoute.value;
+  if (!current.meta.public) void router.replace({ name: 'login', query: { redirect: current.fullPath } });
+});
+
+app.mount('#app');

@@ -7,6 +7,7 @@ import { authenticate, originCheck } from './middleware/authenticate.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
+import { botRoutes } from './routes/bots.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { documentRoutes } from './routes/documents.routes.ts';
 import { searchRoutes } from './routes/search.routes.ts';
@@ -37,8 +38,9 @@ export function createApp(services: Services, domain: Domain) {
   const routes: RouteRecord[] = [];
   app.locals.routes = routes;
   app.disable('x-powered-by');
-  // Behind the bundled reverse proxy the client address comes from X-Forwarded-For (first hop only).
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // Behind a trusted reverse proxy (TRUST_PROXY, loopback by default) the client address comes
+  // from X-Forwarded-For; any other peer is the client itself and cannot name another address.
+  app.set('trust proxy', config.trustProxy);
   app.use(requestContext(logger, metrics));
   app.use(
     helmet({
@@ -69,6 +71,7 @@ export function createApp(services: Services, domain: Domain) {
   documentRoutes(api, domain.knowledge, { maxUploadBytes: config.knowledge.maxUploadBytes });
   searchRoutes(api, domain.retrieval);
   conversationRoutes(api, domain);
+  botRoutes(api, domain.bots);
   app.use(api.router);
 
   app.use(staticWeb());

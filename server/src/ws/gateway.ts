@@ -32,6 +32,13 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
 
 const RESUME_PAGE = 500;
 const RATE_STRIKES_BEFORE_CLOSE = 50;
+/**
+ * How many of the newest message ids a socket was sent it remembers. A replay and a live event
+ * of the same message can race (a message committed while `resume` runs, a live frame that
+ * arrived between reconnecting and the `resume` frame, a bus event delayed past the replay); the
+ * ids make each message reach a socket once. Allocated with the first message, so idle sockets pay nothing.
+ */
+const RECENT_MESSAGE_IDS = 256;
 
 interface Client {
   ws: WebSocket;
@@ -42,6 +49,10 @@ interface Client {
   strikes: number;
   /** While replaying missed messages, live message frames wait here (then go out once, in order). */
   resumeBuffer?: ServerFrame[];
+  /** The newest message.created ids sent to this socket, oldest first (see RECENT_MESSAGE_IDS). */
+  recent?: Set<number>;
+  /** The resume in progress: a second one waits for it, so their replays and buffers never mix. */
+  resuming?: Promise<void>;
 }
 
 type Outgoing = ServerFrame | { type: 'resume.done'; last: number } | { type: 'error'; code: string; message: string } | { type: 'pong' };
@@ -74,6 +85,13 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
 
   function send(client: Client, frame: Outgoing) {
     if (client.ws.readyState !== WebSocket.OPEN) return;
+    if (frame.type === 'message.created') {
+      // Exactly once per socket, whichever of the replay and the live event comes first.
+      const recent = (client.recent ??= new Set());
+      if (recent.has(frame.message.id)) return;
+      recent.add(frame.message.id);
+      if (recent.size > RECENT_MESSAGE_IDS) recent.delete(recent.values().next().value!);
+    }
     // A client that cannot keep up is cut loose rather than buffered without bound; it will
     // reconnect and `resume` from the database.
     if (client.ws.bufferedAmount > options.maxBufferedBytes) {
@@ -124,11 +142,12 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   }
 
   async function resume(client: Client, after: number) {
-    client.resumeBuffer ??= [];
-    const sent = new Set<number>();
+    client.resumeBuffer = [];
     let cursor = after;
     try {
       for (;;) {
+        // A socket closed meanwhile (too slow, gone) needs no more pages.
+        if (client.ws.readyState !== WebSocket.OPEN) return;
         const missed = await createMessageRepository(services.db).missedBy(
           client.actor.id,
           cursor,
@@ -137,20 +156,15 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         );
         for (const row of missed) {
           send(client, { type: 'message.created', message: presentMessage(row) });
-          sent.add(row.id);
           cursor = row.id;
         }
         if (missed.length < RESUME_PAGE) break;
       }
     } finally {
-      // Live frames that arrived meanwhile: only those the replay did not already carry.
+      // Live frames that arrived meanwhile, after the replay (send() drops those it already carried).
       const buffered = client.resumeBuffer ?? [];
       client.resumeBuffer = undefined;
-      for (const frame of buffered) {
-        const id = messageId(frame);
-        if (frame.type === 'message.created' && id !== undefined && sent.has(id)) continue;
-        send(client, frame);
-      }
+      for (const frame of buffered) send(client, frame);
     }
     send(client, { type: 'resume.done', last: cursor });
   }
@@ -163,9 +177,17 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       case 'read':
         await domain.conversations.markRead(client.actor, frame.conversationId, frame.messageId);
         return;
-      case 'resume':
-        await resume(client, frame.after);
+      case 'resume': {
+        const previous = client.resuming ?? Promise.resolve();
+        const run = previous.catch(() => {}).then(() => resume(client, frame.after));
+        client.resuming = run;
+        try {
+          await run;
+        } finally {
+          if (client.resuming === run) client.resuming = undefined;
+        }
         return;
+      }
       case 'ping':
         send(client, { type: 'pong' });
         return;

@@ -16,8 +16,93 @@ export interface BotRow {
   updated_at: Date;
 }
 
+export interface BotInput {
+  slug: string;
+  name: string;
+  description: string;
+  greeting: string;
+  language: string;
+  collectionIds: string[];
+  prompts: Record<string, string>;
+  model: Record<string, unknown>;
+  handoff: Record<string, unknown>;
+  enabled: boolean;
+}
+
+const COLUMNS: Record<keyof BotInput, string> = {
+  slug: 'slug',
+  name: 'name',
+  description: 'description',
+  greeting: 'greeting',
+  language: 'language',
+  collectionIds: 'collection_ids',
+  prompts: 'prompts',
+  model: 'model',
+  handoff: 'handoff',
+  enabled: 'enabled',
+};
+
+const JSON_FIELDS = new Set<keyof BotInput>(['prompts', 'model', 'handoff']);
+
 export function createBotRepository(db: Queryable) {
   return {
+    async insert(bot: BotInput): Promise<BotRow> {
+      const { rows } = await db.query<BotRow>(
+        `INSERT INTO bots (slug, name, description, greeting, language, collection_ids, prompts, model, handoff, enabled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+        [bot.slug, bot.name, bot.description, bot.greeting, bot.language, bot.collectionIds, JSON.stringify(bot.prompts), JSON.stringify(bot.model), JSON.stringify(bot.handoff), bot.enabled],
+      );
+      return rows[0]!;
+    },
+    async update(id: string, patch: Partial<BotInput>): Promise<BotRow | undefined> {
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      for (const [key, column] of Object.entries(COLUMNS) as [keyof BotInput, string][]) {
+        if (patch[key] === undefined) continue;
+        params.push(JSON_FIELDS.has(key) ? JSON.stringify(patch[key]) : patch[key]);
+        sets.push(`${column} = $${params.length}`);
+      }
+      if (!sets.length) return this.findById(id);
+      const { rows } = await db.query<BotRow>(`UPDATE bots SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`, params);
+      return rows[0];
+    },
+    async findById(id: string): Promise<BotRow | undefined> {
+      const { rows } = await db.query<BotRow>('SELECT * FROM bots WHERE id = $1', [id]);
+      return rows[0];
+    },
+    async findBySlug(slug: string): Promise<BotRow | undefined> {
+      const { rows } = await db.query<BotRow>('SELECT * FROM bots WHERE slug = $1', [slug]);
+      return rows[0];
+    },
+    async listAll(): Promise<BotRow[]> {
+      const { rows } = await db.query<BotRow>('SELECT * FROM bots ORDER BY lower(name)');
+      return rows;
+    },
+    /**
+     * Enabled bots a user may use: a bot answers from its collections, so it is offered to whoever
+     * may read at least one of them (or to everyone when it names none).
+     */
+    async listUsableBy(userId: string): Promise<BotRow[]> {
+      const { rows } = await db.query<BotRow>(
+        `SELECT b.* FROM bots b
+          WHERE b.enabled AND (
+            cardinality(b.collection_ids) = 0
+            OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.role = 'admin')
+            OR EXISTS (
+              SELECT 1 FROM collections c
+               WHERE c.id = ANY(b.collection_ids)
+                 AND (NOT EXISTS (SELECT 1 FROM collection_groups cg WHERE cg.collection_id = c.id)
+                      OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
+                                  WHERE cg.collection_id = c.id AND ug.user_id = $1))))
+          ORDER BY lower(b.name)`,
+        [userId],
+      );
+      return rows;
+    },
+    async existingCollections(ids: string[]): Promise<string[]> {
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM collections WHERE id = ANY($1::uuid[])', [ids]);
+      return rows.map((r) => r.id);
+    },
     async findEnabled(id: string): Promise<BotRow | undefined> {
       const { rows } = await db.query<BotRow>('SELECT * FROM bots WHERE id = $1 AND enabled', [id]);
       return rows[0];

@@ -18,6 +18,10 @@ export function presentMessage(m: MessageRow): PresentedMessage {
     createdAt: m.created_at.toISOString(),
     editedAt: m.edited_at?.toISOString() ?? null,
     deletedAt: m.deleted_at?.toISOString() ?? null,
+    // Bot messages: what came of the question, and whether the UI should offer a person.
+    ...(m.sender_type === 'bot'
+      ? { outcome: (m.meta?.outcome as string | undefined) ?? null, handoffOffered: m.meta?.handoffOffered === true }
+      : {}),
   };
 }
 

@@ -24,6 +24,8 @@ export interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** Bot messages: outcome, the question answered, confidence, whether a person was offered. */
+  meta: Record<string, unknown>;
 }
 
 const SELECT = `SELECT m.*, COALESCE(u.name, b.name) AS sender_name
@@ -124,24 +126,43 @@ export function createMessageRepository(db: Queryable) {
      * Bot output is written only while the conversation is with the bot: once an agent has claimed
      * it, these statements match nothing, however late the answer arrives.
      */
-    async insertBotMessage(m: { conversationId: string; botId: string; body: string; status: MessageRow['status']; citations?: unknown[] }) {
+    async insertBotMessage(m: {
+      conversationId: string;
+      botId: string;
+      body: string;
+      status: MessageRow['status'];
+      citations?: unknown[];
+      meta?: Record<string, unknown>;
+    }) {
       const { rows } = await db.query<{ id: number }>(
-        `INSERT INTO messages (conversation_id, sender_type, sender_id, body, status, citations)
-         SELECT $1, 'bot', $2, $3, $4, $5 FROM conversations WHERE id = $1 AND status = 'bot'
+        `INSERT INTO messages (conversation_id, sender_type, sender_id, body, status, citations, meta)
+         SELECT $1, 'bot', $2, $3, $4, $5, $6 FROM conversations WHERE id = $1 AND status = 'bot'
          RETURNING id`,
-        [m.conversationId, m.botId, m.body, m.status, JSON.stringify(m.citations ?? [])],
+        [m.conversationId, m.botId, m.body, m.status, JSON.stringify(m.citations ?? []), JSON.stringify(m.meta ?? {})],
       );
       return rows[0] ? this.findById(rows[0].id) : undefined;
     },
-    async completeBotMessage(id: number, update: { body: string; status: 'complete' | 'failed'; citations: unknown[] }) {
+    async completeBotMessage(
+      id: number,
+      update: { body: string; status: 'complete' | 'failed'; citations: unknown[]; meta?: Record<string, unknown> },
+    ) {
       const { rows } = await db.query<{ id: number }>(
-        `UPDATE messages m SET body = $2, status = $3, citations = $4
+        `UPDATE messages m SET body = $2, status = $3, citations = $4, meta = m.meta || $5::jsonb
           FROM conversations c
          WHERE m.id = $1 AND c.id = m.conversation_id AND c.status = 'bot'
          RETURNING m.id`,
-        [id, update.body, update.status, JSON.stringify(update.citations)],
+        [id, update.body, update.status, JSON.stringify(update.citations), JSON.stringify(update.meta ?? {})],
       );
       return rows[0] ? this.findById(id) : undefined;
+    },
+    /** The bot message that answered (or is answering) a question, if any. */
+    async botReplyTo(conversationId: string, questionId: number): Promise<MessageRow | undefined> {
+      const { rows } = await db.query<MessageRow>(
+        `${SELECT} WHERE m.conversation_id = $1 AND m.sender_type = 'bot' AND (m.meta ->> 'questionId')::bigint = $2
+          ORDER BY m.id DESC LIMIT 1`,
+        [conversationId, questionId],
+      );
+      return rows[0];
     },
     /** A streaming bot message cut short by a claim: removed, so no bot text follows the handoff. */
     async discardStreaming(id: number): Promise<void> {

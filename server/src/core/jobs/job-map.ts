@@ -5,6 +5,8 @@ import type { JobOptionsMap } from './job-types.ts';
  * current rows themselves, so a retried or late job never acts on stale data.
  */
 export interface JobMap {
+  /** The bot's reply to one user message. */
+  answer: { messageId: number };
   /** Deletes expired and long-revoked sessions and idle sign-in counters. `period` (hours since epoch) makes one job per hour cluster-wide. */
   'purge-sessions': { period: number };
   /** Applies the audit retention (AUDIT_RETENTION_DAYS); `period` (days since epoch) makes one a day. */
@@ -17,6 +19,13 @@ export type JobName = keyof JobMap;
 
 /** Job options decided in one place: de-duplication ids, retries, concurrency. */
 export const jobOptions: JobOptionsMap<JobMap> = {
+  answer: {
+    jobId: ({ messageId }) => `answer-${messageId}`,
+    // A retry redoes a half-streamed answer; model faults are retried inside the job already.
+    attempts: 2,
+    backoffMs: 2000,
+    concurrency: 16,
+  },
   'ingest-document': {
     // No ':' in BullMQ job ids. A duplicate add or a retry of the same version is the same job.
     jobId: ({ documentId, version }) => `ingest-${documentId}-v${version}`,

@@ -214,3 +214,12 @@ export async function markIndexed(db: Queryable, id: string, version: number, ch
     [id, version, chunkCount],
   );
 }
+
+/** Every document to a new version, queued (a re-embed): old-version jobs become no-ops. */
+export async function requeueAllDocuments(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE documents SET version = version + 1, status = 'queued', progress = 0, error = NULL, started_at = NULL,
+       finished_at = NULL, updated_at = now()`,
+  );
+  return rowCount;
+}

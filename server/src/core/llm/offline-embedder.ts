@@ -81,11 +81,17 @@ function bucket(feature: string, dimensions: number): [number, number] {
   return hit;
 }
 
-export function embedOffline(text: string, dimensions: number, weights: OfflineWeights = DEFAULT_OFFLINE_WEIGHTS): number[] {
+export function embedOffline(
+  text: string,
+  dimensions: number,
+  weights: OfflineWeights = DEFAULT_OFFLINE_WEIGHTS,
+  /** Query-side reweighting of a feature (e.g. by how rare its term is in the corpus). */
+  reweight?: (feature: string) => number,
+): number[] {
   const vector = new Array<number>(dimensions).fill(0);
   for (const [feature, weight] of offlineFeatures(text, weights)) {
     const [index, sign] = bucket(feature, dimensions);
-    vector[index]! += sign * weight;
+    vector[index]! += sign * weight * (reweight ? reweight(feature) : 1);
   }
   const norm = Math.hypot(...vector);
   // An empty text (only punctuation) still gets a valid unit vector so the column stays comparable.

@@ -49,6 +49,40 @@ export function createMetrics() {
       labelNames: ['name', 'state'] as const,
       registers: [registry],
     }),
+    // Read from the database at scrape time (see scrape-time.ts): the same figure from every server.
+    ingestionPending: new Gauge({
+      name: 'enclave_ingestion_pending_documents',
+      help: 'Documents waiting to be indexed, by status (queued, processing), at scrape time',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    ingestionLag: new Gauge({
+      name: 'enclave_ingestion_lag_seconds',
+      help: 'Age of the oldest document not yet indexed (since it was queued or started); 0 when none',
+      registers: [registry],
+    }),
+    handoffWaiting: new Gauge({
+      name: 'enclave_handoff_waiting_conversations',
+      help: 'Conversations waiting in the human queue at scrape time',
+      registers: [registry],
+    }),
+    handoffWait: new Gauge({
+      name: 'enclave_handoff_oldest_wait_seconds',
+      help: 'How long the longest-waiting queued conversation has waited for an agent; 0 when none',
+      registers: [registry],
+    }),
+    scrapeErrors: new Counter({
+      name: 'enclave_metrics_collect_errors_total',
+      help: 'Scrape-time collections that failed, by source (database, queue)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    buildInfo: new Gauge({
+      name: 'enclave_build_info',
+      help: 'Always 1; labels name the Enclave version and Node.js version of this process',
+      labelNames: ['version', 'node'] as const,
+      registers: [registry],
+    }),
   };
 }
 

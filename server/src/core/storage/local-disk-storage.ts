@@ -35,13 +35,19 @@ export function createLocalDiskStorage(root: string): BlobStorage {
         },
       });
       const source = Buffer.isBuffer(data) ? Readable.from([data]) : data;
+      // The source is piped, not handed to pipeline(): on failure it must stay intact (an upload's
+      // remaining bytes are drained so the HTTP response can still be written), not be destroyed.
+      const sourceFailed = new Promise<never>((_resolve, reject) => source.once('error', reject));
+      sourceFailed.catch(() => {});
+      source.pipe(meter);
       try {
-        await pipeline(source, meter, createWriteStream(temp, { flags: 'wx' }));
+        await Promise.race([pipeline(meter, createWriteStream(temp, { flags: 'wx' })), sourceFailed]);
         await rename(temp, target);
       } catch (error) {
+        source.unpipe(meter);
+        meter.destroy();
+        source.resume();
         await rm(temp, { force: true });
-        // Drain what the sender still sends so the HTTP response can be written.
-        if (!Buffer.isBuffer(data)) data.resume();
         throw error;
       }
       return { key, size, sha256: hash.digest('hex') };

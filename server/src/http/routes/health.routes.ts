@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { jobOptions, type JobName } from '../../core/jobs/job-map.ts';
+import { collectScrapeTimeMetrics } from '../../core/metrics/scrape-time.ts';
 import type { Services } from '../../services.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -38,11 +39,8 @@ export function healthRoutes(services: Pick<Services, 'db' | 'jobs' | 'bus' | 'm
   });
 
   router.get('/metrics', async (_req, res) => {
-    const { metrics, jobs } = services;
-    for (const name of Object.keys(jobOptions) as JobName[]) {
-      const counts = await jobs.counts(name).catch(() => undefined);
-      for (const [state, value] of Object.entries(counts ?? {})) metrics.queueDepth.set({ name, state }, value);
-    }
+    const { metrics, jobs, db } = services;
+    await collectScrapeTimeMetrics(metrics, { db, jobs, jobNames: Object.keys(jobOptions) as JobName[] });
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

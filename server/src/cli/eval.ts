@@ -1,0 +1,222 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import MiniSearch from 'minisearch';
+import { createProcessors } from '../../../workers/src/processors.ts';
+import { loadConfig } from '../config.ts';
+import { createPgliteDatabase } from '../core/db/pglite.ts';
+import { DEFAULT_RETRIEVAL, type RetrievalSettings, type SearchMode } from '../core/knowledge/retrieval.service.ts';
+import { lexemes } from '../core/knowledge/text/tokenize.ts';
+import { createLogger } from '../core/logger.ts';
+import type { Actor } from '../core/policy/actor.ts';
+import { createUserRepository } from '../core/users/user.repository.ts';
+import { createDomain } from '../domain.ts';
+import { closeServices, openServices } from '../services.ts';
+
+/**
+ * `npm run eval`: ingests each development set of ../shared/data through the real pipeline
+ * (embedded PGlite in a temporary directory, offline embedder, in-process jobs), then asks every
+ * question through the retrieval service and prints hit@1, hit@5 and MRR@10 for vector-only,
+ * full-text-only and hybrid search, next to a BM25 peer (MiniSearch over the same passages with the
+ * same tokenisation) computed in the same run.
+ *
+ *   npm run eval                          all sets
+ *   npm run eval -- --sets cmrc2018,drcd  some sets
+ *   npm run eval -- --json out.json       also write the figures as JSON
+ *   npm run eval -- --vector-weight 1 --text-weight 1 --rrf-k 60   fusion settings to try
+ */
+
+interface Passage {
+  id: string;
+  title: string;
+  text: string;
+}
+interface Question {
+  id: string;
+  question: string;
+  passage_id: string;
+}
+interface Scores {
+  hit1: number;
+  hit5: number;
+  mrr10: number;
+}
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SETS = ['cmrc2018', 'drcd', 'squad2', 'xquad/en', 'xquad/zh'];
+
+function args() {
+  const argv = process.argv.slice(2);
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string) => (get(name) === undefined ? undefined : Number(get(name)));
+  const settings: Partial<RetrievalSettings> = {};
+  if (num('vector-weight') !== undefined) settings.vectorWeight = num('vector-weight')!;
+  if (num('text-weight') !== undefined) settings.textWeight = num('text-weight')!;
+  if (num('rrf-k') !== undefined) settings.rrfK = num('rrf-k')!;
+  if (num('k1') !== undefined || num('b') !== undefined) settings.bm25 = { k1: num('k1') ?? DEFAULT_RETRIEVAL.bm25.k1, b: num('b') ?? DEFAULT_RETRIEVAL.bm25.b };
+  return {
+    data: path.resolve(get('data') ?? path.join(ROOT, '../shared/data')),
+    sets: (get('sets') ?? SETS.join(',')).split(',').filter(Boolean),
+    json: get('json'),
+    dump: get('dump'),
+    limit: num('limit'),
+    settings,
+  };
+}
+
+async function readJsonl<T>(file: string): Promise<T[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** Rank (1-based) of the first relevant item among the first 10, or 0. */
+function score(ranks: number[]): Scores {
+  const n = ranks.length || 1;
+  return {
+    hit1: ranks.filter((r) => r === 1).length / n,
+    hit5: ranks.filter((r) => r >= 1 && r <= 5).length / n,
+    mrr10: ranks.reduce((sum, r) => sum + (r >= 1 && r <= 10 ? 1 / r : 0), 0) / n,
+  };
+}
+
+function rankOf(passageIds: string[][], target: string): number {
+  const seen = new Set<string>();
+  let rank = 0;
+  for (const ids of passageIds) {
+    const key = ids.join('|');
+    if (seen.has(key)) continue; // several chunks of one document count once
+    seen.add(key);
+    rank += 1;
+    if (ids.includes(target)) return rank;
+    if (rank >= 10) break;
+  }
+  return 0;
+}
+
+/** Per question, each half's ranked passage ids (for tuning fusion offline; `--dump file`). */
+const dumps: Record<string, { question: Question; vector: string[][]; text: string[][] }[]> = {};
+
+async function evaluateSet(name: string, dir: string, settings: Partial<RetrievalSettings>, limit?: number) {
+  const passages = await readJsonl<Passage>(path.join(dir, 'dev-passages.jsonl'));
+  let questions = await readJsonl<Question>(path.join(dir, 'dev-questions.jsonl'));
+  if (limit) questions = questions.slice(0, limit);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-eval-'));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
+  const db = await createPgliteDatabase({ dataDir: path.join(dataDir, 'db') });
+  const services = await openServices(config, createLogger('silent'), createProcessors, { db, secret: 'eval-secret-eval-secret-eval-secret-00' });
+  try {
+    await services.jobs.startProcessing();
+    const domain = createDomain(services);
+    const user = await createUserRepository(db).insert({ email: 'eval@enclave.local', name: 'Eval', passwordHash: null, role: 'admin' });
+    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'eval' } };
+    const collection = await domain.knowledge.createCollection(actor, { name: name }, { ip: '127.0.0.1' });
+
+    // Ingest every passage as a document through the real pipeline.
+    const started = Date.now();
+    const docToPassages = new Map<string, string[]>();
+    for (const p of passages) {
+      const { document } = await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: p.title, text: p.text }, { ip: '127.0.0.1' });
+      docToPassages.set(document.id, [...(docToPassages.get(document.id) ?? []), p.id]);
+    }
+    for (;;) {
+      const { rows } = await db.query<{ pending: number; failed: number; chunks: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                COALESCE(sum(chunk_count), 0)::int AS chunks FROM documents`,
+      );
+      if (rows[0]!.pending === 0) {
+        if (rows[0]!.failed) throw new Error(`${rows[0]!.failed} passages failed to ingest`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ingestSeconds = (Date.now() - started) / 1000;
+    const { rows: chunkRows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks');
+
+    const results: Record<string, Scores> = {};
+    const latencies: number[] = [];
+    const dump = (dumps[name] = questions.map((question) => ({ question, vector: [] as string[][], text: [] as string[][] })));
+    for (const mode of ['vector', 'text', 'hybrid'] as SearchMode[]) {
+      const ranks: number[] = [];
+      for (const q of questions) {
+        const t = performance.now();
+        const hits = await domain.retrieval.search(actor, { query: q.question, k: 30 }, { mode, settings });
+        if (mode === 'hybrid') latencies.push(performance.now() - t);
+        ranks.push(rankOf(hits.map((h) => docToPassages.get(h.documentId) ?? []), q.passage_id));
+        if (mode !== 'hybrid') dump[ranks.length - 1]![mode] = hits.map((h) => docToPassages.get(h.documentId) ?? []);
+      }
+      results[mode] = score(ranks);
+    }
+
+    // The BM25 peer: MiniSearch over whole passages, same tokenisation.
+    const mini = new MiniSearch<Passage>({
+      fields: ['text'],
+      idField: 'id',
+      tokenize: (text, field) => (field === undefined ? lexemes(text, 'query') : lexemes(text, 'index')),
+      processTerm: (term) => term,
+      searchOptions: { combineWith: 'OR', tokenize: (text) => lexemes(text, 'query'), processTerm: (term) => term },
+    });
+    mini.addAll(passages.filter((p, i) => passages.findIndex((o) => o.text === p.text) === i));
+    const textToIds = new Map<string, string[]>();
+    for (const p of passages) textToIds.set(p.text, [...(textToIds.get(p.text) ?? []), p.id]);
+    const byId = new Map(passages.map((p) => [p.id, p]));
+    results.bm25 = score(
+      questions.map((q) => rankOf(mini.search(q.question).slice(0, 10).map((r) => textToIds.get(byId.get(String(r.id))!.text)!), q.passage_id)),
+    );
+    latencies.sort((a, b) => a - b);
+    return {
+      name,
+      passages: passages.length,
+      chunks: chunkRows[0]!.n,
+      questions: questions.length,
+      ingestSeconds,
+      passagesPerSecond: passages.length / ingestSeconds,
+      searchP50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+      results,
+    };
+  } finally {
+    await closeServices(services, 5000).catch(() => {});
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => n.toFixed(3);
+
+async function main() {
+  const options = args();
+  const all = [];
+  process.stdout.write(`Offline embedder, embedded PGlite; fusion ${JSON.stringify({ ...DEFAULT_RETRIEVAL, ...options.settings })}\n\n`);
+  for (const set of options.sets) {
+    const result = await evaluateSet(set, path.join(options.data, set), options.settings, options.limit);
+    all.push(result);
+    process.stdout.write(
+      `${set}: ${result.passages} passages → ${result.chunks} chunks in ${result.ingestSeconds.toFixed(1)} s ` +
+        `(${result.passagesPerSecond.toFixed(1)} passages/s), ${result.questions} questions, hybrid search p50 ${result.searchP50Ms.toFixed(1)} ms\n`,
+    );
+  }
+  const header = '| set | method | hit@1 | hit@5 | MRR@10 |\n| --- | --- | --- | --- | --- |\n';
+  let table = header;
+  for (const r of all) {
+    for (const method of ['vector', 'text', 'hybrid', 'bm25']) {
+      const s = r.results[method]!;
+      table += `| ${r.name} | ${method === 'bm25' ? 'BM25 peer (MiniSearch)' : method} | ${fmt(s.hit1)} | ${fmt(s.hit5)} | ${fmt(s.mrr10)} |\n`;
+    }
+  }
+  process.stdout.write(`\n${table}\n`);
+  const verdicts = all.map((r) => `${r.name}: hybrid ${r.results.hybrid!.mrr10 >= r.results.bm25!.mrr10 ? '≥' : '<'} BM25 on MRR@10 (${fmt(r.results.hybrid!.mrr10)} vs ${fmt(r.results.bm25!.mrr10)})`);
+  process.stdout.write(`${verdicts.join('\n')}\n`);
+  if (options.json) await writeFile(options.json, JSON.stringify(all, null, 2));
+  if (options.dump) await writeFile(options.dump, JSON.stringify(dumps));
+  const failed = all.filter((r) => r.results.hybrid!.mrr10 < r.results.bm25!.mrr10);
+  process.exitCode = failed.length ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+import { createProcessors } from '../../../workers/src/processors.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { resolveSessionSecret } from '../core/crypto/secret.ts';
+import { connectDatabase } from '../core/db/connect.ts';
+import { switchEmbeddingSpace } from '../core/db/embedding-space.ts';
+import { migrate } from '../core/db/migrator.ts';
+import { requeueAllDocuments } from '../core/knowledge/document.repository.ts';
+import { resumePendingIngestion } from '../core/knowledge/knowledge.module.ts';
+import { createLogger } from '../core/logger.ts';
+import { closeServices, openServices } from '../services.ts';
+
+/**
+ * `npm run reembed`: adopts the configured embedding model (EMBEDDING_MODEL/EMBEDDING_DIMENSIONS)
+ * for the whole index. The vector column is retyped (every stored vector cleared; full-text search
+ * keeps working meanwhile) and every document is queued for ingestion again. With REDIS_URL the
+ * running workers do the work; without, this command processes the queue itself and waits.
+ */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { role: 'reembed' });
+  const target = { model: config.embedding.model, dimensions: config.embedding.dimensions };
+  const db = await connectDatabase(config);
+  let requeued: number;
+  try {
+    await migrate(db);
+    const { rows } = await db.query<{ model: string; dimensions: number }>('SELECT model, dimensions FROM embedding_space');
+    const from = rows[0];
+    process.stdout.write(
+      `Re-embedding with "${target.model}" (${target.dimensions} dimensions)${from ? `, replacing "${from.model}" (${from.dimensions})` : ''}.\n`,
+    );
+    await switchEmbeddingSpace(db, target);
+    requeued = await requeueAllDocuments(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const secret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
+  const services = await openServices(config, logger, createProcessors, { secret, db });
+  try {
+    await resumePendingIngestion(services.db, services.jobs);
+    process.stdout.write(`${requeued} document(s) queued for ingestion.\n`);
+    if (services.jobs.kind === 'bullmq') {
+      process.stdout.write('The workers (`npm run worker`) re-embed them; progress shows in the admin console.\n');
+      return;
+    }
+    await services.jobs.startProcessing();
+    const started = Date.now();
+    for (;;) {
+      const { rows } = await services.db.query<{ pending: number; failed: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed FROM documents`,
+      );
+      const { pending, failed } = rows[0]!;
+      process.stdout.write(`\r${requeued - pending}/${requeued} done${failed ? `, ${failed} failed` : ''}   `);
+      if (pending === 0) {
+        process.stdout.write(`\nFinished in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+        if (failed) process.exitCode = 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await closeServices(services, config.shutdownTimeoutMs);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    error instanceof ConfigError ? `${error.message}\n` : `Re-embedding failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

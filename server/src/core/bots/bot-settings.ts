@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** A bot's model settings; unset fields fall back to the deployment's configuration. */
+export const botModelSchema = z.strictObject({
+  baseUrl: z.url().max(500).optional(),
+  model: z.string().trim().min(1).max(200).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().min(16).max(32_000).optional(),
+});
+
+/** When the bot hands a conversation to people. */
+export const botHandoffSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Below this best-passage similarity (0–1) the bot says the knowledge base has nothing. */
+  minScore: z.number().min(0).max(1).default(0.3),
+  /** Start the handoff itself on low confidence or a declined answer (otherwise it offers one). */
+  auto: z.boolean().default(false),
+  onNegativeFeedback: z.boolean().default(true),
+  onRepeatedQuestion: z.boolean().default(true),
+  triggerWords: z.array(z.string().trim().min(1).max(50)).max(50).default([]),
+  team: z.string().trim().min(1).max(50).nullable().default(null),
+});
+
+export type BotModelSettings = z.infer<typeof botModelSchema>;
+export type BotHandoffSettings = z.infer<typeof botHandoffSchema>;
+
+/** Settings as stored may predate a field: parse with defaults, and never fail a reply over them. */
+export function handoffSettings(stored: unknown): BotHandoffSettings {
+  const parsed = botHandoffSchema.safeParse({ ...(stored as object) });
+  return parsed.success ? parsed.data : botHandoffSchema.parse({});
+}
+
+export function modelSettings(stored: unknown): BotModelSettings {
+  const parsed = botModelSchema.safeParse({ ...(stored as object) });
+  return parsed.success ? parsed.data : {};
+}

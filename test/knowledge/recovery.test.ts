@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobRunner } from '../../server/src/core/jobs/create-runner.ts';
+import { jobOptions, type JobMap } from '../../server/src/core/jobs/job-map.ts';
+import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
+import { createProcessors } from '../../workers/src/processors.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { backends } from '../support/databases.ts';
+import { newUser, type TestUser } from '../support/fixtures.ts';
+import { request } from '../support/http.ts';
+import { until } from '../support/wait.ts';
+import { addText, newCollection, search } from './helpers.ts';
+
+describe.each(backends)('ingestion after a crash, embedded runner, on %s', (backend) => {
+  let app: TestApp;
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    app = await startTestApp(backend);
+    admin = await newUser(app, { role: 'admin' });
+  });
+  afterAll(() => app?.close());
+
+  it('re-enqueues documents left queued or processing at start, and indexes them once', async () => {
+    const collection = await newCollection(app, admin.token);
+    const doc = await addText(app, admin.token, collection, 'Crash manual', 'Restart safety: the pipeline resumes interrupted work.');
+    // The state a crash leaves: processing, half-done (no chunks of this version yet), and the
+    // in-memory job gone with the process.
+    await app.services.db.query(`UPDATE documents SET status = 'processing', progress = 0.4, indexed_version = 0, chunk_count = 0 WHERE id = $1`, [doc.id]);
+    await app.services.db.query('DELETE FROM chunks WHERE document_id = $1', [doc.id]);
+
+    // A fresh process's runner over the same database.
+    const runner = createJobRunner<JobMap>({ jobs: jobOptions, processors: createProcessors(app.services) });
+    try {
+      expect(await resumePendingIngestion(app.services.db, runner)).toBe(1);
+      // A second call (two processes starting together) is the same job.
+      await resumePendingIngestion(app.services.db, runner);
+      expect((await runner.counts('ingest-document')).waiting).toBe(1);
+      await runner.startProcessing();
+      const ready = await until(async () => {
+        const res = await request(app.url, 'GET', `/api/documents/${doc.id}`, { token: admin.token });
+        return res.body.document.status === 'ready' ? res.body.document : undefined;
+      }, 'the resumed document to be ready');
+      expect(ready.chunkCount).toBe(1);
+      const { rows } = await app.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [doc.id]);
+      expect(rows[0]!.n).toBe(1);
+      expect((await search(app, admin.token, 'pipeline resumes interrupted work'))[0]!.documentId).toBe(doc.id);
+    } finally {
+      await runner.close(2000);
+    }
+  });
+});

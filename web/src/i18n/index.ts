@@ -1,0 +1,99 @@
+import { computed, ref, type App } from 'vue';
+import { en, type MessageKey } from './en';
+import { zhCN } from './zh-CN';
+
+/**
+ * A small typed i18n: flat dictionaries whose keys are checked at compile time (the Chinese one
+ * must have every English key), `{name}` placeholders, and the choice kept in localStorage.
+ */
+export type Locale = 'en' | 'zh-CN';
+export type { MessageKey };
+export type Params = Record<string, string | number>;
+
+export const LOCALES: { code: Locale; label: string }[] = [
+  { code: 'zh-CN', label: '简体中文' },
+  { code: 'en', label: 'English' },
+];
+
+export const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
+
+const STORAGE_KEY = 'enclave.locale';
+
+export function detectLocale(): Locale {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved === 'en' || saved === 'zh-CN') return saved;
+  } catch {
+    // storage blocked: fall through to the browser's language
+  }
+  const languages = typeof navigator === 'undefined' ? [] : navigator.languages?.length ? navigator.languages : [navigator.language];
+  for (const lang of languages) {
+    if (/^zh\b/i.test(lang ?? '')) return 'zh-CN';
+    if (/^en\b/i.test(lang ?? '')) return 'en';
+  }
+  return 'en';
+}
+
+const locale = ref<Locale>(detectLocale());
+
+export function format(template: string, params?: Params): string {
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));
+}
+
+export function translate(key: MessageKey, params?: Params): string {
+  return format(dictionaries[locale.value][key] ?? dictionaries.en[key] ?? key, params);
+}
+
+export function setLocale(next: Locale) {
+  locale.value = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    // not persisted; still switched for this page
+  }
+  applyDocumentLanguage();
+}
+
+function applyDocumentLanguage() {
+  if (typeof document !== 'undefined') {
+    document.documentElement.lang = locale.value;
+    document.title = translate('app.title');
+  }
+}
+
+/** Dates and times in the current language. */
+export function formatDateTime(iso: string | null | undefined, style: 'time' | 'datetime' = 'datetime'): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const options: Intl.DateTimeFormatOptions =
+    style === 'time' ? { hour: '2-digit', minute: '2-digit' } : { dateStyle: 'medium', timeStyle: 'short' };
+  return new Intl.DateTimeFormat(locale.value, options).format(date);
+}
+
+/** "3 min", "1 h 5 min", "45 s" in the current language. */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.round(totalSeconds));
+  if (s < 60) return translate('time.seconds', { n: s });
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return translate('time.minutes', { n: minutes });
+  return translate('time.hoursMinutes', { h: Math.floor(minutes / 60), m: minutes % 60 });
+}
+
+export function useI18n() {
+  return { t: translate, locale: computed(() => locale.value), setLocale, formatDateTime, formatDuration };
+}
+
+export const i18nPlugin = {
+  install(app: App) {
+    applyDocumentLanguage();
+    app.config.globalProperties.$t = translate;
+  },
+};
+
+declare module 'vue' {
+  interface ComponentCustomProperties {
+    $t: typeof translate;
+  }
+}

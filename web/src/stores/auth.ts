@@ -1,0 +1,82 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { api, ApiError } from '../api/client';
+import type { Role, User } from '../api/types';
+
+interface AuthConfig {
+  sso: { enabled: boolean; loginUrl?: string };
+}
+
+/** Who is signed in, how to sign in (password or SSO) and out. */
+export const useAuthStore = defineStore('auth', () => {
+  const user = ref<User | null>(null);
+  /** The first `GET /api/me` has answered (signed in or not). */
+  const ready = ref(false);
+  const sso = ref<{ enabled: boolean; loginUrl: string }>({ enabled: false, loginUrl: '/api/auth/oidc/login' });
+  let loading: Promise<void> | undefined;
+
+  const signedIn = computed(() => user.value !== null);
+  const role = computed<Role | null>(() => user.value?.role ?? null);
+  const isAgent = computed(() => role.value === 'agent' || role.value === 'admin');
+  const isAdmin = computed(() => role.value === 'admin');
+
+  function hasRole(roles: Role[] | undefined): boolean {
+    return !roles || (role.value !== null && roles.includes(role.value));
+  }
+
+  /** Loads the current user once (concurrent callers share the request). */
+  function load(): Promise<void> {
+    loading ??= (async () => {
+      try {
+        user.value = (await api<{ user: User }>('/api/me')).user;
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 401) console.warn('could not load the current user', error);
+        user.value = null;
+      } finally {
+        ready.value = true;
+      }
+    })();
+    return loading;
+  }
+
+  async function loadConfig(): Promise<void> {
+    try {
+      const config = await api<AuthConfig>('/api/auth/config');
+      sso.value = { enabled: config.sso.enabled, loginUrl: config.sso.loginUrl ?? '/api/auth/oidc/login' };
+    } catch {
+      sso.value = { enabled: false, loginUrl: '/api/auth/oidc/login' };
+    }
+  }
+
+  async function login(email: string, password: string): Promise<User> {
+    const result = await api<{ token: string; user: User }>('/api/auth/login', { method: 'POST', body: { email, password } });
+    user.value = result.user;
+    ready.value = true;
+    loading = Promise.resolve();
+    return result.user;
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await api('/api/auth/logout', { method: 'POST' });
+    } finally {
+      forget();
+    }
+  }
+
+  /** The session is gone (expired, revoked, signed out elsewhere). */
+  function forget() {
+    user.value = null;
+    ready.value = true;
+    loading = Promise.resolve();
+  }
+
+  /** Where a person lands after signing in. */
+  function homePath(): string {
+    if (role.value === 'admin') return '/admin';
+    if (role.value === 'agent') return '/agent';
+    return '/';
+  }
+
+  return { user, ready, sso, signedIn, role, isAgent, isAdmin, hasRole, load, loadConfig, login, logout, forget, homePath };
+});

@@ -1,0 +1,84 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { createConnection, socketUrl, type Connection, type ConnectionStatus } from '../realtime/connection';
+import { catchUp, dispatch } from '../realtime/dispatch';
+import type { ClientFrame, ServerFrame } from '../realtime/frames';
+import { useAuthStore } from './auth';
+import { useConversationsStore } from './conversations';
+
+/**
+ * The realtime link: connection state for the banner, `resume` after a reconnect so nothing is
+ * missed, then a catch-up refetch; frames go to `dispatch`.
+ */
+export const useRealtimeStore = defineStore('realtime', () => {
+  const status = ref<ConnectionStatus>('idle');
+  /** True from a reconnect until its replay (resume.done) and catch-up have finished. */
+  const catchingUp = ref(false);
+  const everConnected = ref(false);
+  let connection: Connection | undefined;
+  let resuming = false;
+
+  const banner = computed<'reconnecting' | 'catching-up' | null>(() => {
+    if (status.value === 'reconnecting' || (status.value === 'connecting' && everConnected.value)) return 'reconnecting';
+    if (catchingUp.value) return 'catching-up';
+    return null;
+  });
+
+  function finishCatchUp() {
+    catchUp().finally(() => {
+      catchingUp.value = false;
+    });
+  }
+
+  function handle(frame: ServerFrame) {
+    dispatch(frame);
+    if (frame.type === 'resume.done' && resuming) {
+      resuming = false;
+      finishCatchUp();
+    }
+  }
+
+  function onOpen(reconnected: boolean) {
+    everConnected.value = true;
+    const after = useConversationsStore().lastSeenMessageId;
+    if (!reconnected) return;
+    catchingUp.value = true;
+    if (after > 0 && connection?.send({ type: 'resume', after })) {
+      resuming = true;
+    } else {
+      finishCatchUp();
+    }
+  }
+
+  function connect(createSocket?: (url: string) => WebSocket) {
+    if (connection) return;
+    connection = createConnection({
+      url: socketUrl(),
+      onFrame: handle,
+      onStatus: (s) => (status.value = s),
+      onOpen,
+      onSessionEnded: () => useAuthStore().forget(),
+      ...(createSocket ? { createSocket } : {}),
+    });
+    connection.start();
+  }
+
+  function disconnect() {
+    connection?.stop();
+    connection = undefined;
+    everConnected.value = false;
+    catchingUp.value = false;
+    status.value = 'idle';
+  }
+
+  function send(frame: ClientFrame): boolean {
+    return connection?.send(frame) ?? false;
+  }
+
+  /** Simulates a dropped link (used by tests and the banner's "retry now"). */
+  function drop() {
+    connection?.drop();
+  }
+
+  return { status, banner, catchingUp, connect, disconnect, send, drop, handle };
+});
