@@ -15,6 +15,7 @@ export function schedulePeriodicJobs(jobs: JobQueue<JobMap>, logger: Logger): ()
     const warn = (error: unknown) => logger.warn({ err: error }, 'could not enqueue housekeeping');
     jobs.enqueue('purge-sessions', { period }).catch(warn);
     jobs.enqueue('prune-audit', { period: Math.floor(Date.now() / DAY_MS) }).catch(warn);
+    jobs.enqueue('retention', { period: Math.floor(Date.now() / DAY_MS) }).catch(warn);
   };
   tick();
   const timer = setInterval(tick, HOUR_MS);

@@ -5,6 +5,7 @@ import { answerMessage } from './processors/answer.ts';
 import { ingestDocument } from './processors/ingest-document.ts';
 import { pruneAuditLog } from './processors/prune-audit.ts';
 import { purgeSessions } from './processors/purge-sessions.ts';
+import { retention } from './processors/retention.ts';
 
 /** Every job's processor, wired to the process's services. The same map runs under BullMQ or in-process. */
 export function createProcessors(services: Omit<Services, 'jobs'>): Processors<JobMap> {
@@ -12,6 +13,7 @@ export function createProcessors(services: Omit<Services, 'jobs'>): Processors<J
     answer: answerMessage(services),
     'purge-sessions': purgeSessions(services),
     'prune-audit': pruneAuditLog(services),
+    retention: retention(services),
     'ingest-document': ingestDocument(services),
   };
 }

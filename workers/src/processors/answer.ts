@@ -1,10 +1,9 @@
 import { createAnswerService } from '../../../server/src/core/bots/answer.service.ts';
+import { createConfiguredAnswerer } from '../../../server/src/core/bots/bots.module.ts';
 import { createConversationPublisher } from '../../../server/src/core/conversations/conversation-publisher.ts';
 import { createRoutingService } from '../../../server/src/core/conversations/routing.service.ts';
 import type { JobMap } from '../../../server/src/core/jobs/job-map.ts';
 import type { Processor } from '../../../server/src/core/jobs/job-types.ts';
-import { createRetrievalService } from '../../../server/src/core/knowledge/retrieval.service.ts';
-import { createEmbedder } from '../../../server/src/core/llm/create-embedder.ts';
 import type { Services } from '../../../server/src/services.ts';
 
 /** The bot's turn for one user message (see answer.service.ts). */
@@ -15,10 +14,7 @@ export function answerMessage(services: Omit<Services, 'jobs'>): Processor<JobMa
     bus: services.bus,
     publisher,
     routing: createRoutingService({ db: services.db, publisher, assignmentMode: services.config.assignmentMode }),
-    retrieval: createRetrievalService({ db: services.db, embedder: createEmbedder(services.config) }),
-    prompts: services.prompts,
-    config: services.config,
-    timeouts: services.config.chat.timeouts,
+    answerer: createConfiguredAnswerer(services),
     logger: services.logger.child({ job: 'answer' }),
   });
   return ({ messageId }) => answers.answer(messageId);

@@ -11,6 +11,8 @@ export interface JobMap {
   'purge-sessions': { period: number };
   /** Applies the audit retention (AUDIT_RETENTION_DAYS); `period` (days since epoch) makes one a day. */
   'prune-audit': { period: number };
+  /** Applies message and file retention (MESSAGE_RETENTION_DAYS, FILE_RETENTION_DAYS); `period` (days since epoch) makes one a day. */
+  retention: { period: number };
   /** Parses, splits, embeds and indexes one version of a document (a re-index bumps the version). */
   'ingest-document': { documentId: string; version: number };
 }
@@ -37,6 +39,12 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     jobId: ({ period }) => `purge-sessions-${period}`,
     attempts: 3,
     backoffMs: 10_000,
+    concurrency: 1,
+  },
+  retention: {
+    jobId: ({ period }) => `retention-${period}`,
+    attempts: 3,
+    backoffMs: 60_000,
     concurrency: 1,
   },
   'prune-audit': {

@@ -207,11 +207,13 @@ export function createDocumentRepository(db: Queryable) {
 export type DocumentRepository = ReturnType<typeof createDocumentRepository>;
 
 /** Marks a version indexed (same transaction as its chunks). */
-export async function markIndexed(db: Queryable, id: string, version: number, chunkCount: number): Promise<void> {
+export async function markIndexed(db: Queryable, id: string, version: number, chunkCount: number, done = true): Promise<void> {
+  // `done` false: chunks are in, but the job goes on (a crawl root stays processing until its pages are in).
   await db.query(
-    `UPDATE documents SET status = 'ready', progress = 1, error = NULL, chunk_count = $3, indexed_version = $2,
-       finished_at = now(), updated_at = now() WHERE id = $1 AND version = $2`,
-    [id, version, chunkCount],
+    `UPDATE documents SET status = CASE WHEN $4 THEN 'ready' ELSE 'processing' END, progress = CASE WHEN $4 THEN 1 ELSE 0.5 END,
+       error = NULL, chunk_count = $3, indexed_version = $2, finished_at = CASE WHEN $4 THEN now() ELSE NULL END, updated_at = now()
+     WHERE id = $1 AND version = $2`,
+    [id, version, chunkCount, done],
   );
 }
 

@@ -109,6 +109,11 @@ export function createIngestionService(deps: {
     return { pieces: pieces.map((p) => ({ ...p, kind: 'passage' as const })), parsed };
   }
 
+  const crawlOf = (doc: DocumentRow): CrawlSettings | undefined => {
+    const settings = doc.metadata.crawl as CrawlSettings | undefined;
+    return doc.source === 'url' && settings && settings.depth > 0 && settings.maxPages > 1 ? settings : undefined;
+  };
+
   async function index(doc: DocumentRow, onProgress: (f: number) => Promise<void>): Promise<{ fetchedHtml?: string; bytes: Buffer }> {
     const { bytes, mime, fetchedHtml } = await loadBytes(doc);
     await onProgress(0.15);
@@ -147,7 +152,7 @@ export function createIngestionService(deps: {
       const repo = createChunkRepository(tx);
       await repo.deleteForDocument(doc.id);
       await repo.insertMany(doc.id, doc.collection_id, chunks);
-      await markIndexed(tx, doc.id, doc.version, chunks.length);
+      await markIndexed(tx, doc.id, doc.version, chunks.length, !crawlOf(doc));
       return true;
     });
     if (indexed) logger.info({ documentId: doc.id, version: doc.version, chunks: chunks.length }, 'document indexed');
@@ -161,7 +166,14 @@ export function createIngestionService(deps: {
     await documents.updateProgress(doc.id, version, { status: 'processing', progress: 0.05, error: null });
     await publish(doc.id);
     try {
-      const result = await index(doc, (f) => progress(doc, f));
+      const result = await index(doc, (f) => progress(doc, crawlOf(doc) ? f / 2 : f));
+      const settings = crawlOf(doc);
+      if (settings) {
+        await publish(doc.id);
+        const fresh = (await documents.findById(doc.id))!;
+        await crawl(fresh, result.fetchedHtml, settings, result.bytes);
+        await documents.updateProgress(doc.id, version, { status: 'ready', progress: 1 });
+      }
       await publish(doc.id);
       return result;
     } catch (error) {
@@ -204,6 +216,8 @@ export function createIngestionService(deps: {
       const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
       if (!mime) continue;
       pages += 1;
+      await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages });
+      await publish(root.id);
       const pageHtml = mime === 'text/html' ? fetched.bytes.toString('utf8') : undefined;
       const id = randomUUID();
       const key2 = storageKeyOf(id);
@@ -239,14 +253,7 @@ export function createIngestionService(deps: {
   return {
     /** The `ingest-document` job. */
     async process(documentId: string, version: number, attempt: { number: number; max: number }): Promise<void> {
-      const result = await processDocument(documentId, version, attempt);
-      if (!result) return;
-      const doc = await documents.findById(documentId);
-      const settings = doc?.metadata.crawl as CrawlSettings | undefined;
-      if (doc && doc.source === 'url' && settings && settings.depth > 0 && settings.maxPages > 1) {
-        const { bytes } = await loadBytes(doc);
-        await crawl(doc, result.fetchedHtml, settings, bytes);
-      }
+      await processDocument(documentId, version, attempt);
     },
   };
 }

@@ -51,11 +51,14 @@ export function markdownSections(markdown: string): ParsedSection[] {
   const sections: ParsedSection[] = [];
   const path: string[] = [];
   let lines: string[] = [];
+  let hasBody = false;
   let inFence = false;
   const flush = () => {
     const text = lines.join('\n').trim();
-    if (text) sections.push({ text, headings: [...path] });
+    // A heading with nothing under it before the next heading lives on in its children's paths.
+    if (text && hasBody) sections.push({ text, headings: [...path] });
     lines = [];
+    hasBody = false;
   };
   for (const line of markdown.split(/\r?\n/)) {
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
@@ -69,6 +72,7 @@ export function markdownSections(markdown: string): ParsedSection[] {
       lines.push(heading[2]!);
     } else {
       lines.push(line);
+      if (line.trim()) hasBody = true;
     }
   }
   flush();

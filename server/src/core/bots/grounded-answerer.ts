@@ -1,0 +1,186 @@
+import type { Config } from '../../config.ts';
+import type { Database } from '../db/database.ts';
+import type { SearchHit } from '../knowledge/retrieval.service.ts';
+import type { ChatModel } from '../llm/chat-model.ts';
+import type { Logger } from '../logger.ts';
+import type { BotRow } from './bot.repository.ts';
+import { handoffSettings, modelSettings, type BotHandoffSettings, type BotModelSettings } from './bot-settings.ts';
+import { buildCitations, citedIndexes, confidenceOf, formatContext, type Citation } from './grounding.ts';
+import { BOT_TEXT, detectLanguage, languageName, type Language } from './language.ts';
+import { modelForBot, type ModelTimeouts } from './model-for-bot.ts';
+import { composeOfflineAnswer } from './offline-answerer.ts';
+import { renderPrompt, type PromptSet } from './prompts.ts';
+import { createUsageRepository, type UsageRecord } from './usage.repository.ts';
+
+const NO_ANSWER = '[[NO_ANSWER]]';
+const PASSAGES = 6;
+
+export interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** A question made ready to answer: the model to use, what was retrieved and how sure retrieval is. */
+export interface PreparedQuestion {
+  bot: BotRow;
+  askerId: string;
+  question: string;
+  /** The standalone form used for retrieval. */
+  query: string;
+  language: Language;
+  model: ChatModel | undefined;
+  modelSettings: BotModelSettings;
+  handoff: BotHandoffSettings;
+  hits: SearchHit[];
+  confidence: number;
+  citations: Citation[];
+}
+
+export interface GroundedAnswer {
+  outcome: 'answered' | 'declined';
+  body: string;
+  citations: Citation[];
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface AnswererDeps {
+  db: Database;
+  retrieval: { search(actor: { id: string }, input: { query: string; collectionIds?: string[]; k?: number }): Promise<SearchHit[]> };
+  prompts: PromptSet;
+  config: Pick<Config, 'chat'>;
+  timeouts: ModelTimeouts;
+  logger: Logger;
+}
+
+/**
+ * The grounded-answer pipeline shared by bot conversations and the OpenAI-compatible API:
+ * standalone question → retrieval with the asker's permissions → a cited answer streamed from the
+ * bot's model, or composed offline from the retrieved sentences.
+ */
+export function createGroundedAnswerer(deps: AnswererDeps) {
+  const { db, logger } = deps;
+
+  async function record(usage: Omit<UsageRecord, 'latencyMs'>, started: number) {
+    await createUsageRepository(db).record({ ...usage, latencyMs: Date.now() - started });
+  }
+
+  async function standalone(model: ChatModel | undefined, bot: BotRow, question: string, history: Turn[], askerId: string, conversationId: string | null) {
+    const earlier = history.filter((t) => t.role === 'user');
+    if (!earlier.length) return question;
+    if (!model) {
+      // Offline: a short follow-up ("and for part-timers?") borrows the previous question's terms.
+      return question.length < 24 ? `${earlier[earlier.length - 1]!.content} ${question}` : question;
+    }
+    const transcript = history.map((t) => `${t.role === 'user' ? 'User' : 'Assistant'}: ${t.content}`).join('\n');
+    const prompt = renderPrompt(deps.prompts, 'rewrite', { history: transcript, question }, bot.prompts);
+    const started = Date.now();
+    try {
+      const result = await model.stream({ messages: [{ role: 'user', content: prompt }], temperature: 0, maxTokens: 200 }, () => {});
+      await record({ kind: 'rewrite', model: result.model, botId: bot.id, userId: askerId, conversationId, promptTokens: result.promptTokens, completionTokens: result.completionTokens }, started);
+      return result.text.trim() || question;
+    } catch (error) {
+      logger.warn({ err: error }, 'question rewrite failed; searching with the question as asked');
+      return question;
+    }
+  }
+
+  return {
+    async prepare(bot: BotRow, askerId: string, question: string, history: Turn[], conversationId: string | null): Promise<PreparedQuestion> {
+      const settings = modelSettings(bot.model);
+      const model = modelForBot(deps.config, settings, deps.timeouts);
+      const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question);
+      const query = await standalone(model, bot, question, history, askerId, conversationId);
+      const hits = await deps.retrieval.search({ id: askerId }, { query, collectionIds: bot.collection_ids, k: PASSAGES });
+      return {
+        bot,
+        askerId,
+        question,
+        query,
+        language,
+        model,
+        modelSettings: settings,
+        handoff: handoffSettings(bot.handoff),
+        hits,
+        confidence: confidenceOf(hits),
+        citations: buildCitations(hits),
+      };
+    },
+
+    /** Whether retrieval found enough to answer from (else the bot says the knowledge base has nothing). */
+    confident(prepared: PreparedQuestion): boolean {
+      return prepared.hits.length > 0 && prepared.confidence >= prepared.handoff.minScore;
+    },
+
+    /**
+     * Streams the answer through `onDelta`. Model faults surface as ModelError (after the model's
+     * own retries); an abort surfaces as the signal's reason.
+     */
+    async generate(
+      prepared: PreparedQuestion,
+      usage: Pick<UsageRecord, 'kind' | 'conversationId'>,
+      signal: AbortSignal,
+      onDelta: (delta: string) => void,
+    ): Promise<GroundedAnswer> {
+      const { bot, model, language, hits, citations } = prepared;
+      const declined = (modelName: string, promptTokens = 0, completionTokens = 0): GroundedAnswer => ({
+        outcome: 'declined',
+        body: BOT_TEXT.noAnswer[language],
+        citations: [],
+        model: modelName,
+        promptTokens,
+        completionTokens,
+      });
+      if (!model) {
+        const offline = composeOfflineAnswer(prepared.query, hits.map((h, i) => ({ index: i + 1, title: h.title, text: h.text, page: h.page })), language);
+        if (!offline) return declined('offline');
+        for (const piece of offline.text.split(/(?<=\n)/)) onDelta(piece);
+        return { outcome: 'answered', body: offline.text, citations: citations.filter((c) => offline.cited.includes(c.index)), model: 'offline', promptTokens: 0, completionTokens: 0 };
+      }
+      const system = renderPrompt(deps.prompts, 'answer.system', { botName: bot.name, language: languageName(language) }, bot.prompts);
+      const user = renderPrompt(deps.prompts, 'answer.user', { context: formatContext(hits), question: prepared.query }, bot.prompts);
+      // Hold back the first characters until they cannot be the decline marker, so it never flashes on screen.
+      let held = '';
+      let releasing = false;
+      const started = Date.now();
+      const result = await model.stream(
+        {
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: user },
+          ],
+          temperature: prepared.modelSettings.temperature ?? 0.2,
+          maxTokens: prepared.modelSettings.maxTokens,
+          signal,
+        },
+        (delta) => {
+          if (releasing) return onDelta(delta);
+          held += delta;
+          const start = held.trimStart();
+          if (start.length < NO_ANSWER.length && NO_ANSWER.startsWith(start)) return;
+          if (start.startsWith(NO_ANSWER)) return;
+          releasing = true;
+          onDelta(held);
+        },
+      );
+      await record(
+        { ...usage, model: result.model, botId: bot.id, userId: prepared.askerId, promptTokens: result.promptTokens, completionTokens: result.completionTokens },
+        started,
+      );
+      const text = result.text.trim();
+      if (!text || text.startsWith(NO_ANSWER)) return declined(result.model, result.promptTokens, result.completionTokens);
+      const cited = citedIndexes(text);
+      return {
+        outcome: 'answered',
+        body: text,
+        citations: cited.length ? citations.filter((c) => cited.includes(c.index)) : citations,
+        model: result.model,
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
+      };
+    },
+  };
+}
+
+export type GroundedAnswerer = ReturnType<typeof createGroundedAnswerer>;
