@@ -1,6 +1,9 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Component tests under test/web import .vue files (they pick happy-dom per file).
+  plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts', 'server/**/*.test.ts', 'workers/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

@@ -1,6 +1,10 @@
 import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
+import { createConfiguredAnswerer } from './core/bots/bots.module.ts';
 import { createBotService } from './core/bots/bot.service.ts';
+import { createCompletionsService } from './core/bots/completions.service.ts';
+import { createCopilotService } from './core/bots/copilot.service.ts';
+import { createFeedbackService } from './core/bots/feedback.service.ts';
 import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
 import { createConversationService } from './core/conversations/conversation.service.ts';
 import { createRoutingService } from './core/conversations/routing.service.ts';
@@ -43,7 +47,11 @@ export function createDomain(services: Services) {
   });
   const retrieval = createRetrievalService({ db: services.db, embedder: createEmbedder(services.config) });
   const bots = createBotService({ db: services.db });
-  return { auth, users, oidc, routing, conversations, knowledge, retrieval, bots };
+  const answerer = createConfiguredAnswerer(services);
+  const feedback = createFeedbackService({ db: services.db, routing });
+  const copilot = createCopilotService({ db: services.db, answerer, conversations, prompts: services.prompts });
+  const completions = createCompletionsService({ db: services.db, answerer });
+  return { auth, users, oidc, routing, conversations, knowledge, retrieval, bots, feedback, copilot, completions };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

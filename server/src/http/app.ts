@@ -7,7 +7,9 @@ import { authenticate, originCheck } from './middleware/authenticate.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
+import { assistRoutes } from './routes/assist.routes.ts';
 import { botRoutes } from './routes/bots.routes.ts';
+import { openAiErrors, v1Routes } from './routes/v1.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { documentRoutes } from './routes/documents.routes.ts';
 import { searchRoutes } from './routes/search.routes.ts';
@@ -72,7 +74,14 @@ export function createApp(services: Services, domain: Domain) {
   searchRoutes(api, domain.retrieval);
   conversationRoutes(api, domain);
   botRoutes(api, domain.bots);
+  assistRoutes(api, domain);
   app.use(api.router);
+
+  // The OpenAI-compatible API answers errors (including unknown paths) the way OpenAI clients expect.
+  const v1 = createSecureRouter(routes);
+  v1Routes(v1, domain.completions, config.v1RatePerMinute);
+  app.use(v1.router);
+  app.use('/v1', notFoundHandler, openAiErrors);
 
   app.use(staticWeb());
   app.use(notFoundHandler);

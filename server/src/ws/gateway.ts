@@ -11,7 +11,7 @@ import type { Domain } from '../domain.ts';
 import { SESSION_COOKIE } from '../http/middleware/authenticate.ts';
 import type { Services } from '../services.ts';
 import { clientFrame, type ClientFrame } from './client-frames.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../core/rate-limit/token-bucket.ts';
 
 export interface GatewayOptions {
   /** Ping interval; a socket that missed the previous pong is dropped. */
@@ -39,6 +39,8 @@ const RATE_STRIKES_BEFORE_CLOSE = 50;
  * ids make each message reach a socket once. Allocated with the first message, so idle sockets pay nothing.
  */
 const RECENT_MESSAGE_IDS = 256;
+/** A slow client is sent a close frame; if that cannot get through either, the socket goes after this. */
+const SLOW_CLOSE_GRACE_MS = 1000;
 
 interface Client {
   ws: WebSocket;
@@ -97,6 +99,10 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     if (client.ws.bufferedAmount > options.maxBufferedBytes) {
       metrics.wsDropped.inc({ reason: 'slow_consumer' });
       client.ws.close(1013, 'Too slow; reconnect and resume');
+      // The close frame queues behind what the client is not reading: without this the socket and
+      // its buffers would stay for ws's 30-second close timeout.
+      const ws = client.ws;
+      setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
       return;
     }
     client.ws.send(JSON.stringify(frame));
@@ -207,6 +213,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     });
     ws.on('message', (data, isBinary) => {
       client.alive = true;
+      // A pause long enough to refill the whole burst ends a flood: only a sustained one closes the socket.
+      if (client.strikes > 0 && client.bucket.isFull()) client.strikes = 0;
       if (!client.bucket.take()) {
         client.strikes += 1;
         if (client.strikes >= RATE_STRIKES_BEFORE_CLOSE) {

@@ -63,7 +63,7 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
   const { db, logger } = deps;
 
   async function record(usage: Omit<UsageRecord, 'latencyMs'>, started: number) {
-    await createUsageRepository(db).record({ ...usage, latencyMs: Date.now() - started });
+    await createUsageRepository(db).record({ ...usage, botId: usage.botId || null, latencyMs: Date.now() - started });
   }
 
   async function standalone(model: ChatModel | undefined, bot: BotRow, question: string, history: Turn[], askerId: string, conversationId: string | null) {

@@ -45,7 +45,20 @@ export interface ListFilter {
   kind?: ConversationKind | undefined;
   /** Keyset cursor: last_message_at|id of the previous page's last row. */
   before?: { at: Date; id: string } | undefined;
+  /**
+   * `queue`: the human queue's order — highest priority first, then longest waiting — for the
+   * agents' queue view (`status=queued`); `activity` (default): most recent activity first.
+   */
+  order?: 'activity' | 'queue';
+  /** Keyset cursor in queue order: the previous page's last row. */
+  afterInQueue?: QueueCursor | undefined;
   limit: number;
+}
+
+export interface QueueCursor {
+  priority: number;
+  queuedAt: Date;
+  id: string;
 }
 
 export function createConversationRepository(db: Queryable) {
@@ -118,11 +131,19 @@ export function createConversationRepository(db: Queryable) {
         params.push(filter.kind);
         where.push(`c.kind = $${params.length}`);
       }
-      if (filter.before) {
+      const queueOrder = filter.order === 'queue';
+      if (filter.before && !queueOrder) {
         params.push(filter.before.at, filter.before.id);
         where.push(`(c.last_message_at, c.id) < ($${params.length - 1}, $${params.length})`);
       }
+      if (filter.afterInQueue && queueOrder) {
+        const { priority, queuedAt, id } = filter.afterInQueue;
+        params.push(priority, queuedAt, id);
+        const [p, q, i] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
+        where.push(`(c.priority < ${p} OR (c.priority = ${p} AND (c.queued_at, c.id) > (${q}, ${i})))`);
+      }
       params.push(filter.limit);
+      const orderBy = queueOrder ? 'c.priority DESC, c.queued_at ASC, c.id ASC' : 'c.last_message_at DESC, c.id DESC';
       const { rows } = await db.query<ConversationListRow>(
         `SELECT c.*, COALESCE(m.last_read_message_id, 0) AS last_read_message_id,
                 (SELECT count(*)::int FROM messages x
@@ -131,7 +152,7 @@ export function createConversationRepository(db: Queryable) {
            FROM conversations c
            LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $1
           WHERE ${where.join(' AND ')}
-          ORDER BY c.last_message_at DESC, c.id DESC
+          ORDER BY ${orderBy}
           LIMIT $${params.length}`,
         params,
       );

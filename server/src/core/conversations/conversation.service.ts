@@ -12,6 +12,7 @@ import {
   type ConversationKind,
   type ConversationRow,
   type MemberRow,
+  type QueueCursor,
 } from './conversation.repository.ts';
 import { createMessageRepository, type AttachmentRef, type MessageRow } from './message.repository.ts';
 import type { RoutingService } from './routing.service.ts';
@@ -138,7 +139,18 @@ export function createConversationService(deps: {
       return { conversation: routed, created: true };
     },
 
-    async list(actor: Actor, filter: { status?: ConversationRow['status'] | undefined; assignee?: string | undefined; kind?: ConversationKind | undefined; before?: { at: Date; id: string } | undefined; limit: number }) {
+    /** A user's conversations by last activity; the queue (`status: 'queued'`) in queue order instead. */
+    async list(
+      actor: Actor,
+      filter: {
+        status?: ConversationRow['status'] | undefined;
+        assignee?: string | undefined;
+        kind?: ConversationKind | undefined;
+        before?: { at: Date; id: string } | undefined;
+        afterInQueue?: QueueCursor | undefined;
+        limit: number;
+      },
+    ) {
       return createConversationRepository(db).list({
         userId: actor.id,
         asAgent: maySeeInternalNotes(actor),
@@ -146,6 +158,8 @@ export function createConversationService(deps: {
         assigneeId: filter.assignee === 'me' ? actor.id : filter.assignee,
         kind: filter.kind,
         before: filter.before,
+        order: filter.status === 'queued' ? 'queue' : 'activity',
+        afterInQueue: filter.afterInQueue,
         limit: filter.limit,
       });
     },

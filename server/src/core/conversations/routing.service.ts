@@ -61,6 +61,14 @@ export function createRoutingService(deps: RoutingDeps) {
     return conversation;
   }
 
+  /**
+   * The agents who handled it leave when it goes back to the bot or the team: a bot conversation is
+   * private to its employee again, and a requeued one is the next agent's to claim.
+   */
+  async function releaseAgents(tx: Queryable, id: string): Promise<void> {
+    await tx.query(`DELETE FROM conversation_members WHERE conversation_id = $1 AND role = 'agent'`, [id]);
+  }
+
   function assertHandler(actor: Actor, conversation: ConversationRow) {
     if (conversation.assignee_id !== actor.id && actor.role !== 'admin') {
       throw new AppError(403, 'forbidden', 'Only the assigned agent (or an admin) can do that');
@@ -136,7 +144,9 @@ export function createRoutingService(deps: RoutingDeps) {
         const conversation = await load(tx, id);
         assertHandler(agent, conversation);
         if (conversation.kind !== 'bot') throw new AppError(409, 'invalid_transition', 'Only bot conversations can go back to the bot');
-        return apply(tx, conversation, 'return_to_bot', { actorId: agent.id, reason: 'agent_returned', assigneeId: null });
+        const row = await apply(tx, conversation, 'return_to_bot', { actorId: agent.id, reason: 'agent_returned', assigneeId: null });
+        await releaseAgents(tx, id);
+        return row;
       });
       await publisher.conversation(updated, true);
       if (deps.assignmentMode === 'auto') await service.assignWaiting();
@@ -144,13 +154,15 @@ export function createRoutingService(deps: RoutingDeps) {
     },
 
     /** resolved → bot (bot conversations) or queued (support), when the employee writes again. Inside the caller's transaction. */
-    reopen(tx: Queryable, conversation: ConversationRow, actorId: string) {
-      return apply(tx, conversation, 'reopen', {
+    async reopen(tx: Queryable, conversation: ConversationRow, actorId: string) {
+      const row = await apply(tx, conversation, 'reopen', {
         actorId,
         reason: 'new_message',
         assigneeId: null,
         reopenTo: conversation.kind === 'bot' ? 'bot' : 'queued',
       });
+      await releaseAgents(tx, conversation.id);
+      return row;
     },
 
     /** bot → queued inside the caller's transaction (the user's own words asked for a person). */

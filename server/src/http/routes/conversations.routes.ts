@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { presentConversation, presentMessage } from '../../core/conversations/conversation.presenter.ts';
+import type { ConversationRow } from '../../core/conversations/conversation.repository.ts';
 import type { ConversationService } from '../../core/conversations/conversation.service.ts';
 import type { RoutingService } from '../../core/conversations/routing.service.ts';
 import { REASONS } from '../../core/conversations/routing.ts';
@@ -44,12 +45,31 @@ const handoffSchema = z.strictObject({ reason: z.enum(REASONS).optional() });
 const transferSchema = z.strictObject({ agentId: z.uuid().optional(), team: text(50).optional() });
 const readSchema = z.strictObject({ messageId: z.number().int().positive() });
 
-function decodeCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+type Cursor = { kind: 'activity'; at: Date; id: string } | { kind: 'queue'; priority: number; queuedAt: Date; id: string };
+
+/** Opaque keyset cursors: `last_message_at|id`, or in queue order `q|priority|queued_at|id`. */
+function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const invalid = () => new AppError(400, 'invalid_input', 'invalid cursor');
+  if (parts[0] === 'q') {
+    const [, priority, at, id] = parts;
+    const queuedAt = new Date(at ?? '');
+    const p = Number(priority);
+    if (!id || !Number.isSafeInteger(p) || Number.isNaN(queuedAt.getTime()) || !z.uuid().safeParse(id).success) throw invalid();
+    return { kind: 'queue', priority: p, queuedAt, id };
+  }
+  const [at, id] = parts;
   const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime()) || !z.uuid().safeParse(id).success) throw new AppError(400, 'invalid_input', 'invalid cursor');
-  return { at: date, id };
+  if (!id || Number.isNaN(date.getTime()) || !z.uuid().safeParse(id).success) throw invalid();
+  return { kind: 'activity', at: date, id };
+}
+
+function encodeCursor(row: ConversationRow, queueOrder: boolean): string {
+  const text = queueOrder
+    ? `q|${row.priority}|${row.queued_at?.toISOString() ?? ''}|${row.id}`
+    : `${row.last_message_at.toISOString()}|${row.id}`;
+  return Buffer.from(text).toString('base64url');
 }
 
 /** Conversations: create, list, read history, post, and move between bot and people. */
@@ -66,12 +86,20 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
 
   r.get('/api/conversations', 'user', async (req, res) => {
     const q = query(listQuery, req);
-    const rows = await conversations.list(actorOf(req), { ...q, before: decodeCursor(q.cursor), limit: q.limit + 1 });
+    // The queue (status=queued) comes in queue order: priority, then waiting time.
+    const queueOrder = q.status === 'queued';
+    const cursor = decodeCursor(q.cursor);
+    const rows = await conversations.list(actorOf(req), {
+      ...q,
+      before: cursor?.kind === 'activity' ? cursor : undefined,
+      afterInQueue: cursor?.kind === 'queue' ? cursor : undefined,
+      limit: q.limit + 1,
+    });
     const items = rows.slice(0, q.limit);
     const last = items[items.length - 1];
     res.json({
       items: items.map((c) => presentConversation(c, { unreadCount: c.unread_count, lastReadMessageId: c.last_read_message_id })),
-      next: rows.length > q.limit && last ? Buffer.from(`${last.last_message_at.toISOString()}|${last.id}`).toString('base64url') : null,
+      next: rows.length > q.limit && last ? encodeCursor(last, queueOrder) : null,
     });
   });
 

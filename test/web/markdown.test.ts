@@ -1,0 +1,51 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { isAllowedImageSource, renderMarkdown } from '../../web/src/utils/markdown';
+
+function render(source: string): HTMLElement {
+  const div = document.createElement('div');
+  div.innerHTML = renderMarkdown(source);
+  return div;
+}
+
+describe('safe Markdown', () => {
+  it('renders ordinary Markdown', () => {
+    const el = render('**Annual leave** is `15` days.\n\n- one\n- two\n\n[Handbook](https://intranet.example/handbook)');
+    expect(el.querySelector('strong')?.textContent).toBe('Annual leave');
+    expect(el.querySelectorAll('li')).toHaveLength(2);
+    const link = el.querySelector('a')!;
+    expect(link.getAttribute('href')).toBe('https://intranet.example/handbook');
+    expect(link.getAttribute('target')).toBe('_blank');
+    expect(link.getAttribute('rel')).toContain('noopener');
+  });
+
+  it('never renders script, iframes or event handlers', () => {
+    const el = render('<script>alert(1)</script>\n\n<iframe src="https://evil.example"></iframe>\n\n<img src=x onerror="alert(1)">\n\n<a href="#" onclick="alert(1)">x</a>');
+    expect(el.querySelector('script, iframe')).toBeNull();
+    expect(el.innerHTML).not.toMatch(/onerror=|onclick=/);
+    // raw HTML is shown as text, not executed
+    expect(el.textContent).toContain('<script>alert(1)</script>');
+  });
+
+  it('drops javascript: links', () => {
+    const el = render('[click](javascript:alert(1))');
+    expect(el.innerHTML).not.toContain('javascript:');
+  });
+
+  it('loads images only from data: URIs or this origin (no tracking pixels)', () => {
+    const el = render('![pixel](http://evil.example/p.gif) ![local](/api/files/a.png) ![inline](data:image/png;base64,iVBORw0KGgo=)');
+    const images = [...el.querySelectorAll('img')];
+    const byAlt = Object.fromEntries(images.map((img) => [img.getAttribute('alt'), img.getAttribute('src')]));
+    expect(byAlt.pixel).toBeNull();
+    expect(byAlt.local).toBe('/api/files/a.png');
+    expect(byAlt.inline).toBe('data:image/png;base64,iVBORw0KGgo=');
+    expect(el.innerHTML).not.toContain('evil.example');
+  });
+
+  it('knows which image sources are allowed', () => {
+    expect(isAllowedImageSource('//evil.example/x.png', 'https://enclave.example')).toBe(false);
+    expect(isAllowedImageSource('https://enclave.example/a.png', 'https://enclave.example')).toBe(true);
+    expect(isAllowedImageSource('https://cdn.example/a.png', 'https://enclave.example')).toBe(false);
+    expect(isAllowedImageSource('data:image/svg+xml;base64,PHN2Zz4=', 'https://enclave.example')).toBe(false);
+  });
+});
