@@ -55,8 +55,8 @@ describe.each(backends)('policy: every declared route enforces its access level 
     }
   });
 
-  it('leaves nothing under /api/ public except sign-in, its configuration and the SSO redirects', () => {
-    const open = app.routes.filter((r) => r.path.startsWith('/api/') && r.access === 'public').map((r) => r.path);
+  it('leaves nothing under /api/ (or /v1/) public except sign-in, its configuration and the SSO redirects', () => {
+    const open = app.routes.filter((r) => /^\/(api|v1)\//.test(r.path) && r.access === 'public').map((r) => r.path);
     expect(open.filter((path) => !PUBLIC_API.some((allowed) => allowed.test(path)))).toEqual([]);
   });
 

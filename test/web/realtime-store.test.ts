@@ -102,7 +102,7 @@ describe('realtime store', () => {
       await vi.advanceTimersByTimeAsync(20_000);
       latest().close(1006);
     }
-    expect(FakeSocket.all.length).toBe(6);
+    expect(FakeSocket.all.length).toBe(5);
     expect(realtime.banner).toBe('reconnecting');
   });
 
