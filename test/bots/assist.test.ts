@@ -141,4 +141,18 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     // Employees cannot ask for suggestions.
     expect((await request(app.url, 'GET', `/api/conversations/${id}/suggestion`, { token: employee.token })).status).toBe(403);
   });
+
+  it('sums it up for admins: conversations per day, deflection and handoff rates, reasons, feedback, tokens', async () => {
+    const res = await request(app.url, 'GET', '/api/admin/analytics?days=7', { token: admin.token });
+    expect(res.status).toBe(200);
+    const a = res.body.analytics;
+    expect(a.botConversations).toBeGreaterThan(0);
+    expect(a.handoffRate).toBeGreaterThan(0);
+    expect(a.deflectionRate + a.handoffRate).toBeCloseTo(1);
+    expect(a.handoffReasons.map((r: { reason: string }) => r.reason)).toEqual(expect.arrayContaining(['negative_feedback', 'repeated_question']));
+    expect(a.feedback.negative).toBeGreaterThanOrEqual(1);
+    expect(a.tokensPerBot.some((b: { promptTokens: number }) => b.promptTokens > 0)).toBe(true);
+    expect(a.conversationsPerDay.reduce((n: number, d: { count: number }) => n + d.count, 0)).toBe(a.botConversations);
+    expect((await request(app.url, 'GET', '/api/admin/analytics', { token: employee.token })).status).toBe(403);
+  });
 });

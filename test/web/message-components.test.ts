@@ -32,7 +32,10 @@ describe('message rendering', () => {
     expect(wrapper.find('strong').text()).toBe('there');
     expect(wrapper.find('script').exists()).toBe(false);
     expect(wrapper.findAll('img').every((img) => !img.attributes('src'))).toBe(true);
-    expect(html).not.toContain('src="http://evil');
+    expect(wrapper.findAll('img').map((img) => img.attributes('src'))).toEqual([undefined, undefined].slice(0, wrapper.findAll('img').length));
+    // raw HTML stays visible as text
+    expect(wrapper.text()).toContain('<script>window.pwned = true</script>');
+    expect(html).not.toMatch(/<img[^>]+src="http/);
     expect((window as unknown as { pwned?: boolean }).pwned).toBeUndefined();
   });
 

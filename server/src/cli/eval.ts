@@ -57,7 +57,8 @@ function args() {
   if (num('vector-weight') !== undefined) settings.vectorWeight = num('vector-weight')!;
   if (num('text-weight') !== undefined) settings.textWeight = num('text-weight')!;
   if (num('rrf-k') !== undefined) settings.rrfK = num('rrf-k')!;
-  if (num('k1') !== undefined || num('b') !== undefined) settings.bm25 = { k1: num('k1') ?? DEFAULT_RETRIEVAL.bm25.k1, b: num('b') ?? DEFAULT_RETRIEVAL.bm25.b };
+  if (num('k1') !== undefined || num('b') !== undefined) settings.bm25 = { ...DEFAULT_RETRIEVAL.bm25, k1: num('k1') ?? DEFAULT_RETRIEVAL.bm25.k1, b: num('b') ?? DEFAULT_RETRIEVAL.bm25.b };
+  if (num('delta') !== undefined) settings.bm25 = { ...(settings.bm25 ?? DEFAULT_RETRIEVAL.bm25), delta: num('delta')! };
   return {
     data: path.resolve(get('data') ?? path.join(ROOT, '../shared/data')),
     sets: (get('sets') ?? SETS.join(',')).split(',').filter(Boolean),

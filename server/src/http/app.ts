@@ -74,7 +74,7 @@ export function createApp(services: Services, domain: Domain) {
   searchRoutes(api, domain.retrieval);
   conversationRoutes(api, domain);
   botRoutes(api, domain.bots);
-  assistRoutes(api, domain);
+  assistRoutes(api, { ...domain, db: services.db });
   app.use(api.router);
 
   // The OpenAI-compatible API answers errors (including unknown paths) the way OpenAI clients expect.

@@ -14,8 +14,8 @@ const marked = new Marked({
   breaks: true,
   async: false,
   renderer: {
-    html({ text }) {
-      return escapeHtml(text);
+    html({ text, block }) {
+      return block ? `<p>${escapeHtml(text.trim())}</p>\n` : escapeHtml(text);
     },
   },
 });

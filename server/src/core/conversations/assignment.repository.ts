@@ -9,16 +9,18 @@ export function createAssignmentRepository(db: Queryable) {
     async lock(): Promise<void> {
       await db.query('SELECT pg_advisory_xact_lock($1)', [ASSIGNMENT_LOCK_KEY]);
     },
-    async pickAgent(team: string | null): Promise<string | undefined> {
+    /** The agent for a conversation of `team` (null: any), never `except`; undefined when nobody is free. */
+    async pickAgent(team: string | null, except?: string): Promise<string | undefined> {
       const { rows } = await db.query<{ id: string }>(
         `SELECT u.id FROM users u
           WHERE u.role = 'agent' AND NOT u.disabled AND u.available
             AND ($1::text IS NULL OR $1 = ANY(u.skills))
+            AND ($2::uuid IS NULL OR u.id <> $2::uuid)
             AND (SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'assigned') < u.capacity
           ORDER BY (SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'assigned'),
                    u.last_assigned_at ASC NULLS FIRST, u.id
           LIMIT 1`,
-        [team],
+        [team, except ?? null],
       );
       return rows[0]?.id;
     },

@@ -36,6 +36,13 @@ export function createRoutingService(deps: RoutingDeps) {
       if (error instanceof TransitionError) throw conflictFrom(error);
       throw error;
     }
+    if (type === 'handoff' && conversation.kind === 'bot' && conversation.team === null && conversation.bot_id) {
+      // A bot names the team it hands off to (its handoff settings); automatic assignment matches it.
+      await tx.query(
+        `UPDATE conversations SET team = (SELECT NULLIF(btrim(handoff ->> 'team'), '') FROM bots WHERE id = $2) WHERE id = $1 AND team IS NULL`,
+        [conversation.id, conversation.bot_id],
+      );
+    }
     const set = 'assigneeId' in input ? { assigneeId: input.assigneeId ?? null, reason: input.reason } : { reason: input.reason };
     const updated = await conversations.transition(conversation.id, [conversation.status!], to, set);
     if (!updated) {
@@ -75,10 +82,13 @@ export function createRoutingService(deps: RoutingDeps) {
     }
   }
 
-  /** After a conversation enters the queue: hand it to an agent now if automatic assignment is on. */
-  async function afterQueued(conversation: ConversationRow): Promise<ConversationRow> {
+  /**
+   * After a conversation enters the queue: hand it to an agent now if automatic assignment is on —
+   * never straight back to `exceptAgentId`, the agent who just gave it back to the team.
+   */
+  async function afterQueued(conversation: ConversationRow, exceptAgentId?: string): Promise<ConversationRow> {
     if (deps.assignmentMode !== 'auto' || conversation.status !== 'queued') return conversation;
-    return (await service.assignNext(conversation.id)) ?? conversation;
+    return (await service.assignNext(conversation.id, exceptAgentId)) ?? conversation;
   }
 
   const service = {
@@ -103,10 +113,12 @@ export function createRoutingService(deps: RoutingDeps) {
 
     /** To another agent (assigned → assigned) or, without one, back to the team queue. */
     async transfer(agent: Actor, id: string, target: { agentId?: string | undefined; team?: string | undefined }) {
+      let previousAssignee: string | undefined;
       const updated = await db.transaction(async (tx) => {
         const conversations = createConversationRepository(tx);
         const conversation = await load(tx, id);
         assertHandler(agent, conversation);
+        previousAssignee = conversation.assignee_id ?? undefined;
         if (target.team !== undefined) await tx.query('UPDATE conversations SET team = $2 WHERE id = $1', [id, target.team]);
         if (conversation.assignee_id) await tx.query(`DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 AND role = 'agent'`, [id, conversation.assignee_id]);
         if (!target.agentId) {
@@ -125,7 +137,7 @@ export function createRoutingService(deps: RoutingDeps) {
         return row;
       });
       await publisher.conversation(updated, true);
-      return afterQueued(updated);
+      return afterQueued(updated, previousAssignee);
     },
 
     async resolve(agent: Actor, id: string) {
@@ -183,13 +195,13 @@ export function createRoutingService(deps: RoutingDeps) {
      * conversations below their capacity, matching the conversation's team when it names one;
      * round-robin among equals (least recently assigned first).
      */
-    async assignNext(id: string): Promise<ConversationRow | undefined> {
+    async assignNext(id: string, exceptAgentId?: string): Promise<ConversationRow | undefined> {
       const updated = await db.transaction(async (tx) => {
         const assignment = createAssignmentRepository(tx);
         await assignment.lock();
         const conversation = await createConversationRepository(tx).findById(id);
         if (!conversation || conversation.status !== 'queued') return undefined;
-        const agentId = await assignment.pickAgent(conversation.team);
+        const agentId = await assignment.pickAgent(conversation.team, exceptAgentId);
         if (!agentId) return undefined;
         const row = await apply(tx, conversation, 'claim', { actorId: null, reason: 'auto_assign', assigneeId: agentId });
         await createConversationRepository(tx).addMember(id, agentId, 'agent');
@@ -200,11 +212,20 @@ export function createRoutingService(deps: RoutingDeps) {
       return updated;
     },
 
-    /** Offers queued conversations, oldest first, to agents with free capacity. */
-    async assignWaiting(limit = 20): Promise<void> {
+    /**
+     * Offers queued conversations, in queue order, to agents with free capacity. One that nobody
+     * can take (its team has no free agent) does not hold up the ones behind it.
+     */
+    async assignWaiting(limit = 200): Promise<void> {
       const waiting = await createConversationRepository(db).queue(limit);
+      const stuckTeams = new Set<string | null>();
       for (const conversation of waiting) {
-        if (!(await service.assignNext(conversation.id))) break;
+        if (stuckTeams.has(conversation.team)) continue;
+        if (!(await service.assignNext(conversation.id))) {
+          // Nobody free for this team; for "any team" that means nobody free at all.
+          if (conversation.team === null) return;
+          stuckTeams.add(conversation.team);
+        }
       }
     },
   };

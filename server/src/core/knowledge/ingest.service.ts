@@ -139,7 +139,8 @@ export function createIngestionService(deps: {
         ord,
         text: piece.text,
         tokenCount: piece.tokenCount,
-        metadata: piece.metadata,
+        // `lexemes`: the BM25 document length.
+        metadata: { ...piece.metadata, lexemes: tokens.length },
         embedding: vectors[ord]!,
         tsv: tsvectorLiteral(tokens),
         kind: piece.kind,

@@ -28,7 +28,12 @@ export interface HitRow {
 export interface Bm25Params {
   k1: number;
   b: number;
+  /** BM25+ lower bound per matched term (Lv & Zhai 2011): long passages are not over-penalised. */
+  delta: number;
 }
+
+// Document length for BM25 = the number of index lexemes (stored at ingestion); model tokens for older rows.
+const DL = `COALESCE((c.metadata->>'lexemes')::float8, c.token_count::float8)`;
 
 export function createRetrievalRepository(db: Queryable) {
   return {
@@ -69,7 +74,7 @@ export function createRetrievalRepository(db: Queryable) {
       const { rows } = await db.query<{ id: number; score: number }>(
         `WITH q AS (SELECT DISTINCT unnest($3::text[]) AS lexeme),
          stats AS (
-           SELECT count(*)::float8 AS n, GREATEST(avg(c.token_count), 1)::float8 AS avgdl
+           SELECT count(*)::float8 AS n, GREATEST(avg(${DL}), 1)::float8 AS avgdl
            FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${SEARCHABLE}
          ),
          df AS (
@@ -78,13 +83,13 @@ export function createRetrievalRepository(db: Queryable) {
            FROM q
          ),
          matched AS (
-           SELECT c.id, c.tsv, c.token_count FROM chunks c JOIN documents d ON d.id = c.document_id
+           SELECT c.id, c.tsv, ${DL} AS dl FROM chunks c JOIN documents d ON d.id = c.document_id
            WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE} AND ${PERMITTED}
          )
          SELECT m.id, sum(
              ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
-             * (cardinality(u.positions) * ($6::float8 + 1))
-             / (cardinality(u.positions) + $6::float8 * (1 - $7::float8 + $7::float8 * m.token_count / s.avgdl))
+             * ((cardinality(u.positions) * ($6::float8 + 1))
+                / (cardinality(u.positions) + $6::float8 * (1 - $7::float8 + $7::float8 * m.dl / s.avgdl)) + $8::float8)
            ) AS score
          FROM matched m CROSS JOIN stats s
          CROSS JOIN LATERAL unnest(m.tsv) AS u(lexeme, positions, weights)
@@ -92,7 +97,7 @@ export function createRetrievalRepository(db: Queryable) {
          GROUP BY m.id
          ORDER BY score DESC, m.id
          LIMIT $5`,
-        [userId, collectionIds, unique, tsquery, limit, params.k1, params.b],
+        [userId, collectionIds, unique, tsquery, limit, params.k1, params.b, params.delta],
       );
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
     },

@@ -42,18 +42,20 @@ export interface RetrievalSettings {
   candidateFactor: number;
   minCandidates: number;
   efSearch: number;
-  bm25: { k1: number; b: number };
+  bm25: { k1: number; b: number; delta: number };
 }
 
+// Tuned on ../shared/data with the offline embedder (docs/retrieval.md): the lexical embedding at
+// 512 dimensions is a weaker ranker than BM25, so it re-orders close calls rather than voting equally.
 export const DEFAULT_RETRIEVAL: RetrievalSettings = {
-  rrfK: 60,
-  vectorWeight: 1,
+  rrfK: 2,
+  vectorWeight: 0.2,
   textWeight: 1,
   faqBoost: 0.2,
   candidateFactor: 5,
   minCandidates: 50,
   efSearch: 100,
-  bm25: { k1: 1.2, b: 0.75 },
+  bm25: { k1: 1.2, b: 0.75, delta: 1 },
 };
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';

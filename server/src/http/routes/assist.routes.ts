@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { CopilotService } from '../../core/bots/copilot.service.ts';
 import type { FeedbackService } from '../../core/bots/feedback.service.ts';
+import { analyticsFor } from '../../core/analytics/analytics.service.ts';
+import type { Database } from '../../core/db/database.ts';
 import { AppError } from '../../core/errors.ts';
 import type { KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
 import { presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
-import { body, uuidParam } from '../validate.ts';
+import { body, query, uuidParam } from '../validate.ts';
 
 const feedbackSchema = z.strictObject({
   rating: z.union([z.literal(1), z.literal(-1)]),
@@ -18,8 +20,8 @@ const faqSchema = z.strictObject({
   answer: z.string().trim().min(1).max(20_000),
 });
 
-/** Around the bots: rating answers, the agent's copilot, and turning knowledge gaps into FAQ entries. */
-export function assistRoutes(r: SecureRouter, deps: { feedback: FeedbackService; copilot: CopilotService; knowledge: KnowledgeService }) {
+/** Around the bots: rating answers, the agent's copilot, analytics, and turning knowledge gaps into FAQ entries. */
+export function assistRoutes(r: SecureRouter, deps: { db: Database; feedback: FeedbackService; copilot: CopilotService; knowledge: KnowledgeService }) {
   r.post('/api/messages/:id/feedback', 'user', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
@@ -29,6 +31,11 @@ export function assistRoutes(r: SecureRouter, deps: { feedback: FeedbackService;
 
   r.get('/api/conversations/:id/suggestion', 'agent', async (req, res) => {
     res.json({ suggestion: await deps.copilot.suggest(actorOf(req), uuidParam(req)) });
+  });
+
+  r.get('/api/admin/analytics', 'admin', async (req, res) => {
+    const { days } = query(z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }), req);
+    res.json({ analytics: await analyticsFor(deps.db, days) });
   });
 
   r.get('/api/admin/gaps', 'admin', async (_req, res) => {
