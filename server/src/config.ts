@@ -93,7 +93,7 @@ const envSchema = z.object({
     ),
   ),
   AUDIT_RETENTION_DAYS: intFrom(180, 36_500, 365),
-  // Retention of conversation messages and stored files (uploads, attachments); 0 = keep forever.
+  // Retention of conversation messages and of message attachments (their stored files too); 0 = keep forever.
   MESSAGE_RETENTION_DAYS: intFrom(0, 36_500, 0),
   FILE_RETENTION_DAYS: intFrom(0, 36_500, 0),
 
@@ -179,7 +179,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     /** Express "trust proxy": `false` (the peer is the client) or the list of proxy addresses. */
     trustProxy: env.TRUST_PROXY === 'none' ? false : env.TRUST_PROXY.split(',').map((v) => v.trim()),
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
-    /** Days to keep messages and stored files; 0 keeps them forever (the `retention` job skips them). */
+    /** Days to keep messages and message attachments; 0 keeps them forever (the daily `retention` job applies them). */
     messageRetentionDays: env.MESSAGE_RETENTION_DAYS,
     fileRetentionDays: env.FILE_RETENTION_DAYS,
     assignmentMode: env.ASSIGNMENT_MODE,

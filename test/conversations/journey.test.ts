@@ -10,14 +10,16 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
   let employee: TestUser;
   let agent: TestUser;
   let outsider: TestUser;
+  let admin: TestUser;
   let botId: string;
 
   beforeAll(async () => {
     app = await startTestApp(backend);
-    [employee, agent, outsider] = await Promise.all([
+    [employee, agent, outsider, admin] = await Promise.all([
       newUser(app, { name: '王小明' }),
       newUser(app, { role: 'agent', name: 'Agent Li' }),
       newUser(app),
+      newUser(app, { role: 'admin' }),
     ]);
     botId = await newBot(app, { greeting: '你好！我是 HR 助手。' });
   });
@@ -93,7 +95,9 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
     await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: employee.token, body: { body: '还有一个问题' } });
     expect((await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token })).body.conversation.status).toBe('bot');
 
-    const events = await request(app.url, 'GET', `/api/conversations/${id}/events`, { token: agent.token });
+    // Back with the bot, the conversation is the employee's alone again: the agent left it.
+    expect((await request(app.url, 'GET', `/api/conversations/${id}/events`, { token: agent.token })).status).toBe(404);
+    const events = await request(app.url, 'GET', `/api/conversations/${id}/events`, { token: admin.token });
     expect(events.body.items.map((e: { type: string; reason: string; from: string; to: string }) => [e.type, e.from, e.to, e.reason])).toEqual([
       ['handoff', 'bot', 'queued', 'keyword'],
       ['claim', 'queued', 'assigned', 'agent_claim'],

@@ -287,7 +287,11 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
       expect((await Promise.all([0, 1, 2, 3].map(view))).map((c) => c.queuePosition)).toEqual([2, 3, 1, 4]);
       expect((await view(1)).estimatedWaitSeconds).toBeUndefined(); // nothing to estimate from yet
 
+      // The second employee's waiting screen hears the line move, live.
+      const waitingSocket = await connectSocket(app.url, employees[1]!.token);
       expectStatus(await act(a1, c3, 'claim'), 200);
+      const moved = await waitingSocket.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === c2 && f.conversation.queuePosition === 2);
+      expect(moved.conversation.estimatedWaitSeconds).toEqual(expect.any(Number));
       const second = await view(1);
       expect(second.queuePosition).toBe(2);
       expect(second.estimatedWaitSeconds).toEqual(expect.any(Number));
@@ -296,6 +300,10 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
       expect((await view(1)).queuePosition).toBe(1);
       expect((await view(3)).queuePosition).toBe(2);
       expect((await view(0)).queuePosition).toBeUndefined(); // being helped
+      await waitingSocket.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === c2 && f.conversation.queuePosition === 1);
+      // Only their own conversation: nothing about the others waiting.
+      expect(waitingSocket.frames.filter((f) => f.type === 'conversation.updated' && f.conversation.id !== c2)).toEqual([]);
+      await waitingSocket.close();
     });
   });
 });

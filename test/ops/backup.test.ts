@@ -95,8 +95,10 @@ async function seed(backend: Backend): Promise<Seeded> {
     );
     return rows[0]!.n >= 2 && rows[0]!.streaming === 0;
   }, 'bot answers', 20_000);
-  expect((await request(app.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: { reason: 'talk to a human' } })).status).toBeLessThan(300);
-  expect((await request(app.url, 'POST', `/api/conversations/${id}/claim`, { token: agent.token })).status).toBeLessThan(300);
+  const handoff = await request(app.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: { reason: 'user_request' } });
+  expect(handoff.status, JSON.stringify(handoff.body)).toBeLessThan(300);
+  const claim = await request(app.url, 'POST', `/api/conversations/${id}/claim`, { token: agent.token });
+  expect(claim.status, JSON.stringify(claim.body)).toBeLessThan(300);
   const reply = await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: agent.token, body: { body: 'Hi, I can help with that.' } });
   expect(reply.status).toBe(201);
   // A stored file, as an upload or attachment would leave it.

@@ -199,3 +199,16 @@ describe('docker/ monitoring files', () => {
     }
   });
 });
+
+describe('.env.example', () => {
+  it('documents every variable config.ts reads and every variable compose interpolates', async () => {
+    const text = await readFile(path.join(ROOT, '.env.example'), 'utf8');
+    const documented = new Set([...text.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
+    expect(ENV_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
+    const interpolated = new Set([...(await readFile(docker('compose.yaml'), 'utf8')).matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    expect([...interpolated].filter((name) => !documented.has(name))).toEqual([]);
+    // Documented variables are real ones (no typos, nothing stale).
+    const composeOnly = new Set(['POSTGRES_PASSWORD', 'HTTP_PORT', 'ENCLAVE_IMAGE', 'GRAFANA_PORT', 'GRAFANA_ADMIN_PASSWORD']);
+    expect([...documented].filter((name) => !ENV_VARIABLES.includes(name) && !composeOnly.has(name))).toEqual([]);
+  });
+});

@@ -51,3 +51,15 @@ describe('safe Markdown', () => {
     expect(isAllowedImageSource('data:image/svg+xml;base64,PHN2Zz4=', 'https://enclave.example')).toBe(false);
   });
 });
+
+describe('inline citation markers', () => {
+  it('turns known [n] markers into buttons, but not in code or unknown numbers', () => {
+    const div = document.createElement('div');
+    div.innerHTML = renderMarkdown('Leave is 15 days [1], see also [2] and `[1]` and [9].', { indexes: [1, 2], label: (n) => `Source ${n}` });
+    const buttons = [...div.querySelectorAll('button.cite')];
+    expect(buttons.map((b) => b.getAttribute('data-cite'))).toEqual(['1', '2']);
+    expect(buttons[0]!.getAttribute('aria-label')).toBe('Source 1');
+    expect(div.querySelector('code')!.textContent).toBe('[1]');
+    expect(div.textContent).toContain('[9]');
+  });
+});

@@ -116,3 +116,26 @@ describe('citations', () => {
     setLocale('en');
   });
 });
+
+describe('inline citations in a message', () => {
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    useAuthStore().user = { ...me };
+    setLocale('en');
+    document.body.innerHTML = '';
+  });
+
+  it('a [1] in the answer opens the same passage as the chip', async () => {
+    const wrapper = mount(MessageList, {
+      props: {
+        conversation: conversation() as unknown as Conversation,
+        messages: [message({ id: 3, body: 'Annual leave is 15 days [1].', citations }) as unknown as Message],
+      },
+      global: { plugins: [i18nPlugin] },
+      attachTo: document.body,
+    });
+    await wrapper.find('.md-body button.cite').trigger('click');
+    expect(document.querySelector('[data-testid="citation-panel"]')?.textContent).toContain('Employee Handbook');
+    wrapper.unmount();
+  });
+});

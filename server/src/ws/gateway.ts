@@ -85,7 +85,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   const clients = new Set<Client>();
   const allowedOrigin = services.config.publicUrl ? new URL(services.config.publicUrl).origin : undefined;
 
-  function send(client: Client, frame: Outgoing) {
+  /** `encoded`: the frame as JSON, when the caller serialised it once for many sockets. */
+  function send(client: Client, frame: Outgoing, encoded?: () => string) {
     if (client.ws.readyState !== WebSocket.OPEN) return;
     if (frame.type === 'message.created') {
       // Exactly once per socket, whichever of the replay and the live event comes first.
@@ -105,13 +106,19 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
       return;
     }
-    client.ws.send(JSON.stringify(frame));
+    client.ws.send(encoded ? encoded() : JSON.stringify(frame));
     metrics.wsFrames.inc({ direction: 'out', type: frame.type });
   }
 
-  function deliver(client: Client, frame: ServerFrame) {
+  function deliver(client: Client, frame: ServerFrame, encoded?: () => string) {
     if (client.resumeBuffer && messageId(frame) !== undefined) client.resumeBuffer.push(frame);
-    else send(client, frame);
+    else send(client, frame, encoded);
+  }
+
+  /** Serialises a frame at most once however many sockets it goes to. */
+  function once(frame: unknown): () => string {
+    let json: string | undefined;
+    return () => (json ??= JSON.stringify(frame));
   }
 
   async function revalidate(userId: string, sessionIds: string[] | undefined) {
@@ -135,12 +142,16 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         if (event.audience.roles?.length) {
           for (const c of clients) if (event.audience.roles.includes(c.actor.role)) targets.add(c);
         }
-        for (const client of targets) deliver(client, event.frame);
+        const encoded = once(event.frame);
+        for (const client of targets) deliver(client, event.frame, encoded);
         return;
       }
-      case 'document.updated':
-        for (const c of clients) if (c.actor.role === 'admin') send(c, { type: 'document.updated', document: event.document });
+      case 'document.updated': {
+        const frame = { type: 'document.updated', document: event.document } as const;
+        const encoded = once(frame);
+        for (const c of clients) if (c.actor.role === 'admin') send(c, frame, encoded);
         return;
+      }
       case 'auth.revoked':
         void revalidate(event.userId, event.sessionIds).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
         return;

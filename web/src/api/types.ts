@@ -176,15 +176,60 @@ export interface ConversationEvent {
   createdAt: string;
 }
 
+/** The agent copilot's context packet: summary, handoff reason, a drafted reply, what the bot cited. */
 export interface Suggestion {
-  reply?: string;
   summary?: string;
-  reason?: string;
-  citations?: Citation[];
-  [field: string]: unknown;
+  reason?: string | null;
+  reply?: { body: string; citations: Citation[] } | string;
+  botCitations?: Citation[];
+  model?: string;
 }
 
 export interface Page<T> {
   items: T[];
   next: string | null;
+}
+
+export interface BotHandoffSettings {
+  enabled: boolean;
+  minScore: number;
+  auto: boolean;
+  onNegativeFeedback: boolean;
+  onRepeatedQuestion: boolean;
+  triggerWords: string[];
+  team: string | null;
+}
+
+/** A bot as admins see it (employees get only id, slug, name, description, greeting, language). */
+export interface BotDetail extends Bot {
+  language: 'auto' | 'zh' | 'en';
+  collectionIds: string[];
+  prompts: Partial<Record<'answer.system' | 'answer.user' | 'rewrite' | 'summary' | 'suggestion', string>>;
+  model: { baseUrl?: string; model?: string; temperature?: number; maxTokens?: number };
+  handoff: BotHandoffSettings;
+  enabled: boolean;
+}
+
+export interface Gap {
+  question: string;
+  count: number;
+  reasons: Record<'no_answer' | 'declined' | 'negative_feedback', number>;
+  lastAskedAt: string;
+  botIds: string[];
+  examples: { conversationId: string; messageId: number; question: string; askedAt: string; comment: string | null }[];
+}
+
+export interface Analytics {
+  since: string;
+  days: number;
+  conversationsPerDay: { day: string; kind: string; count: number }[];
+  botConversations: number;
+  deflectionRate: number | null;
+  handoffRate: number | null;
+  handoffReasons: { reason: string; count: number }[];
+  medianWaitSeconds: number | null;
+  medianResolveSeconds: number | null;
+  feedback: { positive: number; negative: number; positiveRate: number | null };
+  tokensPerBot: { botId: string | null; name: string | null; promptTokens: number; completionTokens: number; requests: number }[];
+  tokensPerGroup: { groupId: string | null; name: string | null; tokens: number }[];
 }

@@ -108,6 +108,42 @@ export function sanitizeHtml(html: string): string {
   return template.innerHTML;
 }
 
-export function renderMarkdown(source: string): string {
-  return sanitizeHtml(marked.parse(source) as string);
+/**
+ * Turns citation markers like "[1]" in the text (not in code or links) into buttons that open the
+ * cited passage. Runs on sanitised HTML and creates only elements of its own.
+ */
+function linkCitations(html: string, known: Set<number>, label: (n: number) => string): string {
+  if (!known.size) return html;
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  const walker = document.createTreeWalker(template.content, NodeFilter.SHOW_TEXT);
+  const targets: Text[] = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (/\[\d+\]/.test(node.nodeValue ?? '') && !(node.parentElement?.closest('code, pre, a'))) targets.push(node as Text);
+  }
+  for (const node of targets) {
+    const parts = (node.nodeValue ?? '').split(/(\[\d+\])/);
+    const fragment = document.createDocumentFragment();
+    for (const part of parts) {
+      const n = /^\[(\d+)\]$/.exec(part)?.[1];
+      if (n && known.has(Number(n))) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'cite';
+        button.dataset.cite = n;
+        button.textContent = n;
+        button.setAttribute('aria-label', label(Number(n)));
+        fragment.append(button);
+      } else if (part) {
+        fragment.append(document.createTextNode(part));
+      }
+    }
+    node.replaceWith(fragment);
+  }
+  return template.innerHTML;
+}
+
+export function renderMarkdown(source: string, citations?: { indexes: number[]; label: (n: number) => string }): string {
+  const safe = sanitizeHtml(marked.parse(source) as string);
+  return citations ? linkCitations(safe, new Set(citations.indexes), citations.label) : safe;
 }

@@ -113,6 +113,22 @@ export function createBackupRepository(db: Queryable) {
       return rows.map((r) => r.name);
     },
 
+    /** Vector indexes (HNSW, IVFFlat): dropped before a bulk load and rebuilt after, which is many times faster than inserting into them. */
+    async vectorIndexes(): Promise<{ name: string; definition: string }[]> {
+      const { rows } = await db.query<{ name: string; definition: string }>(
+        `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = 'public' AND indexdef ~* 'USING (hnsw|ivfflat)'`,
+      );
+      return rows;
+    },
+
+    async dropIndex(name: string): Promise<void> {
+      await db.exec(`DROP INDEX ${ident(name)}`);
+    },
+
+    async createIndex(definition: string): Promise<void> {
+      await db.exec(definition);
+    },
+
     /** Empties every given table (restore --force). The audit log's guard allows deletes only to retention. */
     async emptyTables(tables: string[]): Promise<void> {
       await db.query(`SELECT set_config('enclave.audit_prune', 'on', true)`);

@@ -21,7 +21,8 @@ import { createBackupRepository, dependencyOrder } from './backup.repository.ts'
  * Rows are read in one REPEATABLE READ transaction, so the dump is a consistent snapshot. A
  * restore goes into an empty database: migrations up to the archive's version, the embedding
  * column retyped to the archive's dimension, every table loaded in one transaction (identity
- * values kept, sequences set back where they were), then any newer migrations.
+ * values kept, sequences set back where they were, vector indexes rebuilt after the load rather
+ * than filled row by row), then any newer migrations.
  */
 
 export const BACKUP_FORMAT = 'enclave-backup';
@@ -234,6 +235,8 @@ export async function restoreBackup(db: Database, options: { dataDir: string; ar
       const missing = manifest.tables.filter((t) => !present.has(t.name));
       if (missing.length) throw new RestoreError(`Tables missing after migrations: ${missing.map((t) => t.name).join(', ')}`);
       await repo.emptyTables(manifest.tables.map((t) => t.name));
+      const vectorIndexes = await repo.vectorIndexes();
+      for (const index of vectorIndexes) await repo.dropIndex(index.name);
       for (const table of manifest.tables) {
         const key = table.selfReferences.length ? await repo.primaryKey(table.name) : [];
         if (table.selfReferences.length && key.length !== 1) throw new RestoreError(`Table ${table.name} references itself but has no single-column primary key`);
@@ -265,6 +268,7 @@ export async function restoreBackup(db: Database, options: { dataDir: string; ar
         const count = await repo.count(table.name);
         if (count !== table.rows) throw new RestoreError(`Table ${table.name}: ${count} rows after loading, the archive has ${table.rows}`);
       }
+      for (const index of vectorIndexes) await repo.createIndex(index.definition);
       for (const s of manifest.sequences) {
         const info = (await repo.tables()).find((t) => t.name === s.table)?.identity.find((i) => i.column === s.column);
         if (info) await repo.setSequence(info.sequence, s.lastValue, s.isCalled);

@@ -166,6 +166,26 @@ export function createConversationRepository(db: Queryable) {
       );
       return rows;
     },
+    /** The first `limit` queued conversations with their place in line (same rule as queuePosition). */
+    async queueWithPositions(limit: number): Promise<(ConversationRow & { position: number })[]> {
+      const { rows } = await db.query<ConversationRow & { position: number }>(
+        `SELECT c.*, (count(*) OVER (ORDER BY c.priority DESC, c.queued_at ASC))::int AS position
+           FROM conversations c WHERE c.status = 'queued'
+          ORDER BY c.priority DESC, c.queued_at ASC LIMIT $1`,
+        [limit],
+      );
+      return rows;
+    },
+    /** Members of several conversations at once. */
+    async membersOf(conversationIds: string[]): Promise<(MemberRow & { conversation_id: string })[]> {
+      const { rows } = await db.query<MemberRow & { conversation_id: string }>(
+        `SELECT m.conversation_id, m.user_id, u.name, m.role, u.role AS user_role, m.last_read_message_id
+           FROM conversation_members m JOIN users u ON u.id = m.user_id
+          WHERE m.conversation_id = ANY($1::uuid[]) ORDER BY m.joined_at`,
+        [conversationIds],
+      );
+      return rows;
+    },
     /** 1-based place in the queue; undefined when not queued. */
     async queuePosition(id: string): Promise<number | undefined> {
       const { rows } = await db.query<{ position: number }>(

@@ -90,6 +90,7 @@ export function createConversationService(deps: {
         const existing = await createConversationRepository(db).findDirect(actor.id, input.userId);
         if (existing) return { conversation: existing, created: false };
       }
+      let existingDirect: ConversationRow | undefined;
       const conversation = await db.transaction(async (tx) => {
         const conversations = createConversationRepository(tx);
         const messages = createMessageRepository(tx);
@@ -117,6 +118,12 @@ export function createConversationService(deps: {
           }
           case 'direct': {
             if ((await activeUsers([input.userId])).length !== 1) throw new AppError(400, 'unknown_user', 'No such active user');
+            // One chat per pair, even when both ask at once (or one double-clicks): the pair's lock,
+            // then a second look, before creating it.
+            const pair = [actor.id, input.userId].sort().join('|');
+            await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`direct:${pair}`]);
+            existingDirect = await conversations.findDirect(actor.id, input.userId);
+            if (existingDirect) return existingDirect;
             const row = await conversations.insert({ kind: 'direct', status: null, createdBy: actor.id });
             await conversations.addMember(row.id, actor.id, 'owner');
             await conversations.addMember(row.id, input.userId, 'member');
@@ -134,6 +141,7 @@ export function createConversationService(deps: {
           }
         }
       });
+      if (existingDirect) return { conversation: existingDirect, created: false };
       await publisher.conversation(conversation, conversation.status === 'queued');
       const routed = conversation.status === 'queued' ? await routing.afterQueued(conversation) : conversation;
       return { conversation: routed, created: true };

@@ -23,7 +23,8 @@ export interface ChunkRow {
   kind: 'passage' | 'faq';
 }
 
-const INSERT_BATCH = 200;
+// Small statements: on PGlite each one runs on the event loop (WASM), so big ones would stall it.
+const INSERT_BATCH = 25;
 
 export function createChunkRepository(db: Queryable) {
   return {

@@ -132,10 +132,12 @@ export function createIngestionService(deps: {
       vectors.push(...(await embedder.embed(texts.slice(i, i + embedder.batchSize), 'document')));
       await onProgress(0.3 + 0.6 * Math.min(1, (i + embedder.batchSize) / texts.length));
     }
-    const chunks: NewChunk[] = pieces.map((piece, ord) => {
+    const chunks: NewChunk[] = [];
+    for (const [ord, piece] of pieces.entries()) {
+      if (ord > 0 && ord % 16 === 0) await new Promise((resolve) => setImmediate(resolve)); // keep the event loop responsive
       // A FAQ's question counts twice in the full-text index: it is what people will ask.
       const tokens = piece.faqQuestion ? [...lexemes(piece.faqQuestion, 'index'), ...lexemes(texts[ord]!, 'index')] : lexemes(texts[ord]!, 'index');
-      return {
+      chunks.push({
         ord,
         text: piece.text,
         tokenCount: piece.tokenCount,
@@ -144,8 +146,8 @@ export function createIngestionService(deps: {
         embedding: vectors[ord]!,
         tsv: tsvectorLiteral(tokens),
         kind: piece.kind,
-      };
-    });
+      });
+    }
     const indexed = await db.transaction(async (tx) => {
       const locked = await createDocumentRepository(tx).lockForUpdate(doc.id);
       // Deleted or re-indexed while we worked: the newer job (or nobody) writes the chunks.

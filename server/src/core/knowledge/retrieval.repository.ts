@@ -14,6 +14,11 @@ export interface RankedId {
   score: number;
 }
 
+export interface CorpusStats {
+  n: number;
+  avgdl: number;
+}
+
 export interface HitRow {
   id: number;
   document_id: string;
@@ -67,39 +72,48 @@ export function createRetrievalRepository(db: Queryable) {
       lexemes: string[],
       limit: number,
       params: Bm25Params,
+      stats: CorpusStats,
     ): Promise<RankedId[]> {
       const unique = [...new Set(lexemes)];
       if (!unique.length) return [];
       const tsquery = unique.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
+      // One pass over the GIN index's candidates: their query-term frequencies (from the tsvector
+      // positions), document frequencies among them, and the permission verdict per chunk — the
+      // statistics count every searchable chunk, the scores only permitted ones.
       const { rows } = await db.query<{ id: number; score: number }>(
-        `WITH q AS (SELECT DISTINCT unnest($3::text[]) AS lexeme),
-         stats AS (
-           SELECT count(*)::float8 AS n, GREATEST(avg(${DL}), 1)::float8 AS avgdl
-           FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${SEARCHABLE}
+        `WITH cand AS MATERIALIZED (
+           SELECT c.id, c.tsv, ${DL} AS dl, (${PERMITTED}) AS permitted
+           FROM chunks c JOIN documents d ON d.id = c.document_id
+           WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE}
          ),
-         df AS (
-           SELECT q.lexeme, (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id
-                              WHERE c.tsv @@ (quote_literal(q.lexeme))::tsquery AND ${SEARCHABLE})::float8 AS df
-           FROM q
+         terms AS MATERIALIZED (
+           SELECT cand.id, cand.dl, cand.permitted, u.lexeme, cardinality(u.positions)::float8 AS tf
+           FROM cand CROSS JOIN LATERAL unnest(cand.tsv) AS u(lexeme, positions, weights)
+           WHERE u.lexeme = ANY($3::text[])
          ),
-         matched AS (
-           SELECT c.id, c.tsv, ${DL} AS dl FROM chunks c JOIN documents d ON d.id = c.document_id
-           WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE} AND ${PERMITTED}
-         )
-         SELECT m.id, sum(
-             ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
-             * ((cardinality(u.positions) * ($6::float8 + 1))
-                / (cardinality(u.positions) + $6::float8 * (1 - $7::float8 + $7::float8 * m.dl / s.avgdl)) + $8::float8)
+         df AS (SELECT lexeme, count(*)::float8 AS df FROM terms GROUP BY lexeme)
+         SELECT t.id, sum(
+             ln(1 + (GREATEST($9::float8, df.df) - df.df + 0.5) / (df.df + 0.5))
+             * ((t.tf * ($6::float8 + 1)) / (t.tf + $6::float8 * (1 - $7::float8 + $7::float8 * t.dl / $10::float8)) + $8::float8)
            ) AS score
-         FROM matched m CROSS JOIN stats s
-         CROSS JOIN LATERAL unnest(m.tsv) AS u(lexeme, positions, weights)
-         JOIN df ON df.lexeme = u.lexeme
-         GROUP BY m.id
-         ORDER BY score DESC, m.id
+         FROM terms t JOIN df ON df.lexeme = t.lexeme
+         WHERE t.permitted
+         GROUP BY t.id
+         ORDER BY score DESC, t.id
          LIMIT $5`,
-        [userId, collectionIds, unique, tsquery, limit, params.k1, params.b, params.delta],
+        [userId, collectionIds, unique, tsquery, limit, params.k1, params.b, params.delta, stats.n, stats.avgdl],
       );
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+    },
+
+    /** Size and average BM25 length of the searchable chunks (cached briefly by the service). */
+    async corpusStats(collectionIds: string[] | null): Promise<CorpusStats> {
+      const { rows } = await db.query<{ n: number; avgdl: number }>(
+        `SELECT count(*)::float8 AS n, GREATEST(COALESCE(avg(${DL}), 1), 1)::float8 AS avgdl
+         FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${SEARCHABLE.replaceAll('$2', '$1')}`,
+        [collectionIds],
+      );
+      return { n: Number(rows[0]?.n ?? 0), avgdl: Number(rows[0]?.avgdl ?? 1) };
     },
 
     /** pgvector ≥ 0.8: keep scanning the index until enough rows pass the filters. */

@@ -2,7 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { EmbeddingProvider } from '../llm/embedding-provider.ts';
 import { toVectorLiteral } from '../llm/embedding-provider.ts';
 import type { Actor } from '../policy/actor.ts';
-import { createRetrievalRepository, type RankedId } from './retrieval.repository.ts';
+import { createRetrievalRepository, type CorpusStats, type RankedId } from './retrieval.repository.ts';
 import { lexemes } from './text/tokenize.ts';
 
 export interface SearchInput {
@@ -67,6 +67,10 @@ export type SearchMode = 'hybrid' | 'vector' | 'text';
  */
 export function createRetrievalService(deps: { db: Database; embedder: EmbeddingProvider; settings?: Partial<RetrievalSettings> }) {
   const settings: RetrievalSettings = { ...DEFAULT_RETRIEVAL, ...deps.settings };
+  // BM25's corpus size and average length move slowly; a few seconds' staleness does not change
+  // rankings, and a full scan per query would. (Which chunks match is always live.)
+  const statsCache = new Map<string, { at: number; stats: CorpusStats }>();
+  const STATS_TTL_MS = 10_000;
 
   async function search(actor: Pick<Actor, 'id'>, input: SearchInput, options: { mode?: SearchMode; settings?: Partial<RetrievalSettings> } = {}): Promise<SearchHit[]> {
     const s = { ...settings, ...options.settings };
@@ -87,7 +91,16 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
         await repo.tuneVectorScan(Math.max(s.efSearch, candidates));
         vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
       }
-      if (terms.length) textHits = await repo.fullText(actor.id, collectionIds, terms, candidates, s.bm25);
+      if (terms.length) {
+        const key = collectionIds ? [...collectionIds].sort().join(',') : '*';
+        let cached = statsCache.get(key);
+        if (!cached || Date.now() - cached.at > STATS_TTL_MS) {
+          cached = { at: Date.now(), stats: await repo.corpusStats(collectionIds) };
+          if (statsCache.size > 500) statsCache.clear();
+          statsCache.set(key, cached);
+        }
+        textHits = await repo.fullText(actor.id, collectionIds, terms, candidates, s.bm25, cached.stats);
+      }
       const fusedIds = fuse(vectorHits, textHits, s, mode).slice(0, k * 2);
       const rows = await repo.hits(fusedIds.map((f) => f.id));
       return { vectorHits, textHits, rows };

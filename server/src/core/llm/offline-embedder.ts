@@ -108,7 +108,14 @@ export function createOfflineEmbedder(options: { model: string; dimensions: numb
     dimensions: options.dimensions,
     batchSize: 256,
     async embed(texts) {
-      return texts.map((t) => embedOffline(t, options.dimensions, options.weights));
+      // ~1–10 ms a text: yield between small slices so a big batch never stalls the event loop
+      // (HTTP, WebSocket, BullMQ lock renewal share it).
+      const out: number[][] = [];
+      for (let i = 0; i < texts.length; i++) {
+        if (i > 0 && i % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+        out.push(embedOffline(texts[i]!, options.dimensions, options.weights));
+      }
+      return out;
     },
   };
 }

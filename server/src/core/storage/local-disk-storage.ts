@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +10,8 @@ import { assertValidKey, BlobTooLargeError, type BlobStorage } from './blob-stor
  * Blob storage on the local disk under `root` (DATA_DIR/files). Writes go to a temporary file
  * beside the target and are renamed into place, so a crash mid-write leaves no partial blob.
  */
-export function createLocalDiskStorage(root: string): BlobStorage {
+export function createLocalDiskStorage(rootDir: string): BlobStorage {
+  const root = path.resolve(rootDir);
   const fileOf = (key: string) => {
     assertValidKey(key);
     return path.join(root, ...key.split('/'));
@@ -62,7 +63,16 @@ export function createLocalDiskStorage(root: string): BlobStorage {
       return createReadStream(file);
     },
     async delete(key) {
-      await rm(fileOf(key), { force: true });
+      const file = fileOf(key);
+      await rm(file, { force: true });
+      // Prune directories the key leaves empty, so a deleted document leaves no trace behind.
+      for (let dir = path.dirname(file); dir.startsWith(root + path.sep) && dir !== root; dir = path.dirname(dir)) {
+        try {
+          await rmdir(dir);
+        } catch {
+          break; // not empty (or already gone)
+        }
+      }
     },
     async stat(key) {
       try {

@@ -1,7 +1,7 @@
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
 import { stemmer } from 'stemmer';
-import { CHINESE_STOP_CHARS, ENGLISH_STOPWORDS } from './stopwords.ts';
+import { CHINESE_STOP_CHARS, CHINESE_STOPWORDS, ENGLISH_STOPWORDS } from './stopwords.ts';
 
 /**
  * The one tokenisation behind the full-text index, full-text queries, the offline embedder and the
@@ -48,14 +48,17 @@ export function stemWord(word: string): string | undefined {
 
 export function hanWords(run: string, mode: TokenMode): string[] {
   const words = mode === 'index' ? segmenter().cutForSearch(run, true) : segmenter().cut(run, true);
-  return words.filter((w) => HAN.test(w) && !(w.length === 1 && CHINESE_STOP_CHARS.has(w)));
+  return words.filter((w) => HAN.test(w) && !(w.length === 1 && CHINESE_STOP_CHARS.has(w)) && !CHINESE_STOPWORDS.has(w));
 }
 
 export function hanBigrams(run: string): string[] {
   const chars = [...run];
   if (chars.length === 1) return CHINESE_STOP_CHARS.has(run) ? [] : [run];
   const out: string[] = [];
-  for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
+  for (let i = 0; i + 1 < chars.length; i++) {
+    const gram = chars[i]! + chars[i + 1]!;
+    if (!CHINESE_STOPWORDS.has(gram)) out.push(gram);
+  }
   return out;
 }
 
