@@ -128,7 +128,7 @@ describe('the web app, live', () => {
     try {
       const page = await (await world.browser.newContext()).newPage();
       await signIn(page, world.app.url, admin);
-      await page.getByRole('link', { name: 'Knowledge' }).click();
+      await page.getByRole('link', { name: 'Knowledge', exact: true }).click();
       await page.locator('[data-testid="collection-name"]').fill('Policies');
       await page.getByRole('button', { name: 'Create', exact: true }).click();
       await page.waitForURL(/\/admin\/knowledge\/[0-9a-f-]+/);

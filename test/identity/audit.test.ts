@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pruneAudit, recordAudit } from '../../server/src/core/audit/audit.service.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
@@ -183,7 +183,18 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     const old = (await sql<{ id: number }>(app, 'SELECT id FROM audit_log WHERE at < $1 ORDER BY id', [new Date(cutoff)])).map((r) => r.id);
     expect(old.length).toBeGreaterThanOrEqual(5); // the admin's sign-in and the four groups
 
-    const removed = await pruneAudit(app.services.db, (Date.now() - cutoff) / 86_400_000);
+    // Retention counts days back from "now": hold the clock still so the cutoff lands exactly
+    // between the old and the new records however slow this machine is.
+    const now = Date.now();
+    const prune = async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now });
+      try {
+        return await pruneAudit(app.services.db, (now - cutoff) / 86_400_000);
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    const removed = await prune();
     expect(removed).toBe(old.length);
     const after = await ids();
     expect(after.slice(0, -1)).toEqual(before.filter((id) => !old.includes(id)));
@@ -194,7 +205,7 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     expect(pruned).toMatchObject({ action: 'audit.pruned', actor_id: null, details: { removed: old.length } });
     expect(await verify()).toEqual({ ok: true, rows: after.length });
     // Nothing older left: a second run removes nothing and records nothing.
-    expect(await pruneAudit(app.services.db, (Date.now() - cutoff) / 86_400_000)).toBe(0);
+    expect(await prune()).toBe(0);
     expect(await ids()).toEqual(after);
   });
 

@@ -22,7 +22,7 @@ export async function newCollection(app: TestApp, token: string, input: { name?:
 }
 
 /** Polls the document until ingestion has finished (ready or failed) and returns it. */
-export async function settled(app: TestApp, token: string, documentId: string, timeoutMs = 20_000) {
+export async function settled(app: TestApp, token: string, documentId: string, timeoutMs = 60_000) {
   return until(
     async () => {
       const res = await request(app.url, 'GET', `/api/documents/${documentId}`, { token });

@@ -49,7 +49,7 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     expect(hits[0]).toMatchObject({ documentId: doc.id, page: 2, title: 'handbook' });
     const english = await search(app, admin.token, 'how many vacation days');
     expect(english[0]).toMatchObject({ documentId: doc.id, page: 1 });
-  });
+  }, 90_000); // the first parse starts the parser thread (cold imports)
 
   it('ingests DOCX with its headings, XLSX and CSV rows as text, HTML without its chrome, Markdown by section', async () => {
     const docx = makeDocx([

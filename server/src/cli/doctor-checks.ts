@@ -32,9 +32,10 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = TIMEOUT_M
   ]).finally(() => clearTimeout(timer));
 }
 
-const message = (error: unknown) => {
-  if (error instanceof AggregateError && error.errors.length) return error.errors.map((e: unknown) => message(e)).join('; ');
+const message = (error: unknown): string => {
+  if (error instanceof AggregateError && error.errors.length) return error.errors.map((e: unknown): string => message(e)).join('; ');
   const e = error as { code?: string; message?: string };
+  if (e?.code && e.message?.includes(e.code)) return e.message;
   return [e?.code, e?.message].filter(Boolean).join(' ') || String(error);
 };
 const redactUrl = (url: string) => url.replace(/(\/\/[^/:@]*:)[^/@]*@/, '$1***@');
@@ -187,7 +188,9 @@ export async function checkRedis(config: Config): Promise<Row[]> {
   }
   const label = redactUrl(config.redisUrl);
   const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => {});
+  // The connection error itself (ECONNREFUSED, ENOTFOUND, WRONGPASS …) arrives as an event.
+  let lastError: unknown;
+  redis.on('error', (error) => (lastError = error));
   try {
     await withTimeout(redis.connect(), 'Redis');
     const info = await withTimeout(redis.info(), 'Redis');
@@ -225,7 +228,7 @@ export async function checkRedis(config: Config): Promise<Row[]> {
     else rows.push({ check: 'redis persistence', status: severity, detail: 'none (no AOF, no RDB): a Redis restart loses every queued job', fix: 'Turn on AOF: appendonly yes, appendfsync everysec (CONFIG SET appendonly yes; CONFIG REWRITE)' });
     return rows;
   } catch (error) {
-    return [{ check: 'redis', status: 'fail', detail: `cannot reach ${label}: ${message(error)}`, fix: 'Check REDIS_URL, that Redis is running and that this host may connect (bind, protected-mode, firewall)' }];
+    return [{ check: 'redis', status: 'fail', detail: `cannot reach ${label}: ${message(lastError ?? error)}`, fix: 'Check REDIS_URL, that Redis is running and that this host may connect (bind, protected-mode, firewall)' }];
   } finally {
     redis.disconnect();
   }

@@ -34,6 +34,9 @@ export interface MemberRow {
 export interface ConversationListRow extends ConversationRow {
   unread_count: number;
   last_read_message_id: number;
+  /** last_message_at and queued_at as exact (microsecond) UTC text, for keyset cursors. */
+  activity_key: string;
+  queued_key: string | null;
 }
 
 export interface ListFilter {
@@ -43,8 +46,8 @@ export interface ListFilter {
   status?: RoutingStatus | undefined;
   assigneeId?: string | undefined;
   kind?: ConversationKind | undefined;
-  /** Keyset cursor: last_message_at|id of the previous page's last row. */
-  before?: { at: Date; id: string } | undefined;
+  /** Keyset cursor: the previous page's last row (`at`: its activity_key). */
+  before?: { at: string; id: string } | undefined;
   /**
    * `queue`: the human queue's order — highest priority first, then longest waiting — for the
    * agents' queue view (`status=queued`); `activity` (default): most recent activity first.
@@ -57,9 +60,13 @@ export interface ListFilter {
 
 export interface QueueCursor {
   priority: number;
-  queuedAt: Date;
+  /** The row's queued_key. */
+  queuedAt: string;
   id: string;
 }
+
+// Timestamps keep microseconds in the database but milliseconds in a JS Date: cursors carry this text.
+const exactUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export function createConversationRepository(db: Queryable) {
   return {
@@ -97,7 +104,7 @@ export function createConversationRepository(db: Queryable) {
       const { rows } = await db.query<MemberRow>(
         `SELECT m.user_id, u.name, m.role, u.role AS user_role, m.last_read_message_id
            FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.conversation_id = $1 ORDER BY m.joined_at`,
+          WHERE m.conversation_id = $1 ORDER BY m.joined_at, m.role <> 'owner', u.name, m.user_id`,
         [conversationId],
       );
       return rows;
@@ -134,18 +141,19 @@ export function createConversationRepository(db: Queryable) {
       const queueOrder = filter.order === 'queue';
       if (filter.before && !queueOrder) {
         params.push(filter.before.at, filter.before.id);
-        where.push(`(c.last_message_at, c.id) < ($${params.length - 1}, $${params.length})`);
+        where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
       }
       if (filter.afterInQueue && queueOrder) {
         const { priority, queuedAt, id } = filter.afterInQueue;
         params.push(priority, queuedAt, id);
         const [p, q, i] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
-        where.push(`(c.priority < ${p} OR (c.priority = ${p} AND (c.queued_at, c.id) > (${q}, ${i})))`);
+        where.push(`(c.priority < ${p}::int OR (c.priority = ${p}::int AND (c.queued_at, c.id) > (${q}::timestamptz, ${i}::uuid)))`);
       }
       params.push(filter.limit);
       const orderBy = queueOrder ? 'c.priority DESC, c.queued_at ASC, c.id ASC' : 'c.last_message_at DESC, c.id DESC';
       const { rows } = await db.query<ConversationListRow>(
         `SELECT c.*, COALESCE(m.last_read_message_id, 0) AS last_read_message_id,
+                ${exactUtc('c.last_message_at')} AS activity_key, ${exactUtc('c.queued_at')} AS queued_key,
                 (SELECT count(*)::int FROM messages x
                   WHERE x.conversation_id = c.id AND x.id > COALESCE(m.last_read_message_id, 0)
                     AND x.sender_id IS DISTINCT FROM $1 AND x.deleted_at IS NULL AND ($2 OR NOT x.internal)) AS unread_count
@@ -181,7 +189,7 @@ export function createConversationRepository(db: Queryable) {
       const { rows } = await db.query<MemberRow & { conversation_id: string }>(
         `SELECT m.conversation_id, m.user_id, u.name, m.role, u.role AS user_role, m.last_read_message_id
            FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.conversation_id = ANY($1::uuid[]) ORDER BY m.joined_at`,
+          WHERE m.conversation_id = ANY($1::uuid[]) ORDER BY m.joined_at, m.role <> 'owner', u.name, m.user_id`,
         [conversationIds],
       );
       return rows;

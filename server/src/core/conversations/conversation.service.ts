@@ -154,7 +154,7 @@ export function createConversationService(deps: {
         status?: ConversationRow['status'] | undefined;
         assignee?: string | undefined;
         kind?: ConversationKind | undefined;
-        before?: { at: Date; id: string } | undefined;
+        before?: { at: string; id: string } | undefined;
         afterInQueue?: QueueCursor | undefined;
         limit: number;
       },

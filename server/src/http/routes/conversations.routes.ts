@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { presentConversation, presentMessage } from '../../core/conversations/conversation.presenter.ts';
-import type { ConversationRow } from '../../core/conversations/conversation.repository.ts';
+import type { ConversationListRow } from '../../core/conversations/conversation.repository.ts';
 import type { ConversationService } from '../../core/conversations/conversation.service.ts';
 import type { RoutingService } from '../../core/conversations/routing.service.ts';
 import { REASONS } from '../../core/conversations/routing.ts';
@@ -45,30 +45,31 @@ const handoffSchema = z.strictObject({ reason: z.enum(REASONS).optional() });
 const transferSchema = z.strictObject({ agentId: z.uuid().optional(), team: text(50).optional() });
 const readSchema = z.strictObject({ messageId: z.number().int().positive() });
 
-type Cursor = { kind: 'activity'; at: Date; id: string } | { kind: 'queue'; priority: number; queuedAt: Date; id: string };
+type Cursor = { kind: 'activity'; at: string; id: string } | { kind: 'queue'; priority: number; queuedAt: string; id: string };
+
+// Exact UTC timestamps (microseconds, as the database keeps them; a JS Date would drop them and
+// make a page repeat or skip rows of the same millisecond).
+const EXACT_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 /** Opaque keyset cursors: `last_message_at|id`, or in queue order `q|priority|queued_at|id`. */
 function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const invalid = () => new AppError(400, 'invalid_input', 'invalid cursor');
+  const validAt = (at: string | undefined): at is string => at !== undefined && EXACT_UTC.test(at) && !Number.isNaN(Date.parse(at));
   if (parts[0] === 'q') {
     const [, priority, at, id] = parts;
-    const queuedAt = new Date(at ?? '');
     const p = Number(priority);
-    if (!id || !Number.isSafeInteger(p) || Number.isNaN(queuedAt.getTime()) || !z.uuid().safeParse(id).success) throw invalid();
-    return { kind: 'queue', priority: p, queuedAt, id };
+    if (!id || !Number.isSafeInteger(p) || !validAt(at) || !z.uuid().safeParse(id).success) throw invalid();
+    return { kind: 'queue', priority: p, queuedAt: at, id };
   }
   const [at, id] = parts;
-  const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime()) || !z.uuid().safeParse(id).success) throw invalid();
-  return { kind: 'activity', at: date, id };
+  if (!id || !validAt(at) || !z.uuid().safeParse(id).success) throw invalid();
+  return { kind: 'activity', at, id };
 }
 
-function encodeCursor(row: ConversationRow, queueOrder: boolean): string {
-  const text = queueOrder
-    ? `q|${row.priority}|${row.queued_at?.toISOString() ?? ''}|${row.id}`
-    : `${row.last_message_at.toISOString()}|${row.id}`;
+function encodeCursor(row: ConversationListRow, queueOrder: boolean): string {
+  const text = queueOrder ? `q|${row.priority}|${row.queued_key ?? ''}|${row.id}` : `${row.activity_key}|${row.id}`;
   return Buffer.from(text).toString('base64url');
 }
 
