@@ -116,14 +116,15 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
 
   it('forgives bursts separated by quiet periods: only a sustained flood closes a socket', async () => {
     const socket = await connectSocket(app.url, alice.token);
-    for (let round = 0; round < 4; round += 1) {
+    // Three bursts of 20 refusals: more than the 50 that close a flooding socket, but with pauses.
+    for (let round = 0; round < 3; round += 1) {
       for (let i = 0; i < 25; i += 1) socket.send({ type: 'ping' }); // 5 allowed, 20 refused
       await socket.waitForCount((f) => f.type === 'error' && f.code === 'rate_limited', 20 * (round + 1));
       await sleep(1100); // the bucket refills
     }
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
     socket.send({ type: 'ping' });
-    await socket.waitForCount((f) => f.type === 'pong', 21);
+    await socket.waitForCount((f) => f.type === 'pong', 16);
     await socket.close();
   });
 
@@ -158,7 +159,7 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
       await sleep(1);
     }
     // Cut loose promptly: the server no longer holds that socket (or its buffers).
-    await until(() => app.gateway.size < connected, 'the slow socket to be released', 3000);
+    await until(() => app.gateway.size < connected, 'the slow socket to be released', 5000);
     for (let i = 0; i < 3; i += 1) posted.push((await say(api, bob, chat, `after the cut ${i}`)).id);
 
     // The client wakes up, reads what did reach it, notices the close, reconnects and resumes.

@@ -116,7 +116,7 @@ describe.each(backends)('measured figures on %s', (backend) => {
     expect(p50).toBeGreaterThan(0);
     expect(p50).toBeLessThan(1000);
     await Promise.all(sockets.map((s) => s.close()));
-  });
+  }, 120_000);
 
   it(`server memory per idle socket (${IDLE_SOCKETS} idle sockets, median of three rounds)`, async () => {
     const gc = collector();
@@ -167,5 +167,5 @@ describe.each(backends)('measured figures on %s', (backend) => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
+  }, 120_000);
 });

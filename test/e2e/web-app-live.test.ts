@@ -143,6 +143,19 @@ describe('the web app, live', () => {
       await rows.filter({ hasText: 'travel-policy' }).getByRole('button', { name: 'Chunks' }).click();
       await expect.poll(() => page.locator('[data-testid="chunk-list"]').innerText()).toContain('second class');
       await screenshot(page, '27-chunk-preview');
+      await page.keyboard.press('Escape');
+
+      // the search playground shows each hit's vector rank, text rank and fused score
+      await page.getByRole('link', { name: 'Search playground' }).click();
+      await page.locator('[data-testid="search-query"]').fill('second class trains');
+      await page.locator('[data-testid="admin-search"] form button[type="submit"]').click();
+      const firstHit = page.locator('[data-testid="search-results"] tbody tr').first();
+      await expect.poll(() => firstHit.innerText(), { timeout: 10_000 }).toContain('second class');
+      const cells = await firstHit.locator('td').allInnerTexts();
+      expect(cells[2]).toMatch(/^\d+/); // vector rank
+      expect(cells[3]).toMatch(/^\d+/); // text rank
+      expect(Number(cells[4])).toBeGreaterThan(0); // fused score
+      await screenshot(page, '28-search-playground');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

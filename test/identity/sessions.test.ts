@@ -302,11 +302,13 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       }
     });
 
-    it('refuses the token of a disabled user, and of an expired token', async () => {
+    it('revokes the tokens of a disabled user (re-enabling does not revive them), and refuses an expired token', async () => {
       const user = await newUser(app);
       const { token } = (await createToken(user.token, { name: 'nightly', expiresInDays: 30 })).body;
       expect((await me({ token })).status).toBe(200);
       expect((await disable(user.id)).status).toBe(200);
+      expectError(await me({ token }), 401, 'unauthorized');
+      expect((await disable(user.id, false)).status).toBe(200);
       expectError(await me({ token }), 401, 'unauthorized');
 
       const other = await newUser(app);

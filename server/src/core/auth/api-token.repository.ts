@@ -44,6 +44,14 @@ export function createApiTokenRepository(db: Queryable) {
       );
       return rows;
     },
+    /** Revokes every live token of a user (the user was disabled); returns their ids. */
+    async revokeAll(userId: string): Promise<string[]> {
+      const { rows } = await db.query<{ id: string }>(
+        'UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+        [userId],
+      );
+      return rows.map((r) => r.id);
+    },
     async revoke(userId: string, id: string): Promise<ApiTokenRow | undefined> {
       const { rows } = await db.query<ApiTokenRow>(
         `UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING ${COLUMNS}`,

@@ -207,7 +207,8 @@ export function createAuthService(deps: AuthDeps) {
      */
     async revokeAllSessions(userId: string, options: { tokens?: boolean } = {}): Promise<string[]> {
       const ids = await createSessionRepository(db).revokeAll(userId);
-      const tokenIds = options.tokens ? (await createApiTokenRepository(db).listLive(userId)).map((t) => t.id) : [];
+      // A disabled user's personal tokens are revoked, not just refused: re-enabling must not revive them.
+      const tokenIds = options.tokens ? await createApiTokenRepository(db).revokeAll(userId) : [];
       await bus.publish({ type: 'auth.revoked', userId, sessionIds: ids, ...(tokenIds.length ? { tokenIds } : {}) });
       return ids;
     },
