@@ -314,7 +314,7 @@ export const en = {
   'knowledge.supportedTypes': 'PDF, Word, Markdown, HTML and text files.',
   'knowledge.uploads': 'Uploads',
   'knowledge.uploading': 'Uploading {name}',
-  'knowledge.uploaded': 'Uploaded — processing',
+  'knowledge.uploaded': 'Uploaded — see its status below',
   'knowledge.duplicate': 'Already in the collection (identical content)',
   'knowledge.clearUploads': 'Clear finished uploads',
   'knowledge.crawlDepth': 'Follow links (depth)',

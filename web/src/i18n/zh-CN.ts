@@ -316,7 +316,7 @@ export const zhCN: Record<MessageKey, string> = {
   'knowledge.supportedTypes': '支持 PDF、Word、Markdown、HTML 和文本文件。',
   'knowledge.uploads': '上传列表',
   'knowledge.uploading': '正在上传 {name}',
-  'knowledge.uploaded': '已上传，处理中',
+  'knowledge.uploaded': '已上传，处理状态见下表',
   'knowledge.duplicate': '知识库中已有相同内容',
   'knowledge.clearUploads': '清除已完成的上传',
   'knowledge.crawlDepth': '跟随链接（层数）',

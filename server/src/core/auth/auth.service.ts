@@ -46,6 +46,21 @@ export function createAuthService(deps: AuthDeps) {
     return { token, session };
   }
 
+  /** A new session and its audit record, committed together. */
+  function signIn(user: UserRow, client: ClientInfo, method: 'password' | 'sso') {
+    return db.transaction(async (tx) => {
+      const started = await startSession(user, client, tx);
+      await appendAudit(tx, {
+        action: 'auth.login.succeeded',
+        actor: user,
+        target: { type: 'session', id: started.session.id },
+        ip: client.ip,
+        details: { method },
+      });
+      return started;
+    });
+  }
+
   return {
     async login(input: { email: string; password: string }, client: ClientInfo) {
       const throttle = createLoginThrottle(db);
@@ -73,32 +88,12 @@ export function createAuthService(deps: AuthDeps) {
         throw invalidCredentials();
       }
       await throttle.succeeded(client.ip, input.email);
-      return db.transaction(async (tx) => {
-        const started = await startSession(user, client, tx);
-        await appendAudit(tx, {
-          action: 'auth.login.succeeded',
-          actor: user,
-          target: { type: 'session', id: started.session.id },
-          ip: client.ip,
-          details: { method: 'password' },
-        });
-        return { ...started, user };
-      });
+      return { ...(await signIn(user, client, 'password')), user };
     },
 
     /** For single sign-on: the identity provider already authenticated the user. */
-    async startSsoSession(user: UserRow, client: ClientInfo) {
-      return db.transaction(async (tx) => {
-        const started = await startSession(user, client, tx);
-        await appendAudit(tx, {
-          action: 'auth.login.succeeded',
-          actor: user,
-          target: { type: 'session', id: started.session.id },
-          ip: client.ip,
-          details: { method: 'sso' },
-        });
-        return started;
-      });
+    startSsoSession(user: UserRow, client: ClientInfo) {
+      return signIn(user, client, 'sso');
     },
 
     /** Resolves a bearer/cookie secret to the acting user; undefined when it is unknown, expired, revoked or the user is disabled. */

@@ -1,4 +1,6 @@
+import type { Request } from 'express';
 import { z } from 'zod';
+import type { Actor } from '../../core/policy/actor.ts';
 import { AppError } from '../../core/errors.ts';
 import { presentConversation, presentMessage } from '../../core/conversations/conversation.presenter.ts';
 import type { ConversationListRow } from '../../core/conversations/conversation.repository.ts';
@@ -136,33 +138,19 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
     res.json({ conversation: await present(id) });
   });
 
-  r.post('/api/conversations/:id/claim', 'agent', async (req, res) => {
-    const id = uuidParam(req);
-    await conversations.readable(actorOf(req), id);
-    await routing.claim(actorOf(req), id);
-    res.json({ conversation: await present(id) });
-  });
+  /** An agent's move: the conversation must be readable to them; the routing service checks the rest. */
+  const agentAction = (path: string, act: (req: Request, actor: Actor, id: string) => Promise<unknown>) =>
+    r.post(path, 'agent', async (req, res) => {
+      const id = uuidParam(req);
+      await conversations.readable(actorOf(req), id);
+      await act(req, actorOf(req), id);
+      res.json({ conversation: await present(id) });
+    });
 
-  r.post('/api/conversations/:id/transfer', 'agent', async (req, res) => {
-    const id = uuidParam(req);
-    await conversations.readable(actorOf(req), id);
-    await routing.transfer(actorOf(req), id, body(transferSchema, req));
-    res.json({ conversation: await present(id) });
-  });
-
-  r.post('/api/conversations/:id/resolve', 'agent', async (req, res) => {
-    const id = uuidParam(req);
-    await conversations.readable(actorOf(req), id);
-    await routing.resolve(actorOf(req), id);
-    res.json({ conversation: await present(id) });
-  });
-
-  r.post('/api/conversations/:id/return-to-bot', 'agent', async (req, res) => {
-    const id = uuidParam(req);
-    await conversations.readable(actorOf(req), id);
-    await routing.returnToBot(actorOf(req), id);
-    res.json({ conversation: await present(id) });
-  });
+  agentAction('/api/conversations/:id/claim', (_req, actor, id) => routing.claim(actor, id));
+  agentAction('/api/conversations/:id/transfer', (req, actor, id) => routing.transfer(actor, id, body(transferSchema, req)));
+  agentAction('/api/conversations/:id/resolve', (_req, actor, id) => routing.resolve(actor, id));
+  agentAction('/api/conversations/:id/return-to-bot', (_req, actor, id) => routing.returnToBot(actor, id));
 
   r.get('/api/conversations/:id/events', 'agent', async (req, res) => {
     const id = uuidParam(req);
