@@ -103,6 +103,7 @@ const envSchema = z.object({
   BODY_LIMIT_KB: intFrom(1, 102_400, 1024),
 
   MAX_UPLOAD_MB: intFrom(1, 10_240, 50),
+  ATTACHMENT_MAX_MB: intFrom(1, 1024, 20),
   MODEL_TIMEOUT_MS: intFrom(1000, 600_000, 60_000),
   MODEL_IDLE_TIMEOUT_MS: intFrom(1000, 600_000, 30_000),
   MODEL_ATTEMPTS: intFrom(1, 10, 3),
@@ -186,6 +187,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     jobConcurrency: env.JOB_CONCURRENCY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
+    /** Files attached to chat messages larger than this are refused (413). */
+    attachmentMaxBytes: env.ATTACHMENT_MAX_MB * 1024 * 1024,
     knowledge: {
       /** Uploads and fetched pages larger than this are refused (413 / a failed import). */
       maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,

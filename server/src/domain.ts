@@ -5,6 +5,7 @@ import { createBotService } from './core/bots/bot.service.ts';
 import { createCompletionsService } from './core/bots/completions.service.ts';
 import { createCopilotService } from './core/bots/copilot.service.ts';
 import { createFeedbackService } from './core/bots/feedback.service.ts';
+import { createAttachmentService } from './core/conversations/attachment.service.ts';
 import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
 import { createConversationService } from './core/conversations/conversation.service.ts';
 import { createRoutingService } from './core/conversations/routing.service.ts';
@@ -51,7 +52,13 @@ export function createDomain(services: Services) {
   const feedback = createFeedbackService({ db: services.db, routing });
   const copilot = createCopilotService({ db: services.db, answerer, conversations, prompts: services.prompts });
   const completions = createCompletionsService({ db: services.db, answerer });
-  return { auth, users, oidc, routing, conversations, knowledge, retrieval, bots, feedback, copilot, completions };
+  const attachments = createAttachmentService({
+    db: services.db,
+    storage: createFileStorage(services.config),
+    conversations,
+    maxBytes: services.config.attachmentMaxBytes,
+  });
+  return { auth, users, oidc, routing, conversations, attachments, knowledge, retrieval, bots, feedback, copilot, completions };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

@@ -7,7 +7,7 @@ import { backends } from '../support/databases.ts';
 import type { TestUser } from '../support/fixtures.ts';
 import { sleep, until } from '../support/wait.ts';
 import { connectSocket, type TestSocket } from '../support/ws-client.ts';
-import { apiOf, expectStatus, quickUser, say, settle, type Api } from './helpers.ts';
+import { apiOf, expectStatus, messageIds, quickUser, say, settle, type Api } from './helpers.ts';
 
 const wsUrl = (app: TestApp, token?: string) => `${app.url.replace(/^http/, 'ws')}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 
@@ -175,6 +175,32 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
     expect([...firstIds, ...secondIds]).toEqual(posted);
     await again.close();
   });
+  it('paces a large replay to a client that reads slowly instead of cutting it off', async () => {
+    const dana = await quickUser(app);
+    const bulk = (await api.post(dana.token, '/api/conversations', { kind: 'direct', userId: alice.id })).body.conversation.id;
+    const { rows } = await app.services.db.query<{ last: number }>('SELECT COALESCE(max(id), 0)::bigint AS last FROM messages');
+    const after = Number(rows[0]!.last);
+    // About 5 MB of history she missed: far more than the 64 kB a socket may have waiting.
+    const inserted = await app.services.db.query<{ id: number }>(
+      `INSERT INTO messages (conversation_id, sender_type, sender_id, body)
+       SELECT $1, 'user', $2, i || ' ' || repeat('长', 30000) FROM generate_series(1, 60) AS i RETURNING id`,
+      [bulk, dana.id],
+    );
+    const ids = inserted.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const dropped = await droppedCount(app, 'slow_consumer');
+
+    const socket = await connectSocket(app.url, alice.token);
+    socket.send({ type: 'resume', after });
+    rawSocket(socket).pause(); // a slow link: she reads nothing for a while…
+    await sleep(500);
+    rawSocket(socket).resume(); // …then catches up
+    await socket.waitFor((f) => f.type === 'resume.done', 20_000);
+    expect(messageIds(socket.frames)).toEqual(ids);
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    expect(await droppedCount(app, 'slow_consumer')).toBe(dropped);
+    await socket.close();
+  });
+
   // A client that stops reading also stops answering pings, so heartbeats get their own server.
   describe('heartbeats', () => {
     let beating: TestApp;

@@ -8,6 +8,8 @@ import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { assistRoutes } from './routes/assist.routes.ts';
+import { attachmentRoutes } from './routes/attachments.routes.ts';
+import { peopleRoutes } from './routes/people.routes.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { openAiErrors, v1Routes } from './routes/v1.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
@@ -74,6 +76,8 @@ export function createApp(services: Services, domain: Domain) {
   searchRoutes(api, domain.retrieval);
   conversationRoutes(api, domain);
   botRoutes(api, domain.bots);
+  attachmentRoutes(api, domain.attachments, config.attachmentMaxBytes);
+  peopleRoutes(api, services);
   assistRoutes(api, { ...domain, db: services.db });
   app.use(api.router);
 

@@ -41,6 +41,8 @@ const RATE_STRIKES_BEFORE_CLOSE = 50;
 const RECENT_MESSAGE_IDS = 256;
 /** A slow client is sent a close frame; if that cannot get through either, the socket goes after this. */
 const SLOW_CLOSE_GRACE_MS = 1000;
+/** A replay waits this long at most for a client to read what it was sent before sending more. */
+const REPLAY_DRAIN_TIMEOUT_MS = 10_000;
 
 interface Client {
   ws: WebSocket;
@@ -97,17 +99,34 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     }
     // A client that cannot keep up is cut loose rather than buffered without bound; it will
     // reconnect and `resume` from the database.
-    if (client.ws.bufferedAmount > options.maxBufferedBytes) {
-      metrics.wsDropped.inc({ reason: 'slow_consumer' });
-      client.ws.close(1013, 'Too slow; reconnect and resume');
-      // The close frame queues behind what the client is not reading: without this the socket and
-      // its buffers would stay for ws's 30-second close timeout.
-      const ws = client.ws;
-      setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
-      return;
-    }
+    if (client.ws.bufferedAmount > options.maxBufferedBytes) return cutSlow(client);
     client.ws.send(encoded ? encoded() : JSON.stringify(frame));
     metrics.wsFrames.inc({ direction: 'out', type: frame.type });
+  }
+
+  function cutSlow(client: Client) {
+    metrics.wsDropped.inc({ reason: 'slow_consumer' });
+    client.ws.close(1013, 'Too slow; reconnect and resume');
+    // The close frame queues behind what the client is not reading: without this the socket and
+    // its buffers would stay for ws's 30-second close timeout.
+    const ws = client.ws;
+    setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
+  }
+
+  /**
+   * A replay sends as fast as the client reads, not faster: before the next message it waits for
+   * the socket's buffer to fall below half the limit. False when the client is gone or too slow.
+   */
+  async function roomFor(client: Client): Promise<boolean> {
+    const deadline = Date.now() + REPLAY_DRAIN_TIMEOUT_MS;
+    while (client.ws.readyState === WebSocket.OPEN && client.ws.bufferedAmount > options.maxBufferedBytes / 2) {
+      if (Date.now() > deadline) {
+        cutSlow(client);
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return client.ws.readyState === WebSocket.OPEN;
   }
 
   function deliver(client: Client, frame: ServerFrame, encoded?: () => string) {
@@ -172,6 +191,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
           RESUME_PAGE,
         );
         for (const row of missed) {
+          if (!(await roomFor(client))) return;
           send(client, { type: 'message.created', message: presentMessage(row) });
           cursor = row.id;
         }

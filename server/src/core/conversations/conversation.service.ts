@@ -1,10 +1,11 @@
 import { appendAudit } from '../audit/audit.service.ts';
 import { createBotRepository } from '../bots/bot.repository.ts';
-import type { Database, Queryable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createUserRepository } from '../users/user.repository.ts';
 import { mayReadConversation, maySeeInternalNotes } from '../policy/policy.ts';
+import { claimAttachments } from './attachment.service.ts';
 import type { ConversationPublisher } from './conversation-publisher.ts';
 import { presentConversation } from './conversation.presenter.ts';
 import {
@@ -14,7 +15,7 @@ import {
   type MemberRow,
   type QueueCursor,
 } from './conversation.repository.ts';
-import { createMessageRepository, type AttachmentRef, type MessageRow } from './message.repository.ts';
+import { createMessageRepository, type MessageRow } from './message.repository.ts';
 import type { RoutingService } from './routing.service.ts';
 import { asksForHuman } from './routing.ts';
 
@@ -45,7 +46,6 @@ export function createConversationService(deps: {
   db: Database;
   publisher: ConversationPublisher;
   routing: RoutingService;
-  attachments?: { claim(tx: Queryable, conversationId: string, uploaderId: string, ids: string[], messageId: number): Promise<AttachmentRef[]> };
   onBotTurn?: BotTurnHook;
 }) {
   const { db, publisher, routing } = deps;
@@ -209,8 +209,7 @@ export function createConversationService(deps: {
         if (!stored.created) return stored;
         let message = stored.message;
         if (input.attachmentIds?.length) {
-          if (!deps.attachments) throw new AppError(400, 'invalid_input', 'Attachments are not available');
-          const refs = await deps.attachments.claim(tx, id, actor.id, input.attachmentIds, message.id);
+          const refs = await claimAttachments(tx, id, actor.id, input.attachmentIds, message.id);
           await tx.query('UPDATE messages SET attachments = $2 WHERE id = $1', [message.id, JSON.stringify(refs)]);
           message = { ...message, attachments: refs };
         }

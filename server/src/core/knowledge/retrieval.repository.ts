@@ -35,6 +35,8 @@ export interface Bm25Params {
   b: number;
   /** BM25+ lower bound per matched term (Lv & Zhai 2011): long passages are not over-penalised. */
   delta: number;
+  /** Lexemes in more than this share of chunks do not select candidates (they still score). */
+  commonShare: number;
 }
 
 // Document length for BM25 = the number of index lexemes (stored at ingestion); model tokens for older rows.
@@ -76,42 +78,51 @@ export function createRetrievalRepository(db: Queryable) {
     ): Promise<RankedId[]> {
       const unique = [...new Set(lexemes)];
       if (!unique.length) return [];
-      const tsquery = unique.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
-      // One pass over the GIN index's candidates: their query-term frequencies (from the tsvector
-      // positions), document frequencies among them, and the permission verdict per chunk — the
-      // statistics count every searchable chunk, the scores only permitted ones.
+      // Document frequencies from the GIN index, one count per query lexeme.
+      const { rows: dfRows } = await db.query<{ lexeme: string; df: number }>(
+        `SELECT t.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ (quote_literal(t.lexeme))::tsquery)::float8 AS df
+         FROM unnest($1::text[]) AS t(lexeme)`,
+        [unique],
+      );
+      const df = new Map(dfRows.map((r) => [r.lexeme, Number(r.df)]));
+      const present = unique.filter((l) => (df.get(l) ?? 0) > 0);
+      if (!present.length) return [];
+      // Candidates come from the informative lexemes; one in more than `commonShare` of all chunks
+      // still scores (a little) but does not pull in half the corpus to be ranked.
+      const limitDf = Math.max(stats.n * params.commonShare, 50);
+      const rare = present.filter((l) => df.get(l)! <= limitDf);
+      const drivers = rare.length ? rare : [...present].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, 3);
+      const tsquery = drivers.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
       const { rows } = await db.query<{ id: number; score: number }>(
         `WITH cand AS MATERIALIZED (
-           SELECT c.id, c.tsv, ${DL} AS dl, (${PERMITTED}) AS permitted
+           SELECT c.id, c.tsv, ${DL} AS dl
            FROM chunks c JOIN documents d ON d.id = c.document_id
-           WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE}
+           WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE} AND ${PERMITTED}
          ),
-         terms AS MATERIALIZED (
-           SELECT cand.id, cand.dl, cand.permitted, u.lexeme, cardinality(u.positions)::float8 AS tf
-           FROM cand CROSS JOIN LATERAL unnest(cand.tsv) AS u(lexeme, positions, weights)
-           WHERE u.lexeme = ANY($3::text[])
-         ),
-         df AS (SELECT lexeme, count(*)::float8 AS df FROM terms GROUP BY lexeme)
-         SELECT t.id, sum(
-             ln(1 + (GREATEST($9::float8, df.df) - df.df + 0.5) / (df.df + 0.5))
-             * ((t.tf * ($6::float8 + 1)) / (t.tf + $6::float8 * (1 - $7::float8 + $7::float8 * t.dl / $10::float8)) + $8::float8)
+         q AS (SELECT * FROM unnest($3::text[], $9::float8[]) AS q(lexeme, df))
+         SELECT cand.id, sum(
+             ln(1 + (GREATEST($10::float8, q.df) - q.df + 0.5) / (q.df + 0.5))
+             * ((cardinality(u.positions) * ($6::float8 + 1))
+                / (cardinality(u.positions) + $6::float8 * (1 - $7::float8 + $7::float8 * cand.dl / $11::float8)) + $8::float8)
            ) AS score
-         FROM terms t JOIN df ON df.lexeme = t.lexeme
-         WHERE t.permitted
-         GROUP BY t.id
-         ORDER BY score DESC, t.id
+         FROM cand CROSS JOIN LATERAL unnest(cand.tsv) AS u(lexeme, positions, weights)
+         JOIN q ON q.lexeme = u.lexeme
+         GROUP BY cand.id
+         ORDER BY score DESC, cand.id
          LIMIT $5`,
-        [userId, collectionIds, unique, tsquery, limit, params.k1, params.b, params.delta, stats.n, stats.avgdl],
+        [userId, collectionIds, present, tsquery, limit, params.k1, params.b, params.delta, present.map((l) => df.get(l)!), stats.n, stats.avgdl],
       );
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
     },
 
-    /** Size and average BM25 length of the searchable chunks (cached briefly by the service). */
-    async corpusStats(collectionIds: string[] | null): Promise<CorpusStats> {
+    /**
+     * Size and average BM25 length of the index (cached briefly by the service). Like the document
+     * frequencies these are index-wide statistics: the same query scores a passage the same for
+     * every reader, and no count depends on what a reader may see.
+     */
+    async corpusStats(): Promise<CorpusStats> {
       const { rows } = await db.query<{ n: number; avgdl: number }>(
-        `SELECT count(*)::float8 AS n, GREATEST(COALESCE(avg(${DL}), 1), 1)::float8 AS avgdl
-         FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${SEARCHABLE.replaceAll('$2', '$1')}`,
-        [collectionIds],
+        `SELECT count(*)::float8 AS n, GREATEST(COALESCE(avg(${DL}), 1), 1)::float8 AS avgdl FROM chunks c`,
       );
       return { n: Number(rows[0]?.n ?? 0), avgdl: Number(rows[0]?.avgdl ?? 1) };
     },

@@ -42,7 +42,7 @@ export interface RetrievalSettings {
   candidateFactor: number;
   minCandidates: number;
   efSearch: number;
-  bm25: { k1: number; b: number; delta: number };
+  bm25: { k1: number; b: number; delta: number; commonShare: number };
 }
 
 // Tuned on ../shared/data with the offline embedder (docs/retrieval.md): the lexical embedding at
@@ -55,7 +55,7 @@ export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   candidateFactor: 5,
   minCandidates: 50,
   efSearch: 100,
-  bm25: { k1: 1.2, b: 0.75, delta: 1 },
+  bm25: { k1: 1.2, b: 0.75, delta: 1, commonShare: 0.1 },
 };
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';
@@ -92,12 +92,10 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
         vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
       }
       if (terms.length) {
-        const key = collectionIds ? [...collectionIds].sort().join(',') : '*';
-        let cached = statsCache.get(key);
+        let cached = statsCache.get('*');
         if (!cached || Date.now() - cached.at > STATS_TTL_MS) {
-          cached = { at: Date.now(), stats: await repo.corpusStats(collectionIds) };
-          if (statsCache.size > 500) statsCache.clear();
-          statsCache.set(key, cached);
+          cached = { at: Date.now(), stats: await repo.corpusStats() };
+          statsCache.set('*', cached);
         }
         textHits = await repo.fullText(actor.id, collectionIds, terms, candidates, s.bm25, cached.stats);
       }

@@ -1,0 +1,86 @@
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createProcessors } from '../../workers/src/processors.ts';
+import { loadConfig } from '../../server/src/config.ts';
+import { generateToken, hashToken } from '../../server/src/core/auth/token.ts';
+import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
+import { createLogger } from '../../server/src/core/logger.ts';
+import { createDomain } from '../../server/src/domain.ts';
+import { createApp } from '../../server/src/http/app.ts';
+import { createGateway } from '../../server/src/ws/gateway.ts';
+import { closeServices, openServices } from '../../server/src/services.ts';
+import { loadRetrievalCorpus, timeHybridSql, vectorRecall, type LoadCorpusArgs, type TimedHybridArgs } from '../scenarios/retrieval-data.ts';
+import { serveRpc } from './rpc.ts';
+
+/**
+ * The Enclave server as the bench runs it: a child process of its own (so its memory and CPU are
+ * measured apart from the load generator), wired exactly as `server/src/main.ts all` wires it —
+ * services, domain, Express app, WebSocket gateway, jobs processed in-process or by BullMQ — plus
+ * an IPC channel for set-up the API has no fast path for (thousands of signed-in users without an
+ * argon2 hash each, a 100k-chunk bulk load) and for readings (memory after GC, CPU profiles).
+ */
+const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
+
+async function main() {
+  const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', SESSION_SECRET: SECRET });
+  const logger = createLogger(config.logLevel, { role: 'bench' });
+  const services = await openServices(config, logger, createProcessors, { secret: SECRET });
+  await services.jobs.startProcessing();
+  await resumePendingIngestion(services.db, services.jobs, logger);
+  const domain = createDomain(services);
+  const app = createApp(services, domain);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const gateway = createGateway(services, domain);
+  gateway.attach(server);
+  const { db } = services;
+
+  serveRpc({
+    /** Users (optionally in groups), each with a live session; returns ids and bearer tokens. */
+    async users(raw) {
+      const args = raw as { count: number; role?: string; groupIds?: string[]; label?: string };
+      const label = args.label ?? randomBytes(3).toString('hex');
+      const emails = Array.from({ length: args.count }, (_, i) => `bench-${label}-${i}@example.test`);
+      const { rows } = await db.query<{ id: string; email: string }>(
+        `INSERT INTO users (email, name, role) SELECT e, split_part(e, '@', 1), $2 FROM unnest($1::text[]) AS e RETURNING id, email`,
+        [emails, args.role ?? 'employee'],
+      );
+      const byEmail = new Map(rows.map((r) => [r.email, r.id]));
+      const ids = emails.map((e) => byEmail.get(e)!);
+      const tokens = ids.map(() => generateToken('session'));
+      await db.query(
+        `INSERT INTO sessions (user_id, token_hash, ip, user_agent, expires_at)
+         SELECT u, h, '127.0.0.1', 'enclave-bench', now() + interval '1 day' FROM unnest($1::uuid[], $2::text[]) AS x(u, h)`,
+        [ids, tokens.map((t) => hashToken(SECRET, t))],
+      );
+      for (const groupId of args.groupIds ?? []) {
+        await db.query(`INSERT INTO user_groups (user_id, group_id) SELECT u, $2 FROM unnest($1::uuid[]) AS u`, [ids, groupId]);
+      }
+      return ids.map((id, i) => ({ id, token: tokens[i]! }));
+    },
+    async sql(raw) {
+      const { sql, params } = raw as { sql: string; params?: unknown[] };
+      return (await db.query(sql, params ?? [])).rows;
+    },
+    loadCorpus: (raw) => loadRetrievalCorpus(db, raw as LoadCorpusArgs),
+    /** The hybrid SQL timed inside this process (the embedded backend's baseline: PGlite has no wire protocol). */
+    timedHybrid: (raw) => timeHybridSql(db, raw as TimedHybridArgs),
+    recall: (raw) => vectorRecall(db, raw as Parameters<typeof vectorRecall>[1]),
+    sockets: () => gateway.size,
+    async stop() {
+      gateway.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await closeServices(services, 3000).catch(() => {});
+      setImmediate(() => process.exit(0));
+      return true;
+    },
+  });
+  const { port } = server.address() as AddressInfo;
+  process.send?.({ ready: true, url: `http://127.0.0.1:${port}`, database: db.kind, jobs: services.jobs.kind, bus: services.bus.kind });
+}
+
+main().catch((error: unknown) => {
+  process.send?.({ failed: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+});

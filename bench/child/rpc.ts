@@ -1,0 +1,76 @@
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
+
+/**
+ * The IPC protocol between the bench (parent) and the processes it measures (the Enclave server,
+ * the raw `ws` baseline). The parent sends `{id, op, args}`; the child answers `{id, result}` or
+ * `{id, error}`. Shared ops: memory (after forced GCs) and CPU profiling.
+ */
+export interface RpcRequest {
+  id: number;
+  op: string;
+  args?: unknown;
+}
+
+export type RpcHandler = (args: unknown) => Promise<unknown> | unknown;
+
+export interface MemoryReading {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export async function readMemory(): Promise<MemoryReading> {
+  await collectGarbage();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+let profiler: Session | undefined;
+
+export function serveRpc(handlers: Record<string, RpcHandler>): void {
+  const all: Record<string, RpcHandler> = {
+    memory: () => readMemory(),
+    async profileStart() {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+      await profiler.post('Profiler.start');
+      return true;
+    },
+    async profileStop(args) {
+      if (!profiler) return false;
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = undefined;
+      await writeFile((args as { file: string }).file, JSON.stringify(profile));
+      return true;
+    },
+    ...handlers,
+  };
+  process.on('message', (raw) => {
+    const request = raw as RpcRequest;
+    const handler = all[request.op];
+    void (async () => {
+      try {
+        if (!handler) throw new Error(`unknown op ${request.op}`);
+        const result = await handler(request.args);
+        process.send?.({ id: request.id, result: result ?? null });
+      } catch (error) {
+        process.send?.({ id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+    })();
+  });
+  // The bench going away (crash, Ctrl-C) takes its children with it.
+  process.on('disconnect', () => process.exit(0));
+}

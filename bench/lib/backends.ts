@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export type BackendName = 'embedded' | 'postgres';
+
+/** Where the Postgres server is; a fresh database is created on it per scenario and dropped after. */
+export function postgresServerUrl(): string {
+  return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+export function redisUrl(): string {
+  return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+}
+
+/** Both backends by default when a Postgres URL and REDIS_URL are in the environment, else the embedded one. */
+export function defaultBackends(): BackendName[] {
+  const hasPostgres = Boolean(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL);
+  return hasPostgres && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
+}
+
+/** One scenario's deployment: the environment for the Enclave child, and its clean-up. */
+export interface Deployment {
+  backend: BackendName;
+  /** Environment for the server child (DATA_DIR, and DATABASE_URL/REDIS_URL/REDIS_PREFIX on Postgres). */
+  env: Record<string, string>;
+  databaseUrl?: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  dataDir: string;
+  dispose(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresServerUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+export async function createDeployment(backend: BackendName, label: string): Promise<Deployment> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `enclave-bench-${label}-`));
+  if (backend === 'embedded') {
+    return { backend, env: { DATA_DIR: dataDir }, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+  }
+  const name = `enclave_bench_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(postgresServerUrl());
+  url.pathname = `/${name}`;
+  const prefix = `enclave-bench-${randomBytes(4).toString('hex')}`;
+  const redis = redisUrl();
+  return {
+    backend,
+    env: { DATA_DIR: dataDir, DATABASE_URL: url.toString(), REDIS_URL: redis, REDIS_PREFIX: prefix },
+    databaseUrl: url.toString(),
+    redisUrl: redis,
+    redisPrefix: prefix,
+    dataDir,
+    async dispose() {
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => {});
+      await deleteRedisKeys(redis, prefix).catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
