@@ -1,4 +1,6 @@
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createDeployment, defaultBackends, type BackendName } from './lib/backends.ts';
 import { machineInfo, renderTable, writeResult, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
@@ -76,7 +78,7 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
   return results;
 }
 
-const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').slice(-2).join('/'));
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const started = Date.now();
   runBench(parseArgs(process.argv.slice(2)))

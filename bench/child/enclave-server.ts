@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createProcessors } from '../../workers/src/processors.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { generateToken, hashToken } from '../../server/src/core/auth/token.ts';
+import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import { createDomain } from '../../server/src/domain.ts';
@@ -19,6 +20,63 @@ import { serveRpc } from './rpc.ts';
  * an IPC channel for set-up the API has no fast path for (thousands of signed-in users without an
  * argon2 hash each, a 100k-chunk bulk load) and for readings (memory after GC, CPU profiles).
  */
+/**
+ * Wraps the database's query/transaction (the one object every repository, the domain and the
+ * processors share) so a window of traffic can be broken down by SQL statement: count, total and
+ * mean time, the time waiting for a pooled connection included — a timing breakdown by stage.
+ */
+function traceQueries(db: Database) {
+  let stats: Map<string, { n: number; ms: number }> | undefined;
+  let txWait: { n: number; ms: number } = { n: 0, ms: 0 };
+  const record = (sql: string, ms: number) => {
+    if (!stats) return;
+    const key = sql.replace(/\s+/g, ' ').trim().slice(0, 90);
+    const s = stats.get(key) ?? { n: 0, ms: 0 };
+    s.n += 1;
+    s.ms += ms;
+    stats.set(key, s);
+  };
+  const wrap = (q: Queryable): Queryable => ({
+    async query(sql, params) {
+      const t = performance.now();
+      try {
+        return await q.query(sql, params);
+      } finally {
+        record(sql, performance.now() - t);
+      }
+    },
+    exec: (sql) => q.exec(sql),
+  });
+  const query = db.query.bind(db);
+  const transaction = db.transaction.bind(db);
+  const wrapped = wrap({ query, exec: db.exec.bind(db) });
+  db.query = wrapped.query as Database['query'];
+  db.transaction = (fn) => {
+    const t = performance.now();
+    let entered = false;
+    return transaction((tx) => {
+      if (!entered && stats) {
+        entered = true;
+        txWait.n += 1;
+        txWait.ms += performance.now() - t;
+      }
+      return fn(wrap(tx));
+    });
+  };
+  return {
+    start() {
+      stats = new Map();
+      txWait = { n: 0, ms: 0 };
+      return true;
+    },
+    stop() {
+      const out = [...(stats ?? [])].map(([sql, s]) => ({ sql, n: s.n, totalMs: Math.round(s.ms), meanMs: Math.round((s.ms / s.n) * 100) / 100 }));
+      stats = undefined;
+      return { statements: out.sort((a, b) => b.totalMs - a.totalMs).slice(0, 15), transactionStart: { n: txWait.n, meanMs: txWait.n ? Math.round((txWait.ms / txWait.n) * 100) / 100 : 0 } };
+    },
+  };
+}
+
 const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 
 async function main() {
@@ -34,6 +92,7 @@ async function main() {
   const gateway = createGateway(services, domain);
   gateway.attach(server);
   const { db } = services;
+  const trace = traceQueries(db);
 
   serveRpc({
     /** Users (optionally in groups), each with a live session; returns ids and bearer tokens. */
@@ -67,6 +126,8 @@ async function main() {
     timedHybrid: (raw) => timeHybridSql(db, raw as TimedHybridArgs),
     recall: (raw) => vectorRecall(db, raw as Parameters<typeof vectorRecall>[1]),
     sockets: () => gateway.size,
+    traceStart: () => trace.start(),
+    traceStop: () => trace.stop(),
     async stop() {
       gateway.close();
       server.closeAllConnections();

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { OFFLINE_EMBEDDING_DIMENSIONS, OFFLINE_EMBEDDING_MODEL } from '../../server/src/config.ts';
+import { ensureEmbeddingSpace } from '../../server/src/core/db/embedding-space.ts';
+import { migrate } from '../../server/src/core/db/migrator.ts';
+import { createPgliteDatabase } from '../../server/src/core/db/pglite.ts';
 
 export type BackendName = 'embedded' | 'postgres';
 
@@ -58,9 +63,29 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<void
   }
 }
 
+let template: Promise<string> | undefined;
+/**
+ * A migrated PGlite data directory, made once per bench process and copied for each embedded
+ * deployment: initdb in WASM plus the migrations cost seconds a time, a copy a fraction of one.
+ */
+function embeddedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'enclave-bench-template-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const db = await createPgliteDatabase({ dataDir: path.join(dir, 'pglite') });
+    await migrate(db);
+    await ensureEmbeddingSpace(db, { model: OFFLINE_EMBEDDING_MODEL, dimensions: OFFLINE_EMBEDDING_DIMENSIONS });
+    await db.close();
+    return path.join(dir, 'pglite');
+  })();
+  return template;
+}
+
 export async function createDeployment(backend: BackendName, label: string): Promise<Deployment> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `enclave-bench-${label}-`));
   if (backend === 'embedded') {
+    // The server's embedded database lives at DATA_DIR/pglite (core/db/connect.ts).
+    await cp(await embeddedTemplate(), path.join(dataDir, 'pglite'), { recursive: true });
     return { backend, env: { DATA_DIR: dataDir }, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
   }
   const name = `enclave_bench_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;

@@ -25,6 +25,11 @@ interface Seeded {
   conversations: Record<string, string[]>;
 }
 
+export interface SqlTrace {
+  statements: { sql: string; n: number; totalMs: number; meanMs: number }[];
+  transactionStart: { n: number; meanMs: number };
+}
+
 interface TrafficResult {
   latencies: number[];
   sent: number;
@@ -73,7 +78,8 @@ async function seed(server: ChildHandle, sockets: number): Promise<Seeded> {
 }
 
 /** Connects every user, reads idle memory, drives the traffic, counts what arrived. */
-async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof settings>, log: (m: string) => void, profileFile?: string): Promise<TrafficResult> {
+async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof settings>, log: (m: string) => void, options: { profileFile?: string; trace?: boolean } = {}): Promise<TrafficResult & { trace?: SqlTrace }> {
+  const { profileFile } = options;
   const n = seeded.users.length;
   const sendAt: number[] = [];
   const expectedFor: Set<number>[] = []; // seq → receiving user indexes still expected
@@ -118,6 +124,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   let seq = 0;
   const started = performance.now();
   if (profileFile) await server.call('profileStart');
+  if (options.trace) await server.call('traceStart');
   while (Date.now() < deadline) {
     const due = Math.floor((performance.now() - started) / interval) + 1;
     while (seq < due) {
@@ -149,6 +156,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   const drainUntil = Date.now() + 10_000;
   while (Date.now() < drainUntil && expectedFor.some((e) => e && e.size)) await sleep(50);
   if (profileFile) await server.call('profileStop', { file: profileFile });
+  const trace = options.trace ? await server.call<SqlTrace>('traceStop') : undefined;
   const after = await server.memory();
   await pool.close();
   const expected = expectedFor.reduce((a, e) => a + (e ? e.size : 0), 0);
@@ -166,6 +174,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
     idleKbPerSocketHeap: (idle.heapUsed + idle.external - before.heapUsed - before.external) / 1024 / n,
     memory: { before, idle, after },
     achievedRate: seq / sendSeconds,
+    ...(trace ? { trace } : {}),
   };
 }
 
@@ -191,9 +200,12 @@ export const fanout: Scenario = {
       }
       log(`  Enclave (${deployment.backend}): ${s.rate} msg/s for ${s.seconds} s`);
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `fanout-${deployment.backend}.cpuprofile`) : undefined;
-      enclaveResult = await drive(enclave, seeded, s, log, profileFile);
+      enclaveResult = await drive(enclave, seeded, s, log, { profileFile, trace: true });
       const profile = profileFile ? await summarizeProfile(profileFile) : undefined;
       const e = summarize(enclaveResult.latencies);
+      const trace = (enclaveResult as { trace?: SqlTrace }).trace;
+      const sqlPerMessage = trace ? trace.statements.reduce((a, st) => a + st.totalMs, 0) / Math.max(1, enclaveResult.sent) : Number.NaN;
+      const queriesPerMessage = trace ? trace.statements.reduce((a, st) => a + st.n, 0) / Math.max(1, enclaveResult.sent) : Number.NaN;
       const b = summarize(baselineResult.latencies);
       return {
         scenario: 'fanout',
@@ -226,6 +238,13 @@ export const fanout: Scenario = {
             ratio: enclaveResult.idleKbPerSocketHeap / baselineResult.idleKbPerSocketHeap,
           },
         ],
+        stages: {
+          'SQL per message (ms, top statements)': sqlPerMessage,
+          'statements per message': queriesPerMessage,
+          'baseline send→receive p50 (ms)': b.p50,
+          'Enclave send→receive p50 (ms)': e.p50,
+        },
+        slowestStage: trace?.statements[0] ? `SQL: ${trace.statements[0].sql} (${trace.statements[0].meanMs} ms × ${trace.statements[0].n})` : undefined,
         details: {
           settings: s,
           enclave: { ...enclaveResult, latencies: e },

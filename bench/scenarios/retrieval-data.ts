@@ -5,7 +5,6 @@ import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { lexemes, runs, tsvectorLiteral } from '../../server/src/core/knowledge/text/tokenize.ts';
 import { createRetrievalRepository, type CorpusStats } from '../../server/src/core/knowledge/retrieval.repository.ts';
 import { DEFAULT_RETRIEVAL, fuse } from '../../server/src/core/knowledge/retrieval.service.ts';
-import { toVectorLiteral } from '../../server/src/core/llm/embedding-provider.ts';
 import { embedOffline, offlineFeatures } from '../../server/src/core/llm/offline-embedder.ts';
 import { OFFLINE_EMBEDDING_DIMENSIONS } from '../../server/src/config.ts';
 import { ROOT } from '../lib/child.ts';
@@ -128,8 +127,8 @@ export interface GeneratedChunk {
 }
 
 /** A generator of the corpus's chunks in order (deterministic for a given N). */
-export function corpusGenerator(dimensions = OFFLINE_EMBEDDING_DIMENSIONS) {
-  const passages = devPassages();
+export function corpusGenerator(dimensions = OFFLINE_EMBEDDING_DIMENSIONS, maxPassages = Infinity) {
+  const passages = devPassages().slice(0, maxPassages);
   const analysed = passages.map((p) => ({ title: analyse(`${p.title}`, dimensions), sentences: sentences(p.text).map((t) => analyse(t, dimensions)) }));
   const P = passages.length;
   function parts(i: number): Analysed[] {
@@ -190,7 +189,7 @@ const BATCH = 500;
 
 /** Bulk-loads the corpus into `db` (indexes dropped during the load, rebuilt after with the migration's definitions). */
 export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): Promise<LoadCorpusResult> {
-  const gen = corpusGenerator();
+  const gen = corpusGenerator(OFFLINE_EMBEDDING_DIMENSIONS, args.chunks);
   const sample = [0, 1, gen.passages + 3, 2 * gen.passages + 17, args.chunks - 1].filter((i) => i < args.chunks);
   const selfCheckMaxError = gen.selfCheck(sample);
   if (selfCheckMaxError > 1e-9) throw new Error(`composed vectors differ from embedOffline by ${selfCheckMaxError}: the offline embedder changed`);
@@ -217,8 +216,11 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
     );
     docIds.push(...rows.map((r) => r.id));
   }
+  // Generation (here) overlaps the previous batch's INSERT (in the database server) on Postgres.
   let generate = 0;
   let insert = 0;
+  let inflight: Promise<unknown> | undefined;
+  const literal = (v: readonly number[]) => `[${v.map((x) => (x === 0 ? '0' : String(x))).join(',')}]`;
   for (let i0 = 0; i0 < args.chunks; i0 += BATCH) {
     const t0 = performance.now();
     const n = Math.min(BATCH, args.chunks - i0);
@@ -231,20 +233,24 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
       batch.map((c) => c.text),
       batch.map((c) => c.tokenCount),
       batch.map((c) => JSON.stringify({ lexemes: c.lexemeCount })),
-      batch.map((c) => toVectorLiteral(c.embedding)),
+      batch.map((c) => literal(c.embedding)),
       batch.map((c) => c.tsv),
     ];
     const t1 = performance.now();
-    await db.query(
+    generate += t1 - t0;
+    if (inflight) await inflight;
+    insert += performance.now() - t1;
+    inflight = db.query(
       `INSERT INTO chunks (document_id, collection_id, ord, text, token_count, metadata, embedding, tsv, kind)
        SELECT u.doc, u.col, u.ord, u.text, u.tokens, u.meta::jsonb, u.emb::vector, u.tsv::tsvector, 'passage'
        FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[])
          AS u(doc, col, ord, text, tokens, meta, emb, tsv)`,
       params,
     );
-    generate += t1 - t0;
-    insert += performance.now() - t1;
   }
+  const t2 = performance.now();
+  await inflight;
+  insert += performance.now() - t2;
   const timed = async (sql: string) => {
     const t = performance.now();
     await db.transaction(async (tx) => {
@@ -296,7 +302,7 @@ export async function hybridSql(db: Database, userId: string, q: HybridQuery, st
 }
 
 export async function timeHybridSql(db: Database, args: TimedHybridArgs): Promise<{ latencies: number[]; stats: CorpusStats }> {
-  const stats = args.stats ?? (await createRetrievalRepository(db).corpusStats(null));
+  const stats = args.stats ?? (await createRetrievalRepository(db).corpusStats());
   const latencies: number[] = [];
   const deadline = Date.now() + args.maxMs;
   let next = 0;

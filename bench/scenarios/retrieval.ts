@@ -22,7 +22,7 @@ import { devQuestions, timeHybridSql, vectorRecall, type HybridQuery, type LoadC
  */
 function settings(quick: boolean, backend: string) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  if (quick) return { chunks: env('BENCH_RETRIEVAL_CHUNKS', 2000), seconds: env('BENCH_RETRIEVAL_SECONDS', 2), recallQueries: 10 };
+  if (quick) return { chunks: env('BENCH_RETRIEVAL_CHUNKS', 2000), seconds: env('BENCH_RETRIEVAL_SECONDS', 1), recallQueries: 5 };
   // PGlite builds HNSW 6–7× slower than Postgres: 100k there alone would take most of the budget.
   return { chunks: env('BENCH_RETRIEVAL_CHUNKS', backend === 'postgres' ? 100_000 : 20_000), seconds: env('BENCH_RETRIEVAL_SECONDS', 12), recallQueries: 40 };
 }

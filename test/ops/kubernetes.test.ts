@@ -47,8 +47,8 @@ async function render(dir: string): Promise<Any[]> {
 async function schemaErrors(object: Any): Promise<string | undefined> {
   const module =
     object.apiVersion === 'keda.sh/v1alpha1'
-      ? await import(`@kubernetes-models/keda/keda.sh/v1alpha1/${object.kind}`)
-      : await import(`kubernetes-models/${object.apiVersion}/${object.kind}`);
+      ? await import(/* @vite-ignore */ `@kubernetes-models/keda/keda.sh/v1alpha1/${object.kind}`)
+      : await import(/* @vite-ignore */ `kubernetes-models/${object.apiVersion}/${object.kind}`);
   const Model = module[object.kind] ?? module.default;
   try {
     new Model(object).validate();
