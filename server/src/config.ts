@@ -99,6 +99,7 @@ const envSchema = z.object({
 
   ASSIGNMENT_MODE: z.enum(['manual', 'auto']).default('manual'),
   JOB_CONCURRENCY: intFrom(1, 256, 4),
+  WORKER_METRICS_PORT: intFrom(0, 65535, 0),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000, 10_000),
   BODY_LIMIT_KB: intFrom(1, 102_400, 1024),
 
@@ -185,6 +186,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     fileRetentionDays: env.FILE_RETENTION_DAYS,
     assignmentMode: env.ASSIGNMENT_MODE,
     jobConcurrency: env.JOB_CONCURRENCY,
+    /** `npm run worker` serves /metrics and /healthz here for Prometheus; 0 turns it off. */
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
     /** Files attached to chat messages larger than this are refused (413). */

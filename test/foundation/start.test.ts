@@ -142,8 +142,9 @@ describe.each(production)('`main.ts server` + `workers/src/main.ts` on Postgres 
       SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
     });
     // Started together on an empty database: both migrate, serialised by the migration lock.
+    const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
     const server = spawnTs('server/src/main.ts', ['server'], { env });
-    const worker = spawnTs('workers/src/main.ts', [], { env });
+    const worker = spawnTs('workers/src/main.ts', [], { env: { ...env, WORKER_METRICS_PORT: String(metricsPort) } });
 
     const url = await ready(server);
     const res = await readyz(url);
@@ -169,6 +170,9 @@ describe.each(production)('`main.ts server` + `workers/src/main.ts` on Postgres 
         if (!finishedOn) await new Promise((r) => setTimeout(r, 100));
       }
       expect(finishedOn, 'purge-sessions job completed by the worker').toBeGreaterThanOrEqual(startedAt);
+      // The worker's own metrics show the job it ran.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/enclave_jobs_total\{name="purge-sessions",outcome="completed"\} [1-9]/);
     } finally {
       await queue.close();
       await connection.quit();

@@ -79,7 +79,8 @@ describe('docker/compose.yaml', () => {
     expect(services.server.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(services.worker.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(services.migrate.depends_on.postgres.condition).toBe('service_healthy');
-    expect(services.worker.healthcheck).toEqual({ disable: true });
+    // The worker has no API; its health endpoint is the metrics server's.
+    expect(services.worker.healthcheck.test.join(' ')).toContain('http://127.0.0.1:9464/healthz');
   });
 
   it('agrees on the port: PORT, the server health check, the proxy upstream and the Prometheus target', async () => {
@@ -119,8 +120,8 @@ describe('docker/compose.yaml', () => {
     expect(services['ollama-pull'].environment.OLLAMA_HOST).toBe('http://ollama:11434');
     const known = new Set(ENV_VARIABLES);
     for (const name of Object.keys(env)) expect(known.has(name), `${name} is not read by server/src/config.ts`).toBe(true);
-    // The worker and migration get exactly the server's environment.
-    expect(appEnv('worker')).toEqual(env);
+    // The worker and migration get exactly the server's environment (the worker also serves its metrics).
+    expect(appEnv('worker')).toEqual({ ...env, WORKER_METRICS_PORT: '9464' });
     expect(appEnv('migrate')).toEqual(env);
     expect(env.SESSION_SECRET).toMatch(/:\?/);
   });

@@ -3,6 +3,7 @@ import { resolveSessionSecret } from '../../server/src/core/crypto/secret.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import { closeServices, openServices } from '../../server/src/services.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { createProcessors } from './processors.ts';
 
 /** `npm run worker`: processes BullMQ jobs in its own process (production; needs REDIS_URL). */
@@ -18,13 +19,17 @@ async function main() {
   const services = await openServices(config, logger, createProcessors, { secret });
   await services.jobs.startProcessing();
   await resumePendingIngestion(services.db, services.jobs, logger);
-  logger.info({ database: services.db.kind }, 'worker ready');
+  const metricsServer = config.workerMetricsPort
+    ? await startMetricsServer(services.metrics, config.workerMetricsPort, config.host)
+    : undefined;
+  logger.info({ database: services.db.kind, metricsPort: config.workerMetricsPort || null }, 'worker ready');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'worker shutting down');
+    metricsServer?.close();
     // Running jobs get the deadline to finish; unfinished ones are retried by another worker.
     await closeServices(services, config.shutdownTimeoutMs);
     process.exit(0);

@@ -52,6 +52,8 @@ export interface AnswererDeps {
   config: Pick<Config, 'chat'>;
   timeouts: ModelTimeouts;
   logger: Logger;
+  /** Told of every model request, for metrics. */
+  onUsage?: (usage: UsageRecord) => void;
 }
 
 /**
@@ -63,7 +65,9 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
   const { db, logger } = deps;
 
   async function record(usage: Omit<UsageRecord, 'latencyMs'>, started: number) {
-    await createUsageRepository(db).record({ ...usage, botId: usage.botId || null, latencyMs: Date.now() - started });
+    const full = { ...usage, botId: usage.botId || null, latencyMs: Date.now() - started };
+    deps.onUsage?.(full);
+    await createUsageRepository(db).record(full);
   }
 
   async function standalone(model: ChatModel | undefined, bot: BotRow, question: string, history: Turn[], askerId: string, conversationId: string | null) {

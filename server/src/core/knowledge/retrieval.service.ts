@@ -55,7 +55,7 @@ export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   candidateFactor: 5,
   minCandidates: 50,
   efSearch: 100,
-  bm25: { k1: 1.2, b: 0.75, delta: 1, commonShare: 0.1 },
+  bm25: { k1: 1.2, b: 0.6, delta: 1, commonShare: 0.1 },
 };
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';

@@ -43,6 +43,19 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    modelTokens: new Counter({
+      name: 'enclave_model_tokens_total',
+      help: 'Tokens sent to and received from chat models, by use (answer, rewrite, summary, suggestion, v1) and direction',
+      labelNames: ['kind', 'direction'] as const,
+      registers: [registry],
+    }),
+    modelLatency: new Histogram({
+      name: 'enclave_model_request_duration_seconds',
+      help: 'Chat model requests from first byte sent to last token, by use',
+      labelNames: ['kind'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'enclave_queue_jobs',
       help: 'Jobs per queue and state at scrape time',
