@@ -103,6 +103,7 @@ export const ingestion: Scenario = {
       const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name: 'Bench ingestion' })).collection.id as string;
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`) : undefined;
       if (profileFile) await server.call('profileStart');
+      await server.call('traceStart');
       log(`  ${s.passages} passages through the API…`);
       const started = performance.now();
       let postMs = 0;
@@ -115,6 +116,7 @@ export const ingestion: Scenario = {
       const done = await waitReady(server, collection, s.passages, 600_000);
       const seconds = (performance.now() - started) / 1000;
       if (profileFile) await server.call('profileStop', { file: profileFile });
+      const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>('traceStop');
       const [timing] = await server.call<{ wait: number; work: number; chunks: number }[]>('sql', {
         sql: `SELECT avg(extract(epoch FROM started_at - created_at))::float8 * 1000 AS wait, avg(extract(epoch FROM finished_at - started_at))::float8 * 1000 AS work, sum(chunk_count)::int AS chunks FROM documents WHERE collection_id = $1`,
         params: [collection],
@@ -156,7 +158,7 @@ export const ingestion: Scenario = {
         ],
         stages,
         slowestStage: slowest({ queueWait: timing!.wait, worker: timing!.work }) === 'worker' ? 'the worker (parse→split→embed→index)' : 'waiting in the queue (the worker is the bottleneck; concurrency 2)',
-        details: { settings: s, seconds, postSeconds: (posted - started) / 1000, floorSeconds, pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length }, ...(profile ? { profile } : {}) },
+        details: { settings: s, sqlTrace: trace, seconds, postSeconds: (posted - started) / 1000, floorSeconds, pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length }, ...(profile ? { profile } : {}) },
         machine: machineInfo(),
       };
     } finally {

@@ -9,7 +9,7 @@ import { backends } from '../support/databases.ts';
 import type { TestUser } from '../support/fixtures.ts';
 import { sleep, until } from '../support/wait.ts';
 import { connectSocket, type TestSocket } from '../support/ws-client.ts';
-import { apiOf, expectStatus, messageIds, quickUser, say, settle, type Api } from './helpers.ts';
+import { apiOf, expectStatus, messageIds, quickUser, say, type Api } from './helpers.ts';
 
 const wsUrl = (app: TestApp, token?: string) => `${app.url.replace(/^http/, 'ws')}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,9 @@ export interface E2eBrowser {
 
 /** Debian's Chromium, headless, with a fresh temporary profile directory that is removed on close. */
 export async function launchBrowser(): Promise<E2eBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests drive Chromium at ${CHROMIUM}, which is missing: apt-get install chromium fonts-noto-cjk, or set CHROMIUM_PATH.`);
+  }
   const profile = await mkdtemp(path.join(os.tmpdir(), 'enclave-chromium-'));
   // Chromium writes its crash reports and caches under the profile; `--user-data-dir` may not be
   // passed in args (playwright-core refuses it), so a plain launch gets HOME-independent dirs via env.
