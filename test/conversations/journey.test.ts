@@ -113,7 +113,8 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
   });
 
   it('returns the original message for a resend with the same clientId, even under 200 concurrent sends', async () => {
-    const { body } = await request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { botId } });
+    // A support conversation: no bot answers to wait for, only the sends themselves.
+    const { body } = await request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { kind: 'support' } });
     const id = body.conversation.id;
     const sends = Array.from({ length: 200 }, (_, i) =>
       request(app.url, 'POST', `/api/conversations/${id}/messages`, {
