@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDeployment, defaultBackends, type BackendName } from './lib/backends.ts';
+import { createDeployment, defaultBackends, disposeTemplate, type BackendName } from './lib/backends.ts';
 import { machineInfo, renderTable, writeResult, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import { answers } from './scenarios/answers.ts';
@@ -56,24 +56,28 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const m = machineInfo();
   log(`Enclave bench — ${m.cpus} cpus, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadAvg.join(' ')}${options.quick ? ', quick' : ''}`);
-  for (const backend of options.backends) {
-    for (const name of options.scenarios) {
-      const scenario = SCENARIOS.find((s) => s.name === name)!;
-      log(`\n▶ ${name} on ${backend}`);
-      const started = Date.now();
-      const deployment = await createDeployment(backend, name);
-      try {
-        const result = await scenario.run({ deployment, quick: options.quick, profile: options.profile, log });
-        result.startedAt = new Date(started).toISOString();
-        result.seconds = Math.round((Date.now() - started) / 100) / 10;
-        result.machine = { ...machineInfo(), ...result.machine, loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100) };
-        const file = await writeResult(result);
-        log(`\n${renderTable(result)}\n(${result.seconds} s, load ${result.machine.loadAvg.join(' ')}; ${file})`);
-        results.push(result);
-      } finally {
-        await deployment.dispose();
+  try {
+    for (const backend of options.backends) {
+      for (const name of options.scenarios) {
+        const scenario = SCENARIOS.find((s) => s.name === name)!;
+        log(`\n▶ ${name} on ${backend}`);
+        const started = Date.now();
+        const deployment = await createDeployment(backend, name);
+        try {
+          const result = await scenario.run({ deployment, quick: options.quick, profile: options.profile, log });
+          result.startedAt = new Date(started).toISOString();
+          result.seconds = Math.round((Date.now() - started) / 100) / 10;
+          result.machine = { ...machineInfo(), ...result.machine, loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100) };
+          const file = await writeResult(result);
+          log(`\n${renderTable(result)}\n(${result.seconds} s, load ${result.machine.loadAvg.join(' ')}; ${file})`);
+          results.push(result);
+        } finally {
+          await deployment.dispose();
+        }
       }
     }
+  } finally {
+    await disposeTemplate();
   }
   return results;
 }
@@ -81,6 +85,9 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const started = Date.now();
+  // Ctrl-C or a kill still runs the exit hooks (the PGlite template directory is removed); children
+  // leave on their own when their IPC channel closes.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   runBench(parseArgs(process.argv.slice(2)))
     .then(() => {
       process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s.\n`);

@@ -10,7 +10,7 @@ import { createDomain } from '../../server/src/domain.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { createGateway } from '../../server/src/ws/gateway.ts';
 import { closeServices, openServices } from '../../server/src/services.ts';
-import { loadRetrievalCorpus, timeHybridSql, vectorRecall, type LoadCorpusArgs, type TimedHybridArgs } from '../scenarios/retrieval-data.ts';
+import { halfSplit, loadRetrievalCorpus, timeHybridSql, vectorRecall, type LoadCorpusArgs, type TimedHybridArgs } from '../scenarios/retrieval-data.ts';
 import { serveRpc } from './rpc.ts';
 
 /**
@@ -125,6 +125,7 @@ async function main() {
     /** The hybrid SQL timed inside this process (the embedded backend's baseline: PGlite has no wire protocol). */
     timedHybrid: (raw) => timeHybridSql(db, raw as TimedHybridArgs),
     recall: (raw) => vectorRecall(db, raw as Parameters<typeof vectorRecall>[1]),
+    halfSplit: (raw) => halfSplit(db, raw as Parameters<typeof halfSplit>[1]),
     sockets: () => gateway.size,
     traceStart: () => trace.start(),
     traceStop: () => trace.stop(),

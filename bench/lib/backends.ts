@@ -64,6 +64,14 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<void
 }
 
 let template: Promise<string> | undefined;
+
+/** Removes the PGlite template (the end of a run; an exit hook backs this up). */
+export async function disposeTemplate(): Promise<void> {
+  if (!template) return;
+  const dir = await template.catch(() => undefined);
+  template = undefined;
+  if (dir) await rm(path.dirname(dir), { recursive: true, force: true });
+}
 /**
  * A migrated PGlite data directory, made once per bench process and copied for each embedded
  * deployment: initdb in WASM plus the migrations cost seconds a time, a copy a fraction of one.
@@ -88,7 +96,7 @@ export async function createDeployment(backend: BackendName, label: string): Pro
     await cp(await embeddedTemplate(), path.join(dataDir, 'pglite'), { recursive: true });
     return { backend, env: { DATA_DIR: dataDir }, dataDir, dispose: () => rm(dataDir, { recursive: true, force: true }) };
   }
-  const name = `enclave_bench_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
+  const name = `encbench_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(postgresServerUrl());
   url.pathname = `/${name}`;

@@ -21,7 +21,7 @@ const CONCURRENCY = 16;
 
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  return quick ? { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 5), seconds: env('BENCH_ANSWERS_SECONDS', 3), passages: 5 } : { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 60), seconds: env('BENCH_ANSWERS_SECONDS', 15), passages: 20 };
+  return quick ? { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 3), seconds: env('BENCH_ANSWERS_SECONDS', 1.5), passages: 3 } : { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 40), seconds: env('BENCH_ANSWERS_SECONDS', 10), passages: 20 };
 }
 
 export const answers: Scenario = {

@@ -48,8 +48,8 @@ interface TrafficResult {
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   return quick
-    ? { sockets: env('BENCH_FANOUT_SOCKETS', 50), rate: env('BENCH_FANOUT_RATE', 20), seconds: env('BENCH_FANOUT_SECONDS', 3) }
-    : { sockets: env('BENCH_FANOUT_SOCKETS', 1000), rate: env('BENCH_FANOUT_RATE', 50), seconds: env('BENCH_FANOUT_SECONDS', 20) };
+    ? { sockets: env('BENCH_FANOUT_SOCKETS', 40), rate: env('BENCH_FANOUT_RATE', 20), seconds: env('BENCH_FANOUT_SECONDS', 2) }
+    : { sockets: env('BENCH_FANOUT_SOCKETS', 1000), rate: env('BENCH_FANOUT_RATE', 25), seconds: env('BENCH_FANOUT_SECONDS', 15) };
 }
 
 async function seed(server: ChildHandle, sockets: number): Promise<Seeded> {
@@ -110,9 +110,15 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
       latencies.push(performance.now() - sendAt[seq]!);
     }
   };
+  // Warm the allocator and the upgrade path with a tenth of the sockets first, so the memory read
+  // before the real connections is not one taken while start-up garbage is still being returned.
+  const warm = await openSockets(server.url, seeded.users.slice(0, Math.ceil(n / 10)).map((u) => u.token), () => {});
+  await warm.close();
+  await sleep(300);
+  await server.memory();
   const before = await server.memory();
   const pool = await openSockets(server.url, seeded.users.map((u) => u.token), onFrame);
-  await sleep(1000);
+  await sleep(n > 100 ? 1000 : 200);
   const idle = await server.memory();
   log(`  ${n} sockets connected; server RSS +${((idle.vmRss - before.vmRss) / 2 ** 20).toFixed(1)} MiB`);
 

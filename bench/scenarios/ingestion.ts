@@ -19,7 +19,7 @@ import { devPassages, type Passage } from './retrieval-data.ts';
  */
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  return quick ? { passages: env('BENCH_INGEST_PASSAGES', 20), pdfPages: env('BENCH_INGEST_PDF_PAGES', 3) } : { passages: env('BENCH_INGEST_PASSAGES', 400), pdfPages: env('BENCH_INGEST_PDF_PAGES', 40) };
+  return quick ? { passages: env('BENCH_INGEST_PASSAGES', 10), pdfPages: env('BENCH_INGEST_PDF_PAGES', 2) } : { passages: env('BENCH_INGEST_PASSAGES', 300), pdfPages: env('BENCH_INGEST_PDF_PAGES', 30) };
 }
 
 /** A minimal valid PDF (Helvetica, one passage per page, wrapped lines) — no dependency, ASCII text. */

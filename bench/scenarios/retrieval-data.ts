@@ -344,3 +344,33 @@ export async function vectorRecall(db: Database, args: { userId: string; vectors
   const n = Math.max(1, args.vectors.length);
   return { recall: found / n, exactMs: exactMs / n, hnswMs: hnswMs / n };
 }
+
+/** The two halves of the hybrid SQL timed apart, and how many chunks the BM25 half's GIN match hands it. */
+export async function halfSplit(db: Database, args: { userId: string; queries: HybridQuery[] }): Promise<{ vectorMs: number; textMs: number; hitsMs: number; candidates: number; corpus: number }> {
+  const s = DEFAULT_RETRIEVAL;
+  const repo = createRetrievalRepository(db);
+  const stats = await repo.corpusStats();
+  let vectorMs = 0;
+  let textMs = 0;
+  let hitsMs = 0;
+  let candidates = 0;
+  for (const q of args.queries) {
+    let t = performance.now();
+    const vectorHits = await db.transaction(async (tx) => {
+      const r = createRetrievalRepository(tx);
+      await r.tuneVectorScan(s.efSearch);
+      return r.vector(args.userId, null, q.vector, s.minCandidates);
+    });
+    vectorMs += performance.now() - t;
+    t = performance.now();
+    const textHits = q.terms.length ? await repo.fullText(args.userId, null, q.terms, s.minCandidates, s.bm25, stats) : [];
+    textMs += performance.now() - t;
+    t = performance.now();
+    await repo.hits(fuse(vectorHits, textHits, s).slice(0, 16).map((f) => f.id));
+    hitsMs += performance.now() - t;
+    const tsquery = [...new Set(q.terms)].map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
+    if (tsquery) candidates += (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE tsv @@ $1::tsquery', [tsquery])).rows[0]!.n;
+  }
+  const n = Math.max(1, args.queries.length);
+  return { vectorMs: vectorMs / n, textMs: textMs / n, hitsMs: hitsMs / n, candidates: candidates / n, corpus: stats.n };
+}

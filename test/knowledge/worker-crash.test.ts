@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import type { Actor } from '../../server/src/core/policy/actor.ts';
+import { jobOptions } from '../../server/src/core/jobs/job-map.ts';
 import { createUserRepository } from '../../server/src/core/users/user.repository.ts';
 import { createDomain, type Domain } from '../../server/src/domain.ts';
 import { closeServices, openServices, type Services } from '../../server/src/services.ts';
@@ -21,6 +22,17 @@ import { until } from '../support/wait.ts';
  * chunks. Needs Redis and a Postgres both processes share (PGlite lives inside one process).
  */
 const shared = redisUrl && process.env.TEST_DATABASE_URL ? [redisUrl] : [];
+
+describe('ingest job identity', () => {
+  it('derives the job id from document id and version, with no ":" (BullMQ refuses it)', () => {
+    const id = jobOptions['ingest-document'].jobId({ documentId: '0b6f3c1e-8f0a-4c57-9d1e-2a3b4c5d6e7f', version: 3 });
+    expect(id).toBe('ingest-0b6f3c1e-8f0a-4c57-9d1e-2a3b4c5d6e7f-v3');
+    expect(id).not.toContain(':');
+    // A retry or a duplicate add of the same version is the same job; a re-index is a new one.
+    expect(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 })).toBe(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 }));
+    expect(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 2 })).not.toBe(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 }));
+  });
+});
 
 describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (url) => {
   const prefix = uniquePrefix('ingest');
