@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { lexemes, runs, tsvectorLiteral } from '../../server/src/core/knowledge/text/tokenize.ts';
+import { HNSW_INDEX_SQL } from '../../server/src/core/db/embedding-space.ts';
+import { planFullText } from '../../server/src/core/knowledge/bm25-plan.ts';
 import { createRetrievalRepository, type CorpusStats } from '../../server/src/core/knowledge/retrieval.repository.ts';
 import { DEFAULT_RETRIEVAL, fuse } from '../../server/src/core/knowledge/retrieval.service.ts';
 import { embedOffline, offlineFeatures } from '../../server/src/core/llm/offline-embedder.ts';
@@ -261,7 +263,7 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
     return performance.now() - t;
   };
   const ginIndex = await timed('CREATE INDEX chunks_tsv_gin ON chunks USING gin (tsv)');
-  const hnswIndex = await timed('CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)');
+  const hnswIndex = await timed(HNSW_INDEX_SQL);
   const t = performance.now();
   await db.exec('ANALYZE chunks; ANALYZE documents;');
   const analyze = performance.now() - t;
@@ -271,6 +273,8 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
 export interface HybridQuery {
   vector: string;
   terms: string[];
+  /** The search's document frequencies for `terms` (the service caches them; so the baseline is given them). */
+  df?: Record<string, number>;
 }
 
 export interface TimedHybridArgs {
@@ -293,16 +297,26 @@ export async function hybridSql(db: Database, userId: string, q: HybridQuery, st
   const candidates = Math.max(k * s.candidateFactor, s.minCandidates);
   await db.transaction(async (tx) => {
     const repo = createRetrievalRepository(tx);
-    await repo.tuneVectorScan(Math.max(s.efSearch, candidates));
+    await repo.tuneForSearch(Math.max(s.efSearch, candidates));
     const vectorHits = await repo.vector(userId, null, q.vector, candidates);
-    const textHits = q.terms.length ? await repo.fullText(userId, null, q.terms, candidates, s.bm25, stats) : [];
+    const plan = planFullText(q.terms, new Map(Object.entries(q.df ?? {})), stats, s.bm25);
+    const textHits = plan ? await repo.fullText(userId, null, plan, candidates, s.bm25, stats) : [];
     const fused = fuse(vectorHits, textHits, s).slice(0, k * 2);
     await repo.hits(fused.map((f) => f.id));
   });
 }
 
+// Document frequencies already counted in this process (the search's own cache plays this part in the API).
+const dfMemo = new Map<string, number>();
+
 export async function timeHybridSql(db: Database, args: TimedHybridArgs): Promise<{ latencies: number[]; stats: CorpusStats }> {
-  const stats = args.stats ?? (await createRetrievalRepository(db).corpusStats());
+  const repo = createRetrievalRepository(db);
+  const stats = args.stats ?? (await repo.corpusStats());
+  for (const q of args.queries) {
+    const missing = [...new Set(q.terms)].filter((t) => !dfMemo.has(t));
+    if (missing.length) for (const [l, n] of await repo.documentFrequencies(missing)) dfMemo.set(l, n);
+    q.df = Object.fromEntries(q.terms.map((t) => [t, dfMemo.get(t) ?? 0]));
+  }
   const latencies: number[] = [];
   const deadline = Date.now() + args.maxMs;
   let next = 0;
@@ -328,7 +342,7 @@ export async function vectorRecall(db: Database, args: { userId: string; vectors
     let t = performance.now();
     const approx = await db.transaction(async (tx: Queryable) => {
       const repo = createRetrievalRepository(tx);
-      await repo.tuneVectorScan(args.efSearch);
+      await repo.tuneForSearch(args.efSearch);
       return repo.vector(args.userId, null, vector, args.k);
     });
     hnswMs += performance.now() - t;
@@ -358,12 +372,19 @@ export async function halfSplit(db: Database, args: { userId: string; queries: H
     let t = performance.now();
     const vectorHits = await db.transaction(async (tx) => {
       const r = createRetrievalRepository(tx);
-      await r.tuneVectorScan(s.efSearch);
+      await r.tuneForSearch(s.efSearch);
       return r.vector(args.userId, null, q.vector, s.minCandidates);
     });
     vectorMs += performance.now() - t;
+    const plan = planFullText(q.terms, await repo.documentFrequencies(q.terms), stats, s.bm25);
     t = performance.now();
-    const textHits = q.terms.length ? await repo.fullText(args.userId, null, q.terms, s.minCandidates, s.bm25, stats) : [];
+    const textHits = plan
+      ? await db.transaction(async (tx) => {
+          const r = createRetrievalRepository(tx);
+          await r.tuneForSearch(s.efSearch);
+          return r.fullText(args.userId, null, plan, s.minCandidates, s.bm25, stats);
+        })
+      : [];
     textMs += performance.now() - t;
     t = performance.now();
     await repo.hits(fuse(vectorHits, textHits, s).slice(0, 16).map((f) => f.id));

@@ -18,6 +18,9 @@ export class EmbeddingSpaceMismatchError extends Error {
 
 const LOCK_KEY = 4_242_002;
 
+/** The vector index as migration 007 defines it (rebuilt here when the column is retyped). */
+export const HNSW_INDEX_SQL = 'CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)';
+
 async function columnDimensions(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ dims: number }>(
     `SELECT atttypmod AS dims FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`,
@@ -30,7 +33,7 @@ async function retypeColumn(tx: Queryable, dimensions: number): Promise<void> {
   await tx.exec(`
     DROP INDEX IF EXISTS chunks_embedding_hnsw;
     ALTER TABLE chunks ALTER COLUMN embedding TYPE vector(${Math.trunc(dimensions)}) USING NULL;
-    CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops);
+    ${HNSW_INDEX_SQL};
   `);
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import type { FullTextPlan } from './bm25-plan.ts';
 import { collectionReadableSql, documentNarrowingSql } from './collection.repository.ts';
 
 /**
@@ -37,6 +38,8 @@ export interface Bm25Params {
   delta: number;
   /** Lexemes in more than this share of chunks do not select candidates (they still score). */
   commonShare: number;
+  /** Drivers are added rarest first while their document frequencies sum to at most this. */
+  candidateBudget: number;
 }
 
 // Document length for BM25 = the number of index lexemes (stored at ingestion); model tokens for older rows.
@@ -46,7 +49,7 @@ export function createRetrievalRepository(db: Queryable) {
   return {
     /**
      * Nearest neighbours by cosine distance over the HNSW index. Call inside a transaction after
-     * `tuneVectorScan`, so a selective permission filter still yields `limit` rows.
+     * `tuneForSearch`, so a selective permission filter still yields `limit` rows.
      */
     async vector(userId: string, collectionIds: string[] | null, vector: string, limit: number): Promise<RankedId[]> {
       const { rows } = await db.query<{ id: number; distance: number }>(
@@ -62,40 +65,29 @@ export function createRetrievalRepository(db: Queryable) {
       return rows.map((r) => ({ id: r.id, score: 1 - Number(r.distance) }));
     },
 
-    /**
-     * Okapi BM25 over the tsvector column: candidates come from the GIN index (any query lexeme),
-     * term frequencies from the tsvector's positions, document frequencies and the average length
-     * from the searchable chunks of the asked collections. `ts_rank` has no IDF, which makes
-     * common words drown rare ones; this is the ranking the BM25 literature means.
-     */
-    async fullText(
-      userId: string,
-      collectionIds: string[] | null,
-      lexemes: string[],
-      limit: number,
-      params: Bm25Params,
-      stats: CorpusStats,
-    ): Promise<RankedId[]> {
-      const unique = [...new Set(lexemes)];
-      if (!unique.length) return [];
-      // Document frequencies from the GIN index, one count per query lexeme.
-      const { rows: dfRows } = await db.query<{ lexeme: string; df: number }>(
+    /** How many chunks of the whole index hold each lexeme (GIN-backed counts; cached by the service). */
+    async documentFrequencies(lexemes: string[]): Promise<Map<string, number>> {
+      const { rows } = await db.query<{ lexeme: string; df: number }>(
         `SELECT t.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ (quote_literal(t.lexeme))::tsquery)::float8 AS df
          FROM unnest($1::text[]) AS t(lexeme)`,
-        [unique],
+        [lexemes],
       );
-      const df = new Map(dfRows.map((r) => [r.lexeme, Number(r.df)]));
-      const present = unique.filter((l) => (df.get(l) ?? 0) > 0);
-      if (!present.length) return [];
-      // Candidates come from the informative lexemes; one in more than `commonShare` of all chunks
-      // still scores (a little) but does not pull in half the corpus to be ranked.
-      const limitDf = Math.max(stats.n * params.commonShare, 50);
-      const rare = present.filter((l) => df.get(l)! <= limitDf);
-      const drivers = rare.length ? rare : [...present].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, 3);
-      const tsquery = drivers.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
+      return new Map(rows.map((r) => [r.lexeme, Number(r.df)]));
+    },
+
+    /**
+     * Okapi BM25 (BM25+) over the tsvector column: candidates are the chunks holding a driver
+     * lexeme (GIN), term frequencies come from their tsvector cut down to the query's lexemes
+     * (`setweight` marks them, `ts_filter` keeps them — C code, instead of unnesting hundreds of
+     * lexemes per chunk), document frequencies and the average length are index-wide. `ts_rank`
+     * has no IDF, which lets common words drown rare ones; this is the ranking the literature means.
+     */
+    async fullText(userId: string, collectionIds: string[] | null, plan: FullTextPlan, limit: number, params: Bm25Params, stats: CorpusStats): Promise<RankedId[]> {
+      const tsquery = plan.drivers.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
+      const lexemes = plan.terms.map((t) => t.lexeme);
       const { rows } = await db.query<{ id: number; score: number }>(
         `WITH cand AS MATERIALIZED (
-           SELECT c.id, c.tsv, ${DL} AS dl
+           SELECT c.id, ts_filter(setweight(c.tsv, 'A', $3::text[]), '{a}') AS tsv, ${DL} AS dl
            FROM chunks c JOIN documents d ON d.id = c.document_id
            WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE} AND ${PERMITTED}
          ),
@@ -110,7 +102,7 @@ export function createRetrievalRepository(db: Queryable) {
          GROUP BY cand.id
          ORDER BY score DESC, cand.id
          LIMIT $5`,
-        [userId, collectionIds, present, tsquery, limit, params.k1, params.b, params.delta, present.map((l) => df.get(l)!), stats.n, stats.avgdl],
+        [userId, collectionIds, lexemes, tsquery, limit, params.k1, params.b, params.delta, plan.terms.map((t) => t.df), stats.n, stats.avgdl],
       );
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
     },
@@ -127,10 +119,17 @@ export function createRetrievalRepository(db: Queryable) {
       return { n: Number(rows[0]?.n ?? 0), avgdl: Number(rows[0]?.avgdl ?? 1) };
     },
 
-    /** pgvector ≥ 0.8: keep scanning the index until enough rows pass the filters. */
-    async tuneVectorScan(efSearch: number): Promise<void> {
-      await db.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.trunc(efSearch))]);
-      await db.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+    /**
+     * Settings for the rest of the search transaction. pgvector ≥ 0.8: keep scanning the HNSW index
+     * until enough rows pass the filters. No JIT: the planner's row estimates for tsvector matches
+     * are far too high, so Postgres compiled every BM25 query (~20 ms of LLVM for ~7 ms of work);
+     * PGlite has no JIT and ignores it.
+     */
+    async tuneForSearch(efSearch: number): Promise<void> {
+      await db.query(
+        `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('jit', 'off', true)`,
+        [String(Math.trunc(efSearch))],
+      );
     },
 
     async hits(ids: number[]): Promise<HitRow[]> {

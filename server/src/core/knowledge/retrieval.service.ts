@@ -2,7 +2,8 @@ import type { Database } from '../db/database.ts';
 import type { EmbeddingProvider } from '../llm/embedding-provider.ts';
 import { toVectorLiteral } from '../llm/embedding-provider.ts';
 import type { Actor } from '../policy/actor.ts';
-import { createRetrievalRepository, type CorpusStats, type RankedId } from './retrieval.repository.ts';
+import { createDocumentFrequencyCache, planFullText } from './bm25-plan.ts';
+import { createRetrievalRepository, type Bm25Params, type CorpusStats, type RankedId } from './retrieval.repository.ts';
 import { lexemes } from './text/tokenize.ts';
 
 export interface SearchInput {
@@ -42,7 +43,7 @@ export interface RetrievalSettings {
   candidateFactor: number;
   minCandidates: number;
   efSearch: number;
-  bm25: { k1: number; b: number; delta: number; commonShare: number };
+  bm25: Bm25Params;
 }
 
 // Tuned on ../shared/data with the offline embedder (docs/retrieval.md): the lexical embedding at
@@ -55,7 +56,7 @@ export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   candidateFactor: 5,
   minCandidates: 50,
   efSearch: 100,
-  bm25: { k1: 1.2, b: 0.6, delta: 1, commonShare: 0.1 },
+  bm25: { k1: 1.2, b: 0.6, delta: 1, commonShare: 0.1, candidateBudget: 2000 },
 };
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';
@@ -71,6 +72,7 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
   // rankings, and a full scan per query would. (Which chunks match is always live.)
   const statsCache = new Map<string, { at: number; stats: CorpusStats }>();
   const STATS_TTL_MS = 10_000;
+  const dfCache = createDocumentFrequencyCache({ ttlMs: 60_000, maxEntries: 100_000 });
 
   async function search(actor: Pick<Actor, 'id'>, input: SearchInput, options: { mode?: SearchMode; settings?: Partial<RetrievalSettings> } = {}): Promise<SearchHit[]> {
     const s = { ...settings, ...options.settings };
@@ -87,8 +89,8 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
       const repo = createRetrievalRepository(tx);
       let vectorHits: RankedId[] = [];
       let textHits: RankedId[] = [];
+      await repo.tuneForSearch(Math.max(s.efSearch, candidates));
       if (vector) {
-        await repo.tuneVectorScan(Math.max(s.efSearch, candidates));
         vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
       }
       if (terms.length) {
@@ -97,7 +99,9 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
           cached = { at: Date.now(), stats: await repo.corpusStats() };
           statsCache.set('*', cached);
         }
-        textHits = await repo.fullText(actor.id, collectionIds, terms, candidates, s.bm25, cached.stats);
+        const df = await dfCache.get(terms, (missing) => repo.documentFrequencies(missing));
+        const plan = planFullText(terms, df, cached.stats, s.bm25);
+        if (plan) textHits = await repo.fullText(actor.id, collectionIds, plan, candidates, s.bm25, cached.stats);
       }
       const fusedIds = fuse(vectorHits, textHits, s, mode).slice(0, k * 2);
       const rows = await repo.hits(fusedIds.map((f) => f.id));

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createDocumentFrequencyCache, planFullText } from '../../server/src/core/knowledge/bm25-plan.ts';
+import { DEFAULT_RETRIEVAL } from '../../server/src/core/knowledge/retrieval.service.ts';
+
+const stats = { n: 100_000, avgdl: 120 };
+const params = { ...DEFAULT_RETRIEVAL.bm25, candidateBudget: 2000 };
+
+describe('the BM25 half’s candidate plan', () => {
+  it('lets the rarest lexemes pick candidates within the budget, and still scores every known lexeme', () => {
+    const df = new Map([
+      ['年假', 40],
+      ['申请', 900],
+      ['公司', 1500],
+      ['员工', 8000],
+    ]);
+    const plan = planFullText(['员工', '申请', '年假', '公司', '年假', '火星'], df, stats, params)!;
+    expect(plan.drivers).toEqual(['年假', '申请']);
+    // '火星' is in no chunk: nothing to score.
+    expect(plan.terms.map((t) => t.lexeme).sort()).toEqual(['公司', '员工', '年假', '申请'].sort());
+  });
+
+  it('always drives with the rarest lexeme, even a common one, and returns nothing for unknown words', () => {
+    expect(planFullText(['the', 'compani'], new Map([['the', 90_000], ['compani', 30_000]]), stats, params)!.drivers).toEqual(['compani']);
+    expect(planFullText(['zzz'], new Map(), stats, params)).toBeNull();
+  });
+});
+
+describe('the document frequency cache', () => {
+  it('counts each lexeme once per minute, but asks again for one no chunk held (a new document is findable at once)', async () => {
+    const cache = createDocumentFrequencyCache({ ttlMs: 60_000, maxEntries: 100 });
+    const asked: string[][] = [];
+    const counts = new Map([['leave', 12]]);
+    const count = async (missing: string[]) => {
+      asked.push(missing);
+      return new Map(missing.filter((l) => counts.has(l)).map((l) => [l, counts.get(l)!]));
+    };
+    expect(await cache.get(['leave', 'sabbatical'], count)).toEqual(new Map([['leave', 12], ['sabbatical', 0]]));
+    counts.set('sabbatical', 1);
+    expect(await cache.get(['leave', 'sabbatical'], count)).toEqual(new Map([['leave', 12], ['sabbatical', 1]]));
+    expect(asked).toEqual([['leave', 'sabbatical'], ['sabbatical']]);
+  });
+});
