@@ -13,7 +13,7 @@ const page = (title: string, body: string) => `<!doctype html><html><head><title
 function intranet() {
   const hits: string[] = [];
   let base = '';
-  const routes: Record<string, () => { status?: number; type?: string; body: string | Buffer; delayMs?: number }> = {
+  const routes: Record<string, () => { status?: number; type?: string; location?: string; body: string | Buffer; delayMs?: number }> = {
     '/index.html': () => ({
       body: page('Intranet home', '<h1>Welcome</h1><p>Start here.</p><a href="/a.html">A</a> <a href="b.html#top">B</a> <a href="http://offsite.invalid/x.html">elsewhere</a> <a href="/c.html">C</a>'),
     }),
@@ -22,6 +22,7 @@ function intranet() {
     '/c.html': () => ({ body: page('Library', '<p>The library lends laptops.</p>') }),
     '/deep.html': () => ({ body: page('Deep page', '<p>Only reachable two links away.</p>') }),
     '/doc.txt': () => ({ type: 'text/plain', body: 'Plain text policy: badges at all times.' }),
+    '/metadata-redirect': () => ({ status: 302, location: 'http://169.254.169.254/latest/meta-data/', body: '' }),
     '/slow.html': () => ({ body: page('Slow', '<p>late</p>'), delayMs: 3000 }),
     '/big.html': () => ({ body: page('Big', `<p>${'x'.repeat(1024 * 1024 + 100)}</p>`) }),
     '/sitemap.xml': () => ({
@@ -39,7 +40,7 @@ function intranet() {
     const r = route();
     setTimeout(() => {
       if (res.destroyed) return;
-      res.writeHead(r.status ?? 200, { 'content-type': r.type ?? 'text/html; charset=utf-8' }).end(r.body);
+      res.writeHead(r.status ?? 200, { 'content-type': r.type ?? 'text/html; charset=utf-8', ...(r.location ? { location: r.location } : {}) }).end(r.body);
     }, r.delayMs ?? 0);
   });
   return {
@@ -135,5 +136,14 @@ describe.each(backends)('URL import and site crawl on %s', (backend) => {
   it('refuses URLs that are not http(s)', async () => {
     const collection = await newCollection(app, admin.token, { name: 'Bad' });
     expect((await importUrl(collection, { url: 'file:///etc/passwd' })).status).toBe(400);
+  });
+
+  it('never reaches a link-local metadata address, directly or through a redirect', async () => {
+    const collection = await newCollection(app, admin.token, { name: 'Metadata' });
+    for (const url of ['http://169.254.169.254/latest/meta-data/', `${base}/metadata-redirect`, 'http://[fe80::1]/']) {
+      const doc = await settled(app, admin.token, (await importUrl(collection, { url })).body.document.id as string);
+      expect(doc.status).toBe('failed');
+      expect(doc.error).toMatch(/link-local or unspecified address/);
+    }
   });
 });

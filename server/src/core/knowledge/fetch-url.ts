@@ -1,4 +1,29 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import { AppError } from '../errors.ts';
+
+/**
+ * Addresses an import may never reach, whoever asks: link-local (cloud and hypervisor metadata
+ * services such as 169.254.169.254 hand out credentials there) and the unspecified address.
+ * Private ranges and loopback stay allowed on purpose: importing the intranet is the point, and
+ * only admins can import.
+ */
+const FORBIDDEN = new BlockList();
+FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
+FORBIDDEN.addSubnet('0.0.0.0', 8, 'ipv4');
+FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
+FORBIDDEN.addAddress('::', 'ipv6');
+
+async function assertReachable(url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true }).catch(() => []);
+  for (const { address, family } of addresses) {
+    const mapped = family === 6 && /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    if (mapped ? FORBIDDEN.check(mapped, 'ipv4') : FORBIDDEN.check(address, family === 6 ? 'ipv6' : 'ipv4')) {
+      throw new FetchError(`${url.host} is a link-local or unspecified address; imports may not reach it`, true);
+    }
+  }
+}
 
 export interface FetchLimits {
   timeoutMs: number;
@@ -14,7 +39,9 @@ export interface Fetched {
 
 /**
  * GETs one page for import or crawling: http(s) only, a whole-request timeout, at most
- * `maxBytes` read (the body is streamed and cut, not buffered first), at most 5 redirects.
+ * `maxBytes` read (the body is streamed and cut, not buffered first), at most 5 redirects, and no
+ * hop to a forbidden address (checked on every redirect; a name that fails to resolve is left to
+ * fetch to report).
  */
 export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetched> {
   const parsed = new URL(url);
@@ -22,6 +49,7 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let current = parsed.toString();
   for (let redirects = 0; ; redirects++) {
+    await assertReachable(new URL(current));
     let res: Response;
     try {
       res = await fetch(current, {
