@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { createConversationRepository } from '../../server/src/core/conversations/conversation.repository.ts';
 import { createUserRepository, type Role } from '../../server/src/core/users/user.repository.ts';
 import type { TestApp } from '../support/app.ts';
 import type { TestUser } from '../support/fixtures.ts';
@@ -65,24 +66,11 @@ export async function say(api: Api, user: TestUser, conversationId: string, body
 
 /** The conversation's routing events straight from the database (who, when, why). */
 export async function eventsOf(app: TestApp, conversationId: string) {
-  const { rows } = await app.services.db.query<{
-    type: string;
-    from_status: string | null;
-    to_status: string | null;
-    actor_id: string | null;
-    reason: string | null;
-    details: Record<string, unknown>;
-    created_at: Date;
-  }>('SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id', [conversationId]);
-  return rows;
+  return createConversationRepository(app.services.db).events(conversationId);
 }
 
 export async function membersOf(app: TestApp, conversationId: string): Promise<string[]> {
-  const { rows } = await app.services.db.query<{ user_id: string }>(
-    'SELECT user_id FROM conversation_members WHERE conversation_id = $1',
-    [conversationId],
-  );
-  return rows.map((r) => r.user_id);
+  return (await createConversationRepository(app.services.db).members(conversationId)).map((m) => m.user_id);
 }
 
 export const messageIds = (frames: Frame[], type = 'message.created'): number[] =>

@@ -1,18 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import MiniSearch from 'minisearch';
-import { createProcessors } from '../../../workers/src/processors.ts';
-import { loadConfig } from '../config.ts';
-import { createPgliteDatabase } from '../core/db/pglite.ts';
 import { DEFAULT_RETRIEVAL, type RetrievalSettings, type SearchMode } from '../core/knowledge/retrieval.service.ts';
 import { lexemes } from '../core/knowledge/text/tokenize.ts';
-import { createLogger } from '../core/logger.ts';
-import type { Actor } from '../core/policy/actor.ts';
-import { createUserRepository } from '../core/users/user.repository.ts';
-import { createDomain } from '../domain.ts';
-import { closeServices, openServices } from '../services.ts';
+import { DATA_ROOT, readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
 
 /**
  * `npm run eval`: ingests each development set of ../shared/data through the real pipeline
@@ -27,23 +18,12 @@ import { closeServices, openServices } from '../services.ts';
  *   npm run eval -- --vector-weight 1 --text-weight 1 --rrf-k 60   fusion settings to try
  */
 
-interface Passage {
-  id: string;
-  title: string;
-  text: string;
-}
-interface Question {
-  id: string;
-  question: string;
-  passage_id: string;
-}
 interface Scores {
   hit1: number;
   hit5: number;
   mrr10: number;
 }
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SETS = ['cmrc2018', 'drcd', 'squad2', 'xquad/en', 'xquad/zh'];
 
 function args() {
@@ -60,20 +40,13 @@ function args() {
   if (num('k1') !== undefined || num('b') !== undefined) settings.bm25 = { ...DEFAULT_RETRIEVAL.bm25, k1: num('k1') ?? DEFAULT_RETRIEVAL.bm25.k1, b: num('b') ?? DEFAULT_RETRIEVAL.bm25.b };
   if (num('delta') !== undefined) settings.bm25 = { ...(settings.bm25 ?? DEFAULT_RETRIEVAL.bm25), delta: num('delta')! };
   return {
-    data: path.resolve(get('data') ?? path.join(ROOT, '../shared/data')),
+    data: path.resolve(get('data') ?? DATA_ROOT),
     sets: (get('sets') ?? SETS.join(',')).split(',').filter(Boolean),
     json: get('json'),
     dump: get('dump'),
     limit: num('limit'),
     settings,
   };
-}
-
-async function readJsonl<T>(file: string): Promise<T[]> {
-  return (await readFile(file, 'utf8'))
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
 }
 
 /** Rank (1-based) of the first relevant item among the first 10, or 0. */
@@ -101,43 +74,15 @@ function rankOf(passageIds: string[][], target: string): number {
 }
 
 /** Per question, each half's ranked passage ids (for tuning fusion offline; `--dump file`). */
-const dumps: Record<string, { question: Question; vector: string[][]; text: string[][] }[]> = {};
+const dumps: Record<string, { question: DevQuestion; vector: string[][]; text: string[][] }[]> = {};
 
 async function evaluateSet(name: string, dir: string, settings: Partial<RetrievalSettings>, limit?: number) {
-  const passages = await readJsonl<Passage>(path.join(dir, 'dev-passages.jsonl'));
-  let questions = await readJsonl<Question>(path.join(dir, 'dev-questions.jsonl'));
+  const passages = await readJsonl<DevPassage>(path.join(dir, 'dev-passages.jsonl'));
+  let questions = await readJsonl<DevQuestion>(path.join(dir, 'dev-questions.jsonl'));
   if (limit) questions = questions.slice(0, limit);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-eval-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
-  const db = await createPgliteDatabase({ dataDir: path.join(dataDir, 'db') });
-  const services = await openServices(config, createLogger('silent'), createProcessors, { db, secret: 'eval-secret-eval-secret-eval-secret-00' });
-  try {
-    await services.jobs.startProcessing();
-    const domain = createDomain(services);
-    const user = await createUserRepository(db).insert({ email: 'eval@enclave.local', name: 'Eval', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'eval' } };
-    const collection = await domain.knowledge.createCollection(actor, { name: name }, { ip: '127.0.0.1' });
-
-    // Ingest every passage as a document through the real pipeline.
-    const started = Date.now();
-    const docToPassages = new Map<string, string[]>();
-    for (const p of passages) {
-      const { document } = await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: p.title, text: p.text }, { ip: '127.0.0.1' });
-      docToPassages.set(document.id, [...(docToPassages.get(document.id) ?? []), p.id]);
-    }
-    for (;;) {
-      const { rows } = await db.query<{ pending: number; failed: number; chunks: number }>(
-        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                COALESCE(sum(chunk_count), 0)::int AS chunks FROM documents`,
-      );
-      if (rows[0]!.pending === 0) {
-        if (rows[0]!.failed) throw new Error(`${rows[0]!.failed} passages failed to ingest`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const ingestSeconds = (Date.now() - started) / 1000;
-    const { rows: chunkRows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks');
+  // Every passage is ingested as a document through the real pipeline.
+  return withIngestedCorpus(name, passages, async ({ services, domain, actor, passagesOf, ingestSeconds }) => {
+    const { rows: chunkRows } = await services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks');
 
     const results: Record<string, Scores> = {};
     const latencies: number[] = [];
@@ -148,14 +93,14 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
         const t = performance.now();
         const hits = await domain.retrieval.search(actor, { query: q.question, k: 30 }, { mode, settings });
         if (mode === 'hybrid') latencies.push(performance.now() - t);
-        ranks.push(rankOf(hits.map((h) => docToPassages.get(h.documentId) ?? []), q.passage_id));
-        if (mode !== 'hybrid') dump[ranks.length - 1]![mode] = hits.map((h) => docToPassages.get(h.documentId) ?? []);
+        ranks.push(rankOf(hits.map((h) => passagesOf.get(h.documentId) ?? []), q.passage_id));
+        if (mode !== 'hybrid') dump[ranks.length - 1]![mode] = hits.map((h) => passagesOf.get(h.documentId) ?? []);
       }
       results[mode] = score(ranks);
     }
 
     // The BM25 peer: MiniSearch over whole passages, same tokenisation.
-    const mini = new MiniSearch<Passage>({
+    const mini = new MiniSearch<DevPassage>({
       fields: ['text'],
       idField: 'id',
       tokenize: (text, field) => (field === undefined ? lexemes(text, 'query') : lexemes(text, 'index')),
@@ -180,10 +125,7 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
       searchP50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
       results,
     };
-  } finally {
-    await closeServices(services, 5000).catch(() => {});
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 const fmt = (n: number) => n.toFixed(3);

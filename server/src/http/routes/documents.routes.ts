@@ -1,10 +1,8 @@
-import type { Request } from 'express';
-import multer from 'multer';
 import { z } from 'zod';
-import { AppError } from '../../core/errors.ts';
-import { cursorOf, type AddResult, type KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
+import { cursorOf, type KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
 import { presentChunk, presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
+import { receiveFile } from '../upload.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
 const textSchema = z.strictObject({ title: text(500), text: z.string().trim().min(1).max(2_000_000) });
@@ -23,57 +21,12 @@ const chunkQuery = z.object({
   cursor: z.coerce.number().int().min(-1).optional(),
 });
 
-/**
- * Streams the single `file` part straight into blob storage (size-capped there) through a multer
- * storage engine, so an upload is never buffered whole in memory.
- */
-function receiveUpload(req: Request, knowledge: KnowledgeService, collectionId: string, maxBytes: number): Promise<AddResult> {
-  const declared = Number(req.get('content-length') ?? '0');
-  // A multipart body carries a little framing besides the file.
-  if (declared > maxBytes + 64 * 1024) {
-    return Promise.reject(new AppError(413, 'payload_too_large', `The file is larger than the upload limit of ${Math.round(maxBytes / 1048576)} MB`));
-  }
-  let result: AddResult | undefined;
-  // Our own failure (413, 415 …) wins over what busboy reports about the stream we stopped reading.
-  let failure: unknown;
-  const storage: multer.StorageEngine = {
-    _handleFile(request, file, callback) {
-      knowledge
-        .addUpload(actorOf(request), collectionId, { stream: file.stream, filename: Buffer.from(file.originalname, 'latin1').toString('utf8') }, clientOf(request))
-        .then(
-          (r) => {
-            result = r;
-            callback(null, {});
-          },
-          (error: unknown) => {
-            failure = error;
-            callback(error as Error);
-          },
-        );
-    },
-    _removeFile(_request, _file, callback) {
-      callback(null);
-    },
-  };
-  const upload = multer({ storage, limits: { files: 1, fields: 10, fieldSize: 64 * 1024 } }).single('file');
-  return new Promise((resolve, reject) => {
-    upload(req, req.res!, (error: unknown) => {
-      if (failure) return reject(failure);
-      if (error instanceof AppError) return reject(error);
-      if (error instanceof multer.MulterError) return reject(new AppError(400, 'bad_request', `Upload refused: ${error.message}`));
-      if (error) return reject(error);
-      if (!result) return reject(new AppError(400, 'invalid_input', 'Send the file as the multipart field "file"'));
-      resolve(result);
-    });
-  });
-}
-
 /** Documents of a collection: add (upload, text, FAQ, URL/crawl), inspect, re-index, narrow, disable, delete. */
 export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, limits: { maxUploadBytes: number }) {
   r.post('/api/collections/:id/documents', 'admin', async (req, res) => {
     const collectionId = uuidParam(req);
     const result = req.is('multipart/form-data')
-      ? await receiveUpload(req, knowledge, collectionId, limits.maxUploadBytes)
+      ? await receiveFile(req, limits.maxUploadBytes, (file) => knowledge.addUpload(actorOf(req), collectionId, file, clientOf(req)))
       : await (async () => {
           const input = body(sourceSchema, req);
           const source =
