@@ -45,6 +45,11 @@ export interface Bm25Params {
 // Document length for BM25 = the number of index lexemes (stored at ingestion); model tokens for older rows.
 const DL = `COALESCE((c.metadata->>'lexemes')::float8, c.token_count::float8)`;
 
+/** Any of the lexemes, quoted as tsquery literals (they are already normalised; nothing is parsed). */
+function tsqueryOf(lexemes: string[]): string {
+  return lexemes.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
+}
+
 export function createRetrievalRepository(db: Queryable) {
   return {
     /**
@@ -65,12 +70,22 @@ export function createRetrievalRepository(db: Queryable) {
       return rows.map((r) => ({ id: r.id, score: 1 - Number(r.distance) }));
     },
 
-    /** How many chunks of the whole index hold each lexeme (GIN-backed counts; cached by the service). */
+    /**
+     * How many chunks of the whole index hold each lexeme, in one pass: the chunks matching any of
+     * them (GIN), each cut down to the asked lexemes (see fullText), counted per lexeme. One
+     * correlated count per lexeme was planned as a sequential scan each (the tsquery is not a
+     * constant there); the service caches the result, so the common lexemes — the costly ones —
+     * are rarely counted.
+     */
     async documentFrequencies(lexemes: string[]): Promise<Map<string, number>> {
+      const unique = [...new Set(lexemes)];
+      if (!unique.length) return new Map();
       const { rows } = await db.query<{ lexeme: string; df: number }>(
-        `SELECT t.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ (quote_literal(t.lexeme))::tsquery)::float8 AS df
-         FROM unnest($1::text[]) AS t(lexeme)`,
-        [lexemes],
+        `SELECT t.lexeme, count(*)::float8 AS df
+         FROM chunks c CROSS JOIN LATERAL unnest(tsvector_to_array(ts_filter(setweight(c.tsv, 'A', $1::text[]), '{a}'))) AS t(lexeme)
+         WHERE c.tsv @@ $2::tsquery
+         GROUP BY t.lexeme`,
+        [unique, tsqueryOf(unique)],
       );
       return new Map(rows.map((r) => [r.lexeme, Number(r.df)]));
     },
@@ -79,17 +94,21 @@ export function createRetrievalRepository(db: Queryable) {
      * Okapi BM25 (BM25+) over the tsvector column: candidates are the chunks holding a driver
      * lexeme (GIN), term frequencies come from their tsvector cut down to the query's lexemes
      * (`setweight` marks them, `ts_filter` keeps them — C code, instead of unnesting hundreds of
-     * lexemes per chunk), document frequencies and the average length are index-wide. `ts_rank`
+     * lexemes per chunk), document frequencies and the average length are index-wide. The GIN match
+     * is its own materialised step: without statistics (PGlite has no autovacuum) the planner would
+     * otherwise re-run it once per document, seconds per query on a thousand documents. `ts_rank`
      * has no IDF, which lets common words drown rare ones; this is the ranking the literature means.
      */
     async fullText(userId: string, collectionIds: string[] | null, plan: FullTextPlan, limit: number, params: Bm25Params, stats: CorpusStats): Promise<RankedId[]> {
-      const tsquery = plan.drivers.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
       const lexemes = plan.terms.map((t) => t.lexeme);
       const { rows } = await db.query<{ id: number; score: number }>(
-        `WITH cand AS MATERIALIZED (
-           SELECT c.id, ts_filter(setweight(c.tsv, 'A', $3::text[]), '{a}') AS tsv, ${DL} AS dl
-           FROM chunks c JOIN documents d ON d.id = c.document_id
-           WHERE c.tsv @@ $4::tsquery AND ${SEARCHABLE} AND ${PERMITTED}
+        `WITH matched AS MATERIALIZED (
+           SELECT c.id, c.document_id, c.collection_id, ts_filter(setweight(c.tsv, 'A', $3::text[]), '{a}') AS tsv, ${DL} AS dl
+           FROM chunks c WHERE c.tsv @@ $4::tsquery
+         ),
+         cand AS MATERIALIZED (
+           SELECT c.id, c.tsv, c.dl FROM matched c JOIN documents d ON d.id = c.document_id
+           WHERE ${SEARCHABLE} AND ${PERMITTED}
          ),
          q AS (SELECT * FROM unnest($3::text[], $9::float8[]) AS q(lexeme, df))
          SELECT cand.id, sum(
@@ -102,7 +121,7 @@ export function createRetrievalRepository(db: Queryable) {
          GROUP BY cand.id
          ORDER BY score DESC, cand.id
          LIMIT $5`,
-        [userId, collectionIds, lexemes, tsquery, limit, params.k1, params.b, params.delta, plan.terms.map((t) => t.df), stats.n, stats.avgdl],
+        [userId, collectionIds, lexemes, tsqueryOf(plan.drivers), limit, params.k1, params.b, params.delta, plan.terms.map((t) => t.df), stats.n, stats.avgdl],
       );
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
     },
