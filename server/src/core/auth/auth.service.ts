@@ -4,7 +4,7 @@ import { generatePassword, hashPassword, verifyPassword } from '../crypto/passwo
 import type { Database, Queryable } from '../db/database.ts';
 import type { Actor } from '../policy/actor.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
-import { createUserRepository, type UserRow } from '../users/user.repository.ts';
+import { createUserRepository, type UserRow, type UserWithGroups } from '../users/user.repository.ts';
 import { createApiTokenRepository } from './api-token.repository.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionRepository } from './session.repository.ts';
@@ -21,6 +21,13 @@ export interface ClientInfo {
   ip: string;
   userAgent: string | null;
 }
+
+/**
+ * touch() writes last_used_at at most once a minute; the row just read already says whether it
+ * would, so most requests skip that round trip (the statement keeps its own guard for races).
+ */
+const TOUCH_INTERVAL_MS = 60_000;
+const dueForTouch = (lastUsedAt: Date | null) => !lastUsedAt || Date.now() - lastUsedAt.getTime() >= TOUCH_INTERVAL_MS;
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is incorrect');
 
@@ -101,24 +108,23 @@ export function createAuthService(deps: AuthDeps) {
       const kind = tokenKind(token);
       if (!kind || token.length > 128) return undefined;
       const tokenHash = hashToken(secret, token);
+      const users = createUserRepository(db);
       let credential: Actor['credential'];
-      let userId: string;
+      let user: UserWithGroups | undefined;
       if (kind === 'session') {
-        const sessions = createSessionRepository(db);
-        const session = await sessions.findLiveByHash(tokenHash);
-        if (!session) return undefined;
-        credential = { kind: 'session', id: session.id };
-        userId = session.user_id;
-        await sessions.touch(session.id);
+        const found = await users.findBySessionHash(tokenHash);
+        if (!found) return undefined;
+        credential = { kind: 'session', id: found.session_id };
+        user = found;
+        if (dueForTouch(found.session_last_used_at)) await createSessionRepository(db).touch(found.session_id);
       } else {
         const tokens = createApiTokenRepository(db);
         const apiToken = await tokens.findLiveByHash(tokenHash);
         if (!apiToken) return undefined;
         credential = { kind: 'personal-token', id: apiToken.id };
-        userId = apiToken.user_id;
-        await tokens.touch(apiToken.id);
+        if (dueForTouch(apiToken.last_used_at)) await tokens.touch(apiToken.id);
+        user = await users.findById(apiToken.user_id);
       }
-      const user = await createUserRepository(db).findById(userId);
       if (!user || user.disabled) return undefined;
       return {
         id: user.id,

@@ -21,15 +21,6 @@ export function createSessionRepository(db: Queryable) {
       );
       return rows[0]!;
     },
-    /** The live session behind a token hash: not revoked, not expired. */
-    async findLiveByHash(tokenHash: string): Promise<SessionRow | undefined> {
-      const { rows } = await db.query<SessionRow>(
-        `SELECT id, user_id, ip, user_agent, created_at, last_used_at, expires_at, revoked_at FROM sessions
-          WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()`,
-        [tokenHash],
-      );
-      return rows[0];
-    },
     /** At most one write a minute per session, so reads stay reads. */
     async touch(id: string): Promise<void> {
       await db.query(`UPDATE sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '1 minute'`, [id]);

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import type { Audience, RealtimeBus } from '../realtime/bus.ts';
-import { createConversationRepository, type ConversationRow } from './conversation.repository.ts';
+import { createConversationRepository, type ConversationRow, type MemberRow } from './conversation.repository.ts';
 import { presentConversation, presentMessage } from './conversation.presenter.ts';
 import type { MessageRow } from './message.repository.ts';
 
@@ -41,8 +41,9 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
   }
 
   return {
-    async message(type: 'message.created' | 'message.updated' | 'message.completed', message: MessageRow): Promise<void> {
-      const members = await conversations.members(message.conversation_id);
+    /** `members`: the conversation's members when the caller has just read them (a post does, under the row lock). */
+    async message(type: 'message.created' | 'message.updated' | 'message.completed', message: MessageRow, members?: MemberRow[]): Promise<void> {
+      members ??= await conversations.members(message.conversation_id);
       const userIds = members.filter((m) => !message.internal || STAFF.has(m.user_role)).map((m) => m.user_id);
       await bus.publish({ type: 'deliver', audience: { userIds }, frame: { type, message: presentMessage(message) } });
     },

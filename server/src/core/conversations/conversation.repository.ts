@@ -68,6 +68,10 @@ export interface QueueCursor {
 // Timestamps keep microseconds in the database but milliseconds in a JS Date: cursors carry this text.
 const exactUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/** Read marks only move forward. $1 conversation, $2 user, $3 message id. */
+const MARK_READ = `UPDATE conversation_members SET last_read_message_id = $3
+  WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < $3`;
+
 export function createConversationRepository(db: Queryable) {
   return {
     async insert(c: {
@@ -270,25 +274,22 @@ export function createConversationRepository(db: Queryable) {
       }>('SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id', [conversationId]);
       return rows;
     },
-    async touchActivity(id: string, opts: { firstAgentResponse?: boolean } = {}): Promise<void> {
+    /** New activity; `readBy`: the sender, whose read mark moves to their own message in the same statement. */
+    async touchActivity(id: string, opts: { firstAgentResponse?: boolean; readBy?: { userId: string; messageId: number } | undefined } = {}): Promise<void> {
       await db.query(
-        `UPDATE conversations SET last_message_at = now(),
-           first_response_at = CASE WHEN $2 AND first_response_at IS NULL AND status = 'assigned' THEN now() ELSE first_response_at END
+        `WITH sender_read AS (${MARK_READ})
+         UPDATE conversations SET last_message_at = now(),
+           first_response_at = CASE WHEN $4 AND first_response_at IS NULL AND status = 'assigned' THEN now() ELSE first_response_at END
          WHERE id = $1`,
-        [id, opts.firstAgentResponse ?? false],
+        [id, opts.readBy?.userId ?? null, opts.readBy?.messageId ?? null, opts.firstAgentResponse ?? false],
       );
     },
     async setTitleIfEmpty(id: string, title: string): Promise<boolean> {
       const { rowCount } = await db.query(`UPDATE conversations SET title = $2 WHERE id = $1 AND title = ''`, [id, title]);
       return rowCount > 0;
     },
-    /** Read marks only move forward. */
     async markRead(conversationId: string, userId: string, messageId: number): Promise<boolean> {
-      const { rowCount } = await db.query(
-        `UPDATE conversation_members SET last_read_message_id = $3
-          WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < $3`,
-        [conversationId, userId, messageId],
-      );
+      const { rowCount } = await db.query(MARK_READ, [conversationId, userId, messageId]);
       return rowCount > 0;
     },
     async isMember(conversationId: string, userId: string): Promise<boolean> {

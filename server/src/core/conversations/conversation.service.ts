@@ -1,6 +1,6 @@
 import { appendAudit } from '../audit/audit.service.ts';
 import { createBotRepository } from '../bots/bot.repository.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createUserRepository } from '../users/user.repository.ts';
@@ -50,10 +50,13 @@ export function createConversationService(deps: {
 }) {
   const { db, publisher, routing } = deps;
 
-  /** The conversation if the actor may read it; otherwise "not found", so its existence is not revealed. */
-  async function readable(actor: Actor, id: string): Promise<{ conversation: ConversationRow; members: MemberRow[] }> {
-    const conversations = createConversationRepository(db);
-    const conversation = await conversations.findById(id);
+  /**
+   * The conversation if the actor may read it; otherwise "not found", so its existence is not revealed.
+   * `lock`: inside a transaction, read it with its row lock (posting does).
+   */
+  async function readableIn(q: Queryable, actor: Actor, id: string, lock: boolean): Promise<{ conversation: ConversationRow; members: MemberRow[] }> {
+    const conversations = createConversationRepository(q);
+    const conversation = await (lock ? conversations.lock(id) : conversations.findById(id));
     if (!conversation) throw notFound('Conversation');
     const members = await conversations.members(id);
     const ok = mayReadConversation(actor, {
@@ -64,6 +67,8 @@ export function createConversationService(deps: {
     if (!ok) throw notFound('Conversation');
     return { conversation, members };
   }
+
+  const readable = (actor: Actor, id: string) => readableIn(db, actor, id, false);
 
   async function queueExtras(conversation: ConversationRow) {
     if (conversation.status !== 'queued') return {};
@@ -183,18 +188,22 @@ export function createConversationService(deps: {
      * and, when the conversation is with its bot, the bot.
      */
     async post(actor: Actor, id: string, input: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
-      const { conversation: current, members } = await readable(actor, id);
-      const member = members.find((m) => m.user_id === actor.id);
       const staff = maySeeInternalNotes(actor);
-      if (input.internal && !staff) throw new AppError(403, 'forbidden', 'Only agents can write internal notes');
-      if (!member && !(staff && input.internal)) throw new AppError(403, 'forbidden', 'Join the conversation before writing in it');
-      const routed = current.kind === 'bot' || current.kind === 'support';
-      const senderType = routed && staff && member?.role !== 'owner' ? 'agent' : 'user';
-
       let routingChange: ConversationRow | undefined;
+      let kind: ConversationKind | undefined;
+      let audience: MemberRow[] = [];
       const result = await db.transaction(async (tx) => {
+        // The row lock comes first: posts to one conversation commit in id order, and the members
+        // read under it are this message's audience (no second read after the commit).
+        const { conversation, members } = await readableIn(tx, actor, id, true);
+        const member = members.find((m) => m.user_id === actor.id);
+        if (input.internal && !staff) throw new AppError(403, 'forbidden', 'Only agents can write internal notes');
+        if (!member && !(staff && input.internal)) throw new AppError(403, 'forbidden', 'Join the conversation before writing in it');
+        const routed = conversation.kind === 'bot' || conversation.kind === 'support';
+        const senderType = routed && staff && member?.role !== 'owner' ? 'agent' : 'user';
+        kind = conversation.kind;
+        audience = members;
         const conversations = createConversationRepository(tx);
-        const conversation = (await conversations.lock(id))!;
         const stored = await createMessageRepository(tx).insertIdempotent({
           conversationId: id,
           senderType,
@@ -213,8 +222,10 @@ export function createConversationService(deps: {
           await tx.query('UPDATE messages SET attachments = $2 WHERE id = $1', [message.id, JSON.stringify(refs)]);
           message = { ...message, attachments: refs };
         }
-        await conversations.touchActivity(id, { firstAgentResponse: senderType === 'agent' && !message.internal });
-        if (member) await conversations.markRead(id, actor.id, message.id);
+        await conversations.touchActivity(id, {
+          firstAgentResponse: senderType === 'agent' && !message.internal,
+          readBy: member ? { userId: actor.id, messageId: message.id } : undefined,
+        });
         if (conversation.kind === 'bot' && senderType === 'user') await conversations.setTitleIfEmpty(id, titleFrom(input.body));
         if (routed && senderType === 'user' && member?.role === 'owner') {
           if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);
@@ -224,17 +235,18 @@ export function createConversationService(deps: {
         }
         return { message, created: true };
       });
+      if (!result.created) return result;
 
-      if (result.created) {
-        await publisher.message('message.created', result.message);
-        let after = routingChange ?? (await createConversationRepository(db).findById(id))!;
-        if (routingChange) {
-          await publisher.conversation(routingChange, true);
-          after = await routing.afterQueued(routingChange);
-        }
-        if (after.kind === 'bot' && after.status === 'bot' && result.message.sender_type === 'user' && deps.onBotTurn) {
-          await deps.onBotTurn(after, result.message);
-        }
+      await publisher.message('message.created', result.message, audience);
+      let after = routingChange;
+      if (routingChange) {
+        await publisher.conversation(routingChange, true);
+        after = await routing.afterQueued(routingChange);
+      }
+      // Only a conversation with its bot can owe a bot turn; the others skip re-reading its status.
+      if (kind === 'bot' && result.message.sender_type === 'user' && deps.onBotTurn) {
+        after ??= (await createConversationRepository(db).findById(id))!;
+        if (after.status === 'bot') await deps.onBotTurn(after, result.message);
       }
       return result;
     },

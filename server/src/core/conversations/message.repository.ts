@@ -28,10 +28,13 @@ export interface MessageRow {
   meta: Record<string, unknown>;
 }
 
-const SELECT = `SELECT m.*, COALESCE(u.name, b.name) AS sender_name
-  FROM messages m
+/** Message rows from `source` (the table, or a CTE of just-written rows) with their sender's name. */
+const selectFrom = (source: string) => `SELECT m.*, COALESCE(u.name, b.name) AS sender_name
+  FROM ${source} m
   LEFT JOIN users u ON m.sender_type IN ('user', 'agent') AND u.id = m.sender_id
   LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id`;
+
+const SELECT = selectFrom('messages');
 
 export function createMessageRepository(db: Queryable) {
   return {
@@ -50,10 +53,13 @@ export function createMessageRepository(db: Queryable) {
       status?: MessageRow['status'];
       citations?: unknown[];
     }): Promise<{ message: MessageRow; created: boolean }> {
-      const { rows } = await db.query<{ id: number }>(
-        `INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id`,
+      // The new row comes back with its sender's name in the same statement.
+      const { rows } = await db.query<MessageRow>(
+        `WITH inserted AS (
+           INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *)
+         ${selectFrom('inserted')}`,
         [
           m.conversationId,
           m.senderType,
@@ -66,7 +72,7 @@ export function createMessageRepository(db: Queryable) {
           JSON.stringify(m.citations ?? []),
         ],
       );
-      if (rows[0]) return { message: (await this.findById(rows[0].id))!, created: true };
+      if (rows[0]) return { message: rows[0], created: true };
       const existing = await db.query<MessageRow>(`${SELECT} WHERE m.sender_id = $1 AND m.client_id = $2`, [m.senderId, m.clientId]);
       return { message: existing.rows[0]!, created: false };
     },

@@ -23,11 +23,14 @@ export interface UserWithGroups extends UserRow {
   groups: { id: string; name: string }[];
 }
 
-const WITH_GROUPS = `
-  SELECT u.*, COALESCE(
+/** Users (as `u`) with their groups, and `extraColumns` from whatever the caller joins. */
+const withGroups = (extraColumns = '') => `
+  SELECT u.*${extraColumns}, COALESCE(
     (SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
        FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = u.id), '[]') AS groups
   FROM users u`;
+
+const WITH_GROUPS = withGroups();
 
 export interface UserPatch {
   name?: string;
@@ -59,6 +62,19 @@ export function createUserRepository(db: Queryable) {
     },
     async findById(id: string): Promise<UserWithGroups | undefined> {
       const { rows } = await db.query<UserWithGroups>(`${WITH_GROUPS} WHERE u.id = $1`, [id]);
+      return rows[0];
+    },
+    /**
+     * The user behind a live session (not revoked, not expired) by its token hash, with the
+     * session's id and last use: every signed-in request asks, so it is one round trip.
+     */
+    async findBySessionHash(tokenHash: string): Promise<(UserWithGroups & { session_id: string; session_last_used_at: Date }) | undefined> {
+      const { rows } = await db.query<UserWithGroups & { session_id: string; session_last_used_at: Date }>(
+        `${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at')}
+           JOIN sessions s ON s.user_id = u.id
+          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+        [tokenHash],
+      );
       return rows[0];
     },
     async findByEmail(email: string): Promise<UserRow | undefined> {
