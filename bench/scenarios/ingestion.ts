@@ -157,7 +157,7 @@ export const ingestion: Scenario = {
           { metric: 'chunks indexed', value: timing!.chunks, unit: '' },
         ],
         stages,
-        slowestStage: slowest({ queueWait: timing!.wait, worker: timing!.work }) === 'worker' ? 'the worker (parse→split→embed→index)' : 'waiting in the queue (the worker is the bottleneck; concurrency 2)',
+        slowestStage: slowest({ queueWait: timing!.wait, worker: timing!.work }) === 'worker' ? 'the worker (parse→split→embed→index)' : 'waiting in the queue (the worker is the bottleneck; JOB_CONCURRENCY documents at once)',
         details: { settings: s, sqlTrace: trace, seconds, postSeconds: (posted - started) / 1000, floorSeconds, pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length }, ...(profile ? { profile } : {}) },
         machine: machineInfo(),
       };

@@ -5,7 +5,7 @@ import type { Database } from './core/db/database.ts';
 import { ensureEmbeddingSpace } from './core/db/embedding-space.ts';
 import { migrate } from './core/db/migrator.ts';
 import { createJobRunner } from './core/jobs/create-runner.ts';
-import { jobOptions, type JobMap } from './core/jobs/job-map.ts';
+import { jobOptionsFor, type JobMap } from './core/jobs/job-map.ts';
 import type { JobRunner, Processors } from './core/jobs/job-types.ts';
 import { loadPrompts, type PromptSet } from './core/bots/prompts.ts';
 import type { Logger } from './core/logger.ts';
@@ -45,7 +45,7 @@ export async function openServices(
     const jobs = createJobRunner<JobMap>({
       redisUrl: config.redisUrl,
       prefix: config.redisPrefix,
-      jobs: jobOptions,
+      jobs: jobOptionsFor(config),
       processors: processors(base),
       onEvent: (event) => {
         if (event.state === 'active') return;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { pruneAudit, recordAudit } from '../../server/src/core/audit/audit.service.ts';
+import { appendAudit, pruneAudit, recordAudit } from '../../server/src/core/audit/audit.service.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import { newUser, TEST_PASSWORD, type TestUser } from '../support/fixtures.ts';
@@ -158,6 +158,21 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     const res = await login(app, 'x\ud800@example.test', 'whatever it is', { ip: freshIp() });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
+    expect(await verify()).toEqual({ ok: true, rows: expect.any(Number) });
+  });
+
+  it('links writers that append at the same moment into one chain', async () => {
+    await Promise.all(Array.from({ length: 12 }, (_, i) => recordAudit(app.services.db, { action: 'test.concurrent', details: { i } })));
+    const rows = await sql<{ prev_hash: string; hash: string }>(app, `SELECT prev_hash, hash FROM audit_log WHERE action = 'test.concurrent' ORDER BY id`);
+    expect(rows).toHaveLength(12);
+    rows.slice(1).forEach((row, i) => expect(row.prev_hash).toBe(rows[i]!.hash));
+    // A record is linked at commit: one added by a transaction that rolls back leaves nothing behind.
+    const failing = app.services.db.transaction(async (tx) => {
+      await appendAudit(tx, { action: 'test.rolled-back' });
+      throw new Error('the audited change failed');
+    });
+    await expect(failing).rejects.toThrow(/audited change failed/);
+    expect(await sql(app, `SELECT 1 FROM audit_log WHERE action = 'test.rolled-back' UNION ALL SELECT 1 FROM audit_pending`)).toEqual([]);
     expect(await verify()).toEqual({ ok: true, rows: expect.any(Number) });
   });
 

@@ -26,35 +26,26 @@ export interface AuditFilter {
   limit: number;
 }
 
-// Serialises writers so every row links to the one before it.
+// Serialises writers so every row links to the one before it (migration 008's audit_link takes it at commit).
 const CHAIN_LOCK_KEY = 4_242_010;
 
 export function createAuditRepository(db: Queryable) {
   return {
-    /** Must run inside a transaction: the lock is held until it commits. */
-    async lockChainAndReadLastHash(): Promise<string | undefined> {
+    /** Must run inside a transaction: the lock is held until it commits (retention holds it across its delete). */
+    async lockChain(): Promise<void> {
       await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
-      const { rows } = await db.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
-      return rows[0]?.hash;
     },
-    async insert(row: Omit<AuditRow, 'id'>): Promise<AuditRow> {
-      const { rows } = await db.query<AuditRow>(
-        `INSERT INTO audit_log (at, actor_id, actor_email, action, target_type, target_id, ip, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-        [
-          row.at,
-          row.actor_id,
-          row.actor_email,
-          row.action,
-          row.target_type,
-          row.target_id,
-          row.ip,
-          JSON.stringify(row.details),
-          row.prev_hash,
-          row.hash,
-        ],
+    /**
+     * Adds a record to be linked into the chain when the transaction commits (migration 008): the
+     * chain lock is then taken and held only by the commit. `body` is the record's canonical form,
+     * which the database hashes with the head's hash.
+     */
+    async addPending(row: Omit<AuditRow, 'id' | 'prev_hash' | 'hash'>, body: string): Promise<void> {
+      await db.query(
+        `INSERT INTO audit_pending (body, at, actor_id, actor_email, action, target_type, target_id, ip, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [body, row.at, row.actor_id, row.actor_email, row.action, row.target_type, row.target_id, row.ip, JSON.stringify(row.details)],
       );
-      return rows[0]!;
     },
     async list(filter: AuditFilter): Promise<AuditRow[]> {
       const where: string[] = [];

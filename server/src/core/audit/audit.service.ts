@@ -3,9 +3,6 @@ import type { Database, Queryable } from '../db/database.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { createAuditRepository, type AuditFilter, type AuditRow } from './audit.repository.ts';
 
-/** The first row of a chain links to this. */
-export const GENESIS_HASH = '0'.repeat(64);
-
 export interface AuditEntry {
   action: string;
   actor?: { id: string; email: string } | null;
@@ -14,8 +11,9 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-function rowHash(prevHash: string, row: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
-  const body = canonicalJson({
+/** What a record's hash covers besides the previous hash. */
+function rowBody(row: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
+  return canonicalJson({
     at: row.at.toISOString(),
     actorId: row.actor_id,
     actorEmail: row.actor_email,
@@ -25,8 +23,9 @@ function rowHash(prevHash: string, row: Omit<AuditRow, 'id' | 'hash' | 'prev_has
     ip: row.ip,
     details: row.details,
   });
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
+
+const chainHash = (prevHash: string, body: string) => createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -51,12 +50,10 @@ function storableJson(value: unknown): unknown {
 const storableOrNull = (text: string | null | undefined) => (text == null ? null : storableText(text));
 
 /**
- * Appends a record linked to the previous one. Pass the transaction that makes the audited change
- * so the change and its record commit together (or neither does).
+ * Adds a record, linked to the previous one when the transaction commits. Pass the transaction that
+ * makes the audited change so the change and its record commit together (or neither does).
  */
-export async function appendAudit(tx: Queryable, entry: AuditEntry): Promise<AuditRow> {
-  const repo = createAuditRepository(tx);
-  const prev = (await repo.lockChainAndReadLastHash()) ?? GENESIS_HASH;
+export async function appendAudit(tx: Queryable, entry: AuditEntry): Promise<void> {
   const row = {
     // Millisecond precision: what a JS Date round-trips, so the hash verifies after reading back.
     at: new Date(),
@@ -69,11 +66,11 @@ export async function appendAudit(tx: Queryable, entry: AuditEntry): Promise<Aud
     // Through JSON first, as jsonb will see it (Dates become strings, undefined goes).
     details: storableJson(JSON.parse(JSON.stringify(entry.details ?? {}))) as Record<string, unknown>,
   };
-  return repo.insert({ ...row, prev_hash: prev, hash: rowHash(prev, row) });
+  await createAuditRepository(tx).addPending(row, rowBody(row));
 }
 
 /** Appends in a transaction of its own (for events with no other write, like a failed sign-in). */
-export function recordAudit(db: Database, entry: AuditEntry): Promise<AuditRow> {
+export function recordAudit(db: Database, entry: AuditEntry): Promise<void> {
   return db.transaction((tx) => appendAudit(tx, entry));
 }
 
@@ -97,7 +94,7 @@ export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<
       if (prevHash !== undefined && row.prev_hash !== prevHash) {
         return { ok: false, rows: count, brokenAtId: row.id, reason: 'does not link to the previous record (a record was removed or reordered)' };
       }
-      if (rowHash(row.prev_hash, row) !== row.hash) {
+      if (chainHash(row.prev_hash, rowBody(row)) !== row.hash) {
         return { ok: false, rows: count, brokenAtId: row.id, reason: 'its content does not match its hash (the record was edited)' };
       }
       prevHash = row.hash;
@@ -115,7 +112,7 @@ export function listAudit(db: Queryable, filter: AuditFilter): Promise<AuditRow[
 export async function pruneAudit(db: Database, days: number): Promise<number> {
   return db.transaction(async (tx) => {
     const repo = createAuditRepository(tx);
-    await repo.lockChainAndReadLastHash();
+    await repo.lockChain();
     const cutoff = new Date(Date.now() - days * 86_400_000);
     const removed = await repo.pruneBefore(cutoff);
     if (removed) await appendAudit(tx, { action: 'audit.pruned', details: { removed, before: cutoff.toISOString(), retentionDays: days } });

@@ -1,3 +1,4 @@
+import type { Config } from '../../config.ts';
 import type { JobOptionsMap } from './job-types.ts';
 
 /**
@@ -33,6 +34,7 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     jobId: ({ documentId, version }) => `ingest-${documentId}-v${version}`,
     attempts: 4,
     backoffMs: 2_000,
+    // Processes take JOB_CONCURRENCY instead (jobOptionsFor); this is what tests' bare runners use.
     concurrency: 2,
   },
   'purge-sessions': {
@@ -54,3 +56,12 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     concurrency: 1,
   },
 };
+
+/**
+ * The options a process runs with: ingestion's concurrency from JOB_CONCURRENCY. A document's
+ * indexing alternates between CPU (the parser threads, embedding) and database round trips, so
+ * several in flight keep both busy; the other jobs' concurrency follows from what they wait on.
+ */
+export function jobOptionsFor(config: Pick<Config, 'jobConcurrency'>): JobOptionsMap<JobMap> {
+  return { ...jobOptions, 'ingest-document': { ...jobOptions['ingest-document'], concurrency: config.jobConcurrency } };
+}

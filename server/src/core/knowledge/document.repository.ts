@@ -31,11 +31,13 @@ export interface DocumentRow {
   groups: { id: string; name: string }[];
 }
 
-const SELECT = `
-  SELECT d.*, d.size_bytes::float8 AS size_bytes,
+// A DocumentRow from rows named `d`: the table, or a writing statement's RETURNING * (so a write
+// hands back the row it wrote instead of a second round trip to read it).
+const COLUMNS = `d.*, d.size_bytes::float8 AS size_bytes,
     COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
-                FROM document_groups dg JOIN groups g ON g.id = dg.group_id WHERE dg.document_id = d.id), '[]') AS groups
-  FROM documents d`;
+                FROM document_groups dg JOIN groups g ON g.id = dg.group_id WHERE dg.document_id = d.id), '[]') AS groups`;
+const SELECT = `SELECT ${COLUMNS} FROM documents d`;
+const returningRow = (write: string) => `WITH d AS (${write} RETURNING *) SELECT ${COLUMNS} FROM d`;
 
 export interface NewDocument {
   collectionId: string;
@@ -63,11 +65,11 @@ export interface ProgressUpdate {
 export function createDocumentRepository(db: Queryable) {
   return {
     /** Inserts unless the collection already holds the same content; `created` tells which. */
-    async insertUnlessDuplicate(doc: NewDocument): Promise<{ id: string; created: boolean }> {
-      const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
+    async insertUnlessDuplicate(doc: NewDocument): Promise<{ document: DocumentRow; created: boolean }> {
+      const { rows } = await db.query<DocumentRow>(
+        returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
          VALUES (COALESCE($1::uuid, gen_random_uuid()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (collection_id, sha256) DO NOTHING RETURNING id`,
+         ON CONFLICT (collection_id, sha256) DO NOTHING`),
         [
           doc.id ?? null,
           doc.collectionId,
@@ -83,19 +85,12 @@ export function createDocumentRepository(db: Queryable) {
           doc.parentId ?? null,
         ],
       );
-      if (rows[0]) return { id: rows[0].id, created: true };
-      const existing = await db.query<{ id: string }>('SELECT id FROM documents WHERE collection_id = $1 AND sha256 = $2', [
-        doc.collectionId,
-        doc.sha256,
-      ]);
-      return { id: existing.rows[0]!.id, created: false };
+      if (rows[0]) return { document: rows[0], created: true };
+      const existing = await db.query<DocumentRow>(`${SELECT} WHERE d.collection_id = $1 AND d.sha256 = $2`, [doc.collectionId, doc.sha256]);
+      return { document: existing.rows[0]!, created: false };
     },
     async findById(id: string): Promise<DocumentRow | undefined> {
       const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE d.id = $1`, [id]);
-      return rows[0];
-    },
-    async findBySha(collectionId: string, sha256: string): Promise<DocumentRow | undefined> {
-      const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE d.collection_id = $1 AND d.sha256 = $2`, [collectionId, sha256]);
       return rows[0];
     },
     /** Locks the row for the rest of the transaction (indexing vs. re-index/delete). */
@@ -127,10 +122,23 @@ export function createDocumentRepository(db: Queryable) {
       );
       return rows;
     },
-    /** Applies an update only while the document is still at `version` (a re-index supersedes old jobs). */
-    async updateProgress(id: string, version: number, update: ProgressUpdate): Promise<boolean> {
-      const { rowCount } = await db.query(
-        `UPDATE documents SET
+    /**
+     * Marks a version processing and returns the row, unless the document is gone, at another
+     * version (a re-index superseded the job) or this version is already indexed (a duplicate delivery).
+     */
+    async claim(id: string, version: number): Promise<DocumentRow | undefined> {
+      const { rows } = await db.query<DocumentRow>(
+        returningRow(`UPDATE documents SET status = 'processing', progress = 0.05, error = NULL,
+           started_at = COALESCE(started_at, now()), updated_at = now()
+         WHERE id = $1 AND version = $2 AND NOT (indexed_version = $2 AND status = 'ready')`),
+        [id, version],
+      );
+      return rows[0];
+    },
+    /** Applies an update only while the document is still at `version` (a re-index supersedes old jobs); the updated row, if it applied. */
+    async updateProgress(id: string, version: number, update: ProgressUpdate): Promise<DocumentRow | undefined> {
+      const { rows } = await db.query<DocumentRow>(
+        returningRow(`UPDATE documents SET
            status = COALESCE($3, status),
            progress = COALESCE($4, progress),
            error = CASE WHEN $5::boolean THEN $6 ELSE error END,
@@ -139,7 +147,7 @@ export function createDocumentRepository(db: Queryable) {
            started_at = CASE WHEN $3 = 'processing' AND started_at IS NULL THEN now() ELSE started_at END,
            finished_at = CASE WHEN $3 IN ('ready', 'failed') THEN now() ELSE finished_at END,
            updated_at = now()
-         WHERE id = $1 AND version = $2`,
+         WHERE id = $1 AND version = $2`),
         [
           id,
           version,
@@ -151,7 +159,7 @@ export function createDocumentRepository(db: Queryable) {
           update.title ?? null,
         ],
       );
-      return rowCount > 0;
+      return rows[0];
     },
     /** New version, back to queued: the old version's jobs become no-ops. */
     async bumpVersion(id: string): Promise<number | undefined> {
@@ -206,15 +214,21 @@ export function createDocumentRepository(db: Queryable) {
 
 export type DocumentRepository = ReturnType<typeof createDocumentRepository>;
 
-/** Marks a version indexed (same transaction as its chunks). */
-export async function markIndexed(db: Queryable, id: string, version: number, chunkCount: number, done = true): Promise<void> {
+/**
+ * Marks a version indexed, first in the transaction that replaces its chunks: the update locks the
+ * row until the commit (a delete or re-index waits) and applies only while the document is still
+ * at `version`. Returns the updated row, or undefined when the document was deleted or re-indexed
+ * meanwhile (the chunks must then not be written).
+ */
+export async function markIndexed(db: Queryable, id: string, version: number, chunkCount: number, done = true): Promise<DocumentRow | undefined> {
   // `done` false: chunks are in, but the job goes on (a crawl root stays processing until its pages are in).
-  await db.query(
-    `UPDATE documents SET status = CASE WHEN $4 THEN 'ready' ELSE 'processing' END, progress = CASE WHEN $4 THEN 1 ELSE 0.5 END,
+  const { rows } = await db.query<DocumentRow>(
+    returningRow(`UPDATE documents SET status = CASE WHEN $4 THEN 'ready' ELSE 'processing' END, progress = CASE WHEN $4 THEN 1 ELSE 0.5 END,
        error = NULL, chunk_count = $3, indexed_version = $2, finished_at = CASE WHEN $4 THEN now() ELSE NULL END, updated_at = now()
-     WHERE id = $1 AND version = $2`,
+     WHERE id = $1 AND version = $2`),
     [id, version, chunkCount, done],
   );
+  return rows[0];
 }
 
 /** Every document to a new version, queued (a re-embed): old-version jobs become no-ops. */

@@ -73,13 +73,12 @@ export function createIngestionService(deps: {
   const { db, storage, bus, embedder, parser, logger, limits } = deps;
   const documents = createDocumentRepository(db);
 
-  async function publish(id: string) {
-    const row = await documents.findById(id);
+  async function publish(row: DocumentRow | undefined) {
     if (row) await bus.publish({ type: 'document.updated', document: presentDocument(row) }).catch(() => {});
   }
 
   async function progress(doc: DocumentRow, fraction: number) {
-    if (await documents.updateProgress(doc.id, doc.version, { progress: Math.min(0.99, fraction) })) await publish(doc.id);
+    await publish(await documents.updateProgress(doc.id, doc.version, { progress: Math.min(0.99, fraction) }));
   }
 
   /** Bytes and their sniffed type: from storage, or fetched (URL imports) and stored now. */
@@ -122,7 +121,11 @@ export function createIngestionService(deps: {
     return doc.source === 'url' && settings && settings.depth > 0 && settings.maxPages > 1 ? settings : undefined;
   };
 
-  async function index(doc: DocumentRow, onProgress: (f: number) => Promise<void>): Promise<{ fetchedHtml?: string; bytes: Buffer }> {
+  /** `indexed`: the row as committed with the chunks, undefined if a delete or re-index overtook the job. */
+  async function index(
+    doc: DocumentRow,
+    onProgress: (f: number) => Promise<void>,
+  ): Promise<{ fetchedHtml?: string; bytes: Buffer; indexed: DocumentRow | undefined }> {
     const { bytes, mime, fetchedHtml } = await loadBytes(doc);
     await onProgress(0.15);
     const { pieces, parsed } = await piecesOf(doc, bytes, mime);
@@ -157,25 +160,23 @@ export function createIngestionService(deps: {
       });
     }
     const indexed = await db.transaction(async (tx) => {
-      const locked = await createDocumentRepository(tx).lockForUpdate(doc.id);
+      const marked = await markIndexed(tx, doc.id, doc.version, chunks.length, !crawlOf(doc));
       // Deleted or re-indexed while we worked: the newer job (or nobody) writes the chunks.
-      if (!locked || locked.version !== doc.version) return false;
+      if (!marked) return undefined;
       const repo = createChunkRepository(tx);
       await repo.deleteForDocument(doc.id);
       await repo.insertMany(doc.id, doc.collection_id, chunks);
-      await markIndexed(tx, doc.id, doc.version, chunks.length, !crawlOf(doc));
-      return true;
+      return marked;
     });
     if (indexed) logger.info({ documentId: doc.id, version: doc.version, chunks: chunks.length }, 'document indexed');
-    return { bytes, ...(fetchedHtml ? { fetchedHtml } : {}) };
+    return { bytes, indexed, ...(fetchedHtml ? { fetchedHtml } : {}) };
   }
 
   async function processDocument(documentId: string, version: number, attempt: { number: number; max: number }): Promise<{ fetchedHtml?: string } | undefined> {
-    const doc = await documents.findById(documentId);
-    if (!doc || doc.version !== version) return undefined; // deleted, or superseded by a re-index
-    if (doc.indexed_version === version && doc.status === 'ready') return undefined; // a duplicate delivery
-    await documents.updateProgress(doc.id, version, { status: 'processing', progress: 0.05, error: null });
-    await publish(doc.id);
+    // Deleted, superseded by a re-index, or a duplicate delivery of an indexed version: nothing to do.
+    const doc = await documents.claim(documentId, version);
+    if (!doc) return undefined;
+    await publish(doc);
     try {
       // Intermediate progress at most every PROGRESS_INTERVAL_MS: a passage indexed in a few
       // milliseconds is not worth a write, a re-read and a frame per step (the start and the end
@@ -187,25 +188,26 @@ export function createIngestionService(deps: {
         await progress(doc, crawlOf(doc) ? f / 2 : f);
       });
       const settings = crawlOf(doc);
-      if (settings) {
-        await publish(doc.id);
-        const fresh = (await documents.findById(doc.id))!;
-        await crawl(fresh, result.fetchedHtml, settings, result.bytes);
-        await documents.updateProgress(doc.id, version, { status: 'ready', progress: 1 });
+      if (settings && result.indexed) {
+        await publish(result.indexed);
+        await crawl(result.indexed, result.fetchedHtml, settings, result.bytes);
+        await publish(await documents.updateProgress(doc.id, version, { status: 'ready', progress: 1 }));
+      } else {
+        await publish(result.indexed);
       }
-      await publish(doc.id);
       return result;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const permanent =
         error instanceof UnparseableError || error instanceof PermanentJobError || (error instanceof FetchError && error.permanent);
       const final = permanent || attempt.number >= attempt.max;
-      await documents.updateProgress(
-        doc.id,
-        version,
-        final ? { status: 'failed', progress: 0, error: message } : { status: 'queued', error: `${message} (will retry)` },
+      await publish(
+        await documents.updateProgress(
+          doc.id,
+          version,
+          final ? { status: 'failed', progress: 0, error: message } : { status: 'queued', error: `${message} (will retry)` },
+        ),
       );
-      await publish(doc.id);
       if (permanent) throw new PermanentJobError(message, { cause: error });
       throw error;
     }
@@ -235,8 +237,7 @@ export function createIngestionService(deps: {
       const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
       if (!mime) continue;
       pages += 1;
-      await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages });
-      await publish(root.id);
+      await publish(await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages }));
       const pageHtml = mime === 'text/html' ? fetched.bytes.toString('utf8') : undefined;
       const id = randomUUID();
       const key2 = storageKeyOf(id);
@@ -258,7 +259,7 @@ export function createIngestionService(deps: {
       if (!created.created) {
         await storage.delete(key2);
       } else {
-        await publish(id);
+        await publish(created.document);
         await processDocument(id, 1, { number: 1, max: 1 }).catch((error: unknown) =>
           logger.warn({ url, error: (error as Error).message }, 'crawl: page failed to index'),
         );

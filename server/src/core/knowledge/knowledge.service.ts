@@ -78,6 +78,12 @@ export function createKnowledgeService(deps: {
     return collection;
   }
 
+  /** `readableCollection` without reading the collection: adding and listing documents need only the answer. */
+  async function assertReadable(actor: Actor, id: string): Promise<void> {
+    // A missing collection is not readable either, and gets the same answer.
+    if (!(await createCollectionRepository(db).mayRead(actor.id, id))) throw notFound('Collection');
+  }
+
   async function enqueue(doc: Pick<DocumentRow, 'id' | 'version'>) {
     await jobs.enqueue('ingest-document', { documentId: doc.id, version: doc.version });
   }
@@ -87,25 +93,36 @@ export function createKnowledgeService(deps: {
   }
 
   async function insertDocument(actor: Actor, doc: NewDocument, client: ClientInfo, details: Record<string, unknown>): Promise<AddResult> {
-    const result = await db.transaction(async (tx) => {
+    const { document, created } = await db.transaction(async (tx) => {
       const inserted = await createDocumentRepository(tx).insertUnlessDuplicate(doc);
       if (inserted.created) {
         await appendAudit(tx, {
           action: 'document.created',
           actor,
-          target: { type: 'document', id: inserted.id },
+          target: { type: 'document', id: inserted.document.id },
           ip: client.ip,
           details: { collectionId: doc.collectionId, title: doc.title, source: doc.source, sha256: doc.sha256, ...details },
         });
       }
       return inserted;
     });
-    const document = (await createDocumentRepository(db).findById(result.id))!;
-    if (result.created) {
+    if (created) {
       await enqueue(document);
       await publish(document);
     }
-    return { document, duplicate: !result.created };
+    return { document, duplicate: !created };
+  }
+
+  /** Runs `add` for a blob just stored under `key`; the blob is removed unless it became a new document. */
+  async function keepIfAdded(key: string, add: () => Promise<AddResult>): Promise<AddResult> {
+    try {
+      const result = await add();
+      if (result.duplicate) await storage.delete(key);
+      return result;
+    } catch (error) {
+      await storage.delete(key);
+      throw error;
+    }
   }
 
   return {
@@ -192,7 +209,7 @@ export function createKnowledgeService(deps: {
     // Documents ---------------------------------------------------------------------------------
     /** Streams the upload to storage (size-capped), sniffs its type, de-duplicates by sha256. */
     async addUpload(actor: Actor, collectionId: string, upload: Upload, client: ClientInfo): Promise<AddResult> {
-      await readableCollection(actor, collectionId);
+      await assertReadable(actor, collectionId);
       const id = randomUUID();
       const key = storageKeyOf(id);
       let stored;
@@ -204,13 +221,13 @@ export function createKnowledgeService(deps: {
         }
         throw error;
       }
-      try {
+      return keepIfAdded(key, async () => {
         const head = await readHead(storage, key);
         const mime = sniffMime(head, upload.filename);
         if (!mime) {
           throw new AppError(415, 'unsupported_media_type', 'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
         }
-        const result = await insertDocument(
+        return insertDocument(
           actor,
           {
             id,
@@ -227,16 +244,11 @@ export function createKnowledgeService(deps: {
           client,
           { filename: upload.filename, sizeBytes: stored.size },
         );
-        if (result.duplicate) await storage.delete(key);
-        return result;
-      } catch (error) {
-        await storage.delete(key);
-        throw error;
-      }
+      });
     },
 
     async addSource(actor: Actor, collectionId: string, source: NewSource, client: ClientInfo): Promise<AddResult> {
-      await readableCollection(actor, collectionId);
+      await assertReadable(actor, collectionId);
       const id = randomUUID();
       if (source.kind === 'url') {
         const url = new URL(source.url);
@@ -266,12 +278,11 @@ export function createKnowledgeService(deps: {
           ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer }))
           : Buffer.from(source.text, 'utf8');
       const hash = sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes);
-      const existing = await createDocumentRepository(db).findBySha(collectionId, hash);
-      if (existing) return { document: existing, duplicate: true };
+      // Duplicates are found by the insert (a unique key), not by a read before it: re-adding is rare.
       const key = storageKeyOf(id);
       await storage.put(key, bytes);
-      try {
-        const result = await insertDocument(
+      return keepIfAdded(key, () =>
+        insertDocument(
           actor,
           {
             id,
@@ -286,17 +297,12 @@ export function createKnowledgeService(deps: {
           },
           client,
           {},
-        );
-        if (result.duplicate) await storage.delete(key);
-        return result;
-      } catch (error) {
-        await storage.delete(key);
-        throw error;
-      }
+        ),
+      );
     },
 
     async listDocuments(actor: Actor, collectionId: string, page: { cursor?: string | undefined; limit: number; status?: DocumentStatus | undefined }) {
-      await readableCollection(actor, collectionId);
+      await assertReadable(actor, collectionId);
       const after = decodeCursor(page.cursor);
       return createDocumentRepository(db).listByCollection(collectionId, { ...(after ? { after } : {}), limit: page.limit, status: page.status });
     },
