@@ -8,7 +8,7 @@ export interface SplitOptions {
   overlapTokens: number;
 }
 
-export const DEFAULT_SPLIT: SplitOptions = { chunkTokens: 380, overlapTokens: 40 };
+export const DEFAULT_SPLIT: SplitOptions = { chunkTokens: 512, overlapTokens: 48 };
 
 export interface Piece {
   text: string;
