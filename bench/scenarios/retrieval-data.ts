@@ -5,7 +5,7 @@ import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { lexemes, runs, tsvectorLiteral } from '../../server/src/core/knowledge/text/tokenize.ts';
 import { HNSW_INDEX_SQL } from '../../server/src/core/db/embedding-space.ts';
 import { planFullText } from '../../server/src/core/knowledge/bm25-plan.ts';
-import { createRetrievalRepository, type CorpusStats } from '../../server/src/core/knowledge/retrieval.repository.ts';
+import { createRetrievalRepository, tsqueryOf, type CorpusStats } from '../../server/src/core/knowledge/retrieval.repository.ts';
 import { DEFAULT_RETRIEVAL, fuse } from '../../server/src/core/knowledge/retrieval.service.ts';
 import { embedOffline, offlineFeatures } from '../../server/src/core/llm/offline-embedder.ts';
 import { OFFLINE_EMBEDDING_DIMENSIONS } from '../../server/src/config.ts';
@@ -389,7 +389,7 @@ export async function halfSplit(db: Database, args: { userId: string; queries: H
     t = performance.now();
     await repo.hits(fuse(vectorHits, textHits, s).slice(0, 16).map((f) => f.id));
     hitsMs += performance.now() - t;
-    const tsquery = [...new Set(q.terms)].map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
+    const tsquery = tsqueryOf([...new Set(q.terms)]);
     if (tsquery) candidates += (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE tsv @@ $1::tsquery', [tsquery])).rows[0]!.n;
   }
   const n = Math.max(1, args.queries.length);

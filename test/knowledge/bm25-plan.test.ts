@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDocumentFrequencyCache, planFullText } from '../../server/src/core/knowledge/bm25-plan.ts';
+import { planFullText } from '../../server/src/core/knowledge/bm25-plan.ts';
 import { DEFAULT_RETRIEVAL } from '../../server/src/core/knowledge/retrieval.service.ts';
 
 const stats = { n: 100_000, avgdl: 120 };
@@ -22,21 +22,5 @@ describe('the BM25 half’s candidate plan', () => {
   it('always drives with the rarest lexeme, even a common one, and returns nothing for unknown words', () => {
     expect(planFullText(['the', 'compani'], new Map([['the', 90_000], ['compani', 30_000]]), stats, params)!.drivers).toEqual(['compani']);
     expect(planFullText(['zzz'], new Map(), stats, params)).toBeNull();
-  });
-});
-
-describe('the document frequency cache', () => {
-  it('counts each lexeme once per minute, but asks again for one no chunk held (a new document is findable at once)', async () => {
-    const cache = createDocumentFrequencyCache({ ttlMs: 60_000, maxEntries: 100 });
-    const asked: string[][] = [];
-    const counts = new Map([['leave', 12]]);
-    const count = async (missing: string[]) => {
-      asked.push(missing);
-      return new Map(missing.filter((l) => counts.has(l)).map((l) => [l, counts.get(l)!]));
-    };
-    expect(await cache.get(['leave', 'sabbatical'], count)).toEqual(new Map([['leave', 12], ['sabbatical', 0]]));
-    counts.set('sabbatical', 1);
-    expect(await cache.get(['leave', 'sabbatical'], count)).toEqual(new Map([['leave', 12], ['sabbatical', 1]]));
-    expect(asked).toEqual([['leave', 'sabbatical'], ['sabbatical']]);
   });
 });

@@ -210,6 +210,14 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     expect(rows[0]!.n).toBe(0);
   });
 
+  it('finds a new document by a word that no document held when it was last searched for', async () => {
+    // Search caches how many chunks hold each word; a word that none held must not stay "unknown".
+    expect(await search(app, admin.token, 'wombatology', { mode: 'text' })).toEqual([]);
+    const doc = await addText(app, admin.token, collectionId, 'Wombatology course', 'Wombatology is taught on Thursdays in room 4.');
+    expect((await search(app, admin.token, 'wombatology', { mode: 'text' })).map((h) => h.documentId)).toEqual([doc.id]);
+    expect((await search(app, admin.token, 'wombatology'))[0]!.documentId).toBe(doc.id);
+  });
+
   it('retrieves a FAQ pair as one unit and prefers it when it matches', async () => {
     const faq = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, {
       token: admin.token,

@@ -46,7 +46,7 @@ export interface Bm25Params {
 const DL = `COALESCE((c.metadata->>'lexemes')::float8, c.token_count::float8)`;
 
 /** Any of the lexemes, quoted as tsquery literals (they are already normalised; nothing is parsed). */
-function tsqueryOf(lexemes: string[]): string {
+export function tsqueryOf(lexemes: string[]): string {
   return lexemes.map((l) => `'${l.replace(/['\\]/g, '\\$&')}'`).join(' | ');
 }
 

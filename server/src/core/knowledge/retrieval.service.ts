@@ -70,7 +70,7 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
   const settings: RetrievalSettings = { ...DEFAULT_RETRIEVAL, ...deps.settings };
   // BM25's corpus size and average length move slowly; a few seconds' staleness does not change
   // rankings, and a full scan per query would. (Which chunks match is always live.)
-  const statsCache = new Map<string, { at: number; stats: CorpusStats }>();
+  let statsCache: { at: number; stats: CorpusStats } | undefined;
   const STATS_TTL_MS = 10_000;
   const dfCache = createDocumentFrequencyCache({ ttlMs: 60_000, maxEntries: 100_000 });
 
@@ -94,14 +94,11 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
         vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
       }
       if (terms.length) {
-        let cached = statsCache.get('*');
-        if (!cached || Date.now() - cached.at > STATS_TTL_MS) {
-          cached = { at: Date.now(), stats: await repo.corpusStats() };
-          statsCache.set('*', cached);
-        }
+        if (!statsCache || Date.now() - statsCache.at > STATS_TTL_MS) statsCache = { at: Date.now(), stats: await repo.corpusStats() };
+        const { stats } = statsCache;
         const df = await dfCache.get(terms, (missing) => repo.documentFrequencies(missing));
-        const plan = planFullText(terms, df, cached.stats, s.bm25);
-        if (plan) textHits = await repo.fullText(actor.id, collectionIds, plan, candidates, s.bm25, cached.stats);
+        const plan = planFullText(terms, df, stats, s.bm25);
+        if (plan) textHits = await repo.fullText(actor.id, collectionIds, plan, candidates, s.bm25, stats);
       }
       const fusedIds = fuse(vectorHits, textHits, s, mode).slice(0, k * 2);
       const rows = await repo.hits(fusedIds.map((f) => f.id));
