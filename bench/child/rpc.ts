@@ -1,5 +1,6 @@
 import { Session } from 'node:inspector/promises';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * The IPC protocol between the bench (parent) and the processes it measures (the Enclave server,
@@ -53,7 +54,10 @@ export function serveRpc(handlers: Record<string, RpcHandler>): void {
       const { profile } = await profiler.post('Profiler.stop');
       profiler.disconnect();
       profiler = undefined;
-      await writeFile((args as { file: string }).file, JSON.stringify(profile));
+      const { file } = args as { file: string };
+      // A fresh clone has no bench/results yet: --profile writes before the first report does.
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
       return true;
     },
     ...handlers,

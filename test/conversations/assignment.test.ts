@@ -59,6 +59,21 @@ describe.each(backends)('automatic assignment (ASSIGNMENT_MODE=auto) on %s', (ba
     ]);
   });
 
+  it('records the first response when the assigned agent first replies, not when they write an internal note', async () => {
+    const a = await agent();
+    const conversation = await support();
+    expect(conversation.assigneeId).toBe(a.id);
+    const firstResponse = async () => ((await api.get(admin.token, `/api/conversations/${conversation.id}`)).body.conversation as { firstResponseAt: string | null }).firstResponseAt;
+    await say(api, employee, conversation.id, 'Is anyone there?');
+    await say(api, a, conversation.id, 'Checking their contract first', { internal: true });
+    expect(await firstResponse()).toBeNull();
+    await say(api, a, conversation.id, 'Hello, I am looking into it.');
+    const first = await firstResponse();
+    expect(first).not.toBeNull();
+    await say(api, a, conversation.id, 'Found it.');
+    expect(await firstResponse()).toBe(first);
+  });
+
   it('respects capacity: a full agent gets nothing, the conversation waits, and a resolve hands over the next one', async () => {
     const a = await agent();
     const b = await agent();

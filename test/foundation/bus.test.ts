@@ -83,6 +83,24 @@ describe.each(redisVariants)('redis bus (%s)', (url) => {
     await one.ping();
   });
 
+  it('hands an event to the publishing instance\'s own subscribers exactly once, before Redis echoes it', async () => {
+    const channel = uniquePrefix('bus');
+    const one = await open(channel);
+    const two = await open(channel);
+    const onOne = recorder(one);
+    const onTwo = recorder(two);
+    const published = one.publish(revoked('u1'));
+    // Delivered locally on the next tick, whether or not Redis has answered the PUBLISH yet.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(onOne.received).toEqual([revoked('u1')]);
+    await published;
+    // By the time another instance has it, the echo has reached this one too — and was skipped.
+    expect(await onTwo.next(1)).toEqual([revoked('u1')]);
+    await one.ping();
+    await sleep(50);
+    expect(onOne.received).toEqual([revoked('u1')]);
+  });
+
   it('closes cleanly, releasing its connections', async () => {
     const bus = await createRedisBus(url, uniquePrefix('bus'));
     await expect(bus.close()).resolves.toBeUndefined();

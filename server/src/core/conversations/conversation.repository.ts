@@ -69,6 +69,9 @@ export interface QueueCursor {
 const exactUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** Read marks only move forward. $1 conversation, $2 user, $3 message id. */
+/** Members in the order they are shown: by joining, the owner first among those who joined together. */
+const MEMBER_ORDER = `m.joined_at, m.role <> 'owner', u.name, m.user_id`;
+
 const MARK_READ = `UPDATE conversation_members SET last_read_message_id = $3
   WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < $3`;
 
@@ -100,15 +103,30 @@ export function createConversationRepository(db: Queryable) {
       const { rows } = await db.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [id]);
       return rows[0];
     },
-    async lock(id: string): Promise<ConversationRow | undefined> {
-      const { rows } = await db.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1 FOR UPDATE', [id]);
-      return rows[0];
+    /**
+     * The conversation with its members in one round trip (every post and read asks); `lock`: with
+     * its row lock, inside a transaction. The members are those committed when the statement
+     * began: a member added while the lock was awaited misses this one message live and reads it
+     * with the history they load on joining.
+     */
+    async withMembers(id: string, lock: boolean): Promise<{ conversation: ConversationRow; members: MemberRow[] } | undefined> {
+      const { rows } = await db.query<ConversationRow & { members_json: MemberRow[] }>(
+        `SELECT c.*, COALESCE((
+           SELECT json_agg(json_build_object('user_id', m.user_id, 'name', u.name, 'role', m.role, 'user_role', u.role,
+                    'last_read_message_id', m.last_read_message_id) ORDER BY ${MEMBER_ORDER})
+             FROM conversation_members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = c.id), '[]') AS members_json
+           FROM conversations c WHERE c.id = $1${lock ? ' FOR UPDATE OF c' : ''}`,
+        [id],
+      );
+      if (!rows[0]) return undefined;
+      const { members_json: members, ...conversation } = rows[0];
+      return { conversation, members };
     },
     async members(conversationId: string): Promise<MemberRow[]> {
       const { rows } = await db.query<MemberRow>(
         `SELECT m.user_id, u.name, m.role, u.role AS user_role, m.last_read_message_id
            FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.conversation_id = $1 ORDER BY m.joined_at, m.role <> 'owner', u.name, m.user_id`,
+          WHERE m.conversation_id = $1 ORDER BY ${MEMBER_ORDER}`,
         [conversationId],
       );
       return rows;
@@ -273,16 +291,6 @@ export function createConversationRepository(db: Queryable) {
         created_at: Date;
       }>('SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id', [conversationId]);
       return rows;
-    },
-    /** New activity; `readBy`: the sender, whose read mark moves to their own message in the same statement. */
-    async touchActivity(id: string, opts: { firstAgentResponse?: boolean; readBy?: { userId: string; messageId: number } | undefined } = {}): Promise<void> {
-      await db.query(
-        `WITH sender_read AS (${MARK_READ})
-         UPDATE conversations SET last_message_at = now(),
-           first_response_at = CASE WHEN $4 AND first_response_at IS NULL AND status = 'assigned' THEN now() ELSE first_response_at END
-         WHERE id = $1`,
-        [id, opts.readBy?.userId ?? null, opts.readBy?.messageId ?? null, opts.firstAgentResponse ?? false],
-      );
     },
     async setTitleIfEmpty(id: string, title: string): Promise<boolean> {
       const { rowCount } = await db.query(`UPDATE conversations SET title = $2 WHERE id = $1 AND title = ''`, [id, title]);

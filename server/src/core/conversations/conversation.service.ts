@@ -55,10 +55,9 @@ export function createConversationService(deps: {
    * `lock`: inside a transaction, read it with its row lock (posting does).
    */
   async function readableIn(q: Queryable, actor: Actor, id: string, lock: boolean): Promise<{ conversation: ConversationRow; members: MemberRow[] }> {
-    const conversations = createConversationRepository(q);
-    const conversation = await (lock ? conversations.lock(id) : conversations.findById(id));
-    if (!conversation) throw notFound('Conversation');
-    const members = await conversations.members(id);
+    const found = await createConversationRepository(q).withMembers(id, lock);
+    if (!found) throw notFound('Conversation');
+    const { conversation, members } = found;
     const ok = mayReadConversation(actor, {
       memberIds: members.map((m) => m.user_id),
       status: conversation.status ?? 'none',
@@ -83,10 +82,9 @@ export function createConversationService(deps: {
 
     /** The full view of one conversation: members, and for queued ones the place in line and an estimate. */
     async view(id: string) {
-      const conversations = createConversationRepository(db);
-      const conversation = await conversations.findById(id);
-      if (!conversation) throw notFound('Conversation');
-      return presentConversation(conversation, { members: await conversations.members(id), ...(await queueExtras(conversation)) });
+      const found = await createConversationRepository(db).withMembers(id, false);
+      if (!found) throw notFound('Conversation');
+      return presentConversation(found.conversation, { members: found.members, ...(await queueExtras(found.conversation)) });
     },
 
     async create(actor: Actor, input: NewConversation): Promise<{ conversation: ConversationRow; created: boolean }> {
@@ -211,6 +209,7 @@ export function createConversationService(deps: {
           body: input.body,
           clientId: input.clientId ?? null,
           internal: input.internal ?? false,
+          activity: { readerId: member ? actor.id : null, firstAgentResponse: senderType === 'agent' && !input.internal },
         });
         if (stored.message.conversation_id !== id) {
           throw new AppError(409, 'client_id_reused', 'This clientId was already used for a message in another conversation');
@@ -222,10 +221,6 @@ export function createConversationService(deps: {
           await tx.query('UPDATE messages SET attachments = $2 WHERE id = $1', [message.id, JSON.stringify(refs)]);
           message = { ...message, attachments: refs };
         }
-        await conversations.touchActivity(id, {
-          firstAgentResponse: senderType === 'agent' && !message.internal,
-          readBy: member ? { userId: actor.id, messageId: message.id } : undefined,
-        });
         if (conversation.kind === 'bot' && senderType === 'user') await conversations.setTitleIfEmpty(id, titleFrom(input.body));
         if (routed && senderType === 'user' && member?.role === 'owner') {
           if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);

@@ -40,7 +40,10 @@ export function createMessageRepository(db: Queryable) {
   return {
     /**
      * Inserts a message unless this sender already sent one with this clientId; either way returns
-     * the stored message and whether it is new (a resend gets the original, not a copy).
+     * the stored message and whether it is new (a resend gets the original, not a copy). A new
+     * message also records the conversation's activity in the same statement (posting is on every
+     * chat's hot path: one round trip, not two): `last_message_at`, the first agent response, and
+     * the sender's read mark moved to their own message (`readerId`, when they are a member).
      */
     async insertIdempotent(m: {
       conversationId: string;
@@ -52,13 +55,21 @@ export function createMessageRepository(db: Queryable) {
       attachments?: AttachmentRef[];
       status?: MessageRow['status'];
       citations?: unknown[];
+      activity: { readerId: string | null; firstAgentResponse: boolean };
     }): Promise<{ message: MessageRow; created: boolean }> {
       // The new row comes back with its sender's name in the same statement.
       const { rows } = await db.query<MessageRow>(
         `WITH inserted AS (
            INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *)
+           ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *),
+         sender_read AS (
+           UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
+            WHERE cm.conversation_id = i.conversation_id AND cm.user_id = $10 AND cm.last_read_message_id < i.id),
+         activity AS (
+           UPDATE conversations c SET last_message_at = now(),
+             first_response_at = CASE WHEN $11 AND c.first_response_at IS NULL AND c.status = 'assigned' THEN now() ELSE c.first_response_at END
+             FROM inserted i WHERE c.id = i.conversation_id)
          ${selectFrom('inserted')}`,
         [
           m.conversationId,
@@ -70,6 +81,8 @@ export function createMessageRepository(db: Queryable) {
           JSON.stringify(m.attachments ?? []),
           m.status ?? 'complete',
           JSON.stringify(m.citations ?? []),
+          m.activity.readerId,
+          m.activity.firstAgentResponse,
         ],
       );
       if (rows[0]) return { message: rows[0], created: true };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Role } from '../users/user.repository.ts';
@@ -55,18 +56,25 @@ export function createMemoryBus(): RealtimeBus {
   };
 }
 
-/** Redis pub/sub on one channel, so any server instance reaches any socket. */
+/**
+ * Redis pub/sub on one channel, so any server instance reaches any socket. The publishing
+ * instance hands the event to its own subscribers at once instead of waiting for it to come back
+ * from Redis (a round trip on every chat message's path to the sockets on this instance); each
+ * published event carries the instance's id so the copy that does come back is skipped.
+ */
 export async function createRedisBus(redisUrl: string, channel = 'enclave:events'): Promise<RealtimeBus> {
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const subscriber = new Redis(redisUrl);
   publisher.on('error', () => {});
   subscriber.on('error', () => {});
+  const instance = randomUUID();
   const local = new EventEmitter();
   local.setMaxListeners(0);
   subscriber.on('message', (from: string, raw: string) => {
     if (from !== channel) return;
     try {
-      local.emit('event', JSON.parse(raw) as BusEvent);
+      const { origin, ...event } = JSON.parse(raw) as BusEvent & { origin?: string };
+      if (origin !== instance) local.emit('event', event);
     } catch {
       // A foreign or corrupt message on our channel is ignored rather than crashing every server.
     }
@@ -75,7 +83,9 @@ export async function createRedisBus(redisUrl: string, channel = 'enclave:events
   return {
     kind: 'redis',
     async publish(event) {
-      await publisher.publish(channel, JSON.stringify(event));
+      // A later tick, like the memory bus: a publisher never runs its subscribers re-entrantly.
+      setImmediate(() => local.emit('event', event));
+      await publisher.publish(channel, JSON.stringify({ ...event, origin: instance }));
     },
     subscribe(handler) {
       local.on('event', handler);
