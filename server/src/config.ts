@@ -75,6 +75,9 @@ const envSchema = z.object({
   OIDC_AGENT_GROUPS: optionalString,
 
   SESSION_TTL_HOURS: intFrom(1, 24 * 90, 24 * 7),
+  // How long a server instance may remember who a session or API token belongs to. Revocations and
+  // changes are published to every instance and forgotten at once; this bounds a lost event. 0: off.
+  AUTH_CACHE_SECONDS: intFrom(0, 300, 60),
   // Which direct peers are reverse proxies whose X-Forwarded-For names the client (sign-in
   // throttling and the audit log key on that address). Only loopback by default: in a private
   // deployment ordinary clients sit on private addresses and must not choose their own.
@@ -178,6 +181,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
           }
         : undefined,
     sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
+    authCacheMs: env.AUTH_CACHE_SECONDS * 1000,
     /** Express "trust proxy": `false` (the peer is the client) or the list of proxy addresses. */
     trustProxy: env.TRUST_PROXY === 'none' ? false : env.TRUST_PROXY.split(',').map((v) => v.trim()),
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,

@@ -23,6 +23,7 @@ export function createDomain(services: Services) {
     bus: services.bus,
     secret: services.secret,
     sessionTtlMs: services.config.sessionTtlMs,
+    authCacheMs: services.config.authCacheMs,
   });
   const users = createUserService({ db: services.db, auth });
   const oidc = services.config.oidc

@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import { newUser, TEST_PASSWORD, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
+import { sleep } from '../support/wait.ts';
 import { cookie, expectError, freshIp, login, median, recordBus, sessionSetCookie, signIn, sql } from './helpers.ts';
 
 describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on %s', (backend) => {
@@ -173,10 +174,11 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expectError(await request(app.url, 'DELETE', `/api/auth/sessions/${secondId}`, { token: user.token }), 404, 'not_found');
     });
 
-    it('refuses an expired session', async () => {
+    it('refuses a session from the moment it expires, even one just used', async () => {
       const user = await newUser(app);
+      await sql(app, `UPDATE sessions SET expires_at = now() + interval '1 second' WHERE user_id = $1`, [user.id]);
       expect((await me({ token: user.token })).status).toBe(200);
-      await sql(app, `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [user.id]);
+      await sleep(1100);
       expectError(await me({ token: user.token }), 401, 'unauthorized');
       expectError(await me({ headers: cookie(user.token) }), 401, 'unauthorized');
     });

@@ -143,7 +143,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   async function revalidate(userId: string, sessionIds: string[] | undefined) {
     for (const client of [...(byUser.get(userId) ?? [])]) {
       const named = sessionIds?.includes(client.actor.credential.id);
-      const actor = named ? undefined : await domain.auth.authenticate(client.token);
+      const actor = named ? undefined : await domain.auth.authenticate(client.token, { fresh: true });
       if (!actor) {
         metrics.wsDropped.inc({ reason: 'revoked' });
         client.ws.close(4001, 'Session ended');
@@ -173,6 +173,11 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       }
       case 'auth.revoked':
         void revalidate(event.userId, event.sessionIds).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
+        return;
+      case 'user.changed':
+        for (const userId of event.userIds) {
+          if (byUser.has(userId)) void revalidate(userId, undefined).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
+        }
         return;
     }
   }

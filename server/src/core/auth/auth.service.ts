@@ -3,8 +3,9 @@ import { appendAudit, recordAudit } from '../audit/audit.service.ts';
 import { generatePassword, hashPassword, verifyPassword } from '../crypto/password.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { Actor } from '../policy/actor.ts';
-import type { RealtimeBus } from '../realtime/bus.ts';
+import type { BusEvent, RealtimeBus } from '../realtime/bus.ts';
 import { createUserRepository, type UserRow, type UserWithGroups } from '../users/user.repository.ts';
+import { createActorCache, type CachedActor } from './actor-cache.ts';
 import { createApiTokenRepository } from './api-token.repository.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionRepository } from './session.repository.ts';
@@ -12,9 +13,11 @@ import { generateToken, hashToken, tokenKind } from './token.ts';
 
 export interface AuthDeps {
   db: Database;
-  bus: Pick<RealtimeBus, 'publish'>;
+  bus: Pick<RealtimeBus, 'publish' | 'subscribe'>;
   secret: string;
   sessionTtlMs: number;
+  /** How long a resolved credential may be remembered (0: never); see actor-cache.ts. */
+  authCacheMs: number;
 }
 
 export interface ClientInfo {
@@ -37,6 +40,17 @@ const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email
  */
 export function createAuthService(deps: AuthDeps) {
   const { db, bus, secret } = deps;
+  const actors = createActorCache({ ttlMs: deps.authCacheMs, maxEntries: 10_000 });
+  bus.subscribe((event) => {
+    if (event.type === 'auth.revoked') actors.forgetUsers([event.userId]);
+    else if (event.type === 'user.changed') actors.forgetUsers(event.userIds);
+    else if (event.type === 'bus.gap') actors.clear();
+  });
+  /** Forgets here at once (the bus delivers on a later tick), then tells every instance. */
+  async function announce(event: Extract<BusEvent, { type: 'auth.revoked' | 'user.changed' }>) {
+    actors.forgetUsers(event.type === 'auth.revoked' ? [event.userId] : event.userIds);
+    await bus.publish(event);
+  }
   // Unknown emails still pay for one argon2 verification, so timing does not reveal which exist.
   const decoyHash = hashPassword(generatePassword());
 
@@ -51,6 +65,42 @@ export function createAuthService(deps: AuthDeps) {
     });
     await createUserRepository(tx).markLogin(user.id);
     return { token, session };
+  }
+
+  /** The credential's owner as an actor, from the database. */
+  async function lookUp(kind: 'session' | 'personal', tokenHash: string): Promise<CachedActor | undefined> {
+    const users = createUserRepository(db);
+    let user: UserWithGroups | undefined;
+    let found: Omit<CachedActor, 'actor'> & { credential: Actor['credential'] };
+    if (kind === 'session') {
+      const session = await users.findBySessionHash(tokenHash);
+      if (!session) return undefined;
+      user = session;
+      found = { credential: { kind: 'session', id: session.session_id }, lastUsedAt: session.session_last_used_at, expiresAt: session.session_expires_at };
+    } else {
+      const apiToken = await createApiTokenRepository(db).findLiveByHash(tokenHash);
+      if (!apiToken) return undefined;
+      user = await users.findById(apiToken.user_id);
+      found = { credential: { kind: 'personal-token', id: apiToken.id }, lastUsedAt: apiToken.last_used_at, expiresAt: apiToken.expires_at };
+    }
+    if (!user || user.disabled) return undefined;
+    // Frozen: one cached actor serves many requests, none may change it for the others.
+    const actor: Actor = Object.freeze({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      groupIds: Object.freeze(user.groups.map((g) => g.id)) as string[],
+      credential: Object.freeze(found.credential),
+    });
+    return { actor, lastUsedAt: found.lastUsedAt, expiresAt: found.expiresAt };
+  }
+
+  async function touchIfDue(entry: CachedActor) {
+    if (!dueForTouch(entry.lastUsedAt)) return;
+    const { kind, id } = entry.actor.credential;
+    await (kind === 'session' ? createSessionRepository(db).touch(id) : createApiTokenRepository(db).touch(id));
+    entry.lastUsedAt = new Date();
   }
 
   /** A new session and its audit record, committed together. */
@@ -98,42 +148,40 @@ export function createAuthService(deps: AuthDeps) {
       return { ...(await signIn(user, client, 'password')), user };
     },
 
-    /** For single sign-on: the identity provider already authenticated the user. */
-    startSsoSession(user: UserRow, client: ClientInfo) {
-      return signIn(user, client, 'sso');
+    /**
+     * For single sign-on: the identity provider already authenticated the user. The sign-in may
+     * have changed their role and groups, which their other sessions' actors must show too.
+     */
+    async startSsoSession(user: UserRow, client: ClientInfo) {
+      const started = await signIn(user, client, 'sso');
+      await announce({ type: 'user.changed', userIds: [user.id] });
+      return started;
     },
 
-    /** Resolves a bearer/cookie secret to the acting user; undefined when it is unknown, expired, revoked or the user is disabled. */
-    async authenticate(token: string): Promise<Actor | undefined> {
+    /** After a committed change to users' role, groups, name or email: every instance re-reads their actors. */
+    usersChanged(userIds: string[]): Promise<void> {
+      return userIds.length ? announce({ type: 'user.changed', userIds }) : Promise.resolve();
+    },
+
+    /**
+     * Resolves a bearer/cookie secret to the acting user; undefined when it is unknown, expired,
+     * revoked or the user is disabled. `fresh`: skip the cache (re-checking an open socket).
+     */
+    async authenticate(token: string, options: { fresh?: boolean } = {}): Promise<Actor | undefined> {
       const kind = tokenKind(token);
       if (!kind || token.length > 128) return undefined;
       const tokenHash = hashToken(secret, token);
-      const users = createUserRepository(db);
-      let credential: Actor['credential'];
-      let user: UserWithGroups | undefined;
-      if (kind === 'session') {
-        const found = await users.findBySessionHash(tokenHash);
-        if (!found) return undefined;
-        credential = { kind: 'session', id: found.session_id };
-        user = found;
-        if (dueForTouch(found.session_last_used_at)) await createSessionRepository(db).touch(found.session_id);
-      } else {
-        const tokens = createApiTokenRepository(db);
-        const apiToken = await tokens.findLiveByHash(tokenHash);
-        if (!apiToken) return undefined;
-        credential = { kind: 'personal-token', id: apiToken.id };
-        if (dueForTouch(apiToken.last_used_at)) await tokens.touch(apiToken.id);
-        user = await users.findById(apiToken.user_id);
+      const cached = options.fresh || !deps.authCacheMs ? undefined : actors.get(tokenHash);
+      if (cached) {
+        await touchIfDue(cached);
+        return cached.actor;
       }
-      if (!user || user.disabled) return undefined;
-      return {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        role: user.role,
-        groupIds: user.groups.map((g) => g.id),
-        credential,
-      };
+      const version = actors.version;
+      const found = await lookUp(kind, tokenHash);
+      if (!found) return undefined;
+      await touchIfDue(found);
+      if (deps.authCacheMs) actors.set(tokenHash, found, version);
+      return found.actor;
     },
 
     async logout(actor: Actor, client: ClientInfo): Promise<void> {
@@ -152,7 +200,7 @@ export function createAuthService(deps: AuthDeps) {
         return done;
       });
       if (!revoked) throw new AppError(404, 'not_found', 'Session not found');
-      await bus.publish({ type: 'auth.revoked', userId: actor.id, sessionIds: [sessionId] });
+      await announce({ type: 'auth.revoked', userId: actor.id, sessionIds: [sessionId] });
     },
 
     async createApiToken(actor: Actor, input: { name: string; expiresInDays?: number | undefined }, client: ClientInfo) {
@@ -197,7 +245,7 @@ export function createAuthService(deps: AuthDeps) {
       });
       if (!revoked) throw new AppError(404, 'not_found', 'Token not found');
       // Sockets opened with this token close too.
-      await bus.publish({ type: 'auth.revoked', userId: actor.id, tokenIds: [id] });
+      await announce({ type: 'auth.revoked', userId: actor.id, tokenIds: [id] });
     },
 
     /**
@@ -210,7 +258,7 @@ export function createAuthService(deps: AuthDeps) {
       const ids = await createSessionRepository(db).revokeAll(userId);
       // A disabled user's personal tokens are revoked, not just refused: re-enabling must not revive them.
       const tokenIds = options.tokens ? await createApiTokenRepository(db).revokeAll(userId) : [];
-      await bus.publish({ type: 'auth.revoked', userId, sessionIds: ids, ...(tokenIds.length ? { tokenIds } : {}) });
+      await announce({ type: 'auth.revoked', userId, sessionIds: ids, ...(tokenIds.length ? { tokenIds } : {}) });
       return ids;
     },
   };

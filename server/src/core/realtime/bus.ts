@@ -20,6 +20,13 @@ export type BusEvent =
    * opened with these sessions or personal API tokens.
    */
   | { type: 'auth.revoked'; userId: string; sessionIds?: string[]; tokenIds?: string[] }
+  /** What these users' actors say changed (role, groups, name, email): re-read them, keep sockets open. */
+  | { type: 'user.changed'; userIds: string[] }
+  /**
+   * Never published: the Redis bus tells its own subscribers that its subscription dropped or came
+   * back, so events may have been missed and whatever was cached from them may be stale.
+   */
+  | { type: 'bus.gap' }
   /** A frame for the WebSocket clients of an audience, on whichever server instance they are connected. */
   | { type: 'deliver'; audience: Audience; frame: ServerFrame }
   /** Ingestion status and progress of a document (presenter output), for admins' live views. */
@@ -79,7 +86,15 @@ export async function createRedisBus(redisUrl: string, channel = 'enclave:events
       // A foreign or corrupt message on our channel is ignored rather than crashing every server.
     }
   });
+  // Pub/sub delivers at most once: events published while the subscription is down are lost.
+  let subscribed = false;
+  const gap = () => {
+    if (subscribed) local.emit('event', { type: 'bus.gap' } satisfies BusEvent);
+  };
+  subscriber.on('close', gap);
+  subscriber.on('ready', gap);
   await subscriber.subscribe(channel);
+  subscribed = true;
   return {
     kind: 'redis',
     async publish(event) {

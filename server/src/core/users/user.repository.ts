@@ -68,9 +68,9 @@ export function createUserRepository(db: Queryable) {
      * The user behind a live session (not revoked, not expired) by its token hash, with the
      * session's id and last use: every signed-in request asks, so it is one round trip.
      */
-    async findBySessionHash(tokenHash: string): Promise<(UserWithGroups & { session_id: string; session_last_used_at: Date }) | undefined> {
-      const { rows } = await db.query<UserWithGroups & { session_id: string; session_last_used_at: Date }>(
-        `${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at')}
+    async findBySessionHash(tokenHash: string): Promise<(UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }) | undefined> {
+      const { rows } = await db.query<UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }>(
+        `${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at, s.expires_at AS session_expires_at')}
            JOIN sessions s ON s.user_id = u.id
           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
         [tokenHash],

@@ -56,7 +56,7 @@ function isUniqueViolation(error: unknown): boolean {
  * People and departments, as admins manage them. Every change is audited in the same
  * transaction; changes that end access (disable, password reset, demotion) revoke sessions.
  */
-export function createUserService(deps: { db: Database; auth: Pick<AuthService, 'revokeAllSessions'> }) {
+export function createUserService(deps: { db: Database; auth: Pick<AuthService, 'revokeAllSessions' | 'usersChanged'> }) {
   const { db, auth } = deps;
 
   async function lastAdminGuard(tx: Queryable, target: UserWithGroups, changes: UserChanges) {
@@ -146,6 +146,7 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
           return after;
         });
         if (endsAccess) await auth.revokeAllSessions(id, { tokens: disabledNow });
+        else await auth.usersChanged([id]);
         return updated;
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict('A user with this email already exists');
@@ -199,13 +200,16 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
     },
 
     async deleteGroup(actor: Actor, id: string, client: ClientInfo): Promise<void> {
-      await db.transaction(async (tx) => {
+      const members = await db.transaction(async (tx) => {
         const groups = createGroupRepository(tx);
         const group = await groups.findById(id);
         if (!group) throw notFound('Group');
+        const memberIds = (await groups.members(id)).map((m) => m.id);
         await groups.delete(id);
         await appendAudit(tx, { action: 'group.deleted', actor, target: { type: 'group', id }, ip: client.ip, details: { name: group.name } });
+        return memberIds;
       });
+      await auth.usersChanged(members);
     },
 
     groupMembers(id: string) {
@@ -227,6 +231,7 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
           details: { userId },
         });
       });
+      await auth.usersChanged([userId]);
     },
   };
 }
