@@ -28,9 +28,13 @@ import { serveRpc } from './rpc.ts';
 function traceQueries(db: Database) {
   let stats: Map<string, { n: number; ms: number }> | undefined;
   let txWait: { n: number; ms: number } = { n: 0, ms: 0 };
+  // Normalised once per distinct statement: a regex over every query's text would add its own
+  // CPU to the very latencies the trace runs beside.
+  const keys = new Map<string, string>();
   const record = (sql: string, ms: number) => {
     if (!stats) return;
-    const key = sql.replace(/\s+/g, ' ').trim().slice(0, 90);
+    let key = keys.get(sql);
+    if (key === undefined) keys.set(sql, (key = sql.replace(/\s+/g, ' ').trim().slice(0, 90)));
     const s = stats.get(key) ?? { n: 0, ms: 0 };
     s.n += 1;
     s.ms += ms;

@@ -41,6 +41,8 @@ let profiler: Session | undefined;
 export function serveRpc(handlers: Record<string, RpcHandler>): void {
   const all: Record<string, RpcHandler> = {
     memory: () => readMemory(),
+    /** CPU time this process has used (µs, all threads): read before and after a window of traffic. */
+    cpu: () => process.cpuUsage(),
     async profileStart() {
       profiler = new Session();
       profiler.connect();

@@ -41,6 +41,8 @@ interface TrafficResult {
   postErrors: number;
   idleKbPerSocketRss: number;
   idleKbPerSocketHeap: number;
+  /** The server process's CPU time (user + system, all threads) per message posted, in ms. */
+  cpuMsPerMessage: number;
   memory: { before: unknown; idle: unknown; after: unknown };
   achievedRate: number;
 }
@@ -131,6 +133,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   const started = performance.now();
   if (profileFile) await server.call('profileStart');
   if (options.trace) await server.call('traceStart');
+  const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
   while (Date.now() < deadline) {
     const due = Math.floor((performance.now() - started) / interval) + 1;
     while (seq < due) {
@@ -161,6 +164,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   // Drain: everything still expected has up to 10 s to arrive.
   const drainUntil = Date.now() + 10_000;
   while (Date.now() < drainUntil && expectedFor.some((e) => e && e.size)) await sleep(50);
+  const cpuAfter = await server.call<NodeJS.CpuUsage>('cpu');
   if (profileFile) await server.call('profileStop', { file: profileFile });
   const trace = options.trace ? await server.call<SqlTrace>('traceStop') : undefined;
   const after = await server.memory();
@@ -178,6 +182,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
     postErrors,
     idleKbPerSocketRss: (idle.vmRss - before.vmRss) / 1024 / n,
     idleKbPerSocketHeap: (idle.heapUsed + idle.external - before.heapUsed - before.external) / 1024 / n,
+    cpuMsPerMessage: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000 / Math.max(1, seq),
     memory: { before, idle, after },
     achievedRate: seq / sendSeconds,
     ...(trace ? { trace } : {}),
@@ -249,6 +254,8 @@ export const fanout: Scenario = {
           'statements per message': queriesPerMessage,
           'baseline send→receive p50 (ms)': b.p50,
           'Enclave send→receive p50 (ms)': e.p50,
+          'baseline server CPU per message (ms)': baselineResult.cpuMsPerMessage,
+          'Enclave server CPU per message (ms)': enclaveResult.cpuMsPerMessage,
         },
         slowestStage: trace?.statements[0] ? `SQL: ${trace.statements[0].sql} (${trace.statements[0].meanMs} ms × ${trace.statements[0].n})` : undefined,
         details: {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hanBigrams, hanWords, runs, stemWord } from '../knowledge/text/tokenize.ts';
@@ -68,17 +68,22 @@ export function offlineFeatures(text: string, weights: OfflineWeights = DEFAULT_
   return counts;
 }
 
-const bucketCache = new Map<string, [number, number]>();
-function bucket(feature: string, dimensions: number): [number, number] {
-  const key = `${dimensions}:${feature}`;
-  let hit = bucketCache.get(key);
-  if (!hit) {
-    const digest = createHash('md5').update(feature).digest();
-    hit = [digest.readUInt32LE(0) % dimensions, digest[4]! & 1 ? 1 : -1];
-    if (bucketCache.size > 200_000) bucketCache.clear();
-    bucketCache.set(key, hit);
+/**
+ * Feature → bucket, per dimension: the md5 of a feature is the embedder's costliest step and the
+ * same words recur in every document. Packed as `index * 2 + (sign > 0 ? 1 : 0)`.
+ */
+const bucketCache = new Map<number, Map<string, number>>();
+function bucket(feature: string, dimensions: number): number {
+  let cache = bucketCache.get(dimensions);
+  if (!cache) bucketCache.set(dimensions, (cache = new Map()));
+  let packed = cache.get(feature);
+  if (packed === undefined) {
+    const digest = hash('md5', feature, 'buffer');
+    packed = (digest.readUInt32LE(0) % dimensions) * 2 + (digest[4]! & 1);
+    if (cache.size > 200_000) cache.clear();
+    cache.set(feature, packed);
   }
-  return hit;
+  return packed;
 }
 
 export function embedOffline(
@@ -90,8 +95,8 @@ export function embedOffline(
 ): number[] {
   const vector = new Array<number>(dimensions).fill(0);
   for (const [feature, weight] of offlineFeatures(text, weights)) {
-    const [index, sign] = bucket(feature, dimensions);
-    vector[index]! += sign * weight * (reweight ? reweight(feature) : 1);
+    const packed = bucket(feature, dimensions);
+    vector[packed >> 1]! += (packed & 1 ? 1 : -1) * weight * (reweight ? reweight(feature) : 1);
   }
   const norm = Math.hypot(...vector);
   // An empty text (only punctuation) still gets a valid unit vector so the column stays comparable.

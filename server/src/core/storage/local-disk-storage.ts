@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey, BlobTooLargeError, type BlobStorage } from './blob-storage.ts';
 
@@ -22,6 +22,19 @@ export function createLocalDiskStorage(rootDir: string): BlobStorage {
       const target = fileOf(key);
       await mkdir(path.dirname(target), { recursive: true });
       const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
+      if (Buffer.isBuffer(data)) {
+        // Bytes already in memory (pasted text, a fetched page) need no stream machinery: one
+        // write, the same rename into place.
+        if (options.maxBytes !== undefined && data.length > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
+        try {
+          await writeFile(temp, data, { flag: 'wx' });
+          await rename(temp, target);
+        } catch (error) {
+          await rm(temp, { force: true });
+          throw error;
+        }
+        return { key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+      }
       const hash = createHash('sha256');
       let size = 0;
       const meter = new Transform({
@@ -35,7 +48,7 @@ export function createLocalDiskStorage(rootDir: string): BlobStorage {
           callback(null, chunk);
         },
       });
-      const source = Buffer.isBuffer(data) ? Readable.from([data]) : data;
+      const source = data;
       // The source is piped, not handed to pipeline(): on failure it must stay intact (an upload's
       // remaining bytes are drained so the HTTP response can still be written), not be destroyed.
       const sourceFailed = new Promise<never>((_resolve, reject) => source.once('error', reject));
