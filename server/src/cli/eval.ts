@@ -16,6 +16,7 @@ import { DATA_ROOT, readJsonl, withIngestedCorpus, type DevPassage, type DevQues
  *   npm run eval -- --sets cmrc2018,drcd  some sets
  *   npm run eval -- --json out.json       also write the figures as JSON
  *   npm run eval -- --vector-weight 1 --text-weight 1 --rrf-k 60   fusion settings to try
+ *   npm run eval -- --k1 1.2 --b 0.75 --b-han 0.6 --delta 1        BM25 settings to try (--b-han: Han lexemes)
  */
 
 interface Scores {
@@ -37,8 +38,8 @@ function args() {
   if (num('vector-weight') !== undefined) settings.vectorWeight = num('vector-weight')!;
   if (num('text-weight') !== undefined) settings.textWeight = num('text-weight')!;
   if (num('rrf-k') !== undefined) settings.rrfK = num('rrf-k')!;
-  if (num('k1') !== undefined || num('b') !== undefined) settings.bm25 = { ...DEFAULT_RETRIEVAL.bm25, k1: num('k1') ?? DEFAULT_RETRIEVAL.bm25.k1, b: num('b') ?? DEFAULT_RETRIEVAL.bm25.b };
-  if (num('delta') !== undefined) settings.bm25 = { ...(settings.bm25 ?? DEFAULT_RETRIEVAL.bm25), delta: num('delta')! };
+  const bm25 = Object.entries({ k1: num('k1'), b: num('b'), bHan: num('b-han'), delta: num('delta') }).filter(([, value]) => value !== undefined);
+  if (bm25.length) settings.bm25 = { ...DEFAULT_RETRIEVAL.bm25, ...Object.fromEntries(bm25) };
   return {
     data: path.resolve(get('data') ?? DATA_ROOT),
     sets: (get('sets') ?? SETS.join(',')).split(',').filter(Boolean),

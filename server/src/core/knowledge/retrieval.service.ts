@@ -48,6 +48,7 @@ export interface RetrievalSettings {
 
 // Tuned on ../shared/data with the offline embedder (docs/retrieval.md): the lexical embedding at
 // 512 dimensions is a weaker ranker than BM25, so it re-orders close calls rather than voting equally.
+// BM25's b is the textbook 0.75 except for Han lexemes (see `Bm25Params.bHan`).
 export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   rrfK: 2,
   vectorWeight: 0.2,
@@ -56,7 +57,7 @@ export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   candidateFactor: 5,
   minCandidates: 50,
   efSearch: 100,
-  bm25: { k1: 1.2, b: 0.6, delta: 1, commonShare: 0.1, candidateBudget: 2000 },
+  bm25: { k1: 1.2, b: 0.75, bHan: 0.6, delta: 1, commonShare: 0.1, candidateBudget: 2000 },
 };
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';

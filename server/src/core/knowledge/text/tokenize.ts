@@ -34,6 +34,11 @@ export function normalize(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
 
+/** Whether a lexeme (or text) holds Han characters. */
+export function isHan(text: string): boolean {
+  return HAN.test(text);
+}
+
 export function runs(text: string): Run[] {
   const out: Run[] = [];
   for (const match of normalize(text).matchAll(RUNS)) out.push({ han: HAN.test(match[0]), text: match[0] });
