@@ -1,4 +1,5 @@
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -37,12 +38,30 @@ export async function readMemory(): Promise<MemoryReading> {
 }
 
 let profiler: Session | undefined;
+let gcWatch: { observer: PerformanceObserver; pauses: number[] } | undefined;
 
 export function serveRpc(handlers: Record<string, RpcHandler>): void {
   const all: Record<string, RpcHandler> = {
     memory: () => readMemory(),
     /** CPU time this process has used (µs, all threads): read before and after a window of traffic. */
     cpu: () => process.cpuUsage(),
+    /** Garbage-collection pauses over a window: a tail latency's usual suspect. */
+    gcStart() {
+      const pauses: number[] = [];
+      const observer = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) pauses.push(entry.duration);
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      gcWatch = { observer, pauses };
+      return true;
+    },
+    gcStop() {
+      if (!gcWatch) return undefined;
+      const { observer, pauses } = gcWatch;
+      observer.disconnect();
+      gcWatch = undefined;
+      return { count: pauses.length, totalMs: pauses.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...pauses), over5Ms: pauses.filter((p) => p > 5).length };
+    },
     async profileStart() {
       profiler = new Session();
       profiler.connect();

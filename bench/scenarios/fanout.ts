@@ -43,6 +43,7 @@ interface TrafficResult {
   idleKbPerSocketHeap: number;
   /** The server process's CPU time (user + system, all threads) per message posted, in ms. */
   cpuMsPerMessage: number;
+  gc: { count: number; totalMs: number; maxMs: number; over5Ms: number };
   memory: { before: unknown; idle: unknown; after: unknown };
   achievedRate: number;
 }
@@ -134,6 +135,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   if (profileFile) await server.call('profileStart');
   if (options.trace) await server.call('traceStart');
   const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
+  await server.call('gcStart');
   while (Date.now() < deadline) {
     const due = Math.floor((performance.now() - started) / interval) + 1;
     while (seq < due) {
@@ -165,6 +167,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   const drainUntil = Date.now() + 10_000;
   while (Date.now() < drainUntil && expectedFor.some((e) => e && e.size)) await sleep(50);
   const cpuAfter = await server.call<NodeJS.CpuUsage>('cpu');
+  const gc = await server.call<TrafficResult['gc']>('gcStop');
   if (profileFile) await server.call('profileStop', { file: profileFile });
   const trace = options.trace ? await server.call<SqlTrace>('traceStop') : undefined;
   const after = await server.memory();
@@ -182,6 +185,7 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
     postErrors,
     idleKbPerSocketRss: (idle.vmRss - before.vmRss) / 1024 / n,
     idleKbPerSocketHeap: (idle.heapUsed + idle.external - before.heapUsed - before.external) / 1024 / n,
+    gc,
     cpuMsPerMessage: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000 / Math.max(1, seq),
     memory: { before, idle, after },
     achievedRate: seq / sendSeconds,
@@ -256,6 +260,9 @@ export const fanout: Scenario = {
           'Enclave send→receive p50 (ms)': e.p50,
           'baseline server CPU per message (ms)': baselineResult.cpuMsPerMessage,
           'Enclave server CPU per message (ms)': enclaveResult.cpuMsPerMessage,
+          'baseline GC pauses: longest (ms)': baselineResult.gc.maxMs,
+          'Enclave GC pauses: longest (ms)': enclaveResult.gc.maxMs,
+          'Enclave GC pauses over 5 ms': enclaveResult.gc.over5Ms,
         },
         slowestStage: trace?.statements[0] ? `SQL: ${trace.statements[0].sql} (${trace.statements[0].meanMs} ms × ${trace.statements[0].n})` : undefined,
         details: {
