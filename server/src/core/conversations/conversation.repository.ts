@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/database.ts';
+import { prepared, type Queryable } from '../db/database.ts';
 import type { Role } from '../users/user.repository.ts';
 import type { Reason, RoutingStatus, TransitionType } from './routing.ts';
 
@@ -72,6 +72,15 @@ const exactUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYY
 /** Members in the order they are shown: by joining, the owner first among those who joined together. */
 const MEMBER_ORDER = `m.joined_at, m.role <> 'owner', u.name, m.user_id`;
 
+const withMembersSql = (lock: boolean) => `SELECT c.*, COALESCE((
+    SELECT json_agg(json_build_object('user_id', m.user_id, 'name', u.name, 'role', m.role, 'user_role', u.role,
+             'last_read_message_id', m.last_read_message_id) ORDER BY ${MEMBER_ORDER})
+      FROM conversation_members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = c.id), '[]') AS members_json
+    FROM conversations c WHERE c.id = $1${lock ? ' FOR UPDATE OF c' : ''}`;
+// Every post and every read of a conversation runs one of these.
+const WITH_MEMBERS = prepared(withMembersSql(false));
+const WITH_MEMBERS_LOCKED = prepared(withMembersSql(true));
+
 const MARK_READ = `UPDATE conversation_members SET last_read_message_id = $3
   WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < $3`;
 
@@ -110,14 +119,7 @@ export function createConversationRepository(db: Queryable) {
      * with the history they load on joining.
      */
     async withMembers(id: string, lock: boolean): Promise<{ conversation: ConversationRow; members: MemberRow[] } | undefined> {
-      const { rows } = await db.query<ConversationRow & { members_json: MemberRow[] }>(
-        `SELECT c.*, COALESCE((
-           SELECT json_agg(json_build_object('user_id', m.user_id, 'name', u.name, 'role', m.role, 'user_role', u.role,
-                    'last_read_message_id', m.last_read_message_id) ORDER BY ${MEMBER_ORDER})
-             FROM conversation_members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = c.id), '[]') AS members_json
-           FROM conversations c WHERE c.id = $1${lock ? ' FOR UPDATE OF c' : ''}`,
-        [id],
-      );
+      const { rows } = await db.query<ConversationRow & { members_json: MemberRow[] }>(lock ? WITH_MEMBERS_LOCKED : WITH_MEMBERS, [id]);
       if (!rows[0]) return undefined;
       const { members_json: members, ...conversation } = rows[0];
       return { conversation, members };

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/database.ts';
+import { prepared, type Queryable } from '../db/database.ts';
 
 export type SenderType = 'user' | 'bot' | 'agent' | 'system';
 
@@ -36,6 +36,20 @@ const selectFrom = (source: string) => `SELECT m.*, COALESCE(u.name, b.name) AS 
 
 const SELECT = selectFrom('messages');
 
+/** Posting a message: the insert, the sender's read mark and the conversation's activity (see insertIdempotent). */
+const INSERT_MESSAGE = prepared(`WITH inserted AS (
+    INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *),
+  sender_read AS (
+    UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
+     WHERE cm.conversation_id = i.conversation_id AND cm.user_id = $10 AND cm.last_read_message_id < i.id),
+  activity AS (
+    UPDATE conversations c SET last_message_at = now(),
+      first_response_at = CASE WHEN $11 AND c.first_response_at IS NULL AND c.status = 'assigned' THEN now() ELSE c.first_response_at END
+      FROM inserted i WHERE c.id = i.conversation_id)
+  ${selectFrom('inserted')}`);
+
 export function createMessageRepository(db: Queryable) {
   return {
     /**
@@ -59,18 +73,7 @@ export function createMessageRepository(db: Queryable) {
     }): Promise<{ message: MessageRow; created: boolean }> {
       // The new row comes back with its sender's name in the same statement.
       const { rows } = await db.query<MessageRow>(
-        `WITH inserted AS (
-           INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *),
-         sender_read AS (
-           UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
-            WHERE cm.conversation_id = i.conversation_id AND cm.user_id = $10 AND cm.last_read_message_id < i.id),
-         activity AS (
-           UPDATE conversations c SET last_message_at = now(),
-             first_response_at = CASE WHEN $11 AND c.first_response_at IS NULL AND c.status = 'assigned' THEN now() ELSE c.first_response_at END
-             FROM inserted i WHERE c.id = i.conversation_id)
-         ${selectFrom('inserted')}`,
+        INSERT_MESSAGE,
         [
           m.conversationId,
           m.senderType,

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/database.ts';
+import { prepared, type Queryable } from '../db/database.ts';
 
 export const ROLES = ['employee', 'agent', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -31,6 +31,11 @@ const withGroups = (extraColumns = '') => `
   FROM users u`;
 
 const WITH_GROUPS = withGroups();
+
+/** Every signed-in request the actor cache has not seen (see auth/actor-cache.ts). */
+const BY_SESSION_HASH = prepared(`${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at, s.expires_at AS session_expires_at')}
+  JOIN sessions s ON s.user_id = u.id
+  WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`);
 
 export interface UserPatch {
   name?: string;
@@ -69,12 +74,7 @@ export function createUserRepository(db: Queryable) {
      * session's id and last use: every signed-in request asks, so it is one round trip.
      */
     async findBySessionHash(tokenHash: string): Promise<(UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }) | undefined> {
-      const { rows } = await db.query<UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }>(
-        `${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at, s.expires_at AS session_expires_at')}
-           JOIN sessions s ON s.user_id = u.id
-          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
-        [tokenHash],
-      );
+      const { rows } = await db.query<UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }>(BY_SESSION_HASH, [tokenHash]);
       return rows[0];
     },
     async findByEmail(email: string): Promise<UserRow | undefined> {
