@@ -243,7 +243,11 @@ export const fanout: Scenario = {
             baseline: baselineResult.idleKbPerSocketRss,
             ratio: enclaveResult.idleKbPerSocketRss / baselineResult.idleKbPerSocketRss,
             target: '≤ 50 KB',
-            ok: enclaveResult.idleKbPerSocketRss <= 50,
+            // RSS can fall while the sockets connect (the allocator hands pages back after a GC):
+            // a negative growth measures nothing, so it neither meets nor misses the target.
+            ...(enclaveResult.idleKbPerSocketRss > 0
+              ? { ok: enclaveResult.idleKbPerSocketRss <= 50 }
+              : { note: 'RSS fell while the sockets connected (memory returned to the OS); see heap+external' }),
           },
           {
             metric: 'heap+external per idle socket',
