@@ -38,7 +38,7 @@ export async function readMemory(): Promise<MemoryReading> {
 }
 
 let profiler: Session | undefined;
-let gcWatch: { observer: PerformanceObserver; pauses: number[] } | undefined;
+let gcWatch: { observer: PerformanceObserver; pauses: { ms: number; kind: number }[] } | undefined;
 
 export function serveRpc(handlers: Record<string, RpcHandler>): void {
   const all: Record<string, RpcHandler> = {
@@ -47,9 +47,9 @@ export function serveRpc(handlers: Record<string, RpcHandler>): void {
     cpu: () => process.cpuUsage(),
     /** Garbage-collection pauses over a window: a tail latency's usual suspect. */
     gcStart() {
-      const pauses: number[] = [];
+      const pauses: { ms: number; kind: number }[] = [];
       const observer = new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) pauses.push(entry.duration);
+        for (const entry of list.getEntries()) pauses.push({ ms: entry.duration, kind: (entry as { detail?: { kind?: number } }).detail?.kind ?? 0 });
       });
       observer.observe({ entryTypes: ['gc'] });
       gcWatch = { observer, pauses };
@@ -60,7 +60,10 @@ export function serveRpc(handlers: Record<string, RpcHandler>): void {
       const { observer, pauses } = gcWatch;
       observer.disconnect();
       gcWatch = undefined;
-      return { count: pauses.length, totalMs: pauses.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...pauses), over5Ms: pauses.filter((p) => p > 5).length };
+      const ms = pauses.map((p) => p.ms);
+      // perf_hooks' kinds: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
+      const longest = pauses.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, kind: 0 });
+      return { count: ms.length, totalMs: ms.reduce((a, b) => a + b, 0), maxMs: longest.ms, maxKind: longest.kind, over5Ms: ms.filter((m) => m > 5).length, major: pauses.filter((p) => p.kind === 2).length };
     },
     async profileStart() {
       profiler = new Session();

@@ -43,7 +43,7 @@ interface TrafficResult {
   idleKbPerSocketHeap: number;
   /** The server process's CPU time (user + system, all threads) per message posted, in ms. */
   cpuMsPerMessage: number;
-  gc: { count: number; totalMs: number; maxMs: number; over5Ms: number };
+  gc: { count: number; totalMs: number; maxMs: number; maxKind: number; over5Ms: number; major: number };
   memory: { before: unknown; idle: unknown; after: unknown };
   achievedRate: number;
 }
@@ -267,6 +267,7 @@ export const fanout: Scenario = {
           'baseline GC pauses: longest (ms)': baselineResult.gc.maxMs,
           'Enclave GC pauses: longest (ms)': enclaveResult.gc.maxMs,
           'Enclave GC pauses over 5 ms': enclaveResult.gc.over5Ms,
+          'Enclave major (mark-compact) GCs': enclaveResult.gc.major,
         },
         slowestStage: trace?.statements[0] ? `SQL: ${trace.statements[0].sql} (${trace.statements[0].meanMs} ms × ${trace.statements[0].n})` : undefined,
         details: {
