@@ -6,7 +6,6 @@ import { generateToken, hashToken } from '../../server/src/core/auth/token.ts';
 import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
-import { preloadLanguageData } from '../../server/src/core/llm/offline-embedder.ts';
 import { createDomain } from '../../server/src/domain.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { createGateway } from '../../server/src/ws/gateway.ts';
@@ -96,7 +95,6 @@ async function main() {
   await new Promise((resolve) => server.once('listening', resolve));
   const gateway = createGateway(services, domain);
   gateway.attach(server);
-  preloadLanguageData({ offlineEmbedder: config.embedding.offline });
   const { db } = services;
   const trace = traceQueries(db);
 

@@ -152,8 +152,8 @@ export const ingestion: Scenario = {
     try {
       const [admin] = await server.call<{ id: string; token: string }[]>('users', { count: 1, role: 'admin', label: 'ingest' });
       const token = admin!.token;
-      // Untimed: the first documents pay for JIT compilation and filling connection pools, which a
-      // few hundred documents are not enough to average away (300 gave half the rate of 1,000).
+      // Untimed: the first documents pay for JIT compilation, loading jieba's dictionary and the IDF
+      // table and filling connection pools (300 measured documents gave half the rate of 1,000).
       const warmUp = all.slice(-Math.min(40, Math.max(4, s.passages / 10)));
       await ingest(server, token, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`) : undefined;

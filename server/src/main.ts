@@ -8,7 +8,6 @@ import { ensureFirstAdmin } from './core/users/first-admin.ts';
 import { createDomain } from './domain.ts';
 import { createApp } from './http/app.ts';
 import { createGateway } from './ws/gateway.ts';
-import { preloadLanguageData } from './core/llm/offline-embedder.ts';
 import { closeServices, openServices } from './services.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
 
@@ -56,7 +55,6 @@ async function main(role: Role) {
     'Enclave is ready',
   );
   if (process.stdout.isTTY) process.stdout.write(`\n  Enclave is running at ${url}\n\n`);
-  setImmediate(() => preloadLanguageData({ offlineEmbedder: config.embedding.offline }));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

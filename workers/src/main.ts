@@ -2,7 +2,6 @@ import { ConfigError, loadConfig } from '../../server/src/config.ts';
 import { resolveSessionSecret } from '../../server/src/core/crypto/secret.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
-import { preloadLanguageData } from '../../server/src/core/llm/offline-embedder.ts';
 import { closeServices, openServices } from '../../server/src/services.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { createProcessors } from './processors.ts';
@@ -24,7 +23,6 @@ async function main() {
     ? await startMetricsServer(services.metrics, config.workerMetricsPort, config.host)
     : undefined;
   logger.info({ database: services.db.kind, metricsPort: config.workerMetricsPort || null }, 'worker ready');
-  setImmediate(() => preloadLanguageData({ offlineEmbedder: config.embedding.offline }));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -176,7 +176,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         return;
       case 'user.changed':
         for (const userId of event.userIds) {
-          if (byUser.has(userId)) void revalidate(userId, undefined).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
+          void revalidate(userId, undefined).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
         }
         return;
     }

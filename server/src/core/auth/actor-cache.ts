@@ -57,5 +57,3 @@ export function createActorCache(options: { ttlMs: number; maxEntries: number; n
     },
   };
 }
-
-export type ActorCache = ReturnType<typeof createActorCache>;

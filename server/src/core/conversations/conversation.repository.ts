@@ -68,7 +68,6 @@ export interface QueueCursor {
 // Timestamps keep microseconds in the database but milliseconds in a JS Date: cursors carry this text.
 const exactUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** Read marks only move forward. $1 conversation, $2 user, $3 message id. */
 /** Members in the order they are shown: by joining, the owner first among those who joined together. */
 const MEMBER_ORDER = `m.joined_at, m.role <> 'owner', u.name, m.user_id`;
 
@@ -81,6 +80,7 @@ const withMembersSql = (lock: boolean) => `SELECT c.*, COALESCE((
 const WITH_MEMBERS = prepared(withMembersSql(false));
 const WITH_MEMBERS_LOCKED = prepared(withMembersSql(true));
 
+/** Read marks only move forward. $1 conversation, $2 user, $3 message id. */
 const MARK_READ = `UPDATE conversation_members SET last_read_message_id = $3
   WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < $3`;
 

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { hanBigrams, hanWords, runs, segmenter, stemWord } from '../knowledge/text/tokenize.ts';
+import { hanBigrams, hanWords, runs, stemWord } from '../knowledge/text/tokenize.ts';
 import type { EmbeddingProvider } from './embedding-provider.ts';
 
 /**
@@ -38,16 +38,6 @@ function chineseIdf(): Map<string, number> {
   idfMedian = values[Math.floor(values.length / 2)] ?? 10;
   idfTable = table;
   return table;
-}
-
-/**
- * Loads what the offline embedder and the tokeniser read from disk on first use — jieba's
- * dictionary and IDF table, about half a second — so that neither the first search nor the first
- * ingested document pays for it. Called once a process is ready.
- */
-export function preloadLanguageData(options: { offlineEmbedder: boolean }): void {
-  segmenter();
-  if (options.offlineEmbedder) chineseIdf();
 }
 
 /** Feature → weight before hashing (exported for tests and tuning). */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey, BlobTooLargeError, type BlobStorage } from './blob-storage.ts';
 
@@ -19,52 +19,19 @@ export function createLocalDiskStorage(rootDir: string): BlobStorage {
 
   return {
     async put(key, data, options = {}) {
+      if (Buffer.isBuffer(data) && options.maxBytes !== undefined && data.length > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
       const target = fileOf(key);
       await mkdir(path.dirname(target), { recursive: true });
       const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
-      if (Buffer.isBuffer(data)) {
-        // Bytes already in memory (pasted text, a fetched page) need no stream machinery: one
-        // write, the same rename into place.
-        if (options.maxBytes !== undefined && data.length > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
-        try {
-          await writeFile(temp, data, { flag: 'wx' });
-          await rename(temp, target);
-        } catch (error) {
-          await rm(temp, { force: true });
-          throw error;
-        }
-        return { key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
-      }
-      const hash = createHash('sha256');
-      let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          size += chunk.length;
-          if (options.maxBytes !== undefined && size > options.maxBytes) {
-            callback(new BlobTooLargeError(options.maxBytes));
-            return;
-          }
-          hash.update(chunk);
-          callback(null, chunk);
-        },
-      });
-      const source = data;
-      // The source is piped, not handed to pipeline(): on failure it must stay intact (an upload's
-      // remaining bytes are drained so the HTTP response can still be written), not be destroyed.
-      const sourceFailed = new Promise<never>((_resolve, reject) => source.once('error', reject));
-      sourceFailed.catch(() => {});
-      source.pipe(meter);
       try {
-        await Promise.race([pipeline(meter, createWriteStream(temp, { flags: 'wx' })), sourceFailed]);
+        // Bytes already in memory (pasted text, a fetched page) need no stream machinery.
+        const written = Buffer.isBuffer(data) ? await writeBytes(temp, data) : await writeStream(temp, data, options.maxBytes);
         await rename(temp, target);
+        return { key, ...written };
       } catch (error) {
-        source.unpipe(meter);
-        meter.destroy();
-        source.resume();
         await rm(temp, { force: true });
         throw error;
       }
-      return { key, size, sha256: hash.digest('hex') };
     },
     async get(key) {
       const file = fileOf(key);
@@ -96,4 +63,40 @@ export function createLocalDiskStorage(rootDir: string): BlobStorage {
       }
     },
   };
+}
+
+async function writeBytes(file: string, bytes: Buffer): Promise<{ size: number; sha256: string }> {
+  await writeFile(file, bytes, { flag: 'wx' });
+  return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Streams `source` into `file`, measuring and hashing it, failing past `maxBytes`. */
+async function writeStream(file: string, source: Readable, maxBytes: number | undefined): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (maxBytes !== undefined && size > maxBytes) {
+        callback(new BlobTooLargeError(maxBytes));
+        return;
+      }
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  // The source is piped, not handed to pipeline(): on failure it must stay intact (an upload's
+  // remaining bytes are drained so the HTTP response can still be written), not be destroyed.
+  const sourceFailed = new Promise<never>((_resolve, reject) => source.once('error', reject));
+  sourceFailed.catch(() => {});
+  source.pipe(meter);
+  try {
+    await Promise.race([pipeline(meter, createWriteStream(file, { flags: 'wx' })), sourceFailed]);
+  } catch (error) {
+    source.unpipe(meter);
+    meter.destroy();
+    source.resume();
+    throw error;
+  }
+  return { size, sha256: hash.digest('hex') };
 }
