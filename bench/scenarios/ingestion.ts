@@ -15,16 +15,18 @@ import { devPassages, type Passage } from './retrieval-data.ts';
  * Ingestion end to end: passages pasted through `POST /api/collections/:id/documents`, parsed,
  * split, embedded (offline embedder), indexed by the worker until every document is `ready`
  * (searchable) — first one document per passage (every passage pays a document's whole overhead:
- * request, audit, queue, transaction), then the same passages as Markdown handbooks of several
+ * request, audit, queue, transaction), the same through the bulk import (many documents a request,
+ * indexed in batches of one transaction each), then the same passages as Markdown handbooks of several
  * sections (how manuals and policies arrive); and a generated multi-page PDF uploaded the same way. Baseline: the pipeline's
  * own CPU floor — split + embed + tokenise the same passages in one process, no API, queue or database.
  */
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const perHandbook = env('BENCH_INGEST_PER_DOCUMENT', 10);
+  const perRequest = env('BENCH_INGEST_PER_REQUEST', 100);
   return quick
-    ? { passages: env('BENCH_INGEST_PASSAGES', 10), pdfPages: env('BENCH_INGEST_PDF_PAGES', 2), perHandbook }
-    : { passages: env('BENCH_INGEST_PASSAGES', 600), pdfPages: env('BENCH_INGEST_PDF_PAGES', 30), perHandbook };
+    ? { passages: env('BENCH_INGEST_PASSAGES', 10), pdfPages: env('BENCH_INGEST_PDF_PAGES', 2), perHandbook, perRequest: Math.min(perRequest, 5) }
+    : { passages: env('BENCH_INGEST_PASSAGES', 600), pdfPages: env('BENCH_INGEST_PDF_PAGES', 30), perHandbook, perRequest };
 }
 
 /** A minimal valid PDF (Helvetica, one passage per page, wrapped lines) — no dependency, ASCII text. */
@@ -93,16 +95,30 @@ interface Ingested {
   serverCpuMs: number;
 }
 
-/** Posts the documents (8 at once) into a new collection and waits until every one is ready or failed. */
-async function ingest(server: ChildHandle, token: string, name: string, documents: { title: string; text: string; passages: number }[]): Promise<Ingested> {
+/**
+ * Posts the documents (8 requests at once) into a new collection and waits until every one is ready
+ * or failed: one document a request, or `perRequest` at a time through the bulk import.
+ */
+async function ingest(
+  server: ChildHandle,
+  token: string,
+  name: string,
+  documents: { title: string; text: string; passages: number }[],
+  perRequest = 1,
+): Promise<Ingested> {
   const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name })).collection.id as string;
+  const requests = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) => documents.slice(i * perRequest, (i + 1) * perRequest));
   const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
   const started = performance.now();
   let postMs = 0;
-  await mapLimit(documents, 8, async (d) => {
+  await mapLimit(requests, 8, async (batch) => {
     const t = performance.now();
-    await must([202], server.url, 'POST', `/api/collections/${collection}/documents`, token, { title: d.title, text: d.text });
-    postMs += performance.now() - t;
+    if (perRequest === 1) {
+      await must([202], server.url, 'POST', `/api/collections/${collection}/documents`, token, { title: batch[0]!.title, text: batch[0]!.text });
+    } else {
+      await must([202], server.url, 'POST', `/api/collections/${collection}/documents/bulk`, token, { documents: batch.map((d) => ({ title: d.title, text: d.text })) });
+    }
+    postMs += (performance.now() - t) / batch.length;
   });
   const done = await waitReady(server, collection, documents.length, 600_000);
   const seconds = (performance.now() - started) / 1000;
@@ -169,6 +185,8 @@ export const ingestion: Scenario = {
         const part = passages.slice(i, i + s.perHandbook);
         handbooks.push({ title: `Handbook ${i / s.perHandbook + 1}`, text: part.map((p, j) => `## ${p.title} ${i + j}\n\n${p.text}`).join('\n\n'), passages: part.length });
       }
+      log(`  the same passages, one document each, ${s.perRequest} a request (bulk import)…`);
+      const imported = await ingest(server, token, 'Bench bulk import', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })), s.perRequest);
       log(`  the same passages as ${handbooks.length} handbooks of ${s.perHandbook} sections…`);
       const books = await ingest(server, token, 'Bench handbooks', handbooks);
       log(`  a ${s.pdfPages}-page PDF…`);
@@ -193,6 +211,7 @@ export const ingestion: Scenario = {
         'queued before the worker took it (ms avg)': singles.waitMs,
         'worker: parse→split→embed→index (ms avg)': singles.workMs,
         'server CPU per passage, one per document (ms)': singles.serverCpuMs / singles.passages,
+        'server CPU per passage, bulk import (ms)': imported.serverCpuMs / imported.passages,
         'server CPU per passage, in handbooks (ms)': books.serverCpuMs / books.passages,
         'CPU floor: split+embed+tokenise (ms each)': (floorSeconds * 1000) / s.passages,
       };
@@ -207,14 +226,15 @@ export const ingestion: Scenario = {
         baseline: 'split + offline-embed + tokenise the same passages in one process (the pipeline’s CPU floor, no API, queue or database)',
         rows: [
           row('passages/s, one document each (API → ready)', singles),
+          row(`passages/s, one document each, ${s.perRequest} a request (bulk import → ready)`, imported),
           row(`passages/s, handbooks of ${s.perHandbook} sections (API → ready)`, books),
           { metric: 'PDF pages/s (upload → ready)', value: (pdfDoc?.page_count ?? s.pdfPages) / pdfSeconds, unit: '/s' },
-          { metric: 'failed documents', value: singles.failed + books.failed, unit: '', target: '0', ok: singles.failed + books.failed === 0 },
-          { metric: 'chunks indexed (one each | handbooks)', value: singles.chunks, unit: `| ${books.chunks}` },
+          { metric: 'failed documents', value: singles.failed + imported.failed + books.failed, unit: '', target: '0', ok: singles.failed + imported.failed + books.failed === 0 },
+          { metric: 'chunks indexed (one each | bulk | handbooks)', value: singles.chunks, unit: `| ${imported.chunks} | ${books.chunks}` },
         ],
         stages,
         slowestStage: slowest({ queueWait: singles.waitMs, worker: singles.workMs }) === 'worker' ? 'the worker (parse→split→embed→index)' : 'waiting in the queue (the worker is the bottleneck; JOB_CONCURRENCY documents at once)',
-        details: { settings: s, sqlTrace: trace, singles, handbooks: books, floorSeconds, pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length }, ...(profile ? { profile } : {}) },
+        details: { settings: s, sqlTrace: trace, singles, bulkImport: imported, handbooks: books, floorSeconds, pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length }, ...(profile ? { profile } : {}) },
         machine: machineInfo(),
       };
     } finally {

@@ -87,6 +87,50 @@ describe('the web app in a real browser', () => {
     await page.context().close();
   });
 
+  it('imports FAQ pairs from a CSV file: a preview first, then the new documents in the list and a known one reported as a duplicate', async () => {
+    const admin = await world.user('admin', 'Fay FAQ');
+    const collection = await world.api(admin, 'POST', '/api/collections', { name: 'IT FAQ' });
+    expect(collection.status).toBe(201);
+    const collectionId: string = collection.body.collection.id;
+    const known = { question: 'How do I reset my password?', answer: 'Open Settings, then Security, then "Reset".' };
+    expect((await world.api(admin, 'POST', `/api/collections/${collectionId}/documents`, known)).status).toBe(202);
+
+    const csv = [
+      'Question,Answer',
+      `"${known.question}","${known.answer.replaceAll('"', '""')}"`,
+      'Who approves leave?,"Your manager, in the HR portal."',
+      '"Where is the printer?","Floor 3,\r\nnext to the kitchen."',
+      'Forgotten row,',
+    ].join('\r\n');
+
+    const page = await (await world.browser.newContext()).newPage();
+    await signIn(page, world.app.url, admin);
+    await page.goto(`${world.app.url}/admin/knowledge/${collectionId}`);
+    await expect.poll(() => texts(page, '[data-testid="document-row"]')).toHaveLength(1);
+    await page.getByRole('tab', { name: 'Import FAQ' }).click();
+    await page.locator('[data-testid="faq-import-file"]').setInputFiles({ name: 'it-faq.csv', mimeType: 'text/csv', buffer: Buffer.from(`\uFEFF${csv}`) });
+    await expect.poll(() => page.locator('[data-testid="faq-import-count"]').innerText()).toBe('Pairs to import: 3');
+    expect(await texts(page, '[data-testid="faq-import-pair"] td:nth-child(2)')).toEqual([known.question, 'Who approves leave?', 'Where is the printer?']);
+    expect(await page.locator('[data-testid="faq-import-errors"]').innerText()).toBe('Line 6: the answer is empty');
+    await screenshot(page, '16-admin-faq-import-preview');
+
+    await page.locator('[data-testid="faq-import-submit"]').click();
+    await expect.poll(() => page.locator('[data-testid="faq-import-summary"]').innerText()).toBe('Added: 2. Already in the collection: 1.');
+    // the new ones are listed at once (no reload), the known one once, and each becomes ready live
+    await expect.poll(() => texts(page, '[data-testid="document-row"] .title')).toEqual(
+      expect.arrayContaining([known.question, 'Who approves leave?', 'Where is the printer?']),
+    );
+    expect(await page.locator('[data-testid="document-row"]').count()).toBe(3);
+    await eventually(async () => {
+      expect(await page.locator('[data-testid="document-row"][data-status="ready"]').count()).toBe(3);
+    }, 30_000);
+    await screenshot(page, '17-admin-faq-import-done');
+
+    const listed = await world.api(admin, 'GET', `/api/collections/${collectionId}/documents`);
+    expect(listed.body.items.map((d: { title: string }) => d.title).sort()).toEqual([known.question, 'Where is the printer?', 'Who approves leave?']);
+    await page.context().close();
+  });
+
   it('switches the whole interface between English and Chinese, and remembers the choice', async () => {
     const admin = await world.user('admin', 'Lang Admin');
     const context = await world.browser.newContext({ locale: 'en-US' });

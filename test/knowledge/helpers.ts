@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { TestApp } from '../support/app.ts';
 import { request, type ApiResponse } from '../support/http.ts';
 import { until } from '../support/wait.ts';
@@ -48,4 +50,13 @@ export async function search(app: TestApp, token: string, query: string, extra: 
   const res = await request(app.url, 'POST', '/api/search', { token, body: { query, ...extra } });
   if (res.status !== 200) throw new Error(`search: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.hits as { documentId: string; chunkId: string; title: string; text: string; score: number; page: number | null; kind: string; vectorRank: number | null; textRank: number | null }[];
+}
+
+/** Every file under `dir` (none when it does not exist): what a refused request must leave unchanged. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  } catch {
+    return [];
+  }
 }

@@ -6,7 +6,7 @@ import { createOfflineEmbedder } from '../../server/src/core/llm/offline-embedde
 import type { EmbeddingProvider } from '../../server/src/core/llm/embedding-provider.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import { createMemoryBus } from '../../server/src/core/realtime/bus.ts';
-import { ingestDocument } from '../../workers/src/processors/ingest-document.ts';
+import { ingestProcessors } from '../../workers/src/processors/ingest.ts';
 
 /**
  * A real BullMQ worker process running the real ingest processor, with a short lock (so a killed
@@ -31,12 +31,12 @@ const embedder: EmbeddingProvider = {
   },
 };
 // Only the ingest queue: this process is a knowledge worker and nothing else.
-type IngestJobs = Pick<JobMap, 'ingest-document'>;
+type IngestJobs = Pick<JobMap, 'ingest-document' | 'ingest-batch'>;
 const runner = createBullmqRunner<IngestJobs>({
   redisUrl: config.redisUrl!,
   prefix: config.redisPrefix,
-  jobs: { 'ingest-document': jobOptions['ingest-document'] },
-  processors: { 'ingest-document': ingestDocument({ config, logger, db, bus: createMemoryBus() }, { embedder }) },
+  jobs: { 'ingest-document': jobOptions['ingest-document'], 'ingest-batch': jobOptions['ingest-batch'] },
+  processors: ingestProcessors({ config, logger, db, bus: createMemoryBus() }, { embedder }),
   lockDurationMs: 2000,
   stalledIntervalMs: 1000,
 });

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -7,15 +6,7 @@ import { newUser, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
 import { connectSocket } from '../support/ws-client.ts';
 import { makeDocx, makePdf, makeXlsx } from './fixtures.ts';
-import { addText, chunksOf, newCollection, search, settled, upload } from './helpers.ts';
-
-async function filesUnder(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-  } catch {
-    return [];
-  }
-}
+import { addText, chunksOf, filesUnder, newCollection, search, settled, upload } from './helpers.ts';
 
 describe.each(backends)('knowledge ingestion on %s', (backend) => {
   let app: TestApp;

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,8 @@ export interface TestApp {
   databaseUrl?: string;
   /** Every declared API route with its access level. */
   routes: RouteRecord[];
+  /** The Express application serving `url`, for tests that inspect what it registered. */
+  express: Express;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export async function startTestApp(
     port?: number;
     gateway?: Partial<GatewayOptions>;
     databaseUrl?: string;
+    /** False: jobs are enqueued but wait until the test calls `services.jobs.startProcessing()`. */
+    processJobs?: boolean;
   } = {},
 ): Promise<TestApp> {
   if (options.databaseUrl && backend !== 'postgres') throw new Error('Only the postgres backend can share a database between servers');
@@ -61,7 +66,7 @@ export async function startTestApp(
     db: testDb.db,
     secret: 'test-secret-test-secret-test-secret-00',
   });
-  await services.jobs.startProcessing();
+  if (options.processJobs !== false) await services.jobs.startProcessing();
   const domain = createDomain(services);
   const app = createApp(services, domain);
   const server = app.listen(options.port ?? 0, '127.0.0.1');
@@ -76,6 +81,7 @@ export async function startTestApp(
     gateway,
     ...(testDb.url ? { databaseUrl: testDb.url } : {}),
     routes: app.locals.routes as RouteRecord[],
+    express: app,
     async close() {
       gateway.close();
       server.closeAllConnections();

@@ -2,7 +2,7 @@ import type { JobMap } from '../../server/src/core/jobs/job-map.ts';
 import type { Processors } from '../../server/src/core/jobs/job-types.ts';
 import type { Services } from '../../server/src/services.ts';
 import { answerMessage } from './processors/answer.ts';
-import { ingestDocument } from './processors/ingest-document.ts';
+import { ingestProcessors } from './processors/ingest.ts';
 import { pruneAuditLog } from './processors/prune-audit.ts';
 import { purgeSessions } from './processors/purge-sessions.ts';
 import { retention } from './processors/retention.ts';
@@ -14,6 +14,6 @@ export function createProcessors(services: Omit<Services, 'jobs'>): Processors<J
     'purge-sessions': purgeSessions(services),
     'prune-audit': pruneAuditLog(services),
     retention: retention(services),
-    'ingest-document': ingestDocument(services),
+    ...ingestProcessors(services),
   };
 }

@@ -130,6 +130,13 @@ export interface KnowledgeDocument {
   updatedAt: string;
 }
 
+/** One item of `POST /api/collections/:id/documents/bulk`, in the order sent. */
+export interface BulkDocumentResult {
+  document: KnowledgeDocument;
+  /** The collection already had this content: `document` is the existing one, unchanged. */
+  duplicate: boolean;
+}
+
 export interface Chunk {
   id: string;
   documentId: string;

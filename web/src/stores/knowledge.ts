@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { api, upload } from '../api/client';
-import type { Collection, KnowledgeDocument, Page } from '../api/types';
+import type { BulkDocumentResult, Collection, KnowledgeDocument, Page } from '../api/types';
 
 export interface UploadItem {
   key: string;
@@ -86,6 +86,16 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
     return document;
   }
 
+  /** Up to 500 FAQ entries in one request: all are added (or found to be duplicates), or none. */
+  async function addFaqs(collectionId: string, documents: { question: string; answer: string }[]): Promise<BulkDocumentResult[]> {
+    const { items } = await api<{ items: BulkDocumentResult[] }>(`/api/collections/${collectionId}/documents/bulk`, {
+      method: 'POST',
+      body: { documents },
+    });
+    for (const item of items) applyDocument(item.document);
+    return items;
+  }
+
   async function reindex(document: KnowledgeDocument) {
     applyDocument((await api<{ document: KnowledgeDocument }>(`/api/documents/${document.id}/reindex`, { method: 'POST' })).document);
   }
@@ -122,6 +132,7 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
     applyDocument,
     uploadFiles,
     addSource,
+    addFaqs,
     reindex,
     setEnabled,
     remove,

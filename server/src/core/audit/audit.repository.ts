@@ -36,15 +36,30 @@ export function createAuditRepository(db: Queryable) {
       await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
     },
     /**
-     * Adds a record to be linked into the chain when the transaction commits (migration 008): the
-     * chain lock is then taken and held only by the commit. `body` is the record's canonical form,
+     * Adds records to be linked into the chain when the transaction commits (migration 008): the
+     * chain lock is then taken and held only by the commit. `body` is a record's canonical form,
      * which the database hashes with the head's hash.
      */
-    async addPending(row: Omit<AuditRow, 'id' | 'prev_hash' | 'hash'>, body: string): Promise<void> {
+    async addPending(rows: { row: Omit<AuditRow, 'id' | 'prev_hash' | 'hash'>; body: string }[]): Promise<void> {
+      const column = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
+      // One statement for many records: they are linked at commit in the order given (seq).
       await db.query(
         `INSERT INTO audit_pending (body, at, actor_id, actor_email, action, target_type, target_id, ip, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [body, row.at, row.actor_id, row.actor_email, row.action, row.target_type, row.target_id, row.ip, JSON.stringify(row.details)],
+         SELECT u.body, u.at, u.actor_id, u.actor_email, u.action, u.target_type, u.target_id, u.ip, u.details::jsonb
+         FROM unnest($1::text[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+           WITH ORDINALITY AS u(body, at, actor_id, actor_email, action, target_type, target_id, ip, details, n)
+         ORDER BY u.n`,
+        [
+          column((r) => r.body),
+          column((r) => r.row.at),
+          column((r) => r.row.actor_id),
+          column((r) => r.row.actor_email),
+          column((r) => r.row.action),
+          column((r) => r.row.target_type),
+          column((r) => r.row.target_id),
+          column((r) => r.row.ip),
+          column((r) => JSON.stringify(r.row.details)),
+        ],
       );
     },
     async list(filter: AuditFilter): Promise<AuditRow[]> {

@@ -53,20 +53,30 @@ const storableOrNull = (text: string | null | undefined) => (text == null ? null
  * Adds a record, linked to the previous one when the transaction commits. Pass the transaction that
  * makes the audited change so the change and its record commit together (or neither does).
  */
-export async function appendAudit(tx: Queryable, entry: AuditEntry): Promise<void> {
-  const row = {
-    // Millisecond precision: what a JS Date round-trips, so the hash verifies after reading back.
-    at: new Date(),
-    actor_id: entry.actor?.id ?? null,
-    actor_email: storableOrNull(entry.actor?.email),
-    action: storableText(entry.action),
-    target_type: storableOrNull(entry.target?.type),
-    target_id: storableOrNull(entry.target?.id),
-    ip: storableOrNull(entry.ip),
-    // Through JSON first, as jsonb will see it (Dates become strings, undefined goes).
-    details: storableJson(JSON.parse(JSON.stringify(entry.details ?? {}))) as Record<string, unknown>,
-  };
-  await createAuditRepository(tx).addPending(row, rowBody(row));
+export function appendAudit(tx: Queryable, entry: AuditEntry): Promise<void> {
+  return appendAudits(tx, [entry]);
+}
+
+/** `appendAudit` for many records in one statement (a bulk import), chained in the order given. */
+export async function appendAudits(tx: Queryable, entries: AuditEntry[]): Promise<void> {
+  if (!entries.length) return;
+  // Millisecond precision: what a JS Date round-trips, so the hash verifies after reading back.
+  const at = new Date();
+  const rows = entries.map((entry) => {
+    const row = {
+      at,
+      actor_id: entry.actor?.id ?? null,
+      actor_email: storableOrNull(entry.actor?.email),
+      action: storableText(entry.action),
+      target_type: storableOrNull(entry.target?.type),
+      target_id: storableOrNull(entry.target?.id),
+      ip: storableOrNull(entry.ip),
+      // Through JSON first, as jsonb will see it (Dates become strings, undefined goes).
+      details: storableJson(JSON.parse(JSON.stringify(entry.details ?? {}))) as Record<string, unknown>,
+    };
+    return { row, body: rowBody(row) };
+  });
+  await createAuditRepository(tx).addPending(rows);
 }
 
 /** Appends in a transaction of its own (for events with no other write, like a failed sign-in). */

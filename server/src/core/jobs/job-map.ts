@@ -16,6 +16,8 @@ export interface JobMap {
   retention: { period: number };
   /** Parses, splits, embeds and indexes one version of a document (a re-index bumps the version). */
   'ingest-document': { documentId: string; version: number };
+  /** `ingest-document` for the small documents of one bulk import, indexed in one transaction. */
+  'ingest-batch': { documents: { documentId: string; version: number }[] };
 }
 
 export type JobName = keyof JobMap;
@@ -35,6 +37,13 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     attempts: 4,
     backoffMs: 2_000,
     // Processes take JOB_CONCURRENCY instead (jobOptionsFor); this is what tests' bare runners use.
+    concurrency: 2,
+  },
+  'ingest-batch': {
+    // Its first document is new to this batch, so it names the batch.
+    jobId: ({ documents: [first] }) => `ingest-batch-${first!.documentId}-v${first!.version}`,
+    attempts: 4,
+    backoffMs: 2_000,
     concurrency: 2,
   },
   'purge-sessions': {
@@ -63,5 +72,9 @@ export const jobOptions: JobOptionsMap<JobMap> = {
  * several in flight keep both busy; the other jobs' concurrency follows from what they wait on.
  */
 export function jobOptionsFor(config: Pick<Config, 'jobConcurrency'>): JobOptionsMap<JobMap> {
-  return { ...jobOptions, 'ingest-document': { ...jobOptions['ingest-document'], concurrency: config.jobConcurrency } };
+  return {
+    ...jobOptions,
+    'ingest-document': { ...jobOptions['ingest-document'], concurrency: config.jobConcurrency },
+    'ingest-batch': { ...jobOptions['ingest-batch'], concurrency: config.jobConcurrency },
+  };
 }

@@ -28,29 +28,30 @@ const INSERT_BATCH = 25;
 
 export function createChunkRepository(db: Queryable) {
   return {
-    async deleteForDocument(documentId: string): Promise<number> {
-      const { rowCount } = await db.query('DELETE FROM chunks WHERE document_id = $1', [documentId]);
+    async deleteForDocuments(documentIds: string[]): Promise<number> {
+      const { rowCount } = await db.query('DELETE FROM chunks WHERE document_id = ANY($1::uuid[])', [documentIds]);
       return rowCount;
     },
-    /** Bulk insert through arrays (one statement per batch; vectors and tsvectors as text). */
-    async insertMany(documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
-      for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
-        const batch = chunks.slice(i, i + INSERT_BATCH);
+    /** Bulk insert through arrays (one statement per batch, across documents; vectors and tsvectors as text). */
+    async insertMany(documents: { documentId: string; collectionId: string; chunks: NewChunk[] }[]): Promise<void> {
+      const rows = documents.flatMap((d) => d.chunks.map((chunk) => ({ ...d, chunk })));
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+        const batch = rows.slice(i, i + INSERT_BATCH);
         await db.query(
           `INSERT INTO chunks (document_id, collection_id, ord, text, token_count, metadata, embedding, tsv, kind)
-           SELECT $1, $2, u.ord, u.text, u.tokens, u.meta::jsonb, u.emb::vector, u.tsv::tsvector, u.kind
-           FROM unnest($3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
-             AS u(ord, text, tokens, meta, emb, tsv, kind)`,
+           SELECT u.document_id, u.collection_id, u.ord, u.text, u.tokens, u.meta::jsonb, u.emb::vector, u.tsv::tsvector, u.kind
+           FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+             AS u(document_id, collection_id, ord, text, tokens, meta, emb, tsv, kind)`,
           [
-            documentId,
-            collectionId,
-            batch.map((c) => c.ord),
-            batch.map((c) => c.text),
-            batch.map((c) => c.tokenCount),
-            batch.map((c) => JSON.stringify(c.metadata)),
-            batch.map((c) => toVectorLiteral(c.embedding)),
-            batch.map((c) => c.tsv),
-            batch.map((c) => c.kind),
+            batch.map((r) => r.documentId),
+            batch.map((r) => r.collectionId),
+            batch.map((r) => r.chunk.ord),
+            batch.map((r) => r.chunk.text),
+            batch.map((r) => r.chunk.tokenCount),
+            batch.map((r) => JSON.stringify(r.chunk.metadata)),
+            batch.map((r) => toVectorLiteral(r.chunk.embedding)),
+            batch.map((r) => r.chunk.tsv),
+            batch.map((r) => r.chunk.kind),
           ],
         );
       }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 
 export type DocumentSource = 'upload' | 'text' | 'url' | 'faq';
@@ -37,7 +38,8 @@ const COLUMNS = `d.*, d.size_bytes::float8 AS size_bytes,
     COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                 FROM document_groups dg JOIN groups g ON g.id = dg.group_id WHERE dg.document_id = d.id), '[]') AS groups`;
 const SELECT = `SELECT ${COLUMNS} FROM documents d`;
-const returningRow = (write: string) => `WITH d AS (${write} RETURNING *) SELECT ${COLUMNS} FROM d`;
+// `columns`: `documents.*` for an UPDATE … FROM, whose `*` would add the joined columns.
+const returningRow = (write: string, columns = '*') => `WITH d AS (${write} RETURNING ${columns}) SELECT ${COLUMNS} FROM d`;
 
 export interface NewDocument {
   collectionId: string;
@@ -66,28 +68,49 @@ export function createDocumentRepository(db: Queryable) {
   return {
     /** Inserts unless the collection already holds the same content; `created` tells which. */
     async insertUnlessDuplicate(doc: NewDocument): Promise<{ document: DocumentRow; created: boolean }> {
-      const { rows } = await db.query<DocumentRow>(
+      return (await this.insertManyUnlessDuplicate([doc]))[0]!;
+    },
+    /**
+     * One statement for many documents (a bulk import). Each comes back, in order, as the row it
+     * became or the row that already held its content (`created` false) — in the collection
+     * before, or earlier in the same list.
+     */
+    async insertManyUnlessDuplicate(docs: NewDocument[]): Promise<{ document: DocumentRow; created: boolean }[]> {
+      const withIds = docs.map((d) => ({ ...d, id: d.id ?? randomUUID() }));
+      const column = <T>(pick: (d: (typeof withIds)[number]) => T) => withIds.map(pick);
+      const { rows: inserted } = await db.query<DocumentRow>(
         returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
-         VALUES (COALESCE($1::uuid, gen_random_uuid()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         SELECT u.id, u.collection_id, u.title, u.source, u.source_url, u.mime, u.size_bytes, u.sha256, u.storage_key, u.metadata::jsonb, u.created_by, u.parent_id
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[])
+           AS u(id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
          ON CONFLICT (collection_id, sha256) DO NOTHING`),
         [
-          doc.id ?? null,
-          doc.collectionId,
-          doc.title,
-          doc.source,
-          doc.sourceUrl ?? null,
-          doc.mime,
-          doc.sizeBytes,
-          doc.sha256,
-          doc.storageKey,
-          JSON.stringify(doc.metadata ?? {}),
-          doc.createdBy,
-          doc.parentId ?? null,
+          column((d) => d.id),
+          column((d) => d.collectionId),
+          column((d) => d.title),
+          column((d) => d.source),
+          column((d) => d.sourceUrl ?? null),
+          column((d) => d.mime),
+          column((d) => d.sizeBytes),
+          column((d) => d.sha256),
+          column((d) => d.storageKey),
+          column((d) => JSON.stringify(d.metadata ?? {})),
+          column((d) => d.createdBy),
+          column((d) => d.parentId ?? null),
         ],
       );
-      if (rows[0]) return { document: rows[0], created: true };
-      const existing = await db.query<DocumentRow>(`${SELECT} WHERE d.collection_id = $1 AND d.sha256 = $2`, [doc.collectionId, doc.sha256]);
-      return { document: existing.rows[0]!, created: false };
+      const created = new Set(inserted.map((r) => r.id));
+      const key = (collectionId: string, sha256: string) => `${collectionId}/${sha256}`;
+      const holders = new Map(inserted.map((r) => [key(r.collection_id, r.sha256), r]));
+      const others = withIds.filter((d) => !holders.has(key(d.collectionId, d.sha256)));
+      if (others.length) {
+        const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE (d.collection_id, d.sha256) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`, [
+          others.map((d) => d.collectionId),
+          others.map((d) => d.sha256),
+        ]);
+        for (const r of rows) holders.set(key(r.collection_id, r.sha256), r);
+      }
+      return withIds.map((d) => ({ document: holders.get(key(d.collectionId, d.sha256))!, created: created.has(d.id) }));
     },
     async findById(id: string): Promise<DocumentRow | undefined> {
       const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE d.id = $1`, [id]);
@@ -124,16 +147,23 @@ export function createDocumentRepository(db: Queryable) {
     },
     /**
      * Marks a version processing and returns the row, unless the document is gone, at another
-     * version (a re-index superseded the job) or this version is already indexed (a duplicate delivery).
+     * version (a re-index superseded the job), this version is already indexed (a duplicate
+     * delivery) or it failed for good.
      */
     async claim(id: string, version: number): Promise<DocumentRow | undefined> {
+      return (await this.claimMany([{ id, version }]))[0];
+    },
+    /** `claim` for many documents in one statement: the rows claimed, in no particular order. */
+    async claimMany(items: { id: string; version: number }[]): Promise<DocumentRow[]> {
       const { rows } = await db.query<DocumentRow>(
         returningRow(`UPDATE documents SET status = 'processing', progress = 0.05, error = NULL,
            started_at = COALESCE(started_at, now()), updated_at = now()
-         WHERE id = $1 AND version = $2 AND NOT (indexed_version = $2 AND status = 'ready')`),
-        [id, version],
+         FROM unnest($1::uuid[], $2::int[]) AS v(id, version)
+         WHERE documents.id = v.id AND documents.version = v.version AND documents.status <> 'failed'
+           AND NOT (documents.indexed_version = v.version AND documents.status = 'ready')`, 'documents.*'),
+        [items.map((i) => i.id), items.map((i) => i.version)],
       );
-      return rows[0];
+      return rows;
     },
     /** Applies an update only while the document is still at `version` (a re-index supersedes old jobs); the updated row, if it applied. */
     async updateProgress(id: string, version: number, update: ProgressUpdate): Promise<DocumentRow | undefined> {
@@ -214,21 +244,30 @@ export function createDocumentRepository(db: Queryable) {
 
 export type DocumentRepository = ReturnType<typeof createDocumentRepository>;
 
+export interface Indexed {
+  id: string;
+  version: number;
+  chunkCount: number;
+  /** False: chunks are in, but the job goes on (a crawl root stays processing until its pages are in). */
+  done: boolean;
+}
+
 /**
- * Marks a version indexed, first in the transaction that replaces its chunks: the update locks the
- * row until the commit (a delete or re-index waits) and applies only while the document is still
- * at `version`. Returns the updated row, or undefined when the document was deleted or re-indexed
- * meanwhile (the chunks must then not be written).
+ * Marks versions indexed, first in the transaction that replaces their chunks: the update locks
+ * the rows until the commit (a delete or re-index waits) and applies only to documents still at
+ * their `version`. Returns the updated rows; a document deleted or re-indexed meanwhile is missing
+ * (its chunks must then not be written).
  */
-export async function markIndexed(db: Queryable, id: string, version: number, chunkCount: number, done = true): Promise<DocumentRow | undefined> {
-  // `done` false: chunks are in, but the job goes on (a crawl root stays processing until its pages are in).
+export async function markIndexed(db: Queryable, items: Indexed[]): Promise<DocumentRow[]> {
   const { rows } = await db.query<DocumentRow>(
-    returningRow(`UPDATE documents SET status = CASE WHEN $4 THEN 'ready' ELSE 'processing' END, progress = CASE WHEN $4 THEN 1 ELSE 0.5 END,
-       error = NULL, chunk_count = $3, indexed_version = $2, finished_at = CASE WHEN $4 THEN now() ELSE NULL END, updated_at = now()
-     WHERE id = $1 AND version = $2`),
-    [id, version, chunkCount, done],
+    returningRow(`UPDATE documents SET status = CASE WHEN v.done THEN 'ready' ELSE 'processing' END,
+       progress = CASE WHEN v.done THEN 1 ELSE 0.5 END, error = NULL, chunk_count = v.chunks, indexed_version = v.version,
+       finished_at = CASE WHEN v.done THEN now() ELSE NULL END, updated_at = now()
+     FROM unnest($1::uuid[], $2::int[], $3::int[], $4::boolean[]) AS v(id, version, chunks, done)
+     WHERE documents.id = v.id AND documents.version = v.version`, 'documents.*'),
+    [items.map((i) => i.id), items.map((i) => i.version), items.map((i) => i.chunkCount), items.map((i) => i.done)],
   );
-  return rows[0];
+  return rows;
 }
 
 /** Every document to a new version, queued (a re-embed): old-version jobs become no-ops. */

@@ -27,6 +27,8 @@ export const FAQ_MIME = 'application/vnd.enclave.faq+json';
  */
 const PROGRESS_INTERVAL_MS = 250;
 
+type SplitPiece = Piece & { kind: NewChunk['kind']; faqQuestion?: string };
+
 export interface IngestLimits {
   maxBytes: number;
   fetchTimeoutMs: number;
@@ -102,7 +104,7 @@ export function createIngestionService(deps: {
     return { bytes: fetched.bytes, mime, ...(mime === 'text/html' ? { fetchedHtml: fetched.bytes.toString('utf8') } : {}) };
   }
 
-  async function piecesOf(doc: DocumentRow, bytes: Buffer, mime: ParseableMime | undefined): Promise<{ pieces: (Piece & { kind: NewChunk['kind']; faqQuestion?: string })[]; parsed?: ParsedDocument }> {
+  async function piecesOf(doc: DocumentRow, bytes: Buffer, mime: ParseableMime | undefined): Promise<{ pieces: SplitPiece[]; parsed?: ParsedDocument }> {
     if (doc.source === 'faq') {
       const { question, answer } = JSON.parse(bytes.toString('utf8')) as { question: string; answer: string };
       const text = `${question}\n${answer}`;
@@ -121,11 +123,8 @@ export function createIngestionService(deps: {
     return doc.source === 'url' && settings && settings.depth > 0 && settings.maxPages > 1 ? settings : undefined;
   };
 
-  /** `indexed`: the row as committed with the chunks, undefined if a delete or re-index overtook the job. */
-  async function index(
-    doc: DocumentRow,
-    onProgress: (f: number) => Promise<void>,
-  ): Promise<{ fetchedHtml?: string; bytes: Buffer; indexed: DocumentRow | undefined }> {
+  /** Loads, parses and splits a document: the pieces and the text each is indexed under. */
+  async function prepare(doc: DocumentRow, onProgress: (f: number) => Promise<void>) {
     const { bytes, mime, fetchedHtml } = await loadBytes(doc);
     await onProgress(0.15);
     const { pieces, parsed } = await piecesOf(doc, bytes, mime);
@@ -137,12 +136,20 @@ export function createIngestionService(deps: {
       });
     }
     const title = deps.titleInIndex ? doc.title : undefined;
-    const texts = pieces.map((p) => indexText(p, title));
+    return { bytes, pieces, texts: pieces.map((p) => indexText(p, title)), ...(fetchedHtml ? { fetchedHtml } : {}) };
+  }
+
+  /** Embeds in the embedder's batches (across documents when several are indexed together). */
+  async function embedAll(texts: string[], onProgress: (f: number) => Promise<void>): Promise<number[][]> {
     const vectors: number[][] = [];
     for (let i = 0; i < texts.length; i += embedder.batchSize) {
       vectors.push(...(await embedder.embed(texts.slice(i, i + embedder.batchSize), 'document')));
       await onProgress(0.3 + 0.6 * Math.min(1, (i + embedder.batchSize) / texts.length));
     }
+    return vectors;
+  }
+
+  async function chunksOf(pieces: SplitPiece[], texts: string[], vectors: number[][]): Promise<NewChunk[]> {
     const chunks: NewChunk[] = [];
     for (const [ord, piece] of pieces.entries()) {
       if (ord > 0 && ord % 16 === 0) await new Promise((resolve) => setImmediate(resolve)); // keep the event loop responsive
@@ -159,17 +166,56 @@ export function createIngestionService(deps: {
         kind: piece.kind,
       });
     }
+    return chunks;
+  }
+
+  /**
+   * Replaces the chunks of documents in one transaction. Returns the rows as committed; a document
+   * deleted or re-indexed while we worked is missing (the newer job, or nobody, writes its chunks).
+   */
+  async function writeChunks(items: { doc: DocumentRow; chunks: NewChunk[] }[]): Promise<DocumentRow[]> {
     const indexed = await db.transaction(async (tx) => {
-      const marked = await markIndexed(tx, doc.id, doc.version, chunks.length, !crawlOf(doc));
-      // Deleted or re-indexed while we worked: the newer job (or nobody) writes the chunks.
-      if (!marked) return undefined;
+      const marked = await markIndexed(
+        tx,
+        items.map(({ doc, chunks }) => ({ id: doc.id, version: doc.version, chunkCount: chunks.length, done: !crawlOf(doc) })),
+      );
+      if (!marked.length) return [];
+      const current = new Set(marked.map((r) => r.id));
       const repo = createChunkRepository(tx);
-      await repo.deleteForDocument(doc.id);
-      await repo.insertMany(doc.id, doc.collection_id, chunks);
+      await repo.deleteForDocuments([...current]);
+      await repo.insertMany(
+        items.filter(({ doc }) => current.has(doc.id)).map(({ doc, chunks }) => ({ documentId: doc.id, collectionId: doc.collection_id, chunks })),
+      );
       return marked;
     });
-    if (indexed) logger.info({ documentId: doc.id, version: doc.version, chunks: chunks.length }, 'document indexed');
+    for (const row of indexed) logger.info({ documentId: row.id, version: row.version, chunks: row.chunk_count }, 'document indexed');
+    return indexed;
+  }
+
+  /** `indexed`: the row as committed with the chunks, undefined if a delete or re-index overtook the job. */
+  async function index(
+    doc: DocumentRow,
+    onProgress: (f: number) => Promise<void>,
+  ): Promise<{ fetchedHtml?: string; bytes: Buffer; indexed: DocumentRow | undefined }> {
+    const { bytes, pieces, texts, fetchedHtml } = await prepare(doc, onProgress);
+    const chunks = await chunksOf(pieces, texts, await embedAll(texts, onProgress));
+    const [indexed] = await writeChunks([{ doc, chunks }]);
     return { bytes, indexed, ...(fetchedHtml ? { fetchedHtml } : {}) };
+  }
+
+  /** The document's status after an error: failed for good, or queued for the job's next attempt. */
+  async function recordFailure(doc: DocumentRow, error: unknown, attempt: { number: number; max: number }): Promise<{ permanent: boolean; message: string }> {
+    const message = error instanceof Error ? error.message : String(error);
+    const permanent = error instanceof UnparseableError || error instanceof PermanentJobError || (error instanceof FetchError && error.permanent);
+    const final = permanent || attempt.number >= attempt.max;
+    await publish(
+      await documents.updateProgress(
+        doc.id,
+        doc.version,
+        final ? { status: 'failed', progress: 0, error: message } : { status: 'queued', error: `${message} (will retry)` },
+      ),
+    );
+    return { permanent, message };
   }
 
   async function processDocument(documentId: string, version: number, attempt: { number: number; max: number }): Promise<{ fetchedHtml?: string } | undefined> {
@@ -197,20 +243,46 @@ export function createIngestionService(deps: {
       }
       return result;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const permanent =
-        error instanceof UnparseableError || error instanceof PermanentJobError || (error instanceof FetchError && error.permanent);
-      const final = permanent || attempt.number >= attempt.max;
-      await publish(
-        await documents.updateProgress(
-          doc.id,
-          version,
-          final ? { status: 'failed', progress: 0, error: message } : { status: 'queued', error: `${message} (will retry)` },
-        ),
-      );
+      const { permanent, message } = await recordFailure(doc, error, attempt);
       if (permanent) throw new PermanentJobError(message, { cause: error });
       throw error;
     }
+  }
+
+  /**
+   * Small text and FAQ documents of one bulk import: claimed in one statement, embedded together,
+   * their chunks written in one transaction. A document that cannot be indexed fails alone; an
+   * error that may pass (the database, a remote embedder) leaves the others queued and the job
+   * retries them — those already indexed are not claimed again.
+   */
+  async function processBatch(items: { documentId: string; version: number }[], attempt: { number: number; max: number }): Promise<void> {
+    const claimed = await documents.claimMany(items.map((i) => ({ id: i.documentId, version: i.version })));
+    await Promise.all(claimed.map(publish));
+    const prepared: { doc: DocumentRow; pieces: SplitPiece[]; texts: string[] }[] = [];
+    let retry: unknown;
+    for (const doc of claimed) {
+      try {
+        prepared.push({ doc, ...(await prepare(doc, async () => {})) });
+      } catch (error) {
+        if (!(await recordFailure(doc, error, attempt)).permanent) retry ??= error;
+      }
+    }
+    if (prepared.length) {
+      try {
+        const vectors = await embedAll(prepared.flatMap((p) => p.texts), async () => {});
+        const written: { doc: DocumentRow; chunks: NewChunk[] }[] = [];
+        let offset = 0;
+        for (const p of prepared) {
+          written.push({ doc: p.doc, chunks: await chunksOf(p.pieces, p.texts, vectors.slice(offset, offset + p.texts.length)) });
+          offset += p.texts.length;
+        }
+        await Promise.all((await writeChunks(written)).map(publish));
+      } catch (error) {
+        for (const p of prepared) await recordFailure(p.doc, error, attempt);
+        throw error;
+      }
+    }
+    if (retry) throw retry;
   }
 
   /** Breadth-first, same site only, up to `maxPages` pages (the start page included) and `depth` links away. */
@@ -275,6 +347,8 @@ export function createIngestionService(deps: {
     async process(documentId: string, version: number, attempt: { number: number; max: number }): Promise<void> {
       await processDocument(documentId, version, attempt);
     },
+    /** The `ingest-batch` job. */
+    processBatch,
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { appendAudit } from '../audit/audit.service.ts';
+import { appendAudit, appendAudits } from '../audit/audit.service.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
@@ -19,10 +19,16 @@ export interface ClientInfo {
   ip: string;
 }
 
-export type NewSource =
-  | { kind: 'text'; title: string; text: string }
-  | { kind: 'faq'; question: string; answer: string }
-  | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
+/** Text and FAQ entries: their content comes with the request (a bulk import takes only these). */
+export type PastedSource = { kind: 'text'; title: string; text: string } | { kind: 'faq'; question: string; answer: string };
+
+export type NewSource = PastedSource | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
+
+/** Documents per `ingest-batch` job: a bulk import is shared among the workers, each indexing a batch in one transaction. */
+export const INGEST_BATCH_DOCUMENTS = 25;
+
+/** Originals of a bulk import written to storage at once. */
+const STORE_CONCURRENCY = 16;
 
 export interface Upload {
   stream: Readable;
@@ -59,7 +65,8 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 /**
  * Knowledge administration: collections (who may read them), documents from every source, and
  * their lifecycle (re-index, enable/disable, narrow, delete). Changes are audited in the same
- * transaction; ingestion is enqueued after commit as `ingest-document` keyed by id + version.
+ * transaction; ingestion is enqueued after commit as `ingest-document` keyed by id + version
+ * (`ingest-batch` for the documents of a bulk import).
  */
 export function createKnowledgeService(deps: {
   db: Database;
@@ -88,41 +95,77 @@ export function createKnowledgeService(deps: {
     await jobs.enqueue('ingest-document', { documentId: doc.id, version: doc.version });
   }
 
+  /** New documents to index: one alone, several as `ingest-batch` jobs that the workers share. */
+  async function enqueueAll(docs: Pick<DocumentRow, 'id' | 'version'>[]) {
+    if (docs.length === 1) return enqueue(docs[0]!);
+    for (let i = 0; i < docs.length; i += INGEST_BATCH_DOCUMENTS) {
+      const batch = docs.slice(i, i + INGEST_BATCH_DOCUMENTS);
+      await jobs.enqueue('ingest-batch', { documents: batch.map((d) => ({ documentId: d.id, version: d.version })) });
+    }
+  }
+
   async function publish(doc: DocumentRow) {
     await bus.publish({ type: 'document.updated', document: presentDocument(doc) }).catch(() => {});
   }
 
-  async function insertDocument(actor: Actor, doc: NewDocument, client: ClientInfo, details: Record<string, unknown>): Promise<AddResult> {
-    const { document, created } = await db.transaction(async (tx) => {
-      const inserted = await createDocumentRepository(tx).insertUnlessDuplicate(doc);
-      if (inserted.created) {
-        await appendAudit(tx, {
-          action: 'document.created',
-          actor,
-          target: { type: 'document', id: inserted.document.id },
-          ip: client.ip,
-          details: { collectionId: doc.collectionId, title: doc.title, source: doc.source, sha256: doc.sha256, ...details },
-        });
-      }
+  /** Inserts and audits new documents in one transaction, then enqueues and publishes those that were not duplicates. */
+  async function insertDocuments(actor: Actor, items: { doc: NewDocument; details: Record<string, unknown> }[], client: ClientInfo): Promise<AddResult[]> {
+    const results = await db.transaction(async (tx) => {
+      const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
+      await appendAudits(
+        tx,
+        items.flatMap(({ doc, details }, n) =>
+          inserted[n]!.created
+            ? [
+                {
+                  action: 'document.created',
+                  actor,
+                  target: { type: 'document', id: inserted[n]!.document.id },
+                  ip: client.ip,
+                  details: { collectionId: doc.collectionId, title: doc.title, source: doc.source, sha256: doc.sha256, ...details },
+                },
+              ]
+            : [],
+        ),
+      );
       return inserted;
     });
-    if (created) {
-      await enqueue(document);
-      await publish(document);
-    }
-    return { document, duplicate: !created };
+    const created = results.filter((r) => r.created).map((r) => r.document);
+    await enqueueAll(created);
+    await Promise.all(created.map(publish));
+    return results.map(({ document, created }) => ({ document, duplicate: !created }));
   }
 
-  /** Runs `add` for a blob just stored under `key`; the blob is removed unless it became a new document. */
-  async function keepIfAdded(key: string, add: () => Promise<AddResult>): Promise<AddResult> {
+  /** Runs `add` for blobs just stored under `keys`; a blob is removed unless it became a new document. */
+  async function keepIfAdded(keys: string[], add: () => Promise<AddResult[]>): Promise<AddResult[]> {
     try {
-      const result = await add();
-      if (result.duplicate) await storage.delete(key);
-      return result;
+      const results = await add();
+      await Promise.all(results.map((r, n) => (r.duplicate ? storage.delete(keys[n]!) : undefined)));
+      return results;
     } catch (error) {
-      await storage.delete(key);
+      await Promise.all(keys.map((key) => storage.delete(key)));
       throw error;
     }
+  }
+
+  /** A pasted text or FAQ entry as a new document, its original stored under the document's id. */
+  async function storeSource(actor: Actor, collectionId: string, source: PastedSource): Promise<NewDocument> {
+    const id = randomUUID();
+    const bytes =
+      source.kind === 'faq' ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer })) : Buffer.from(source.text, 'utf8');
+    const key = storageKeyOf(id);
+    await storage.put(key, bytes);
+    return {
+      id,
+      collectionId,
+      title: source.kind === 'faq' ? source.question : source.title,
+      source: source.kind,
+      mime: source.kind === 'faq' ? FAQ_MIME : 'text/markdown',
+      sizeBytes: bytes.length,
+      sha256: sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes),
+      storageKey: key,
+      createdBy: actor.id,
+    };
   }
 
   return {
@@ -221,83 +264,70 @@ export function createKnowledgeService(deps: {
         }
         throw error;
       }
-      return keepIfAdded(key, async () => {
+      const [result] = await keepIfAdded([key], async () => {
         const head = await readHead(storage, key);
         const mime = sniffMime(head, upload.filename);
         if (!mime) {
           throw new AppError(415, 'unsupported_media_type', 'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
         }
-        return insertDocument(
-          actor,
-          {
-            id,
-            collectionId,
-            title: titleFromFilename(upload.filename),
-            source: 'upload',
-            mime,
-            sizeBytes: stored.size,
-            sha256: stored.sha256,
-            storageKey: key,
-            metadata: { filename: upload.filename },
-            createdBy: actor.id,
-          },
-          client,
-          { filename: upload.filename, sizeBytes: stored.size },
-        );
+        const doc: NewDocument = {
+          id,
+          collectionId,
+          title: titleFromFilename(upload.filename),
+          source: 'upload',
+          mime,
+          sizeBytes: stored.size,
+          sha256: stored.sha256,
+          storageKey: key,
+          metadata: { filename: upload.filename },
+          createdBy: actor.id,
+        };
+        return insertDocuments(actor, [{ doc, details: { filename: upload.filename, sizeBytes: stored.size } }], client);
       });
+      return result!;
     },
 
     async addSource(actor: Actor, collectionId: string, source: NewSource, client: ClientInfo): Promise<AddResult> {
+      if (source.kind !== 'url') return (await this.addSources(actor, collectionId, [source], client))[0]!;
       await assertReadable(actor, collectionId);
-      const id = randomUUID();
-      if (source.kind === 'url') {
-        const url = new URL(source.url);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
-        url.hash = '';
-        return insertDocument(
-          actor,
-          {
-            id,
-            collectionId,
-            title: source.title ?? url.toString(),
-            source: 'url',
-            sourceUrl: url.toString(),
-            mime: 'text/html',
-            sizeBytes: 0,
-            sha256: sha256(`url\n${url.toString()}`),
-            storageKey: null,
-            metadata: source.crawl ? { crawl: source.crawl } : {},
-            createdBy: actor.id,
-          },
-          client,
-          { url: url.toString(), crawl: source.crawl ?? null },
-        );
+      const url = new URL(source.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+      url.hash = '';
+      const doc: NewDocument = {
+        collectionId,
+        title: source.title ?? url.toString(),
+        source: 'url',
+        sourceUrl: url.toString(),
+        mime: 'text/html',
+        sizeBytes: 0,
+        sha256: sha256(`url\n${url.toString()}`),
+        storageKey: null,
+        metadata: source.crawl ? { crawl: source.crawl } : {},
+        createdBy: actor.id,
+      };
+      const [result] = await insertDocuments(actor, [{ doc, details: { url: url.toString(), crawl: source.crawl ?? null } }], client);
+      return result!;
+    },
+
+    /**
+     * Pasted texts and FAQ entries, many at once (a bulk import): one transaction adds them all or
+     * none; each comes back in order, new or the duplicate it is. Indexed as `ingest-batch` jobs.
+     */
+    async addSources(actor: Actor, collectionId: string, sources: PastedSource[], client: ClientInfo): Promise<AddResult[]> {
+      await assertReadable(actor, collectionId);
+      const docs: NewDocument[] = [];
+      try {
+        for (let i = 0; i < sources.length; i += STORE_CONCURRENCY) {
+          docs.push(...(await Promise.all(sources.slice(i, i + STORE_CONCURRENCY).map((s) => storeSource(actor, collectionId, s)))));
+        }
+      } catch (error) {
+        await Promise.all(docs.map((d) => storage.delete(d.storageKey!)));
+        throw error;
       }
-      const bytes =
-        source.kind === 'faq'
-          ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer }))
-          : Buffer.from(source.text, 'utf8');
-      const hash = sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes);
       // Duplicates are found by the insert (a unique key), not by a read before it: re-adding is rare.
-      const key = storageKeyOf(id);
-      await storage.put(key, bytes);
-      return keepIfAdded(key, () =>
-        insertDocument(
-          actor,
-          {
-            id,
-            collectionId,
-            title: source.kind === 'faq' ? source.question : source.title,
-            source: source.kind,
-            mime: source.kind === 'faq' ? FAQ_MIME : 'text/markdown',
-            sizeBytes: bytes.length,
-            sha256: hash,
-            storageKey: key,
-            createdBy: actor.id,
-          },
-          client,
-          {},
-        ),
+      return keepIfAdded(
+        docs.map((d) => d.storageKey!),
+        () => insertDocuments(actor, docs.map((doc) => ({ doc, details: {} })), client),
       );
     },
 

@@ -12,11 +12,13 @@ const urlSchema = z.strictObject({
   title: text(500).optional(),
   crawl: z.strictObject({ depth: z.number().int().min(0).max(5).default(1), maxPages: z.number().int().min(1).max(500).default(20) }).optional(),
 });
-const sourceSchema = z.union([textSchema, faqSchema, urlSchema]);
+export const sourceSchema = z.union([textSchema, faqSchema, urlSchema]);
+/** A bulk import: pasted texts and FAQ entries (the request body limit, BODY_LIMIT_KB, bounds the bytes). */
+export const bulkSchema = z.strictObject({ documents: z.array(z.union([textSchema, faqSchema])).min(1).max(500) });
 
-const updateSchema = z.strictObject({ enabled: z.boolean().optional(), groups: z.array(z.uuid()).max(200).optional() });
-const listQuery = pageQuery.extend({ status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional() });
-const chunkQuery = z.object({
+export const updateSchema = z.strictObject({ enabled: z.boolean().optional(), groups: z.array(z.uuid()).max(200).optional() });
+export const listQuery = pageQuery.extend({ status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional() });
+export const chunkQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.coerce.number().int().min(-1).optional(),
 });
@@ -39,6 +41,15 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
         })();
     // A duplicate is not accepted for processing: it is the existing document, unchanged.
     res.status(result.duplicate ? 200 : 202).json({ document: presentDocument(result.document), duplicate: result.duplicate });
+  });
+
+  r.post('/api/collections/:id/documents/bulk', 'admin', async (req, res) => {
+    const collectionId = uuidParam(req);
+    const sources = body(bulkSchema, req).documents.map((d) => ('question' in d ? { kind: 'faq' as const, ...d } : { kind: 'text' as const, ...d }));
+    const results = await knowledge.addSources(actorOf(req), collectionId, sources, clientOf(req));
+    res
+      .status(results.every((r) => r.duplicate) ? 200 : 202)
+      .json({ items: results.map((r) => ({ document: presentDocument(r.document), duplicate: r.duplicate })) });
   });
 
   r.get('/api/collections/:id/documents', 'admin', async (req, res) => {
