@@ -12,7 +12,7 @@ function concrete(path: string): string {
   return path.replace(/\{[^}]*\}/g, '').replace(/:[A-Za-z_][A-Za-z0-9_]*/g, () => randomUUID()).replace(/\*[A-Za-z_]*/g, 'x');
 }
 
-const PUBLIC_API = [/^\/api\/auth\/login$/, /^\/api\/auth\/config$/, /^\/api\/auth\/oidc\//];
+const PUBLIC_API = [/^\/api\/auth\/login$/, /^\/api\/auth\/config$/, /^\/api\/auth\/oidc\//, /^\/api\/openapi\.json$/];
 
 describe.each(backends)('policy: every declared route enforces its access level on %s', (backend) => {
   let app: TestApp;
@@ -55,7 +55,7 @@ describe.each(backends)('policy: every declared route enforces its access level 
     }
   });
 
-  it('leaves nothing under /api/ (or /v1/) public except sign-in, its configuration and the SSO redirects', () => {
+  it('leaves nothing under /api/ (or /v1/) public except sign-in, its configuration, the SSO redirects and the OpenAPI document', () => {
     const open = app.routes.filter((r) => /^\/(api|v1)\//.test(r.path) && r.access === 'public').map((r) => r.path);
     expect(open.filter((path) => !PUBLIC_API.some((allowed) => allowed.test(path)))).toEqual([]);
   });

@@ -20,6 +20,7 @@ import { authRoutes } from './routes/auth.routes.ts';
 import { groupRoutes } from './routes/groups.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { oidcRoutes } from './routes/oidc.routes.ts';
+import { openApiRoutes } from './routes/openapi.routes.ts';
 import { userRoutes } from './routes/users.routes.ts';
 import { createSecureRouter, type RouteRecord } from './secure-router.ts';
 import { staticWeb } from './static-web.ts';
@@ -86,6 +87,9 @@ export function createApp(services: Services, domain: Domain) {
   v1Routes(v1, domain.completions, config.v1RatePerMinute);
   app.use(v1.router);
   app.use('/v1', notFoundHandler, openAiErrors);
+  // Declared last because the document describes every route above; the api router is already
+  // mounted, and a route added to it later still matches.
+  openApiRoutes(api, routes, { sso: Boolean(domain.oidc) });
 
   app.use(staticWeb());
   app.use(notFoundHandler);

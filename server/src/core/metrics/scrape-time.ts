@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Database } from '../db/database.ts';
 import type { JobMap, JobName } from '../jobs/job-map.ts';
 import type { JobRunner } from '../jobs/job-types.ts';
+import { ENCLAVE_VERSION } from '../version.ts';
 import type { Metrics } from './metrics.ts';
 import { createScrapeTimeRepository } from './scrape-time.repository.ts';
 
 const TIMEOUT_MS = 2000;
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -33,7 +24,7 @@ export async function collectScrapeTimeMetrics(
   metrics: Metrics,
   sources: { db: Database; jobs: Pick<JobRunner<JobMap>, 'counts'>; jobNames: JobName[] },
 ): Promise<void> {
-  metrics.buildInfo.set({ version: cachedVersion, node: process.version }, 1);
+  metrics.buildInfo.set({ version: ENCLAVE_VERSION, node: process.version }, 1);
   const queues = Promise.all(
     sources.jobNames.map(async (name) => {
       const counts = await withTimeout(sources.jobs.counts(name));
@@ -51,5 +42,3 @@ export async function collectScrapeTimeMetrics(
     .catch(() => metrics.scrapeErrors.inc({ source: 'database' }));
   await Promise.all([queues, database]);
 }
-
-const cachedVersion = version();

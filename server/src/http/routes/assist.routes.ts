@@ -9,16 +9,18 @@ import { presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, query, uuidParam } from '../validate.ts';
 
-const feedbackSchema = z.strictObject({
+export const feedbackSchema = z.strictObject({
   rating: z.union([z.literal(1), z.literal(-1)]),
   comment: z.string().trim().max(2000).optional(),
 });
 
-const faqSchema = z.strictObject({
+export const faqSchema = z.strictObject({
   collectionId: z.uuid(),
   question: z.string().trim().min(1).max(1000),
   answer: z.string().trim().min(1).max(20_000),
 });
+
+export const analyticsQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
 /** Around the bots: rating answers, the agent's copilot, analytics, and turning knowledge gaps into FAQ entries. */
 export function assistRoutes(r: SecureRouter, deps: { db: Database; feedback: FeedbackService; copilot: CopilotService; knowledge: KnowledgeService }) {
@@ -34,7 +36,7 @@ export function assistRoutes(r: SecureRouter, deps: { db: Database; feedback: Fe
   });
 
   r.get('/api/admin/analytics', 'admin', async (req, res) => {
-    const { days } = query(z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }), req);
+    const { days } = query(analyticsQuery, req);
     res.json({ analytics: await analyticsFor(deps.db, days) });
   });
 

@@ -5,7 +5,7 @@ import type { Services } from '../../services.ts';
 import type { SecureRouter } from '../secure-router.ts';
 import { page, pageQuery, query } from '../validate.ts';
 
-const auditQuery = pageQuery.extend({
+export const auditQuery = pageQuery.extend({
   action: z.string().max(100).optional(),
   actorId: z.uuid().optional(),
   targetType: z.string().max(50).optional(),

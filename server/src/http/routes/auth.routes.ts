@@ -11,12 +11,12 @@ import { SESSION_COOKIE } from '../middleware/authenticate.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, text, uuidParam } from '../validate.ts';
 
-const loginSchema = z.strictObject({
+export const loginSchema = z.strictObject({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1024),
 });
 
-const tokenSchema = z.strictObject({
+export const tokenSchema = z.strictObject({
   name: text(100),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });

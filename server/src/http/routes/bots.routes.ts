@@ -9,7 +9,7 @@ import { body, text, uuidParam } from '../validate.ts';
 
 const promptOverrides = z.partialRecord(z.enum(PROMPT_NAMES), z.string().max(20_000));
 
-const botSchema = z.strictObject({
+export const botSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2–63 characters'),
   name: text(100),
   description: z.string().trim().max(2000).default(''),
@@ -22,7 +22,7 @@ const botSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
-const patchSchema = z.strictObject({
+export const patchSchema = z.strictObject({
   slug: botSchema.shape.slug,
   name: botSchema.shape.name,
   description: z.string().trim().max(2000),

@@ -4,12 +4,12 @@ import { presentCollection } from '../../core/knowledge/knowledge.presenter.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
-const createSchema = z.strictObject({
+export const createSchema = z.strictObject({
   name: text(200),
   description: z.string().trim().max(2000).optional(),
   groups: z.array(z.uuid()).max(200).optional(),
 });
-const updateSchema = createSchema.partial();
+export const updateSchema = createSchema.partial();
 
 /** Knowledge bases: admins manage them and who may read them; readers list the ones they may read. */
 export function collectionRoutes(r: SecureRouter, knowledge: KnowledgeService) {

@@ -10,14 +10,14 @@ import { REASONS } from '../../core/conversations/routing.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, query, text, uuidParam } from '../validate.ts';
 
-const createSchema = z.union([
+export const createSchema = z.union([
   z.strictObject({ botId: z.uuid(), kind: z.literal('bot').optional() }),
   z.strictObject({ kind: z.literal('support'), team: text(50).optional() }),
   z.strictObject({ kind: z.literal('direct'), userId: z.uuid() }),
   z.strictObject({ kind: z.literal('group'), title: text(200), memberIds: z.array(z.uuid()).min(1).max(500) }),
 ]);
 
-const listQuery = z.object({
+export const listQuery = z.object({
   status: z.enum(['bot', 'queued', 'assigned', 'resolved']).optional(),
   assignee: z.union([z.literal('me'), z.uuid()]).optional(),
   kind: z.enum(['bot', 'support', 'direct', 'group']).optional(),
@@ -25,7 +25,7 @@ const listQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-const historyQuery = z.object({
+export const historyQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -34,7 +34,7 @@ const historyQuery = z.object({
 // Message bodies: up to 32k characters; NUL is the one control character Postgres text refuses.
 const messageBody = z.string().max(32_000).refine((b) => !b.includes('\u0000'), 'must not contain NUL characters');
 
-const postSchema = z
+export const postSchema = z
   .strictObject({
     body: messageBody,
     clientId: z.string().min(1).max(100).optional(),
@@ -43,9 +43,11 @@ const postSchema = z
   })
   .refine((m) => m.body.trim() !== '' || (m.attachmentIds?.length ?? 0) > 0, 'A message needs text or an attachment');
 
-const handoffSchema = z.strictObject({ reason: z.enum(REASONS).optional() });
-const transferSchema = z.strictObject({ agentId: z.uuid().optional(), team: text(50).optional() });
-const readSchema = z.strictObject({ messageId: z.number().int().positive() });
+export const handoffSchema = z.strictObject({ reason: z.enum(REASONS).optional() });
+export const transferSchema = z.strictObject({ agentId: z.uuid().optional(), team: text(50).optional() });
+export const readSchema = z.strictObject({ messageId: z.number().int().positive() });
+export const editSchema = z.strictObject({ body: messageBody.min(1) });
+export const availabilitySchema = z.strictObject({ available: z.boolean() });
 
 type Cursor = { kind: 'activity'; at: string; id: string } | { kind: 'queue'; priority: number; queuedAt: string; id: string };
 
@@ -174,7 +176,7 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
   r.patch('/api/messages/:id', 'user', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
-    const message = await conversations.edit(actorOf(req), id, body(z.strictObject({ body: messageBody.min(1) }), req).body, clientOf(req).ip);
+    const message = await conversations.edit(actorOf(req), id, body(editSchema, req).body, clientOf(req).ip);
     res.json({ message: presentMessage(message) });
   });
 
@@ -186,7 +188,7 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
   });
 
   r.patch('/api/agents/me', 'agent', async (req, res) => {
-    const { available } = body(z.strictObject({ available: z.boolean() }), req);
+    const { available } = body(availabilitySchema, req);
     await routing.setAvailable(actorOf(req), available);
     res.json({ available });
   });

@@ -4,9 +4,9 @@ import type { UserService } from '../../core/users/user.service.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
-const createSchema = z.strictObject({ name: text(100), description: z.string().trim().max(1000).optional() });
-const updateSchema = createSchema.partial();
-const listQuery = pageQuery.extend({ q: z.string().max(200).optional() });
+export const createSchema = z.strictObject({ name: text(100), description: z.string().trim().max(1000).optional() });
+export const updateSchema = createSchema.partial();
+export const listQuery = pageQuery.extend({ q: z.string().max(200).optional() });
 
 function presentGroup(group: GroupRow) {
   return {

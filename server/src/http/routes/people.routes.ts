@@ -4,7 +4,7 @@ import { createPeopleRepository } from '../../core/users/people.repository.ts';
 import { actorOf, type SecureRouter } from '../secure-router.ts';
 import { query } from '../validate.ts';
 
-const peopleQuery = z.object({ q: z.string().trim().max(200).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) });
+export const peopleQuery = z.object({ q: z.string().trim().max(200).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) });
 
 /** Directories for starting chats and transfers: colleagues for everyone, agents for agents. */
 export function peopleRoutes(r: SecureRouter, deps: { db: Database }) {

@@ -3,7 +3,7 @@ import type { RetrievalService } from '../../core/knowledge/retrieval.service.ts
 import { actorOf, type SecureRouter } from '../secure-router.ts';
 import { body } from '../validate.ts';
 
-const searchSchema = z.strictObject({
+export const searchSchema = z.strictObject({
   query: z.string().trim().min(1).max(2000),
   collectionIds: z.array(z.uuid()).max(100).optional(),
   k: z.number().int().min(1).max(50).optional(),

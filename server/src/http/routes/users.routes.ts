@@ -8,7 +8,7 @@ import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 const role = z.enum(ROLES);
 const skills = z.array(text(50)).max(50);
 
-const createSchema = z.strictObject({
+export const createSchema = z.strictObject({
   email: z.email().max(320),
   name: text(200),
   password: z.string().max(1024),
@@ -18,7 +18,7 @@ const createSchema = z.strictObject({
   capacity: z.number().int().min(0).max(100).optional(),
 });
 
-const updateSchema = z
+export const updateSchema = z
   .strictObject({
     email: z.email().max(320),
     name: text(200),
@@ -31,7 +31,7 @@ const updateSchema = z
   })
   .partial();
 
-const listQuery = pageQuery.extend({ q: z.string().max(200).optional(), role: role.optional() });
+export const listQuery = pageQuery.extend({ q: z.string().max(200).optional(), role: role.optional() });
 
 /** Admin management of people: create, list (paged, searchable), read, update, disable, reset passwords. */
 export function userRoutes(r: SecureRouter, users: UserService) {

@@ -17,7 +17,7 @@ const messageSchema = z.object({
 });
 
 // OpenAI clients send many optional fields; the ones that matter are read, the rest are accepted and ignored.
-const completionSchema = z
+export const completionSchema = z
   .object({
     model: z.string().min(1).max(100),
     messages: z.array(messageSchema).min(1).max(100),
