@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MemoryReading } from '../child/rpc.ts';
@@ -29,6 +29,31 @@ export function vmRss(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU time (ms) of every process named `command` on this machine, exited children included — e.g.
+ * all of PostgreSQL's backends, to see what the database costs next to the server. Undefined where
+ * `/proc` is not there.
+ */
+export function processCpuMs(command: string): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
+      // Fields after the command: state is 3rd; utime, stime, cutime, cstime are 14th–17th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return (ticks * 1000) / clockTicks;
 }
 
 /**

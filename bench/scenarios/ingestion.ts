@@ -3,7 +3,7 @@ import { lexemes, tsvectorLiteral } from '../../server/src/core/knowledge/text/t
 import { DEFAULT_SPLIT, splitSections } from '../../server/src/core/knowledge/text/splitter.ts';
 import { embedOffline } from '../../server/src/core/llm/offline-embedder.ts';
 import { OFFLINE_EMBEDDING_DIMENSIONS } from '../../server/src/config.ts';
-import { startChild, type ChildHandle } from '../lib/child.ts';
+import { processCpuMs, startChild, type ChildHandle } from '../lib/child.ts';
 import { mapLimit, must } from '../lib/http.ts';
 import { summarizeProfile } from '../lib/profile.ts';
 import { machineInfo, RESULTS_DIR, slowest, type ScenarioResult } from '../lib/report.ts';
@@ -93,6 +93,8 @@ interface Ingested {
   workMs: number;
   /** The server process's CPU time (all threads) over the run (ms). */
   serverCpuMs: number;
+  /** PostgreSQL's CPU time (all its processes on this machine) over the run (ms); undefined without `/proc`. */
+  databaseCpuMs: number | undefined;
 }
 
 /**
@@ -109,6 +111,7 @@ async function ingest(
   const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name })).collection.id as string;
   const requests = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) => documents.slice(i * perRequest, (i + 1) * perRequest));
   const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
+  const databaseBefore = processCpuMs('postgres');
   const started = performance.now();
   let postMs = 0;
   await mapLimit(requests, 8, async (batch) => {
@@ -123,6 +126,7 @@ async function ingest(
   const done = await waitReady(server, collection, documents.length, 600_000);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = await server.call<NodeJS.CpuUsage>('cpu');
+  const databaseAfter = processCpuMs('postgres');
   const [timing] = await server.call<{ wait: number; work: number; chunks: number }[]>('sql', {
     sql: `SELECT avg(extract(epoch FROM started_at - created_at))::float8 * 1000 AS wait, avg(extract(epoch FROM finished_at - started_at))::float8 * 1000 AS work, sum(chunk_count)::int AS chunks FROM documents WHERE collection_id = $1`,
     params: [collection],
@@ -138,6 +142,7 @@ async function ingest(
     waitMs: timing!.wait,
     workMs: timing!.work,
     serverCpuMs: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000,
+    databaseCpuMs: databaseBefore === undefined || databaseAfter === undefined ? undefined : databaseAfter - databaseBefore,
   };
 }
 
@@ -173,11 +178,9 @@ export const ingestion: Scenario = {
       const warmUp = all.slice(-Math.min(40, Math.max(4, s.passages / 10)));
       await ingest(server, token, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`) : undefined;
-      if (profileFile) await server.call('profileStart');
       await server.call('traceStart');
       log(`  ${s.passages} passages, one document each, through the API…`);
       const singles = await ingest(server, token, 'Bench ingestion', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })));
-      if (profileFile) await server.call('profileStop', { file: profileFile });
       const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>('traceStop');
       // The same passages as handbooks: Markdown documents of several sections, one passage each.
       const handbooks: { title: string; text: string; passages: number }[] = [];
@@ -186,7 +189,9 @@ export const ingestion: Scenario = {
         handbooks.push({ title: `Handbook ${i / s.perHandbook + 1}`, text: part.map((p, j) => `## ${p.title} ${i + j}\n\n${p.text}`).join('\n\n'), passages: part.length });
       }
       log(`  the same passages, one document each, ${s.perRequest} a request (bulk import)…`);
+      if (profileFile) await server.call('profileStart');
       const imported = await ingest(server, token, 'Bench bulk import', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })), s.perRequest);
+      if (profileFile) await server.call('profileStop', { file: profileFile });
       log(`  the same passages as ${handbooks.length} handbooks of ${s.perHandbook} sections…`);
       const books = await ingest(server, token, 'Bench handbooks', handbooks);
       log(`  a ${s.pdfPages}-page PDF…`);
@@ -213,6 +218,13 @@ export const ingestion: Scenario = {
         'server CPU per passage, one per document (ms)': singles.serverCpuMs / singles.passages,
         'server CPU per passage, bulk import (ms)': imported.serverCpuMs / imported.passages,
         'server CPU per passage, in handbooks (ms)': books.serverCpuMs / books.passages,
+        // PGlite is inside the server process: its share is in the server's CPU.
+        ...(deployment.backend === 'postgres' && imported.databaseCpuMs !== undefined
+          ? {
+              'PostgreSQL CPU per passage, one per document (ms)': singles.databaseCpuMs! / singles.passages,
+              'PostgreSQL CPU per passage, bulk import (ms)': imported.databaseCpuMs / imported.passages,
+            }
+          : {}),
         'CPU floor: split+embed+tokenise (ms each)': (floorSeconds * 1000) / s.passages,
       };
       const row = (metric: string, run: Ingested) => {

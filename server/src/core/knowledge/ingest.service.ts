@@ -260,13 +260,16 @@ export function createIngestionService(deps: {
     await Promise.all(claimed.map(publish));
     const prepared: { doc: DocumentRow; pieces: SplitPiece[]; texts: string[] }[] = [];
     let retry: unknown;
-    for (const doc of claimed) {
-      try {
-        prepared.push({ doc, ...(await prepare(doc, async () => {})) });
-      } catch (error) {
-        if (!(await recordFailure(doc, error, attempt)).permanent) retry ??= error;
-      }
-    }
+    // All at once: each waits mostly on storage and a parser thread, and the documents are small.
+    await Promise.all(
+      claimed.map(async (doc) => {
+        try {
+          prepared.push({ doc, ...(await prepare(doc, async () => {})) });
+        } catch (error) {
+          if (!(await recordFailure(doc, error, attempt)).permanent) retry ??= error;
+        }
+      }),
+    );
     if (prepared.length) {
       try {
         const vectors = await embedAll(prepared.flatMap((p) => p.texts), async () => {});
