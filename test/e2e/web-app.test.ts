@@ -129,7 +129,7 @@ describe('the web app in a real browser', () => {
     const listed = await world.api(admin, 'GET', `/api/collections/${collectionId}/documents`);
     expect(listed.body.items.map((d: { title: string }) => d.title).sort()).toEqual([known.question, 'Where is the printer?', 'Who approves leave?']);
     await page.context().close();
-  });
+  }, 60_000); // indexing included
 
   it('switches the whole interface between English and Chinese, and remembers the choice', async () => {
     const admin = await world.user('admin', 'Lang Admin');

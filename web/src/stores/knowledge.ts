@@ -49,12 +49,16 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
   }
 
   /** A document's new state (from an API answer or a `document.updated` frame). */
+  /**
+   * Puts a document's latest state in its list. An add's HTTP answer can arrive after the live
+   * frames of its indexing (the worker may finish first): an older state never replaces a newer one.
+   */
   function applyDocument(document: KnowledgeDocument) {
     const list = documents.value[document.collectionId];
     if (!list) return;
     const index = list.findIndex((d) => d.id === document.id);
-    if (index >= 0) list.splice(index, 1, { ...list[index], ...document });
-    else list.unshift(document);
+    if (index < 0) list.unshift(document);
+    else if (Date.parse(document.updatedAt) >= Date.parse(list[index]!.updatedAt)) list.splice(index, 1, { ...list[index], ...document });
   }
 
   async function uploadFiles(collectionId: string, files: File[]): Promise<void> {

@@ -1,0 +1,47 @@
+// @vitest-environment happy-dom
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { KnowledgeDocument } from '../../web/src/api/types';
+import { useKnowledgeStore } from '../../web/src/stores/knowledge';
+import { mockFetch } from './helpers';
+
+function doc(overrides: Partial<KnowledgeDocument>): KnowledgeDocument {
+  return {
+    id: 'd1',
+    collectionId: 'c1',
+    title: 'VPN',
+    source: 'faq',
+    sourceUrl: null,
+    mime: null,
+    sizeBytes: 10,
+    status: 'queued',
+    progress: 0,
+    error: null,
+    chunkCount: 0,
+    pageCount: null,
+    enabled: true,
+    createdAt: '2026-11-27T08:00:00.000Z',
+    updatedAt: '2026-11-27T08:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('knowledge store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('keeps a document ready when the answer to its add arrives after the frame saying it is indexed', async () => {
+    const queued = doc({});
+    const ready = doc({ status: 'ready', progress: 1, chunkCount: 1, updatedAt: '2026-11-27T08:00:00.250Z' });
+    mockFetch({
+      'GET /api/collections/c1/documents': { body: { items: [], next: null } },
+      'POST /api/collections/c1/documents/bulk': { status: 202, body: { items: [{ document: queued, duplicate: false }] } },
+    });
+    const store = useKnowledgeStore();
+    await store.fetchDocuments('c1');
+    store.applyDocument(ready); // the live frame wins the race
+    await store.addFaqs('c1', [{ question: 'VPN', answer: 'Use the client.' }]);
+    expect(store.documents.c1).toEqual([expect.objectContaining({ id: 'd1', status: 'ready', chunkCount: 1 })]);
+    store.applyDocument(doc({ status: 'failed', error: 'gone', updatedAt: '2026-11-27T08:00:01.000Z' }));
+    expect(store.documents.c1![0]).toMatchObject({ status: 'failed', error: 'gone' });
+  });
+});
