@@ -100,10 +100,11 @@ describe('realtime frames → conversation state', () => {
 
   it('document.updated updates a listed document (live ingestion progress)', () => {
     const knowledge = useKnowledgeStore();
-    knowledge.documents.col1 = [{ id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'processing', progress: 0.2 } as never];
-    dispatch({ type: 'document.updated', document: { id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'processing', progress: 0.6 } as never });
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 27, 8, 0, 0, ms)).toISOString();
+    knowledge.documents.col1 = [{ id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'processing', progress: 0.2, updatedAt: at(0) } as never];
+    dispatch({ type: 'document.updated', document: { id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'processing', progress: 0.6, updatedAt: at(250) } as never });
     expect(knowledge.documents.col1![0]!.progress).toBe(0.6);
-    dispatch({ type: 'document.updated', document: { id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'ready', progress: 1, chunkCount: 12 } as never });
+    dispatch({ type: 'document.updated', document: { id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'ready', progress: 1, chunkCount: 12, updatedAt: at(500) } as never });
     expect(knowledge.documents.col1![0]!.status).toBe('ready');
   });
 });
