@@ -137,4 +137,36 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
     );
     expect(rows[0]!.n).toBe(20);
   });
+
+  it('in a group chat too: a resend returns the original under concurrent sends, a clientId from another conversation is refused, and the sender has read their own message', async () => {
+    const colleague = await newUser(app, { name: 'Colleague' });
+    const create = (title: string) =>
+      request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { kind: 'group', title, memberIds: [colleague.id] } });
+    const [group, other] = (await Promise.all([create('Team'), create('Other team')])).map((r) => r.body.conversation.id as string);
+    const colleagueSocket = await connectSocket(app.url, colleague.token);
+    const sends = Array.from({ length: 60 }, (_, i) =>
+      request(app.url, 'POST', `/api/conversations/${group}/messages`, { token: employee.token, body: { body: `note ${i % 6}`, clientId: `group-${i % 6}` } }),
+    );
+    const results = await Promise.all(sends);
+    expect(results.map((r) => r.status)).toEqual(sends.map(() => 201));
+    const idsByClient = new Map<string, Set<number>>();
+    for (const r of results) idsByClient.set(r.body.message.clientId, (idsByClient.get(r.body.message.clientId) ?? new Set()).add(r.body.message.id));
+    expect([...idsByClient.values()].map((ids) => ids.size)).toEqual([1, 1, 1, 1, 1, 1]);
+    // The colleague hears each message once.
+    const ids = [...idsByClient.values()].map((set) => [...set][0]!).sort((a, b) => a - b);
+    await colleagueSocket.waitFor((f) => f.type === 'message.created' && f.message.id === ids[5]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(colleagueSocket.frames.filter((f) => f.type === 'message.created').map((f) => f.message.id).sort((a: number, b: number) => a - b)).toEqual(ids);
+
+    const reused = await request(app.url, 'POST', `/api/conversations/${other}/messages`, { token: employee.token, body: { body: 'again', clientId: 'group-0' } });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.code).toBe('client_id_reused');
+
+    const list = await request(app.url, 'GET', '/api/conversations', { token: employee.token });
+    const mine = list.body.items.find((c: { id: string }) => c.id === group);
+    expect(mine.unreadCount).toBe(0);
+    const theirs = (await request(app.url, 'GET', '/api/conversations', { token: colleague.token })).body.items.find((c: { id: string }) => c.id === group);
+    expect(theirs.unreadCount).toBe(6);
+    await colleagueSocket.close();
+  });
 });

@@ -71,7 +71,7 @@ const exactUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYY
 /** Members in the order they are shown: by joining, the owner first among those who joined together. */
 const MEMBER_ORDER = `m.joined_at, m.role <> 'owner', u.name, m.user_id`;
 
-const withMembersSql = (lock: boolean) => `SELECT c.*, COALESCE((
+export const withMembersSql = (lock: boolean) => `SELECT c.*, COALESCE((
     SELECT json_agg(json_build_object('user_id', m.user_id, 'name', u.name, 'role', m.role, 'user_role', u.role,
              'last_read_message_id', m.last_read_message_id) ORDER BY ${MEMBER_ORDER})
       FROM conversation_members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = c.id), '[]') AS members_json

@@ -1,4 +1,5 @@
 import { prepared, type Queryable } from '../db/database.ts';
+import { withMembersSql, type MemberRow } from './conversation.repository.ts';
 
 export type SenderType = 'user' | 'bot' | 'agent' | 'system';
 
@@ -50,6 +51,26 @@ const INSERT_MESSAGE = prepared(`WITH inserted AS (
       FROM inserted i WHERE c.id = i.conversation_id)
   ${selectFrom('inserted')}`);
 
+/**
+ * A member's message in a group or direct chat as one statement (no transaction around it): the
+ * conversation is locked and read with its members (the audience), the message inserted only if
+ * it is such a chat and the sender a member, with the activity and read mark of INSERT_MESSAGE.
+ * $1 conversation, $2 sender, $3 body, $4 clientId.
+ */
+const POST_TO_CHAT = prepared(`WITH c AS (${withMembersSql(true)}),
+  inserted AS (
+    INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
+    SELECT c.id, 'user', $2, $3, $4, false, '[]', 'complete', '[]' FROM c
+     WHERE c.kind IN ('group', 'direct')
+       AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = c.id AND cm.user_id = $2)
+    ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *),
+  sender_read AS (
+    UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
+     WHERE cm.conversation_id = i.conversation_id AND cm.user_id = $2 AND cm.last_read_message_id < i.id),
+  activity AS (
+    UPDATE conversations c SET last_message_at = now() FROM inserted i WHERE c.id = i.conversation_id)
+  SELECT s.*, c.members_json FROM c LEFT JOIN (${selectFrom('inserted')}) s ON true`);
+
 export function createMessageRepository(db: Queryable) {
   return {
     /**
@@ -91,6 +112,28 @@ export function createMessageRepository(db: Queryable) {
       if (rows[0]) return { message: rows[0], created: true };
       const existing = await db.query<MessageRow>(`${SELECT} WHERE m.sender_id = $1 AND m.client_id = $2`, [m.senderId, m.clientId]);
       return { message: existing.rows[0]!, created: false };
+    },
+    /**
+     * `insertIdempotent` for the commonest post — a member writing in a group or direct chat — in
+     * one round trip instead of four (BEGIN, the locked read, the insert, COMMIT). Undefined: no
+     * such conversation. `message` undefined: not posted — another kind of conversation, not a
+     * member, or a clientId already used — which the full path then decides.
+     */
+    async postToChat(m: {
+      conversationId: string;
+      senderId: string;
+      body: string;
+      clientId: string | null;
+    }): Promise<{ members: MemberRow[]; message: MessageRow | undefined } | undefined> {
+      const { rows } = await db.query<MessageRow & { members_json: MemberRow[] }>(POST_TO_CHAT, [
+        m.conversationId,
+        m.senderId,
+        m.body,
+        m.clientId,
+      ]);
+      if (!rows[0]) return undefined;
+      const { members_json: members, ...message } = rows[0];
+      return { members, message: message.id === null ? undefined : message };
     },
     async findById(id: number): Promise<MessageRow | undefined> {
       const { rows } = await db.query<MessageRow>(`${SELECT} WHERE m.id = $1`, [id]);
