@@ -95,6 +95,7 @@ export const answers: Scenario = {
       await ask(0, questions[0]!);
       await direct(questions[0]!);
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `answers-${deployment.backend}.cpuprofile`) : undefined;
+      await deployment.quiesce();
       if (profileFile) await server.call('profileStart');
       await server.call('traceStart');
       log(`  ${s.sequential} answers one at a time…`);
@@ -109,6 +110,7 @@ export const answers: Scenario = {
       const sqlPerAnswer = trace.statements.reduce((a, st) => a + st.totalMs, 0) / (s.sequential * 1);
 
       log(`  ${CONCURRENCY} askers at once for ${s.seconds} s…`);
+      await deployment.quiesce();
       const runFor = async (fn: (loop: number, i: number) => Promise<unknown>) => {
         const deadline = Date.now() + s.seconds * 1000;
         let count = 0;

@@ -208,11 +208,13 @@ export const fanout: Scenario = {
       const baseline = await startChild('ws-baseline.ts', {});
       try {
         await baseline.call('setup', { users: seeded.users, conversations: seeded.conversations });
+        await deployment.quiesce();
         log(`  baseline (raw ws): ${s.rate} msg/s for ${s.seconds} s`);
         baselineResult = await drive(baseline, seeded, s, log);
       } finally {
         await baseline.stop();
       }
+      await deployment.quiesce();
       log(`  Enclave (${deployment.backend}): ${s.rate} msg/s for ${s.seconds} s`);
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `fanout-${deployment.backend}.cpuprofile`) : undefined;
       enclaveResult = await drive(enclave, seeded, s, log, { profileFile, trace: true });

@@ -102,6 +102,7 @@ interface Ingested {
  * or failed: one document a request, or `perRequest` at a time through the bulk import.
  */
 async function ingest(
+  quiesce: () => Promise<void>,
   server: ChildHandle,
   token: string,
   name: string,
@@ -109,6 +110,7 @@ async function ingest(
   perRequest = 1,
 ): Promise<Ingested> {
   const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name })).collection.id as string;
+  await quiesce();
   const requests = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) => documents.slice(i * perRequest, (i + 1) * perRequest));
   const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
   const databaseBefore = processCpuMs('postgres');
@@ -176,11 +178,11 @@ export const ingestion: Scenario = {
       // Untimed: the first documents pay for JIT compilation, loading jieba's dictionary and the IDF
       // table and filling connection pools (300 measured documents gave half the rate of 1,000).
       const warmUp = all.slice(-Math.min(40, Math.max(4, s.passages / 10)));
-      await ingest(server, token, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
+      await ingest(deployment.quiesce, server, token, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`) : undefined;
       await server.call('traceStart');
       log(`  ${s.passages} passages, one document each, through the API…`);
-      const singles = await ingest(server, token, 'Bench ingestion', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })));
+      const singles = await ingest(deployment.quiesce, server, token, 'Bench ingestion', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })));
       const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>('traceStop');
       // The same passages as handbooks: Markdown documents of several sections, one passage each.
       const handbooks: { title: string; text: string; passages: number }[] = [];
@@ -190,10 +192,10 @@ export const ingestion: Scenario = {
       }
       log(`  the same passages, one document each, ${s.perRequest} a request (bulk import)…`);
       if (profileFile) await server.call('profileStart');
-      const imported = await ingest(server, token, 'Bench bulk import', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })), s.perRequest);
+      const imported = await ingest(deployment.quiesce, server, token, 'Bench bulk import', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })), s.perRequest);
       if (profileFile) await server.call('profileStop', { file: profileFile });
       log(`  the same passages as ${handbooks.length} handbooks of ${s.perHandbook} sections…`);
-      const books = await ingest(server, token, 'Bench handbooks', handbooks);
+      const books = await ingest(deployment.quiesce, server, token, 'Bench handbooks', handbooks);
       log(`  a ${s.pdfPages}-page PDF…`);
       const english = all.filter((p) => /^[\x20-\x7e\s]+$/.test(p.text.slice(0, 200)));
       const pdf = makePdf(Array.from({ length: s.pdfPages }, (_, i) => english[i % english.length]!.text));

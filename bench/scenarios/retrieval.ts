@@ -93,7 +93,9 @@ export const retrieval: Scenario = {
       const measured: Record<string, unknown> = {};
       for (const concurrency of [1, 8]) {
         log(`  concurrency ${concurrency}: direct SQL, then /api/search (${s.seconds} s each)…`);
+        await deployment.quiesce();
         const sql = summarize(await viaSql(concurrency, 100));
+        await deployment.quiesce();
         if (profileFile && concurrency === 1) await server.call('profileStart');
         const apiRun = await viaApi(concurrency, 100);
         if (profileFile && concurrency === 1) await server.call('profileStop', { file: profileFile });
