@@ -16,8 +16,11 @@ export interface JobMap {
   retention: { period: number };
   /** Parses, splits, embeds and indexes one version of a document (a re-index bumps the version). */
   'ingest-document': { documentId: string; version: number };
-  /** `ingest-document` for the small documents of one bulk import, indexed in one transaction. */
-  'ingest-batch': { documents: { documentId: string; version: number }[] };
+  /**
+   * `ingest-document` for the small documents of one bulk import, indexed in one transaction.
+   * `batchId` is also in each document's metadata (`batch`), so a restart re-enqueues the same job.
+   */
+  'ingest-batch': { batchId: string; documents: { documentId: string; version: number }[] };
 }
 
 export type JobName = keyof JobMap;
@@ -40,8 +43,7 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     concurrency: 2,
   },
   'ingest-batch': {
-    // Its first document is new to this batch, so it names the batch.
-    jobId: ({ documents: [first] }) => `ingest-batch-${first!.documentId}-v${first!.version}`,
+    jobId: ({ batchId }) => `ingest-batch-${batchId}`,
     attempts: 4,
     backoffMs: 2_000,
     concurrency: 2,

@@ -225,9 +225,9 @@ export function createDocumentRepository(db: Queryable) {
       return rows[0];
     },
     /** Documents whose ingestion had not finished (a restart re-enqueues them). */
-    async pending(): Promise<{ id: string; version: number }[]> {
-      const { rows } = await db.query<{ id: string; version: number }>(
-        `SELECT id, version FROM documents WHERE status IN ('queued', 'processing') ORDER BY created_at`,
+    async pending(): Promise<{ id: string; version: number; batch: string | null }[]> {
+      const { rows } = await db.query<{ id: string; version: number; batch: string | null }>(
+        `SELECT id, version, metadata->>'batch' AS batch FROM documents WHERE status IN ('queued', 'processing') ORDER BY created_at`,
       );
       return rows;
     },

@@ -11,6 +11,7 @@ import type { BlobStorage } from '../storage/blob-storage.ts';
 import { createLocalDiskStorage } from '../storage/local-disk-storage.ts';
 import { createDocumentRepository } from './document.repository.ts';
 import { createIngestionService, type IngestionService } from './ingest.service.ts';
+import { enqueueIngestion } from './ingestion-jobs.ts';
 import { createParserPool, type ParserPool } from './parsing/parser-pool.ts';
 
 /** Original files live under DATA_DIR/files (shared by server and worker processes). */
@@ -42,13 +43,13 @@ export function createConfiguredIngestion(
 }
 
 /**
- * Re-enqueues every document whose ingestion had not finished. The in-process runner keeps jobs in
- * memory, so after a crash or restart this is what resumes them; under BullMQ the job ids make it
- * a no-op for jobs Redis still holds. Call after `openServices`.
+ * Re-enqueues every document whose ingestion had not finished (a bulk import's as its batches). The
+ * in-process runner keeps jobs in memory, so after a crash or restart this is what resumes them;
+ * under BullMQ the job ids make it a no-op for jobs Redis still holds. Call after `openServices`.
  */
 export async function resumePendingIngestion(db: Database, jobs: JobQueue<JobMap>, logger?: Logger): Promise<number> {
   const pending = await createDocumentRepository(db).pending();
-  for (const doc of pending) await jobs.enqueue('ingest-document', { documentId: doc.id, version: doc.version });
+  await enqueueIngestion(jobs, pending.map((d) => ({ id: d.id, version: d.version, batch: d.batch ?? undefined })));
   if (pending.length) logger?.info({ documents: pending.length }, 'unfinished ingestion re-queued');
   return pending.length;
 }

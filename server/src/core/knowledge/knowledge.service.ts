@@ -12,6 +12,7 @@ import { createChunkRepository } from './chunk.repository.ts';
 import { createCollectionRepository, type CollectionRow } from './collection.repository.ts';
 import { createDocumentRepository, type DocumentRow, type DocumentStatus, type NewDocument } from './document.repository.ts';
 import { FAQ_MIME, storageKeyOf, type CrawlSettings } from './ingest.service.ts';
+import { enqueueIngestion, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 import { sniffMime } from './parsing/sniff.ts';
 
@@ -23,9 +24,6 @@ export interface ClientInfo {
 export type PastedSource = { kind: 'text'; title: string; text: string } | { kind: 'faq'; question: string; answer: string };
 
 export type NewSource = PastedSource | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
-
-/** Documents per `ingest-batch` job: a bulk import is shared among the workers, each indexing a batch in one transaction. */
-export const INGEST_BATCH_DOCUMENTS = 25;
 
 /** Originals of a bulk import written to storage at once. */
 const STORE_CONCURRENCY = 16;
@@ -92,16 +90,12 @@ export function createKnowledgeService(deps: {
   }
 
   async function enqueue(doc: Pick<DocumentRow, 'id' | 'version'>) {
-    await jobs.enqueue('ingest-document', { documentId: doc.id, version: doc.version });
+    await enqueueIngestion(jobs, [{ id: doc.id, version: doc.version }]);
   }
 
-  /** New documents to index: one alone, several as `ingest-batch` jobs that the workers share. */
-  async function enqueueAll(docs: Pick<DocumentRow, 'id' | 'version'>[]) {
-    if (docs.length === 1) return enqueue(docs[0]!);
-    for (let i = 0; i < docs.length; i += INGEST_BATCH_DOCUMENTS) {
-      const batch = docs.slice(i, i + INGEST_BATCH_DOCUMENTS);
-      await jobs.enqueue('ingest-batch', { documents: batch.map((d) => ({ documentId: d.id, version: d.version })) });
-    }
+  /** New documents to index: those of a bulk import as the `ingest-batch` job their metadata names, others alone. */
+  async function enqueueAll(docs: Pick<DocumentRow, 'id' | 'version' | 'metadata'>[]) {
+    await enqueueIngestion(jobs, docs.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })));
   }
 
   async function publish(doc: DocumentRow) {
@@ -149,8 +143,7 @@ export function createKnowledgeService(deps: {
   }
 
   /** A pasted text or FAQ entry as a new document, its original stored under the document's id. */
-  async function storeSource(actor: Actor, collectionId: string, source: PastedSource): Promise<NewDocument> {
-    const id = randomUUID();
+  async function storeSource(actor: Actor, collectionId: string, source: PastedSource, id: string, batch: string | undefined): Promise<NewDocument> {
     const bytes =
       source.kind === 'faq' ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer })) : Buffer.from(source.text, 'utf8');
     const key = storageKeyOf(id);
@@ -164,6 +157,7 @@ export function createKnowledgeService(deps: {
       sizeBytes: bytes.length,
       sha256: sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes),
       storageKey: key,
+      ...(batch ? { metadata: { batch } } : {}),
       createdBy: actor.id,
     };
   }
@@ -315,10 +309,15 @@ export function createKnowledgeService(deps: {
      */
     async addSources(actor: Actor, collectionId: string, sources: PastedSource[], client: ClientInfo): Promise<AddResult[]> {
       await assertReadable(actor, collectionId);
+      const ids = sources.map(() => randomUUID());
+      // Entries of a bulk import are indexed INGEST_BATCH_DOCUMENTS at a time; each batch is named
+      // by its first entry's id (a duplicate's too: the name only has to be unique).
+      const batchOf = (n: number) => (sources.length > 1 ? ids[n - (n % INGEST_BATCH_DOCUMENTS)] : undefined);
       const docs: NewDocument[] = [];
       try {
         for (let i = 0; i < sources.length; i += STORE_CONCURRENCY) {
-          docs.push(...(await Promise.all(sources.slice(i, i + STORE_CONCURRENCY).map((s) => storeSource(actor, collectionId, s)))));
+          const group = sources.slice(i, i + STORE_CONCURRENCY);
+          docs.push(...(await Promise.all(group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))))));
         }
       } catch (error) {
         await Promise.all(docs.map((d) => storage.delete(d.storageKey!)));

@@ -1,0 +1,20 @@
+import type { JobMap } from '../jobs/job-map.ts';
+import type { JobQueue } from '../jobs/job-types.ts';
+
+/** Documents per `ingest-batch` job: a bulk import is shared among the workers, each indexing a batch in one transaction. */
+export const INGEST_BATCH_DOCUMENTS = 25;
+
+/**
+ * Enqueues the indexing of documents: those of a bulk import (`batch`, from their metadata) as the
+ * `ingest-batch` job of that name, the others one `ingest-document` job each. Job ids come from
+ * the names and versions, so enqueueing again — a restart resuming unfinished work while the queue
+ * still holds the jobs — adds nothing under BullMQ.
+ */
+export async function enqueueIngestion(jobs: JobQueue<JobMap>, docs: { id: string; version: number; batch?: string | undefined }[]): Promise<void> {
+  const batches = new Map<string, { documentId: string; version: number }[]>();
+  for (const doc of docs) {
+    if (doc.batch) batches.set(doc.batch, [...(batches.get(doc.batch) ?? []), { documentId: doc.id, version: doc.version }]);
+    else await jobs.enqueue('ingest-document', { documentId: doc.id, version: doc.version });
+  }
+  for (const [batchId, documents] of batches) await jobs.enqueue('ingest-batch', { batchId, documents });
+}
