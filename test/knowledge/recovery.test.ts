@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobRunner } from '../../server/src/core/jobs/create-runner.ts';
 import { jobOptions, type JobMap } from '../../server/src/core/jobs/job-map.ts';
+import { requeueAllDocuments } from '../../server/src/core/knowledge/document.repository.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createProcessors } from '../../workers/src/processors.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -96,6 +97,18 @@ describe.each([
         [collection],
       );
       expect(rows[0]!.n).toBe(30);
+
+      // A re-embed queues every document at a new version: the same batches, new jobs (BullMQ still
+      // keeps the finished ones under their old ids).
+      await requeueAllDocuments(app.services.db);
+      expect(await resumePendingIngestion(app.services.db, runner)).toBe(30);
+      await until(async () => {
+        const { rows: done } = await app.services.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM documents WHERE collection_id = $1 AND status = 'ready' AND indexed_version = 2`,
+          [collection],
+        );
+        return done[0]!.n === 30 ? true : undefined;
+      }, 'the re-queued import to be indexed at version 2');
     } finally {
       await runner.close(2000);
     }

@@ -43,7 +43,9 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     concurrency: 2,
   },
   'ingest-batch': {
-    jobId: ({ batchId }) => `ingest-batch-${batchId}`,
+    // The version too: a re-embed re-queues the same batch at a new version, which must be a new
+    // job while BullMQ still keeps the finished one under the old id.
+    jobId: ({ batchId, documents }) => `ingest-batch-${batchId}-v${Math.max(...documents.map((d) => d.version))}`,
     attempts: 4,
     backoffMs: 2_000,
     concurrency: 2,

@@ -8,7 +8,7 @@ export const INGEST_BATCH_DOCUMENTS = 25;
  * Enqueues the indexing of documents: those of a bulk import (`batch`, from their metadata) as the
  * `ingest-batch` job of that name, the others one `ingest-document` job each. Job ids come from
  * the names and versions, so enqueueing again — a restart resuming unfinished work while the queue
- * still holds the jobs — adds nothing under BullMQ.
+ * still holds the jobs — adds nothing under BullMQ, and a new version (a re-embed) is a new job.
  */
 export async function enqueueIngestion(jobs: JobQueue<JobMap>, docs: { id: string; version: number; batch?: string | undefined }[]): Promise<void> {
   const batches = new Map<string, { documentId: string; version: number }[]>();
