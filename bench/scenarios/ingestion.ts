@@ -7,6 +7,7 @@ import { processCpuMs, startChild, type ChildHandle } from '../lib/child.ts';
 import { mapLimit, must } from '../lib/http.ts';
 import { summarizeProfile } from '../lib/profile.ts';
 import { machineInfo, RESULTS_DIR, slowest, type ScenarioResult } from '../lib/report.ts';
+import type { Deployment } from '../lib/backends.ts';
 import type { Scenario, ScenarioContext } from '../lib/scenario.ts';
 import { sleep } from '../lib/stats.ts';
 import { devPassages, type Passage } from './retrieval-data.ts';
@@ -102,15 +103,14 @@ interface Ingested {
  * or failed: one document a request, or `perRequest` at a time through the bulk import.
  */
 async function ingest(
-  quiesce: () => Promise<void>,
-  server: ChildHandle,
-  token: string,
+  run: { server: ChildHandle; token: string; deployment: Deployment },
   name: string,
   documents: { title: string; text: string; passages: number }[],
   perRequest = 1,
 ): Promise<Ingested> {
+  const { server, token } = run;
   const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name })).collection.id as string;
-  await quiesce();
+  await run.deployment.quiesce();
   const requests = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) => documents.slice(i * perRequest, (i + 1) * perRequest));
   const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
   const databaseBefore = processCpuMs('postgres');
@@ -178,11 +178,13 @@ export const ingestion: Scenario = {
       // Untimed: the first documents pay for JIT compilation, loading jieba's dictionary and the IDF
       // table and filling connection pools (300 measured documents gave half the rate of 1,000).
       const warmUp = all.slice(-Math.min(40, Math.max(4, s.passages / 10)));
-      await ingest(deployment.quiesce, server, token, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
+      const run = { server, token, deployment };
+      await ingest(run, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
       const profileFile = ctx.profile ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`) : undefined;
       await server.call('traceStart');
       log(`  ${s.passages} passages, one document each, through the API…`);
-      const singles = await ingest(deployment.quiesce, server, token, 'Bench ingestion', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })));
+      const oneEach = passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 }));
+      const singles = await ingest(run, 'Bench ingestion', oneEach);
       const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>('traceStop');
       // The same passages as handbooks: Markdown documents of several sections, one passage each.
       const handbooks: { title: string; text: string; passages: number }[] = [];
@@ -192,10 +194,10 @@ export const ingestion: Scenario = {
       }
       log(`  the same passages, one document each, ${s.perRequest} a request (bulk import)…`);
       if (profileFile) await server.call('profileStart');
-      const imported = await ingest(deployment.quiesce, server, token, 'Bench bulk import', passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 })), s.perRequest);
+      const imported = await ingest(run, 'Bench bulk import', oneEach, s.perRequest);
       if (profileFile) await server.call('profileStop', { file: profileFile });
       log(`  the same passages as ${handbooks.length} handbooks of ${s.perHandbook} sections…`);
-      const books = await ingest(deployment.quiesce, server, token, 'Bench handbooks', handbooks);
+      const books = await ingest(run, 'Bench handbooks', handbooks);
       log(`  a ${s.pdfPages}-page PDF…`);
       const english = all.filter((p) => /^[\x20-\x7e\s]+$/.test(p.text.slice(0, 200)));
       const pdf = makePdf(Array.from({ length: s.pdfPages }, (_, i) => english[i % english.length]!.text));

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../server/src/core/audit/audit.service.ts';
 import { storageKeyOf } from '../../server/src/core/knowledge/ingest.service.ts';
+import { createFileStorage } from '../../server/src/core/knowledge/knowledge.module.ts';
+import { createKnowledgeService } from '../../server/src/core/knowledge/knowledge.service.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
@@ -125,6 +127,33 @@ describe.each(backends)('bulk import on %s', (backend) => {
     const user = await newUser(app, { role: 'agent' });
     expect((await bulk(app, user.token, collectionId, faqs)).status).toBe(403);
     expect((await bulk(app, admin.token, '00000000-0000-4000-8000-000000000000', faqs)).status).toBe(404);
+    expect(await documentCount(app, collectionId)).toBe(0);
+  });
+});
+
+describe.each(backends)('bulk import storage on %s', (backend) => {
+  let app: TestApp;
+  afterAll(() => app?.close());
+
+  it('leaves no file behind when storage fails part-way through an import (a full disk)', async () => {
+    app = await startTestApp(backend, { processJobs: false });
+    const admin = await newUser(app, { role: 'admin' });
+    const collectionId = await newCollection(app, admin.token);
+    const files = createFileStorage(app.services.config);
+    let puts = 0;
+    const knowledge = createKnowledgeService({
+      db: app.services.db,
+      jobs: app.services.jobs,
+      bus: app.services.bus,
+      maxUploadBytes: app.services.config.knowledge.maxUploadBytes,
+      // The 20th original cannot be written; the other 19 of its group (16 at a time) already were.
+      storage: { ...files, put: (key, data, options) => (++puts === 20 ? Promise.reject(new Error('ENOSPC: no space left on device')) : files.put(key, data, options)) },
+    });
+    const actor = (await app.domain.auth.authenticate(admin.token))!;
+    const sources = Array.from({ length: 40 }, (_, i) => ({ kind: 'faq' as const, question: `Question ${i}?`, answer: `Answer ${i}.` }));
+    await expect(knowledge.addSources(actor, collectionId, sources, { ip: '127.0.0.1' })).rejects.toThrow('ENOSPC');
+    expect(puts).toBeGreaterThanOrEqual(20);
+    expect(await filesUnder(path.join(app.services.config.dataDir, 'files'))).toEqual([]);
     expect(await documentCount(app, collectionId)).toBe(0);
   });
 });

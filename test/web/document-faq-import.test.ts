@@ -5,34 +5,14 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import DocumentFaqImport from '../../web/src/components/DocumentFaqImport.vue';
 import { i18nPlugin, setLocale } from '../../web/src/i18n';
 import { useKnowledgeStore } from '../../web/src/stores/knowledge';
-import { mockFetch, type MockCall } from './helpers';
+import { knowledgeDocument, mockFetch, type MockCall } from './helpers';
 
 const BULK = 'POST /api/collections/k1/documents/bulk';
-
-function doc(id: string, title: string) {
-  return {
-    id,
-    collectionId: 'k1',
-    title,
-    source: 'faq',
-    sourceUrl: null,
-    mime: 'text/x-faq',
-    sizeBytes: 10,
-    status: 'queued',
-    progress: 0,
-    error: null,
-    chunkCount: 0,
-    pageCount: null,
-    enabled: true,
-    createdAt: '2026-11-26T10:00:00.000Z',
-    updatedAt: '2026-11-26T10:00:00.000Z',
-  };
-}
 
 /** The bulk endpoint: every question starting with "old" is already in the collection. */
 function bulkAnswer(call: MockCall) {
   const { documents } = call.body as { documents: { question: string; answer: string }[] };
-  const items = documents.map((d, i) => ({ document: doc(`${d.question}-${i}`, d.question), duplicate: d.question.startsWith('old') }));
+  const items = documents.map((d, i) => ({ document: knowledgeDocument({ id: `${d.question}-${i}`, title: d.question }), duplicate: d.question.startsWith('old') }));
   return { status: items.every((i) => i.duplicate) ? 200 : 202, body: { items } };
 }
 

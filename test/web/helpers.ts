@@ -1,3 +1,4 @@
+import type { KnowledgeDocument } from '../../web/src/api/types';
 import { vi } from 'vitest';
 
 export interface MockCall {
@@ -83,3 +84,24 @@ export const me = {
   createdAt: '2026-01-01T00:00:00.000Z',
   lastLoginAt: null,
 } as const;
+
+export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): KnowledgeDocument {
+  return {
+    id: 'd1',
+    collectionId: 'k1',
+    title: 'VPN',
+    source: 'faq',
+    sourceUrl: null,
+    mime: null,
+    sizeBytes: 10,
+    status: 'queued',
+    progress: 0,
+    error: null,
+    chunkCount: 0,
+    pageCount: null,
+    enabled: true,
+    createdAt: '2026-11-27T08:00:00.000Z',
+    updatedAt: '2026-11-27T08:00:00.000Z',
+    ...overrides,
+  };
+}

@@ -1,30 +1,10 @@
 // @vitest-environment happy-dom
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { KnowledgeDocument } from '../../web/src/api/types';
 import { useKnowledgeStore } from '../../web/src/stores/knowledge';
-import { mockFetch } from './helpers';
+import { knowledgeDocument, mockFetch } from './helpers';
 
-function doc(overrides: Partial<KnowledgeDocument>): KnowledgeDocument {
-  return {
-    id: 'd1',
-    collectionId: 'c1',
-    title: 'VPN',
-    source: 'faq',
-    sourceUrl: null,
-    mime: null,
-    sizeBytes: 10,
-    status: 'queued',
-    progress: 0,
-    error: null,
-    chunkCount: 0,
-    pageCount: null,
-    enabled: true,
-    createdAt: '2026-11-27T08:00:00.000Z',
-    updatedAt: '2026-11-27T08:00:00.000Z',
-    ...overrides,
-  };
-}
+const doc = (overrides: Parameters<typeof knowledgeDocument>[0]) => knowledgeDocument({ collectionId: 'c1', ...overrides });
 
 describe('knowledge store', () => {
   beforeEach(() => setActivePinia(createPinia()));

@@ -18,8 +18,8 @@ export function ingestProcessors(
     'ingest-document': async ({ documentId, version }, context) => {
       await ingestion.process(documentId, version, { number: context.attempt, max: jobOptions['ingest-document'].attempts });
     },
-    'ingest-batch': async ({ documents }, context) => {
-      await ingestion.processBatch(documents, { number: context.attempt, max: jobOptions['ingest-batch'].attempts });
+    'ingest-batch': async ({ version, documentIds }, context) => {
+      await ingestion.processBatch(documentIds, version, { number: context.attempt, max: jobOptions['ingest-batch'].attempts });
     },
   };
 }

@@ -41,7 +41,6 @@ export function createAuditRepository(db: Queryable) {
      * which the database hashes with the head's hash.
      */
     async addPending(rows: { row: Omit<AuditRow, 'id' | 'prev_hash' | 'hash'>; body: string }[]): Promise<void> {
-      const column = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
       // One statement for many records: they are linked at commit in the order given (seq).
       await db.query(
         `INSERT INTO audit_pending (body, at, actor_id, actor_email, action, target_type, target_id, ip, details)
@@ -50,15 +49,15 @@ export function createAuditRepository(db: Queryable) {
            WITH ORDINALITY AS u(body, at, actor_id, actor_email, action, target_type, target_id, ip, details, n)
          ORDER BY u.n`,
         [
-          column((r) => r.body),
-          column((r) => r.row.at),
-          column((r) => r.row.actor_id),
-          column((r) => r.row.actor_email),
-          column((r) => r.row.action),
-          column((r) => r.row.target_type),
-          column((r) => r.row.target_id),
-          column((r) => r.row.ip),
-          column((r) => JSON.stringify(r.row.details)),
+          rows.map((r) => r.body),
+          rows.map((r) => r.row.at),
+          rows.map((r) => r.row.actor_id),
+          rows.map((r) => r.row.actor_email),
+          rows.map((r) => r.row.action),
+          rows.map((r) => r.row.target_type),
+          rows.map((r) => r.row.target_id),
+          rows.map((r) => r.row.ip),
+          rows.map((r) => JSON.stringify(r.row.details)),
         ],
       );
     },

@@ -37,14 +37,17 @@ const selectFrom = (source: string) => `SELECT m.*, COALESCE(u.name, b.name) AS 
 
 const SELECT = selectFrom('messages');
 
+/** A CTE after `inserted`: the sender (the parameter `reader`) has read their own new message. */
+const senderRead = (reader: string) => `sender_read AS (
+    UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
+     WHERE cm.conversation_id = i.conversation_id AND cm.user_id = ${reader} AND cm.last_read_message_id < i.id)`;
+
 /** Posting a message: the insert, the sender's read mark and the conversation's activity (see insertIdempotent). */
 const INSERT_MESSAGE = prepared(`WITH inserted AS (
     INSERT INTO messages (conversation_id, sender_type, sender_id, body, client_id, internal, attachments, status, citations)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
     ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *),
-  sender_read AS (
-    UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
-     WHERE cm.conversation_id = i.conversation_id AND cm.user_id = $10 AND cm.last_read_message_id < i.id),
+  ${senderRead('$10')},
   activity AS (
     UPDATE conversations c SET last_message_at = now(),
       first_response_at = CASE WHEN $11 AND c.first_response_at IS NULL AND c.status = 'assigned' THEN now() ELSE c.first_response_at END
@@ -64,9 +67,7 @@ const POST_TO_CHAT = prepared(`WITH c AS (${withMembersSql(true)}),
      WHERE c.kind IN ('group', 'direct')
        AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = c.id AND cm.user_id = $2)
     ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *),
-  sender_read AS (
-    UPDATE conversation_members cm SET last_read_message_id = i.id FROM inserted i
-     WHERE cm.conversation_id = i.conversation_id AND cm.user_id = $2 AND cm.last_read_message_id < i.id),
+  ${senderRead('$2')},
   activity AS (
     UPDATE conversations c SET last_message_at = now() FROM inserted i WHERE c.id = i.conversation_id)
   SELECT s.*, c.members_json FROM c LEFT JOIN (${selectFrom('inserted')}) s ON true`);

@@ -17,10 +17,11 @@ export interface JobMap {
   /** Parses, splits, embeds and indexes one version of a document (a re-index bumps the version). */
   'ingest-document': { documentId: string; version: number };
   /**
-   * `ingest-document` for the small documents of one bulk import, indexed in one transaction.
-   * `batchId` is also in each document's metadata (`batch`), so a restart re-enqueues the same job.
+   * `ingest-document` for the small documents of one bulk import, all at one version, indexed in
+   * one transaction. `batchId` is also in each document's metadata (`batch`), so a restart
+   * re-enqueues the same job.
    */
-  'ingest-batch': { batchId: string; documents: { documentId: string; version: number }[] };
+  'ingest-batch': { batchId: string; version: number; documentIds: string[] };
 }
 
 export type JobName = keyof JobMap;
@@ -45,7 +46,7 @@ export const jobOptions: JobOptionsMap<JobMap> = {
   'ingest-batch': {
     // The version too: a re-embed re-queues the same batch at a new version, which must be a new
     // job while BullMQ still keeps the finished one under the old id.
-    jobId: ({ batchId, documents }) => `ingest-batch-${batchId}-v${Math.max(...documents.map((d) => d.version))}`,
+    jobId: ({ batchId, version }) => `ingest-batch-${batchId}-v${version}`,
     attempts: 4,
     backoffMs: 2_000,
     concurrency: 2,

@@ -77,7 +77,6 @@ export function createDocumentRepository(db: Queryable) {
      */
     async insertManyUnlessDuplicate(docs: NewDocument[]): Promise<{ document: DocumentRow; created: boolean }[]> {
       const withIds = docs.map((d) => ({ ...d, id: d.id ?? randomUUID() }));
-      const column = <T>(pick: (d: (typeof withIds)[number]) => T) => withIds.map(pick);
       const { rows: inserted } = await db.query<DocumentRow>(
         returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
          SELECT u.id, u.collection_id, u.title, u.source, u.source_url, u.mime, u.size_bytes, u.sha256, u.storage_key, u.metadata::jsonb, u.created_by, u.parent_id
@@ -85,18 +84,18 @@ export function createDocumentRepository(db: Queryable) {
            AS u(id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
          ON CONFLICT (collection_id, sha256) DO NOTHING`),
         [
-          column((d) => d.id),
-          column((d) => d.collectionId),
-          column((d) => d.title),
-          column((d) => d.source),
-          column((d) => d.sourceUrl ?? null),
-          column((d) => d.mime),
-          column((d) => d.sizeBytes),
-          column((d) => d.sha256),
-          column((d) => d.storageKey),
-          column((d) => JSON.stringify(d.metadata ?? {})),
-          column((d) => d.createdBy),
-          column((d) => d.parentId ?? null),
+          withIds.map((d) => d.id),
+          withIds.map((d) => d.collectionId),
+          withIds.map((d) => d.title),
+          withIds.map((d) => d.source),
+          withIds.map((d) => d.sourceUrl ?? null),
+          withIds.map((d) => d.mime),
+          withIds.map((d) => d.sizeBytes),
+          withIds.map((d) => d.sha256),
+          withIds.map((d) => d.storageKey),
+          withIds.map((d) => JSON.stringify(d.metadata ?? {})),
+          withIds.map((d) => d.createdBy),
+          withIds.map((d) => d.parentId ?? null),
         ],
       );
       const created = new Set(inserted.map((r) => r.id));
@@ -151,17 +150,15 @@ export function createDocumentRepository(db: Queryable) {
      * delivery) or it failed for good.
      */
     async claim(id: string, version: number): Promise<DocumentRow | undefined> {
-      return (await this.claimMany([{ id, version }]))[0];
+      return (await this.claimMany([id], version))[0];
     },
-    /** `claim` for many documents in one statement: the rows claimed, in no particular order. */
-    async claimMany(items: { id: string; version: number }[]): Promise<DocumentRow[]> {
+    /** `claim` for many documents at one version in one statement: the rows claimed, in no particular order. */
+    async claimMany(ids: string[], version: number): Promise<DocumentRow[]> {
       const { rows } = await db.query<DocumentRow>(
         returningRow(`UPDATE documents SET status = 'processing', progress = 0.05, error = NULL,
            started_at = COALESCE(started_at, now()), updated_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS v(id, version)
-         WHERE documents.id = v.id AND documents.version = v.version AND documents.status <> 'failed'
-           AND NOT (documents.indexed_version = v.version AND documents.status = 'ready')`, 'documents.*'),
-        [items.map((i) => i.id), items.map((i) => i.version)],
+         WHERE id = ANY($1::uuid[]) AND version = $2 AND status <> 'failed' AND NOT (indexed_version = $2 AND status = 'ready')`),
+        [ids, version],
       );
       return rows;
     },

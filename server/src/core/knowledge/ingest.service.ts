@@ -255,8 +255,8 @@ export function createIngestionService(deps: {
    * error that may pass (the database, a remote embedder) leaves the others queued and the job
    * retries them — those already indexed are not claimed again.
    */
-  async function processBatch(items: { documentId: string; version: number }[], attempt: { number: number; max: number }): Promise<void> {
-    const claimed = await documents.claimMany(items.map((i) => ({ id: i.documentId, version: i.version })));
+  async function processBatch(documentIds: string[], version: number, attempt: { number: number; max: number }): Promise<void> {
+    const claimed = await documents.claimMany(documentIds, version);
     await Promise.all(claimed.map(publish));
     const prepared: { doc: DocumentRow; pieces: SplitPiece[]; texts: string[] }[] = [];
     let retry: unknown;

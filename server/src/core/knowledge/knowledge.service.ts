@@ -130,7 +130,7 @@ export function createKnowledgeService(deps: {
     return results.map(({ document, created }) => ({ document, duplicate: !created }));
   }
 
-  /** Runs `add` for blobs just stored under `keys`; a blob is removed unless it became a new document. */
+  /** Runs `add`, which stores blobs under `keys`; a blob is removed unless it became a new document (also when `add` fails part-way). */
   async function keepIfAdded(keys: string[], add: () => Promise<AddResult[]>): Promise<AddResult[]> {
     try {
       const results = await add();
@@ -313,21 +313,20 @@ export function createKnowledgeService(deps: {
       // Entries of a bulk import are indexed INGEST_BATCH_DOCUMENTS at a time; each batch is named
       // by its first entry's id (a duplicate's too: the name only has to be unique).
       const batchOf = (n: number) => (sources.length > 1 ? ids[n - (n % INGEST_BATCH_DOCUMENTS)] : undefined);
-      const docs: NewDocument[] = [];
-      try {
+      return keepIfAdded(ids.map(storageKeyOf), async () => {
+        const docs: NewDocument[] = [];
         for (let i = 0; i < sources.length; i += STORE_CONCURRENCY) {
           const group = sources.slice(i, i + STORE_CONCURRENCY);
-          docs.push(...(await Promise.all(group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))))));
+          // Settled, not Promise.all: a write still running when another fails would land after the clean-up.
+          const stored = await Promise.allSettled(group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))));
+          for (const result of stored) {
+            if (result.status === 'rejected') throw result.reason;
+            docs.push(result.value);
+          }
         }
-      } catch (error) {
-        await Promise.all(docs.map((d) => storage.delete(d.storageKey!)));
-        throw error;
-      }
-      // Duplicates are found by the insert (a unique key), not by a read before it: re-adding is rare.
-      return keepIfAdded(
-        docs.map((d) => d.storageKey!),
-        () => insertDocuments(actor, docs.map((doc) => ({ doc, details: {} })), client),
-      );
+        // Duplicates are found by the insert (a unique key), not by a read before it: re-adding is rare.
+        return insertDocuments(actor, docs.map((doc) => ({ doc, details: {} })), client);
+      });
     },
 
     async listDocuments(actor: Actor, collectionId: string, page: { cursor?: string | undefined; limit: number; status?: DocumentStatus | undefined }) {
