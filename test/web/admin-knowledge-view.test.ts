@@ -12,7 +12,16 @@ const sales = { id: 'g-sales', name: 'Sales' };
 
 function collection(groups: { id: string; name: string }[]) {
   const at = '2026-11-27T08:00:00.000Z';
-  return { id: 'k1', name: 'Handbook', description: '', groups, documentCount: 0, createdBy: null, createdAt: at, updatedAt: at };
+  return {
+    id: 'k1',
+    name: 'Handbook',
+    description: '',
+    groups,
+    documentCount: 0,
+    createdBy: null,
+    createdAt: at,
+    updatedAt: at,
+  };
 }
 
 describe('AdminKnowledgeView', () => {
@@ -44,6 +53,7 @@ describe('AdminKnowledgeView', () => {
     ]);
     await readers[1]!.find('input').setValue(true);
     await flushPromises();
-    expect(calls).toContainEqual({ method: 'PATCH', path: '/api/collections/k1', body: { groups: ['g-hr', 'g-sales'] } });
+    const patch = { method: 'PATCH', path: '/api/collections/k1', body: { groups: ['g-hr', 'g-sales'] } };
+    expect(calls).toContainEqual(patch);
   });
 });

@@ -11,6 +11,10 @@ export async function listGaps(): Promise<Gap[]> {
 }
 
 /** Closes a gap with an FAQ entry in a collection. */
-export async function answerGap(input: { collectionId: string; question: string; answer: string }): Promise<KnowledgeDocument> {
+export async function answerGap(input: {
+  collectionId: string;
+  question: string;
+  answer: string;
+}): Promise<KnowledgeDocument> {
   return (await api<{ document: KnowledgeDocument }>('/api/admin/gaps/faq', { method: 'POST', body: input })).document;
 }

@@ -15,7 +15,8 @@ export function fetchAuthConfig(): Promise<AuthConfig> {
 }
 
 export async function login(email: string, password: string): Promise<User> {
-  return (await api<{ token: string; user: User }>('/api/auth/login', { method: 'POST', body: { email, password } })).user;
+  const body = { email, password };
+  return (await api<{ token: string; user: User }>('/api/auth/login', { method: 'POST', body })).user;
 }
 
 export async function logout(): Promise<void> {

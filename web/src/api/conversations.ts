@@ -11,20 +11,26 @@ export type ConversationFilter = { status?: string; assignee?: string; kind?: Co
 
 export type ConversationAction = 'handoff' | 'claim' | 'resolve' | 'return-to-bot' | 'transfer';
 
+type ConversationAnswer = { conversation: Conversation };
+
 export function listConversations(filter: ConversationFilter = {}): Promise<Page<Conversation>> {
   return api<Page<Conversation>>('/api/conversations', { query: { limit: 200, ...filter } });
 }
 
 export async function fetchConversation(id: string): Promise<Conversation> {
-  return (await api<{ conversation: Conversation }>(`/api/conversations/${id}`)).conversation;
+  return (await api<ConversationAnswer>(`/api/conversations/${id}`)).conversation;
 }
 
 export async function createConversation(input: NewConversation): Promise<Conversation> {
-  return (await api<{ conversation: Conversation }>('/api/conversations', { method: 'POST', body: input })).conversation;
+  return (await api<ConversationAnswer>('/api/conversations', { method: 'POST', body: input })).conversation;
 }
 
-export async function conversationAction(id: string, action: ConversationAction, body: unknown = {}): Promise<Conversation> {
-  return (await api<{ conversation: Conversation }>(`/api/conversations/${id}/${action}`, { method: 'POST', body })).conversation;
+export async function conversationAction(
+  id: string,
+  action: ConversationAction,
+  body: unknown = {},
+): Promise<Conversation> {
+  return (await api<ConversationAnswer>(`/api/conversations/${id}/${action}`, { method: 'POST', body })).conversation;
 }
 
 export function listMessages(conversationId: string): Promise<Page<Message>> {
@@ -36,8 +42,8 @@ export async function postMessage(
   conversationId: string,
   input: { body: string; clientId: string | null; internal?: true },
 ): Promise<Message> {
-  return (await api<{ message: Message }>(`/api/conversations/${conversationId}/messages`, { method: 'POST', body: input }))
-    .message;
+  const path = `/api/conversations/${conversationId}/messages`;
+  return (await api<{ message: Message }>(path, { method: 'POST', body: input })).message;
 }
 
 /** The HTTP fallback for the socket's `read` frame. */
@@ -46,7 +52,8 @@ export async function markRead(conversationId: string, messageId: number): Promi
 }
 
 export async function rateMessage(messageId: number, rating: 1 | -1, comment?: string): Promise<void> {
-  await api(`/api/messages/${messageId}/feedback`, { method: 'POST', body: { rating, ...(comment ? { comment } : {}) } });
+  const body = { rating, ...(comment ? { comment } : {}) };
+  await api(`/api/messages/${messageId}/feedback`, { method: 'POST', body });
 }
 
 /** The agent copilot's context packet for a conversation. */

@@ -8,6 +8,8 @@ export interface CollectionInput {
   groups?: string[];
 }
 
+type DocumentAnswer = { document: KnowledgeDocument };
+
 export function listCollections(): Promise<Page<Collection>> {
   return api<Page<Collection>>('/api/collections', { query: { limit: 200 } });
 }
@@ -39,8 +41,8 @@ export function uploadDocument(
 
 /** A text, URL or FAQ source (the body says which). */
 export async function addSource(collectionId: string, body: Record<string, unknown>): Promise<KnowledgeDocument> {
-  return (await api<{ document: KnowledgeDocument }>(`/api/collections/${collectionId}/documents`, { method: 'POST', body }))
-    .document;
+  const path = `/api/collections/${collectionId}/documents`;
+  return (await api<DocumentAnswer>(path, { method: 'POST', body })).document;
 }
 
 /** Up to 500 FAQ entries in one request: all are added (or found to be duplicates), or none. */
@@ -53,11 +55,11 @@ export async function addFaqs(
 }
 
 export async function reindexDocument(id: string): Promise<KnowledgeDocument> {
-  return (await api<{ document: KnowledgeDocument }>(`/api/documents/${id}/reindex`, { method: 'POST' })).document;
+  return (await api<DocumentAnswer>(`/api/documents/${id}/reindex`, { method: 'POST' })).document;
 }
 
 export async function setDocumentEnabled(id: string, enabled: boolean): Promise<KnowledgeDocument> {
-  return (await api<{ document: KnowledgeDocument }>(`/api/documents/${id}`, { method: 'PATCH', body: { enabled } })).document;
+  return (await api<DocumentAnswer>(`/api/documents/${id}`, { method: 'PATCH', body: { enabled } })).document;
 }
 
 export async function deleteDocument(id: string): Promise<void> {

@@ -28,7 +28,9 @@ export type Json<T> = T extends Date
   : T extends readonly (infer U)[]
     ? Json<U>[]
     : T extends object
-      ? { [K in Exclude<keyof T, OptionalKeys<T>>]: Json<T[K]> } & { [K in OptionalKeys<T>]?: Json<Exclude<T[K], undefined>> }
+      ? { [K in Exclude<keyof T, OptionalKeys<T>>]: Json<T[K]> } & {
+          [K in OptionalKeys<T>]?: Json<Exclude<T[K], undefined>>;
+        }
       : T;
 
 export type User = Json<PresentedUser>;
@@ -41,7 +43,9 @@ export type Citation = Json<ServerCitation>;
 export type Attachment = Json<PresentedMessage['attachments'][number]>;
 
 /** `sending` and `failed-send` exist only in the browser, before the server has the message. */
-export type Message = Omit<Json<PresentedMessage>, 'status'> & { status: PresentedMessage['status'] | 'sending' | 'failed-send' };
+export type Message = Omit<Json<PresentedMessage>, 'status'> & {
+  status: PresentedMessage['status'] | 'sending' | 'failed-send';
+};
 
 export type Collection = Json<PresentedCollection>;
 export type KnowledgeDocument = Json<PresentedDocument>;

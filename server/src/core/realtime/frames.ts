@@ -6,7 +6,10 @@ import type { PresentedDocument } from '../knowledge/knowledge.presenter.ts';
  * a socket sees exactly what the REST API would show the same user. The web app imports these
  * types (type-only), so a change here is a change the browser's type-check sees.
  */
-export type MessageFrame = { type: 'message.created' | 'message.updated' | 'message.completed'; message: PresentedMessage };
+export type MessageFrame = {
+  type: 'message.created' | 'message.updated' | 'message.completed';
+  message: PresentedMessage;
+};
 
 /** A piece of a bot's streaming answer, appended to the message `messageId`. */
 export type MessageDeltaFrame = { type: 'message.delta'; conversationId: string; messageId: number; delta: string };
