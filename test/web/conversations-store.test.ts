@@ -2,6 +2,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Conversation, Message } from '../../web/src/api/types';
+import type { ServerFrame } from '../../web/src/realtime/frames';
 import { dispatch } from '../../web/src/realtime/dispatch';
 import { useAuthStore } from '../../web/src/stores/auth';
 import { useConversationsStore } from '../../web/src/stores/conversations';
@@ -9,6 +10,9 @@ import { useKnowledgeStore } from '../../web/src/stores/knowledge';
 import { conversation, me, message, mockFetch } from './helpers';
 
 const asMessage = (o: Record<string, unknown> = {}) => message(o) as unknown as Message;
+/** A message as a frame carries it (the server knows no browser-only statuses). */
+type SentMessage = Extract<ServerFrame, { type: 'message.created' }>['message'];
+const sentMessage = (o: Record<string, unknown> = {}) => message(o) as SentMessage;
 const asConversation = (o: Record<string, unknown> = {}) => conversation(o) as unknown as Conversation;
 
 function setup() {
@@ -28,13 +32,20 @@ describe('realtime frames → conversation state', () => {
 
   it('message.created adds the message, moves the conversation up and counts it unread when not open', () => {
     const store = useConversationsStore();
-    dispatch({ type: 'message.created', message: asMessage({ id: 5, senderType: 'agent', senderId: 'u-agent', body: 'Hello from support', createdAt: '2026-11-26T11:00:00.000Z' }) });
+    const fromAgent = sentMessage({
+      id: 5,
+      senderType: 'agent',
+      senderId: 'u-agent',
+      body: 'Hello from support',
+      createdAt: '2026-11-26T11:00:00.000Z',
+    });
+    dispatch({ type: 'message.created', message: fromAgent });
     expect(store.list('c1').map((m) => m.id)).toEqual([1, 5]);
     expect(store.get('c1')?.unreadCount).toBe(1);
     expect(store.get('c1')?.lastMessageAt).toBe('2026-11-26T11:00:00.000Z');
     expect(store.lastSeenMessageId).toBe(5);
     // the same frame again (a resume replay) changes nothing
-    dispatch({ type: 'message.created', message: asMessage({ id: 5, senderType: 'agent', senderId: 'u-agent', body: 'Hello from support', createdAt: '2026-11-26T11:00:00.000Z' }) });
+    dispatch({ type: 'message.created', message: fromAgent });
     expect(store.list('c1')).toHaveLength(2);
     expect(store.get('c1')?.unreadCount).toBe(1);
   });
@@ -42,7 +53,7 @@ describe('realtime frames → conversation state', () => {
   it('does not count messages as unread in the open conversation', () => {
     const store = useConversationsStore();
     store.activeId = 'c1';
-    dispatch({ type: 'message.created', message: asMessage({ id: 6, senderType: 'bot' }) });
+    dispatch({ type: 'message.created', message: sentMessage({ id: 6, senderType: 'bot' }) });
     expect(store.get('c1')?.unreadCount).toBe(0);
   });
 
@@ -54,7 +65,8 @@ describe('realtime frames → conversation state', () => {
     expect(streaming.status).toBe('streaming');
     expect(streaming.body).toBe('According to the handbook…');
     const citations = [{ index: 1, documentId: 'd1', chunkId: 'k1', title: 'Handbook', page: 3, snippet: 'Annual leave is 15 days.' }];
-    dispatch({ type: 'message.completed', message: asMessage({ id: 7, body: 'According to the handbook [1], 15 days.', citations }) });
+    const answer = sentMessage({ id: 7, body: 'According to the handbook [1], 15 days.', citations });
+    dispatch({ type: 'message.completed', message: answer });
     const done = store.list('c1').filter((m) => m.id === 7);
     expect(done).toHaveLength(1);
     expect(done[0]!.status).toBe('complete');
@@ -82,7 +94,7 @@ describe('realtime frames → conversation state', () => {
     dispatch({ type: 'typing', conversationId: 'c1', userId: 'u-agent' });
     dispatch({ type: 'typing', conversationId: 'c1', userId: 'u-me' });
     expect(store.typingUsers('c1')).toEqual(['u-agent']);
-    dispatch({ type: 'message.created', message: asMessage({ id: 9, senderType: 'agent', senderId: 'u-agent' }) });
+    dispatch({ type: 'message.created', message: sentMessage({ id: 9, senderType: 'agent', senderId: 'u-agent' }) });
     expect(store.typingUsers('c1')).toEqual([]);
     expect(store.readByOthers('c1', 9)).toBe(false);
     dispatch({ type: 'read', conversationId: 'c1', userId: 'u-agent', messageId: 9 });
@@ -92,7 +104,7 @@ describe('realtime frames → conversation state', () => {
 
   it('my own read frame (from another tab) clears the unread count', () => {
     const store = useConversationsStore();
-    dispatch({ type: 'message.created', message: asMessage({ id: 11, senderType: 'bot' }) });
+    dispatch({ type: 'message.created', message: sentMessage({ id: 11, senderType: 'bot' }) });
     expect(store.get('c1')?.unreadCount).toBe(1);
     dispatch({ type: 'read', conversationId: 'c1', userId: 'u-me', messageId: 11 });
     expect(store.get('c1')?.unreadCount).toBe(0);
@@ -134,7 +146,14 @@ describe('sending', () => {
     expect(pending.status).toBe('sending');
     expect(pending.clientId).toBeTruthy();
     // the socket's message.created can arrive before the HTTP answer
-    dispatch({ type: 'message.created', message: asMessage({ id: 20, senderType: 'user', senderId: 'u-me', body: 'How many leave days?', clientId: pending.clientId }) });
+    const echo = {
+      id: 20,
+      senderType: 'user',
+      senderId: 'u-me',
+      body: 'How many leave days?',
+      clientId: pending.clientId,
+    };
+    dispatch({ type: 'message.created', message: sentMessage(echo) });
     release();
     await sending;
     const mine = store.list('c1').filter((m) => m.body === 'How many leave days?');

@@ -1,4 +1,4 @@
-import type { KnowledgeDocument } from '../../web/src/api/types';
+import type { KnowledgeDocument, User } from '../../web/src/api/types';
 import { vi } from 'vitest';
 
 export interface MockCall {
@@ -74,16 +74,18 @@ export function conversation(overrides: Record<string, unknown> = {}) {
   } as const;
 }
 
-export const me = {
+export const me: User = {
   id: 'u-me',
   email: 'me@example.test',
   name: 'Me',
   role: 'employee',
   disabled: false,
+  skills: [],
+  capacity: 5,
   sso: false,
   createdAt: '2026-01-01T00:00:00.000Z',
   lastLoginAt: null,
-} as const;
+};
 
 export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): KnowledgeDocument {
   return {
@@ -92,16 +94,24 @@ export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): K
     title: 'VPN',
     source: 'faq',
     sourceUrl: null,
-    mime: null,
+    mime: 'text/plain',
     sizeBytes: 10,
+    sha256: 'ab',
     status: 'queued',
     progress: 0,
     error: null,
     chunkCount: 0,
     pageCount: null,
     enabled: true,
+    version: 1,
+    groups: [],
+    parentId: null,
+    hasFile: false,
+    createdBy: null,
     createdAt: '2026-11-27T08:00:00.000Z',
     updatedAt: '2026-11-27T08:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
     ...overrides,
   };
 }

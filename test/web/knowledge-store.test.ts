@@ -24,4 +24,12 @@ describe('knowledge store', () => {
     store.applyDocument(doc({ status: 'failed', error: 'gone', updatedAt: '2026-11-27T08:00:01.000Z' }));
     expect(store.documents.c1![0]).toMatchObject({ status: 'failed', error: 'gone' });
   });
+
+  it('drops a document from its list when a frame says it was deleted (by another admin)', async () => {
+    mockFetch({ 'GET /api/collections/c1/documents': { body: { items: [doc({}), doc({ id: 'd2' })], next: null } } });
+    const store = useKnowledgeStore();
+    await store.fetchDocuments('c1');
+    store.applyDocument({ ...doc({}), status: 'deleted', updatedAt: '2026-11-27T08:00:01.000Z' });
+    expect(store.documents.c1!.map((d) => d.id)).toEqual(['d2']);
+  });
 });

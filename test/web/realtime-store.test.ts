@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { routeRealtimeToStores } from '../../web/src/realtime/dispatch';
 import { useAuthStore } from '../../web/src/stores/auth';
 import { useConversationsStore } from '../../web/src/stores/conversations';
 import { useRealtimeStore } from '../../web/src/stores/realtime';
@@ -42,6 +43,7 @@ describe('realtime store', () => {
     FakeSocket.all = [];
     setActivePinia(createPinia());
     useAuthStore().user = { ...me };
+    routeRealtimeToStores();
   });
   afterEach(() => {
     useRealtimeStore().disconnect();

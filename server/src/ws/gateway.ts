@@ -6,7 +6,7 @@ import { createMessageRepository } from '../core/conversations/message.repositor
 import type { Actor } from '../core/policy/actor.ts';
 import { maySeeInternalNotes } from '../core/policy/policy.ts';
 import type { BusEvent } from '../core/realtime/bus.ts';
-import type { ServerFrame } from '../core/realtime/frames.ts';
+import type { DeliveredFrame, ServerFrame } from '../core/realtime/frames.ts';
 import type { Domain } from '../domain.ts';
 import { SESSION_COOKIE } from '../http/middleware/authenticate.ts';
 import type { Services } from '../services.ts';
@@ -52,16 +52,14 @@ interface Client {
   bucket: TokenBucket;
   strikes: number;
   /** While replaying missed messages, live message frames wait here (then go out once, in order). */
-  resumeBuffer?: ServerFrame[];
+  resumeBuffer?: DeliveredFrame[];
   /** The newest message.created ids sent to this socket, oldest first (see RECENT_MESSAGE_IDS). */
   recent?: Set<number>;
   /** The resume in progress: a second one waits for it, so their replays and buffers never mix. */
   resuming?: Promise<void>;
 }
 
-type Outgoing = ServerFrame | { type: 'resume.done'; last: number } | { type: 'error'; code: string; message: string } | { type: 'pong' };
-
-function messageId(frame: ServerFrame): number | undefined {
+function messageId(frame: DeliveredFrame): number | undefined {
   return frame.type === 'message.created' || frame.type === 'message.completed' || frame.type === 'message.updated'
     ? frame.message.id
     : undefined;
@@ -88,7 +86,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   const allowedOrigin = services.config.publicUrl ? new URL(services.config.publicUrl).origin : undefined;
 
   /** `encoded`: the frame as JSON, when the caller serialised it once for many sockets. */
-  function send(client: Client, frame: Outgoing, encoded?: () => string) {
+  function send(client: Client, frame: ServerFrame, encoded?: () => string) {
     if (client.ws.readyState !== WebSocket.OPEN) return;
     if (frame.type === 'message.created') {
       // Exactly once per socket, whichever of the replay and the live event comes first.
@@ -129,7 +127,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     return client.ws.readyState === WebSocket.OPEN;
   }
 
-  function deliver(client: Client, frame: ServerFrame, encoded?: () => string) {
+  function deliver(client: Client, frame: DeliveredFrame, encoded?: () => string) {
     if (client.resumeBuffer && messageId(frame) !== undefined) client.resumeBuffer.push(frame);
     else send(client, frame, encoded);
   }
@@ -166,7 +164,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         return;
       }
       case 'document.updated': {
-        const frame = { type: 'document.updated', document: event.document } as const;
+        const frame: ServerFrame = { type: 'document.updated', document: event.document };
         const encoded = once(frame);
         for (const c of clients) if (c.actor.role === 'admin') send(c, frame, encoded);
         return;

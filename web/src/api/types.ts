@@ -1,19 +1,73 @@
-/** JSON shapes of the Enclave API (server presenters), as the web app uses them. */
-export type Role = 'employee' | 'agent' | 'admin';
+/**
+ * JSON shapes of the Enclave API as the web app uses them. Where the server has a presenter, the
+ * shape is the presenter's own output type, imported type-only (no server code enters the
+ * bundle), so the two cannot drift apart.
+ */
+import type { Citation as ServerCitation } from '../../../server/src/core/bots/grounding.ts';
+import type {
+  PresentedConversation,
+  PresentedMessage,
+} from '../../../server/src/core/conversations/conversation.presenter.ts';
+import type {
+  PresentedChunk,
+  PresentedCollection,
+  PresentedDocument,
+} from '../../../server/src/core/knowledge/knowledge.presenter.ts';
+import type { SearchHit as ServerSearchHit } from '../../../server/src/core/knowledge/retrieval.service.ts';
+import type { DocumentUpdate as ServerDocumentUpdate } from '../../../server/src/core/realtime/frames.ts';
+import type { PresentedUser } from '../../../server/src/core/users/user.presenter.ts';
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  disabled: boolean;
-  groups?: { id: string; name: string }[] | string[];
-  skills?: string[];
-  capacity?: number;
-  sso: boolean;
-  createdAt: string;
-  lastLoginAt: string | null;
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+/**
+ * What `JSON.stringify` makes of a server value: dates become ISO strings, and a field that may be
+ * undefined may be missing.
+ */
+export type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in Exclude<keyof T, OptionalKeys<T>>]: Json<T[K]> } & {
+          [K in OptionalKeys<T>]?: Json<Exclude<T[K], undefined>>;
+        }
+      : T;
+
+export type User = Json<PresentedUser>;
+export type Role = User['role'];
+
+export type Conversation = Json<PresentedConversation>;
+export type ConversationKind = Conversation['kind'];
+
+export type Citation = Json<ServerCitation>;
+export type Attachment = Json<PresentedMessage['attachments'][number]>;
+
+/** `sending` and `failed-send` exist only in the browser, before the server has the message. */
+export type Message = Omit<Json<PresentedMessage>, 'status'> & {
+  status: PresentedMessage['status'] | 'sending' | 'failed-send';
+};
+
+export type Collection = Json<PresentedCollection>;
+export type KnowledgeDocument = Json<PresentedDocument>;
+/** A document's new state, as answers and `document.updated` frames bring it (the latter also `deleted`). */
+export type DocumentUpdate = Json<ServerDocumentUpdate>;
+export type Chunk = Json<PresentedChunk>;
+export type SearchHit = Json<ServerSearchHit>;
+
+/** One item of `POST /api/collections/:id/documents/bulk`, in the order sent. */
+export interface BulkDocumentResult {
+  document: KnowledgeDocument;
+  /** The collection already had this content: `document` is the existing one, unchanged. */
+  duplicate: boolean;
 }
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+// The shapes below are presented inside their route or service modules (http/routes/*.routes.ts,
+// core/analytics, core/bots); they are kept here until those presenters move to core presenter files.
 
 export interface Group {
   id: string;
@@ -23,144 +77,12 @@ export interface Group {
   createdAt: string;
 }
 
-export type ConversationKind = 'bot' | 'support' | 'direct' | 'group';
-export type ConversationStatus = 'bot' | 'queued' | 'assigned' | 'resolved' | null;
-
-export interface ConversationMember {
-  id: string;
-  name: string;
-  role: string;
-}
-
-export interface Conversation {
-  id: string;
-  kind: ConversationKind;
-  botId: string | null;
-  title: string | null;
-  status: ConversationStatus;
-  assigneeId: string | null;
-  team: string | null;
-  priority: number | null;
-  handoffReason: string | null;
-  createdBy: string;
-  createdAt: string;
-  lastMessageAt: string;
-  queuedAt: string | null;
-  claimedAt: string | null;
-  firstResponseAt: string | null;
-  resolvedAt: string | null;
-  members?: ConversationMember[];
-  unreadCount?: number;
-  lastReadMessageId?: number;
-  queuePosition?: number;
-  estimatedWaitSeconds?: number;
-}
-
-export interface Citation {
-  index: number;
-  documentId: string;
-  chunkId: string;
-  title: string;
-  page?: number | null;
-  snippet?: string;
-}
-
-export interface Attachment {
-  id: string;
-  filename: string;
-  mime: string;
-  size: number;
-}
-
-export type SenderType = 'user' | 'bot' | 'agent' | 'system';
-
-export interface Message {
-  id: number;
-  conversationId: string;
-  senderType: SenderType;
-  senderId: string | null;
-  senderName: string | null;
-  body: string;
-  citations: Citation[];
-  attachments: Attachment[];
-  /** `sending` and `failed-send` exist only in the browser, before the server has the message. */
-  status: 'streaming' | 'complete' | 'failed' | 'sending' | 'failed-send';
-  clientId: string | null;
-  internal: boolean;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-}
-
 export interface Bot {
   id: string;
   slug: string;
   name: string;
   description?: string;
   greeting?: string;
-}
-
-export interface Collection {
-  id: string;
-  name: string;
-  description: string | null;
-  groups: string[];
-  documentCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'disabled';
-
-export interface KnowledgeDocument {
-  id: string;
-  collectionId: string;
-  title: string;
-  source: string;
-  sourceUrl: string | null;
-  mime: string | null;
-  sizeBytes: number;
-  status: DocumentStatus;
-  progress: number;
-  error: string | null;
-  chunkCount: number;
-  pageCount: number | null;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** One item of `POST /api/collections/:id/documents/bulk`, in the order sent. */
-export interface BulkDocumentResult {
-  document: KnowledgeDocument;
-  /** The collection already had this content: `document` is the existing one, unchanged. */
-  duplicate: boolean;
-}
-
-export interface Chunk {
-  id: string;
-  documentId: string;
-  ord: number;
-  text: string;
-  tokenCount: number;
-  kind: string;
-  page: number | null;
-  headings: string[];
-}
-
-export interface SearchHit {
-  documentId: string;
-  collectionId: string;
-  chunkId: string;
-  title: string;
-  text: string;
-  score: number;
-  page: number | null;
-  kind: string;
-  vectorRank: number | null;
-  textRank: number | null;
-  vectorScore: number | null;
-  textScore: number | null;
 }
 
 export interface AuditEntry {
@@ -190,11 +112,6 @@ export interface Suggestion {
   reply?: { body: string; citations: Citation[] } | string;
   botCitations?: Citation[];
   model?: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  next: string | null;
 }
 
 export interface BotHandoffSettings {

@@ -1,13 +1,13 @@
 import { ref } from 'vue';
-import { api } from '../api/client';
-import type { Group, Page } from '../api/types';
+import { listGroups } from '../api/groups';
+import type { Group } from '../api/types';
 
 /** The departments, for pickers (user groups, collection permissions). */
 export function useGroups() {
   const groups = ref<Group[]>([]);
   async function load() {
     try {
-      groups.value = (await api<Page<Group>>('/api/groups', { query: { limit: 200 } })).items;
+      groups.value = (await listGroups()).items;
     } catch {
       groups.value = [];
     }

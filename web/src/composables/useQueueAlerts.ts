@@ -1,6 +1,6 @@
 import { onBeforeUnmount, ref } from 'vue';
-import { onFrame } from '../realtime/dispatch';
 import { useConversationsStore } from '../stores/conversations';
+import { useRealtimeStore } from '../stores/realtime';
 
 const STORAGE_KEY = 'enclave.queueAlerts';
 
@@ -38,7 +38,7 @@ export function useQueueAlerts(message: (title: string) => string) {
   }
 
   const seen = new Set(conversations.queue.map((c) => c.id));
-  const off = onFrame((frame) => {
+  const off = useRealtimeStore().onFrame((frame) => {
     if (!enabled.value || frame.type !== 'conversation.updated') return;
     const c = frame.conversation;
     // A frame for a conversation that just entered the queue: it was not queued before this frame.

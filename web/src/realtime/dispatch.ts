@@ -1,15 +1,7 @@
 import { useConversationsStore } from '../stores/conversations';
 import { useKnowledgeStore } from '../stores/knowledge';
+import { useRealtimeStore } from '../stores/realtime';
 import type { ServerFrame } from './frames';
-
-type Listener = (frame: ServerFrame) => void;
-const listeners = new Set<Listener>();
-
-/** Extra reactions to frames (agent notifications); the state itself changes only in dispatch. */
-export function onFrame(listener: Listener): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
 
 /**
  * The one place where realtime event names become store updates. Every frame the server sends
@@ -47,10 +39,20 @@ export function dispatch(frame: ServerFrame): void {
     case 'pong':
       break;
   }
-  for (const listener of listeners) listener(frame);
 }
 
-/** After a reconnect and its replay: what frames cannot carry (statuses, unread counts) is fetched again. */
-export async function catchUp(): Promise<void> {
-  await Promise.all([useConversationsStore().refresh(), useKnowledgeStore().refresh()]);
+/**
+ * Connects the realtime link to the stores (once, at start-up): frames go to `dispatch`; a
+ * reconnect resumes after the newest message seen, then refetches what frames cannot carry
+ * (statuses, unread counts). The link itself knows no store, so stores may use the link.
+ */
+export function routeRealtimeToStores(): () => void {
+  const realtime = useRealtimeStore();
+  realtime.syncWith({
+    resumeAfter: () => useConversationsStore().lastSeenMessageId,
+    async catchUp() {
+      await Promise.all([useConversationsStore().refresh(), useKnowledgeStore().refresh()]);
+    },
+  });
+  return realtime.onFrame(dispatch);
 }

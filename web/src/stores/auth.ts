@@ -1,11 +1,8 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { api, ApiError } from '../api/client';
+import * as authApi from '../api/auth';
+import { ApiError } from '../api/client';
 import type { Role, User } from '../api/types';
-
-interface AuthConfig {
-  sso: { enabled: boolean; loginUrl?: string };
-}
 
 /** Who is signed in, how to sign in (password or SSO) and out. */
 export const useAuthStore = defineStore('auth', () => {
@@ -28,7 +25,7 @@ export const useAuthStore = defineStore('auth', () => {
   function load(): Promise<void> {
     loading ??= (async () => {
       try {
-        user.value = (await api<{ user: User }>('/api/me')).user;
+        user.value = await authApi.fetchMe();
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 401) console.warn('could not load the current user', error);
         user.value = null;
@@ -41,7 +38,7 @@ export const useAuthStore = defineStore('auth', () => {
 
   async function loadConfig(): Promise<void> {
     try {
-      const config = await api<AuthConfig>('/api/auth/config');
+      const config = await authApi.fetchAuthConfig();
       sso.value = { enabled: config.sso.enabled, loginUrl: config.sso.loginUrl ?? '/api/auth/oidc/login' };
     } catch {
       sso.value = { enabled: false, loginUrl: '/api/auth/oidc/login' };
@@ -49,16 +46,16 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   async function login(email: string, password: string): Promise<User> {
-    const result = await api<{ token: string; user: User }>('/api/auth/login', { method: 'POST', body: { email, password } });
-    user.value = result.user;
+    const signedIn = await authApi.login(email, password);
+    user.value = signedIn;
     ready.value = true;
     loading = Promise.resolve();
-    return result.user;
+    return signedIn;
   }
 
   async function logout(): Promise<void> {
     try {
-      await api('/api/auth/logout', { method: 'POST' });
+      await authApi.logout();
     } finally {
       forget();
     }

@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { api, isMissing } from '../api/client';
-import type { Bot, Page } from '../api/types';
+import { listBots } from '../api/bots';
+import { isMissing } from '../api/client';
+import type { Bot } from '../api/types';
 
 /** The bots an employee may chat with. Until the bots API exists the list is simply empty. */
 export const useBotsStore = defineStore('bots', () => {
@@ -12,8 +13,7 @@ export const useBotsStore = defineStore('bots', () => {
 
   async function fetch(): Promise<void> {
     try {
-      const page = await api<Page<Bot> | { bots: Bot[] }>('/api/bots');
-      bots.value = 'items' in page ? page.items : page.bots;
+      bots.value = await listBots();
       unavailable.value = false;
       error.value = null;
     } catch (e) {

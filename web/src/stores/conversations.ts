@@ -1,15 +1,11 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { api, newClientId } from '../api/client';
-import type { Conversation, ConversationKind, Message, Page } from '../api/types';
+import { newClientId } from '../api/client';
+import * as conversationsApi from '../api/conversations';
+import type { ConversationAction, ConversationFilter, NewConversation } from '../api/conversations';
+import type { Conversation, Message } from '../api/types';
 import { useAuthStore } from './auth';
 import { useRealtimeStore } from './realtime';
-
-export type NewConversation =
-  | { botId: string }
-  | { kind: 'support'; team?: string }
-  | { kind: 'direct'; userId: string }
-  | { kind: 'group'; title: string; memberIds: string[] };
 
 const TYPING_TTL_MS = 6000;
 
@@ -66,9 +62,9 @@ export const useConversationsStore = defineStore('conversations', () => {
     return byConversationId.value[id];
   }
 
-  async function fetchList(filter: { status?: string; assignee?: string; kind?: ConversationKind } = {}): Promise<void> {
+  async function fetchList(filter: ConversationFilter = {}): Promise<void> {
     try {
-      const page = await api<Page<Conversation>>('/api/conversations', { query: { limit: 200, ...filter } });
+      const page = await conversationsApi.listConversations(filter);
       for (const c of page.items) upsert(c);
       listLoaded.value = true;
       listError.value = null;
@@ -79,8 +75,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   async function fetchConversation(id: string): Promise<Conversation> {
-    const { conversation } = await api<{ conversation: Conversation }>(`/api/conversations/${id}`);
-    return upsert(conversation);
+    return upsert(await conversationsApi.fetchConversation(id));
   }
 
   function list(id: string): Message[] {
@@ -88,7 +83,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   async function fetchMessages(id: string): Promise<void> {
-    const page = await api<Page<Message>>(`/api/conversations/${id}/messages`, { query: { limit: 200 } });
+    const page = await conversationsApi.listMessages(id);
     const pending = list(id).filter((m) => m.status === 'sending' || m.status === 'failed-send');
     const streaming = list(id).filter((m) => m.status === 'streaming' && !page.items.some((x) => x.id === m.id));
     const confirmed = page.items.filter((m) => !m.deletedAt);
@@ -208,14 +203,15 @@ export const useConversationsStore = defineStore('conversations', () => {
     conversation.lastReadMessageId = last.id;
     conversation.unreadCount = 0;
     const sent = useRealtimeStore().send({ type: 'read', conversationId, messageId: last.id });
-    if (!sent) api(`/api/conversations/${conversationId}/read`, { method: 'POST', body: { messageId: last.id } }).catch(() => {});
+    if (!sent) conversationsApi.markRead(conversationId, last.id).catch(() => {});
   }
 
   async function post(pending: Message): Promise<void> {
     try {
-      const { message } = await api<{ message: Message }>(`/api/conversations/${pending.conversationId}/messages`, {
-        method: 'POST',
-        body: { body: pending.body, clientId: pending.clientId, ...(pending.internal ? { internal: true } : {}) },
+      const message = await conversationsApi.postMessage(pending.conversationId, {
+        body: pending.body,
+        clientId: pending.clientId,
+        ...(pending.internal ? { internal: true } : {}),
       });
       applyMessage(message);
     } catch (error) {
@@ -260,17 +256,15 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   async function create(input: NewConversation): Promise<Conversation> {
-    const { conversation } = await api<{ conversation: Conversation }>('/api/conversations', { method: 'POST', body: input });
-    return upsert({ unreadCount: 0, ...conversation });
+    return upsert({ unreadCount: 0, ...(await conversationsApi.createConversation(input)) });
   }
 
-  async function action(id: string, path: 'handoff' | 'claim' | 'resolve' | 'return-to-bot' | 'transfer', body: unknown = {}): Promise<Conversation> {
-    const { conversation } = await api<{ conversation: Conversation }>(`/api/conversations/${id}/${path}`, { method: 'POST', body });
-    return upsert(conversation);
+  async function action(id: string, path: ConversationAction, body: unknown = {}): Promise<Conversation> {
+    return upsert(await conversationsApi.conversationAction(id, path, body));
   }
 
   async function feedback(messageId: number, rating: 1 | -1, comment?: string): Promise<void> {
-    await api(`/api/messages/${messageId}/feedback`, { method: 'POST', body: { rating, ...(comment ? { comment } : {}) } });
+    await conversationsApi.rateMessage(messageId, rating, comment);
   }
 
   /** After a reconnect: the list (unread counts, statuses) and the open conversation, fresh from the server. */

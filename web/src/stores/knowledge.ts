@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { api, upload } from '../api/client';
-import type { BulkDocumentResult, Collection, KnowledgeDocument, Page } from '../api/types';
+import * as knowledgeApi from '../api/knowledge';
+import type { CollectionInput } from '../api/knowledge';
+import type { BulkDocumentResult, Collection, DocumentUpdate, KnowledgeDocument } from '../api/types';
 
 export interface UploadItem {
   key: string;
@@ -21,42 +22,44 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
   const loaded = ref(false);
 
   async function fetchCollections(): Promise<void> {
-    const page = await api<Page<Collection>>('/api/collections', { query: { limit: 200 } });
-    collections.value = page.items;
+    collections.value = (await knowledgeApi.listCollections()).items;
     loaded.value = true;
   }
 
-  async function createCollection(input: { name: string; description?: string; groups?: string[] }): Promise<Collection> {
-    const { collection } = await api<{ collection: Collection }>('/api/collections', { method: 'POST', body: input });
+  async function createCollection(input: CollectionInput & { name: string }): Promise<Collection> {
+    const collection = await knowledgeApi.createCollection(input);
     collections.value = [...collections.value, collection];
     return collection;
   }
 
-  async function updateCollection(id: string, input: { name?: string; description?: string; groups?: string[] }): Promise<void> {
-    const { collection } = await api<{ collection: Collection }>(`/api/collections/${id}`, { method: 'PATCH', body: input });
+  async function updateCollection(id: string, input: CollectionInput): Promise<void> {
+    const collection = await knowledgeApi.updateCollection(id, input);
     collections.value = collections.value.map((c) => (c.id === id ? collection : c));
   }
 
   async function deleteCollection(id: string): Promise<void> {
-    await api(`/api/collections/${id}`, { method: 'DELETE' });
+    await knowledgeApi.deleteCollection(id);
     collections.value = collections.value.filter((c) => c.id !== id);
     delete documents.value[id];
   }
 
   async function fetchDocuments(collectionId: string): Promise<void> {
-    const page = await api<Page<KnowledgeDocument>>(`/api/collections/${collectionId}/documents`, { query: { limit: 200 } });
-    documents.value[collectionId] = page.items;
+    documents.value[collectionId] = (await knowledgeApi.listDocuments(collectionId)).items;
   }
 
-  /** A document's new state (from an API answer or a `document.updated` frame). */
   /**
-   * Puts a document's latest state in its list. An add's HTTP answer can arrive after the live
-   * frames of its indexing (the worker may finish first): an older state never replaces a newer one.
+   * Puts a document's latest state (from an API answer or a `document.updated` frame) in its list.
+   * An add's HTTP answer can arrive after the live frames of its indexing (the worker may finish
+   * first): an older state never replaces a newer one. A deleted document leaves the list.
    */
-  function applyDocument(document: KnowledgeDocument) {
+  function applyDocument(document: DocumentUpdate) {
     const list = documents.value[document.collectionId];
     if (!list) return;
     const index = list.findIndex((d) => d.id === document.id);
+    if (document.status === 'deleted') {
+      if (index >= 0) list.splice(index, 1);
+      return;
+    }
     if (index < 0) list.unshift(document);
     else if (Date.parse(document.updatedAt) >= Date.parse(list[index]!.updatedAt)) list.splice(index, 1, { ...list[index], ...document });
   }
@@ -68,11 +71,7 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
         uploads.value.unshift(item);
         const live = uploads.value.find((u) => u.key === item.key)!;
         try {
-          const result = await upload<{ document: KnowledgeDocument; duplicate: boolean }>(
-            `/api/collections/${collectionId}/documents`,
-            file,
-            (fraction) => (live.sent = fraction),
-          );
+          const result = await knowledgeApi.uploadDocument(collectionId, file, (fraction) => (live.sent = fraction));
           live.sent = 1;
           live.documentId = result.document.id;
           live.duplicate = result.duplicate;
@@ -85,31 +84,28 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
   }
 
   async function addSource(collectionId: string, body: Record<string, unknown>): Promise<KnowledgeDocument> {
-    const { document } = await api<{ document: KnowledgeDocument }>(`/api/collections/${collectionId}/documents`, { method: 'POST', body });
+    const document = await knowledgeApi.addSource(collectionId, body);
     applyDocument(document);
     return document;
   }
 
   /** Up to 500 FAQ entries in one request: all are added (or found to be duplicates), or none. */
   async function addFaqs(collectionId: string, documents: { question: string; answer: string }[]): Promise<BulkDocumentResult[]> {
-    const { items } = await api<{ items: BulkDocumentResult[] }>(`/api/collections/${collectionId}/documents/bulk`, {
-      method: 'POST',
-      body: { documents },
-    });
+    const items = await knowledgeApi.addFaqs(collectionId, documents);
     for (const item of items) applyDocument(item.document);
     return items;
   }
 
   async function reindex(document: KnowledgeDocument) {
-    applyDocument((await api<{ document: KnowledgeDocument }>(`/api/documents/${document.id}/reindex`, { method: 'POST' })).document);
+    applyDocument(await knowledgeApi.reindexDocument(document.id));
   }
 
   async function setEnabled(document: KnowledgeDocument, enabled: boolean) {
-    applyDocument((await api<{ document: KnowledgeDocument }>(`/api/documents/${document.id}`, { method: 'PATCH', body: { enabled } })).document);
+    applyDocument(await knowledgeApi.setDocumentEnabled(document.id, enabled));
   }
 
   async function remove(document: KnowledgeDocument) {
-    await api(`/api/documents/${document.id}`, { method: 'DELETE' });
+    await knowledgeApi.deleteDocument(document.id);
     const list = documents.value[document.collectionId];
     if (list) documents.value[document.collectionId] = list.filter((d) => d.id !== document.id);
   }

@@ -1,14 +1,22 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { createConnection, socketUrl, type Connection, type ConnectionStatus } from '../realtime/connection';
-import { catchUp, dispatch } from '../realtime/dispatch';
 import type { ClientFrame, ServerFrame } from '../realtime/frames';
 import { useAuthStore } from './auth';
-import { useConversationsStore } from './conversations';
+
+export type FrameListener = (frame: ServerFrame) => void;
+
+/** What the app tells the link so that a reconnect misses nothing (see realtime/dispatch.ts). */
+export interface ResumeHooks {
+  /** The newest message id the app has: `resume` continues after it. */
+  resumeAfter(): number;
+  /** After the replay: refetch what frames cannot carry. */
+  catchUp(): Promise<void>;
+}
 
 /**
  * The realtime link: connection state for the banner, `resume` after a reconnect so nothing is
- * missed, then a catch-up refetch; frames go to `dispatch`.
+ * missed, then a catch-up refetch; frames go to whoever subscribed with `onFrame`.
  */
 export const useRealtimeStore = defineStore('realtime', () => {
   const status = ref<ConnectionStatus>('idle');
@@ -17,6 +25,18 @@ export const useRealtimeStore = defineStore('realtime', () => {
   const everConnected = ref(false);
   let connection: Connection | undefined;
   let resuming = false;
+  const listeners = new Set<FrameListener>();
+  let hooks: ResumeHooks = { resumeAfter: () => 0, catchUp: async () => {} };
+
+  /** Every frame the server sends, in order of subscription; returns the unsubscribe. */
+  function onFrame(listener: FrameListener): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  function syncWith(resumeHooks: ResumeHooks) {
+    hooks = resumeHooks;
+  }
 
   const banner = computed<'reconnecting' | 'catching-up' | null>(() => {
     if (status.value === 'reconnecting' || (status.value === 'connecting' && everConnected.value)) return 'reconnecting';
@@ -25,13 +45,13 @@ export const useRealtimeStore = defineStore('realtime', () => {
   });
 
   function finishCatchUp() {
-    catchUp().finally(() => {
+    hooks.catchUp().finally(() => {
       catchingUp.value = false;
     });
   }
 
   function handle(frame: ServerFrame) {
-    dispatch(frame);
+    for (const listener of listeners) listener(frame);
     if (frame.type === 'resume.done' && resuming) {
       resuming = false;
       finishCatchUp();
@@ -40,7 +60,7 @@ export const useRealtimeStore = defineStore('realtime', () => {
 
   function onOpen(reconnected: boolean) {
     everConnected.value = true;
-    const after = useConversationsStore().lastSeenMessageId;
+    const after = hooks.resumeAfter();
     if (!reconnected) return;
     catchingUp.value = true;
     if (after > 0 && connection?.send({ type: 'resume', after })) {
@@ -80,5 +100,5 @@ export const useRealtimeStore = defineStore('realtime', () => {
     connection?.drop();
   }
 
-  return { status, banner, catchingUp, connect, disconnect, send, drop, handle };
+  return { status, banner, catchingUp, onFrame, syncWith, connect, disconnect, send, drop, handle };
 });

@@ -1,8 +1,9 @@
-import type { PresentedMessage } from '../realtime/frames.ts';
+import type { Citation } from '../bots/grounding.ts';
 import type { ConversationRow, MemberRow } from './conversation.repository.ts';
 import type { MessageRow } from './message.repository.ts';
 
-export function presentMessage(m: MessageRow): PresentedMessage {
+/** A message as the REST API and the WebSocket show it (the web app imports this type). */
+export function presentMessage(m: MessageRow) {
   return {
     id: m.id,
     conversationId: m.conversation_id,
@@ -10,7 +11,8 @@ export function presentMessage(m: MessageRow): PresentedMessage {
     senderId: m.sender_id,
     senderName: m.sender_name,
     body: m.body,
-    citations: m.citations,
+    // Only the answerer writes citations, and it writes grounding's Citation objects.
+    citations: m.citations as Citation[],
     attachments: m.attachments,
     status: m.status,
     clientId: m.client_id,
@@ -24,6 +26,8 @@ export function presentMessage(m: MessageRow): PresentedMessage {
       : {}),
   };
 }
+
+export type PresentedMessage = ReturnType<typeof presentMessage>;
 
 export interface ConversationExtras {
   members?: MemberRow[];

@@ -15,6 +15,8 @@ export function presentCollection(c: CollectionRow) {
   };
 }
 
+export type PresentedCollection = ReturnType<typeof presentCollection>;
+
 export function presentDocument(d: DocumentRow) {
   return {
     id: d.id,
@@ -57,3 +59,5 @@ export function presentChunk(c: ChunkRow) {
     headings: c.metadata.headings ?? [],
   };
 }
+
+export type PresentedChunk = ReturnType<typeof presentChunk>;

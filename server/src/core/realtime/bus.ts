@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Role } from '../users/user.repository.ts';
-import type { ServerFrame } from './frames.ts';
+import type { DeliveredFrame, DocumentUpdate } from './frames.ts';
 
 /** Who a WebSocket frame is for: these users, and/or everyone with one of these roles. */
 export interface Audience {
@@ -28,9 +28,9 @@ export type BusEvent =
    */
   | { type: 'bus.gap' }
   /** A frame for the WebSocket clients of an audience, on whichever server instance they are connected. */
-  | { type: 'deliver'; audience: Audience; frame: ServerFrame }
+  | { type: 'deliver'; audience: Audience; frame: DeliveredFrame }
   /** Ingestion status and progress of a document (presenter output), for admins' live views. */
-  | { type: 'document.updated'; document: Record<string, unknown> };
+  | { type: 'document.updated'; document: DocumentUpdate };
 
 export type BusHandler = (event: BusEvent) => void;
 

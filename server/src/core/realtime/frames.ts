@@ -1,21 +1,39 @@
+import type { PresentedConversation, PresentedMessage } from '../conversations/conversation.presenter.ts';
+import type { PresentedDocument } from '../knowledge/knowledge.presenter.ts';
+
 /**
  * The WebSocket contract (DESIGN.md): frames the server sends. Payloads are presenter output, so
- * a socket sees exactly what the REST API would show the same user.
+ * a socket sees exactly what the REST API would show the same user. The web app imports these
+ * types (type-only), so a change here is a change the browser's type-check sees.
  */
-export type ServerFrame =
-  | { type: 'message.created'; message: PresentedMessage }
-  | { type: 'message.updated'; message: PresentedMessage }
-  | { type: 'message.delta'; conversationId: string; messageId: number; delta: string }
-  | { type: 'message.completed'; message: PresentedMessage }
-  | { type: 'conversation.updated'; conversation: Record<string, unknown> }
-  | { type: 'typing'; conversationId: string; userId: string }
-  | { type: 'read'; conversationId: string; userId: string; messageId: number }
-  | { type: 'document.updated'; document: Record<string, unknown> };
+export type MessageFrame = {
+  type: 'message.created' | 'message.updated' | 'message.completed';
+  message: PresentedMessage;
+};
 
-/** What clients need of a message to render it and order it. */
-export interface PresentedMessage {
-  id: number;
-  conversationId: string;
-  internal: boolean;
-  [field: string]: unknown;
-}
+/** A piece of a bot's streaming answer, appended to the message `messageId`. */
+export type MessageDeltaFrame = { type: 'message.delta'; conversationId: string; messageId: number; delta: string };
+
+export type ConversationFrame = { type: 'conversation.updated'; conversation: PresentedConversation };
+
+export type TypingFrame = { type: 'typing'; conversationId: string; userId: string };
+
+export type ReadFrame = { type: 'read'; conversationId: string; userId: string; messageId: number };
+
+/** A removed document is announced once more, with status `deleted`, so live lists can drop it. */
+export type DocumentUpdate = PresentedDocument | (Omit<PresentedDocument, 'status'> & { status: 'deleted' });
+
+/** Ingestion status and progress, for admins' live views. */
+export type DocumentFrame = { type: 'document.updated'; document: DocumentUpdate };
+
+/** Frames the gateway answers a socket with itself: the end of a replay, a refused frame, a pong. */
+export type GatewayFrame =
+  | { type: 'resume.done'; last: number }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'pong' };
+
+/** Frames published on the bus for an audience of users (see bus.ts `deliver`). */
+export type DeliveredFrame = MessageFrame | MessageDeltaFrame | ConversationFrame | TypingFrame | ReadFrame;
+
+/** Every frame the server sends over /ws. */
+export type ServerFrame = DeliveredFrame | DocumentFrame | GatewayFrame;

@@ -16,3 +16,5 @@ export function presentUser(user: UserRow | UserWithGroups) {
     lastLoginAt: user.last_login_at?.toISOString() ?? null,
   };
 }
+
+export type PresentedUser = ReturnType<typeof presentUser>;

@@ -1,0 +1,25 @@
+import { api } from './client';
+import type { AuditEntry, Page } from './types';
+
+export interface AuditQuery {
+  action: string;
+  actorId: string;
+  targetType: string;
+  /** ISO timestamps, or '' for no bound. */
+  from: string;
+  to: string;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** The result of re-hashing the chain: `ok`, and where it broke if it did. */
+export type AuditVerification = { ok?: boolean; [field: string]: unknown };
+
+/** The audit trail, newest first. */
+export function listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+  return api<Page<AuditEntry>>('/api/admin/audit', { query: { ...query } });
+}
+
+export function verifyAudit(): Promise<AuditVerification> {
+  return api<AuditVerification>('/api/admin/audit/verify');
+}

@@ -1,0 +1,24 @@
+import { api } from './client';
+import type { User } from './types';
+
+export interface AuthConfig {
+  sso: { enabled: boolean; loginUrl?: string };
+}
+
+/** The signed-in user (401 when nobody is). */
+export async function fetchMe(): Promise<User> {
+  return (await api<{ user: User }>('/api/me')).user;
+}
+
+export function fetchAuthConfig(): Promise<AuthConfig> {
+  return api<AuthConfig>('/api/auth/config');
+}
+
+export async function login(email: string, password: string): Promise<User> {
+  const body = { email, password };
+  return (await api<{ token: string; user: User }>('/api/auth/login', { method: 'POST', body })).user;
+}
+
+export async function logout(): Promise<void> {
+  await api('/api/auth/logout', { method: 'POST' });
+}
