@@ -40,7 +40,8 @@ export function conversationFrames(event: ConversationEvent): Delivery[] {
     }
     case 'member.typing': {
       const { conversationId, userId } = event;
-      return [{ userIds: event.memberIds.filter((id) => id !== userId), frame: { type: 'typing', conversationId, userId } }];
+      const others = event.memberIds.filter((id) => id !== userId);
+      return [{ userIds: others, frame: { type: 'typing', conversationId, userId } }];
     }
     case 'messages.read': {
       const { conversationId, userId, messageId } = event;

@@ -76,9 +76,8 @@ export function createAnswerService(deps: AnswerDeps) {
   /** Aborts when the conversation leaves the bot (a claim, a handoff) while a reply streams. */
   function watchClaim(conversationId: string, controller: AbortController) {
     return deps.bus.subscribe((event) => {
-      if (event.type === 'conversation.status-changed' && event.conversationId === conversationId && event.to !== 'bot') {
-        controller.abort();
-      }
+      if (event.type !== 'conversation.status-changed' || event.conversationId !== conversationId) return;
+      if (event.to !== 'bot') controller.abort();
     });
   }
 
@@ -136,7 +135,8 @@ export function createAnswerService(deps: AnswerDeps) {
       if (!draft) return; // claimed meanwhile: the bot stays silent
       await publisher.message('message.created', draft);
       const memberIds = (await createConversationRepository(db).members(conversation.id)).map((m) => m.user_id);
-      const sendDelta = (delta: string) => void publisher.delta(conversation.id, draft.id, delta, memberIds).catch(() => {});
+      const sendDelta = (delta: string) =>
+        void publisher.delta(conversation.id, draft.id, delta, memberIds).catch(() => {});
 
       const controller = new AbortController();
       const unwatch = watchClaim(conversation.id, controller);
@@ -156,8 +156,8 @@ export function createAnswerService(deps: AnswerDeps) {
         unwatch();
       }
 
-      const decision =
-        outcome === 'answered' ? undefined : decideHandoff({ kind: outcome === 'failed' ? 'model_failed' : 'model_declined' }, handoff);
+      const trigger = outcome === 'failed' ? 'model_failed' : 'model_declined';
+      const decision = outcome === 'answered' ? undefined : decideHandoff({ kind: trigger }, handoff);
       const completed = await messages.completeBotMessage(draft.id, {
         body,
         status: outcome === 'failed' ? 'failed' : 'complete',

@@ -51,7 +51,8 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
   /** The conversation as its members see it now, and who they are. */
   async function snapshot(conversation: ConversationRow) {
     const members = await conversations.members(conversation.id);
-    const queuePosition = conversation.status === 'queued' ? await conversations.queuePosition(conversation.id) : undefined;
+    const queued = conversation.status === 'queued';
+    const queuePosition = queued ? await conversations.queuePosition(conversation.id) : undefined;
     return { memberIds: idsOf(members), view: presentConversation(conversation, { members, queuePosition }) };
   }
 
@@ -70,7 +71,10 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
       if (status === 'queued') await queueMoved(id);
     },
 
-    /** Every transition enters, leaves or moves something in the queue: the employees still waiting hear their new place. */
+    /**
+     * Every transition enters, leaves or moves something in the queue: the employees still waiting
+     * hear their new place.
+     */
     async routed({ conversation, transition, from, reason }: Routed): Promise<void> {
       const { id, status } = conversation;
       await emit({

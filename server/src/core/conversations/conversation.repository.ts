@@ -320,7 +320,8 @@ export function createConversationRepository(db: Queryable) {
     /** Without `userId`: every agent member. */
     async removeAgents(conversationId: string, userId?: string): Promise<void> {
       await db.query(
-        `DELETE FROM conversation_members WHERE conversation_id = $1 AND role = 'agent' AND ($2::uuid IS NULL OR user_id = $2)`,
+        `DELETE FROM conversation_members
+          WHERE conversation_id = $1 AND role = 'agent' AND ($2::uuid IS NULL OR user_id = $2)`,
         [conversationId, userId ?? null],
       );
     },

@@ -74,7 +74,8 @@ export function createConversationService(deps: {
 
   /** What the handoff policy needs of the conversation's bot (the defaults when it has none). */
   async function botHandoff(q: Queryable, conversation: ConversationRow) {
-    return handoffSettings(conversation.bot_id ? await createBotRepository(q).handoffOf(conversation.bot_id) : undefined);
+    const stored = conversation.bot_id ? await createBotRepository(q).handoffOf(conversation.bot_id) : undefined;
+    return handoffSettings(stored);
   }
 
   async function queueExtras(conversation: ConversationRow) {
@@ -244,7 +245,8 @@ export function createConversationService(deps: {
         if (routed && senderType === 'user' && member?.role === 'owner') {
           if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);
           else if (conversation.status === 'bot') {
-            const decision = decideHandoff({ kind: 'user_message', body: input.body }, await botHandoff(tx, conversation));
+            const settings = await botHandoff(tx, conversation);
+            const decision = decideHandoff({ kind: 'user_message', body: input.body }, settings);
             if (decision.action === 'start') {
               routingChange = await routing.handoffInTx(tx, conversation, actor.id, decision.reason);
             }

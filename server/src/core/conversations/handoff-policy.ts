@@ -58,6 +58,14 @@ export function asksForHuman(body: string, extra: readonly string[] = []): boole
   );
 }
 
+/** The low-confidence trigger: retrieval found no passage, or none as similar as the bot requires. */
+export function tooLittleToAnswer(
+  retrieved: { hits: readonly unknown[]; confidence: number },
+  settings: BotHandoffSettings,
+): boolean {
+  return retrieved.hits.length === 0 || retrieved.confidence < settings.minScore;
+}
+
 /** Questions count as the same when they differ only in case, spacing and punctuation. */
 const normalQuestion = (text: string) => text.toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
 
@@ -74,6 +82,9 @@ export function repeatsAnsweredQuestion(
 /** Low confidence and a declined answer: the bot starts the handoff itself when set to, else offers one. */
 const startOrOffer = (s: BotHandoffSettings): Action => (!s.enabled ? 'none' : s.auto ? 'start' : 'offer');
 
+/** A repeated question and a 👎 start the handoff at once, when the bot watches for them. */
+const whenWatched = (s: BotHandoffSettings, watched: boolean): Action => (s.enabled && watched ? 'start' : 'none');
+
 /** The table: one row per trigger — the reason it carries and the action the settings lead to. */
 const RULES: { [K in HandoffTrigger['kind']]: (s: BotHandoffSettings, t: TriggerOf<K>) => HandoffDecision } = {
   // A person's own request is always passed on, whatever the bot's settings.
@@ -83,8 +94,8 @@ const RULES: { [K in HandoffTrigger['kind']]: (s: BotHandoffSettings, t: Trigger
   low_confidence: (s) => ({ action: startOrOffer(s), reason: 'low_confidence' }),
   model_declined: (s) => ({ action: startOrOffer(s), reason: 'model_declined' }),
   model_failed: (s) => ({ action: s.enabled ? 'offer' : 'none', reason: 'model_failed' }),
-  repeated_question: (s) => ({ action: s.enabled && s.onRepeatedQuestion ? 'start' : 'none', reason: 'repeated_question' }),
-  negative_feedback: (s) => ({ action: s.enabled && s.onNegativeFeedback ? 'start' : 'none', reason: 'negative_feedback' }),
+  repeated_question: (s) => ({ action: whenWatched(s, s.onRepeatedQuestion), reason: 'repeated_question' }),
+  negative_feedback: (s) => ({ action: whenWatched(s, s.onNegativeFeedback), reason: 'negative_feedback' }),
 };
 
 export function decideHandoff(trigger: HandoffTrigger, settings: BotHandoffSettings): HandoffDecision {

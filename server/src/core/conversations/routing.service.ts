@@ -183,7 +183,7 @@ export function createRoutingService(deps: RoutingDeps) {
       return row;
     },
 
-    /** bot → queued inside the caller's transaction (the user's own words asked for a person); announced as reopen is. */
+    /** bot → queued inside the caller's transaction (the user's words asked for a person); announced like reopen. */
     handoffInTx(tx: Queryable, conversation: ConversationRow, actorId: string | null, reason: Reason) {
       return apply(tx, conversation, 'handoff', { actorId, reason });
     },
