@@ -7,6 +7,7 @@ import type { Reason } from './routing.ts';
  * (defaults when the conversation has no bot), and act on the decision: `start` hands off now,
  * `offer` tells the user a person is one click away, `none` carries on. Whether the conversation
  * can still be handed off (it is with the bot) is the routing state machine's call, not this one.
+ * A new trigger (frustration, sentiment) is one more kind below and one more row in RULES.
  */
 export type HandoffTrigger =
   /** A member asked for a person (the handoff button, or the API naming a reason code). */
@@ -99,6 +100,7 @@ const RULES: { [K in HandoffTrigger['kind']]: (s: BotHandoffSettings, t: Trigger
 };
 
 export function decideHandoff(trigger: HandoffTrigger, settings: BotHandoffSettings): HandoffDecision {
+  // RULES pairs each kind with its rule; TypeScript cannot follow that pairing through the lookup.
   const rule = RULES[trigger.kind] as (s: BotHandoffSettings, t: HandoffTrigger) => HandoffDecision;
   return rule(settings, trigger);
 }
