@@ -96,7 +96,13 @@ describe.each(backends)('resume after a disconnect on %s', (backend) => {
     await socket.waitFor((f) => f.type === 'resume.done');
     // The live event of a message the replay already carried, delayed on the bus (as Redis can be).
     const row = (await createMessageRepository(app.services.db).findById(away.id))!;
-    await app.services.bus.publish({ type: 'deliver', audience: { userIds: [alice.id] }, frame: { type: 'message.created', message: presentMessage(row) } });
+    await app.services.bus.publish({
+      type: 'message.created',
+      conversationId: chat,
+      messageId: row.id,
+      readerIds: [alice.id],
+      message: presentMessage(row),
+    });
     const next = await say(api, bob, chat, 'after the replay');
     await socket.waitFor((f) => f.type === 'message.created' && f.message.id === next.id);
     await settle();

@@ -211,6 +211,39 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     }
   });
 
+  it('hands off on the words and on a 👎 by the bot\'s settings, and tells the agents why over the socket', async () => {
+    const messages = createMessageRepository(app.services.db);
+    const socket = await connectSocket(app.url, a1.token);
+    const queuedFrame = (id: string) =>
+      socket.waitFor(
+        (f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'queued',
+      );
+    const rateAnswer = async (id: string, bot: string) => {
+      const answer = await messages.insertBotMessage({ conversationId: id, botId: bot, body: '-', status: 'complete' });
+      expectStatus(await api.post(employee.token, `/api/messages/${answer!.id}/feedback`, { rating: -1 }), 200);
+    };
+
+    const asked = await newBotConversation();
+    await say(api, employee, asked, '我要转人工');
+    expect((await queuedFrame(asked)).conversation.handoffReason).toBe('keyword');
+
+    const unhappy = await newBotConversation();
+    await rateAnswer(unhappy, botId);
+    expect((await queuedFrame(unhappy)).conversation.handoffReason).toBe('negative_feedback');
+    const events = (await eventsOf(app, unhappy)).map((e) => [e.type, e.reason, e.actor_id]);
+    expect(events).toEqual([['handoff', 'negative_feedback', employee.id]]);
+
+    // A bot whose handoff is off ignores the 👎, but a person asked for in so many words still comes.
+    const quiet = await newBot(app);
+    await app.services.db.query(`UPDATE bots SET handoff = '{"enabled": false}' WHERE id = $1`, [quiet]);
+    const id = (await api.post(employee.token, '/api/conversations', { botId: quiet })).body.conversation.id as string;
+    await rateAnswer(id, quiet);
+    expect(await statusOf(id)).toMatchObject({ status: 'bot' });
+    await say(api, employee, id, 'I want to talk to a human');
+    expect((await queuedFrame(id)).conversation.handoffReason).toBe('keyword');
+    await socket.close();
+  });
+
   it('lets exactly one of five agents claiming at once win', async () => {
     const agents = await Promise.all(Array.from({ length: 5 }, () => quickUser(app, { role: 'agent' })));
     for (let round = 0; round < 3; round += 1) {

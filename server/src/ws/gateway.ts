@@ -11,6 +11,7 @@ import type { Domain } from '../domain.ts';
 import { SESSION_COOKIE } from '../http/middleware/authenticate.ts';
 import type { Services } from '../services.ts';
 import { clientFrame, type ClientFrame } from './client-frames.ts';
+import { conversationFrames, type Delivery } from './conversation-frames.ts';
 import { TokenBucket } from '../core/rate-limit/token-bucket.ts';
 
 export interface GatewayOptions {
@@ -74,8 +75,8 @@ function cookieToken(header: string | undefined): string | undefined {
 }
 
 /**
- * The WebSocket gateway on `GET /ws`: authenticates at the handshake, delivers bus frames to the
- * sockets of their audience, replays what a client missed on `resume`, and protects the server
+ * The WebSocket gateway on `GET /ws`: authenticates at the handshake, turns bus events into frames
+ * for the sockets of their audience, replays what a client missed on `resume`, and protects the server
  * from dead, slow and noisy clients.
  */
 export function createGateway(services: Services, domain: Domain, options: GatewayOptions = DEFAULT_GATEWAY_OPTIONS) {
@@ -138,6 +139,16 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     return () => (json ??= JSON.stringify(frame));
   }
 
+  function deliverTo({ userIds, roles, frame }: Delivery) {
+    const targets = new Set<Client>();
+    for (const id of userIds) for (const c of byUser.get(id) ?? []) targets.add(c);
+    if (roles?.length) {
+      for (const c of clients) if (roles.includes(c.actor.role)) targets.add(c);
+    }
+    const encoded = once(frame);
+    for (const client of targets) deliver(client, frame, encoded);
+  }
+
   async function revalidate(userId: string, sessionIds: string[] | undefined) {
     for (const client of [...(byUser.get(userId) ?? [])]) {
       const named = sessionIds?.includes(client.actor.credential.id);
@@ -153,16 +164,6 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
 
   function onBusEvent(event: BusEvent) {
     switch (event.type) {
-      case 'deliver': {
-        const targets = new Set<Client>();
-        for (const id of event.audience.userIds ?? []) for (const c of byUser.get(id) ?? []) targets.add(c);
-        if (event.audience.roles?.length) {
-          for (const c of clients) if (event.audience.roles.includes(c.actor.role)) targets.add(c);
-        }
-        const encoded = once(event.frame);
-        for (const client of targets) deliver(client, event.frame, encoded);
-        return;
-      }
       case 'document.updated': {
         const frame: ServerFrame = { type: 'document.updated', document: event.document };
         const encoded = once(frame);
@@ -177,6 +178,10 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
           void revalidate(userId, undefined).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
         }
         return;
+      case 'bus.gap':
+        return;
+      default:
+        for (const delivery of conversationFrames(event)) deliverTo(delivery);
     }
   }
 

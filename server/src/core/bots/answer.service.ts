@@ -3,7 +3,7 @@ import type { ConversationPublisher } from '../conversations/conversation-publis
 import { createConversationRepository } from '../conversations/conversation.repository.ts';
 import { createMessageRepository, type MessageRow } from '../conversations/message.repository.ts';
 import type { RoutingService } from '../conversations/routing.service.ts';
-import type { Reason } from '../conversations/routing.ts';
+import { decideHandoff, repeatsAnsweredQuestion, type HandoffDecision } from '../conversations/handoff-policy.ts';
 import type { Database } from '../db/database.ts';
 import type { SearchHit } from '../knowledge/retrieval.service.ts';
 import type { Logger } from '../logger.ts';
@@ -12,8 +12,8 @@ import { createUserRepository } from '../users/user.repository.ts';
 import { createBotRepository } from './bot.repository.ts';
 import { handoffSettings } from './bot-settings.ts';
 import type { Citation } from './grounding.ts';
-import type { GroundedAnswerer, PreparedQuestion, Turn } from './grounded-answerer.ts';
-import { BOT_TEXT, detectLanguage } from './language.ts';
+import type { GroundedAnswerer, Turn } from './grounded-answerer.ts';
+import { BOT_TEXT, detectLanguage, type Language } from './language.ts';
 
 const HISTORY_MESSAGES = 10;
 
@@ -22,15 +22,12 @@ export type Outcome = 'answered' | 'no_answer' | 'declined' | 'failed';
 
 export interface AnswerDeps {
   db: Database;
-  bus: Pick<RealtimeBus, 'publish' | 'subscribe'>;
+  /** The conversation events of every process: a claim on any server stops an answer streaming here. */
+  bus: Pick<RealtimeBus, 'subscribe'>;
   publisher: ConversationPublisher;
   routing: Pick<RoutingService, 'handoff'>;
   answerer: GroundedAnswerer;
   logger: Logger;
-}
-
-function normalizeQuestion(text: string): string {
-  return text.toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
 }
 
 /** Records which documents' passages were shown to whom (the audit trail of retrieval). */
@@ -53,27 +50,34 @@ export async function auditRetrieval(db: Database, userId: string, hits: SearchH
 export function createAnswerService(deps: AnswerDeps) {
   const { db, publisher, logger } = deps;
 
-  async function sayWithoutAnswer(question: MessageRow, botId: string, prepared: Pick<PreparedQuestion, 'language' | 'handoff'>, outcome: Outcome, reason: Reason, details: Record<string, unknown>) {
-    const { handoff, language } = prepared;
-    const start = handoff.enabled && (handoff.auto || reason === 'repeated_question');
-    const body = start ? BOT_TEXT.handedOff[language] : outcome === 'failed' ? BOT_TEXT.failed[language] : BOT_TEXT.noAnswer[language];
+  /** No answer to stream: say so, and start or offer a handoff as the policy decided. */
+  async function sayWithoutAnswer(
+    question: MessageRow,
+    botId: string,
+    language: Language,
+    outcome: 'no_answer' | 'declined',
+    decision: HandoffDecision,
+    details: Record<string, unknown>,
+  ) {
+    const { action, reason } = decision;
     const row = await createMessageRepository(db).insertBotMessage({
       conversationId: question.conversation_id,
       botId,
-      body,
-      status: outcome === 'failed' ? 'failed' : 'complete',
-      meta: { outcome, questionId: question.id, handoffOffered: handoff.enabled && !start, reason, ...details },
+      body: action === 'start' ? BOT_TEXT.handedOff[language] : BOT_TEXT.noAnswer[language],
+      status: 'complete',
+      meta: { outcome, questionId: question.id, handoffOffered: action === 'offer', reason, ...details },
     });
     if (row) await publisher.message('message.created', row);
-    if (start) await deps.routing.handoff(null, question.conversation_id, reason, { questionId: question.id });
+    if (decision.action === 'start') {
+      await deps.routing.handoff(null, question.conversation_id, decision.reason, { questionId: question.id });
+    }
   }
 
   /** Aborts when the conversation leaves the bot (a claim, a handoff) while a reply streams. */
   function watchClaim(conversationId: string, controller: AbortController) {
     return deps.bus.subscribe((event) => {
-      if (event.type !== 'deliver' || event.frame.type !== 'conversation.updated') return;
-      const c = event.frame.conversation as { id?: string; status?: string };
-      if (c.id === conversationId && c.status !== 'bot') controller.abort();
+      if (event.type !== 'conversation.status-changed' || event.conversationId !== conversationId) return;
+      if (event.to !== 'bot') controller.abort();
     });
   }
 
@@ -102,12 +106,11 @@ export function createAnswerService(deps: AnswerDeps) {
         .filter((m) => (m.sender_type === 'user' || m.sender_type === 'bot') && m.body);
 
       const handoff = handoffSettings(bot.handoff);
-      if (handoff.enabled && handoff.onRepeatedQuestion) {
-        const asked = normalizeQuestion(question.body);
-        const earlier = history.find((m) => m.sender_type === 'user' && normalizeQuestion(m.body) === asked);
-        if (earlier && history.some((m) => m.sender_type === 'bot' && m.id > earlier.id)) {
+      if (repeatsAnsweredQuestion(question, history)) {
+        const decision = decideHandoff({ kind: 'repeated_question' }, handoff);
+        if (decision.action !== 'none') {
           const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
-          await sayWithoutAnswer(question, bot.id, { language, handoff }, 'declined', 'repeated_question', {});
+          await sayWithoutAnswer(question, bot.id, language, 'declined', decision, {});
           return;
         }
       }
@@ -115,7 +118,9 @@ export function createAnswerService(deps: AnswerDeps) {
       const turns: Turn[] = history.map((m) => ({ role: m.sender_type === 'user' ? 'user' : 'assistant', content: m.body }));
       const prepared = await deps.answerer.prepare(bot, asker.id, question.body, turns, conversation.id);
       if (!deps.answerer.confident(prepared)) {
-        await sayWithoutAnswer(question, bot.id, prepared, 'no_answer', 'low_confidence', { confidence: prepared.confidence, query: prepared.query });
+        const decision = decideHandoff({ kind: 'low_confidence' }, handoff);
+        const details = { confidence: prepared.confidence, query: prepared.query };
+        await sayWithoutAnswer(question, bot.id, prepared.language, 'no_answer', decision, details);
         return;
       }
       await auditRetrieval(db, asker.id, prepared.hits, { botId: bot.id, conversationId: conversation.id, messageId: question.id });
@@ -129,11 +134,9 @@ export function createAnswerService(deps: AnswerDeps) {
       });
       if (!draft) return; // claimed meanwhile: the bot stays silent
       await publisher.message('message.created', draft);
-      const userIds = (await createConversationRepository(db).members(conversation.id)).map((m) => m.user_id);
+      const memberIds = (await createConversationRepository(db).members(conversation.id)).map((m) => m.user_id);
       const sendDelta = (delta: string) =>
-        void deps.bus
-          .publish({ type: 'deliver', audience: { userIds }, frame: { type: 'message.delta', conversationId: conversation.id, messageId: draft.id, delta } })
-          .catch(() => {});
+        void publisher.delta(conversation.id, draft.id, delta, memberIds).catch(() => {});
 
       const controller = new AbortController();
       const unwatch = watchClaim(conversation.id, controller);
@@ -153,17 +156,20 @@ export function createAnswerService(deps: AnswerDeps) {
         unwatch();
       }
 
+      const trigger = outcome === 'failed' ? 'model_failed' : 'model_declined';
+      const decision = outcome === 'answered' ? undefined : decideHandoff({ kind: trigger }, handoff);
       const completed = await messages.completeBotMessage(draft.id, {
         body,
         status: outcome === 'failed' ? 'failed' : 'complete',
         citations,
-        meta: { outcome, handoffOffered: outcome !== 'answered' && handoff.enabled, model },
+        // A streamed answer the bot hands off itself has offered a person too (as it always has).
+        meta: { outcome, handoffOffered: decision !== undefined && decision.action !== 'none', model },
       });
       // The claim landed between the last delta and the final write: nothing of the bot remains.
       if (!completed) return retract(draft);
       await publisher.message('message.completed', completed);
-      if (outcome === 'declined' && handoff.enabled && handoff.auto) {
-        await deps.routing.handoff(null, conversation.id, 'model_declined', { questionId: question.id });
+      if (decision?.action === 'start') {
+        await deps.routing.handoff(null, conversation.id, decision.reason, { questionId: question.id });
       }
     },
   };

@@ -8,7 +8,7 @@ export const botModelSchema = z.strictObject({
   maxTokens: z.number().int().min(16).max(32_000).optional(),
 });
 
-/** When the bot hands a conversation to people. */
+/** When the bot hands a conversation to people (the rules: conversations/handoff-policy.ts). */
 export const botHandoffSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Below this best-passage similarity (0–1) the bot says the knowledge base has nothing. */

@@ -108,10 +108,10 @@ export function createBotRepository(db: Queryable) {
       return rows[0];
     },
     /** A bot's extra phrases that mean "a person, please" (its handoff settings). */
-    async triggerWords(id: string): Promise<string[]> {
-      const { rows } = await db.query<{ words: unknown }>(`SELECT handoff -> 'triggerWords' AS words FROM bots WHERE id = $1`, [id]);
-      const words = rows[0]?.words;
-      return Array.isArray(words) ? words.filter((w): w is string => typeof w === 'string') : [];
+    /** A bot's stored handoff settings (parse them with handoffSettings). */
+    async handoffOf(id: string): Promise<unknown> {
+      const { rows } = await db.query<{ handoff: unknown }>('SELECT handoff FROM bots WHERE id = $1', [id]);
+      return rows[0]?.handoff;
     },
   };
 }

@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/audit.service.ts';
 import type { ClientInfo } from '../auth/auth.service.ts';
 import { createConversationRepository } from '../conversations/conversation.repository.ts';
 import { createMessageRepository } from '../conversations/message.repository.ts';
+import { decideHandoff } from '../conversations/handoff-policy.ts';
 import type { RoutingService } from '../conversations/routing.service.ts';
 import type { Database } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -67,13 +68,13 @@ export function createFeedbackService(deps: { db: Database; routing: Pick<Routin
         await appendAudit(tx, { action: 'feedback.given', actor, target: { type: 'message', id: String(messageId) }, ip: client.ip, details: { rating: input.rating } });
         return row;
       });
-      // An unhappy user of a bot set up for it goes to a person straight away.
+      // An unhappy user of a bot set up for it goes to a person straight away (see handoff-policy.ts).
       if (input.rating === -1 && message.sender_id) {
         const conversation = await conversations.findById(message.conversation_id);
         const bot = await createBotRepository(db).findById(message.sender_id);
-        const handoff = handoffSettings(bot?.handoff);
-        if (conversation?.status === 'bot' && handoff.enabled && handoff.onNegativeFeedback) {
-          await deps.routing.handoff(actor, conversation.id, 'negative_feedback', { messageId });
+        const decision = decideHandoff({ kind: 'negative_feedback' }, handoffSettings(bot?.handoff));
+        if (conversation?.status === 'bot' && decision.action === 'start') {
+          await deps.routing.handoff(actor, conversation.id, decision.reason, { messageId });
         }
       }
       return feedback;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import { tooLittleToAnswer } from '../conversations/handoff-policy.ts';
 import type { Database } from '../db/database.ts';
 import type { SearchHit } from '../knowledge/retrieval.service.ts';
 import type { ChatModel } from '../llm/chat-model.ts';
@@ -114,7 +115,7 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
 
     /** Whether retrieval found enough to answer from (else the bot says the knowledge base has nothing). */
     confident(prepared: PreparedQuestion): boolean {
-      return prepared.hits.length > 0 && prepared.confidence >= prepared.handoff.minScore;
+      return !tooLittleToAnswer(prepared, prepared.handoff);
     },
 
     /**

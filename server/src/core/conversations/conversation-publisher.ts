@@ -1,85 +1,106 @@
 import type { Queryable } from '../db/database.ts';
-import type { Audience, RealtimeBus } from '../realtime/bus.ts';
+import type { RealtimeBus } from '../realtime/bus.ts';
+import type { ConversationEvent } from './conversation-events.ts';
 import { createConversationRepository, type ConversationRow, type MemberRow } from './conversation.repository.ts';
 import { presentConversation, presentMessage } from './conversation.presenter.ts';
 import type { MessageRow } from './message.repository.ts';
+import type { Reason, RoutingStatus, TransitionType } from './routing.ts';
 
 const STAFF = new Set(['agent', 'admin']);
 /** How many waiting conversations hear of their new place when the queue moves. */
 const QUEUE_POSITIONS_PUBLISHED = 100;
 
+/** A routing transition that has committed: the conversation as it now is, and how it got there. */
+export interface Routed {
+  conversation: ConversationRow;
+  transition: TransitionType;
+  from: RoutingStatus;
+  reason: Reason;
+}
+
+type MessageEventType = Extract<ConversationEvent['type'], 'message.created' | 'message.updated' | 'message.completed'>;
+
 /**
- * Turns conversation changes into WebSocket frames for exactly the people concerned: members (and
- * for internal notes only the staff among them); agents as a role for conversations in the human
- * queue. Call after the change has committed.
+ * Emits conversation events (conversation-events.ts) on the realtime bus, with what their
+ * subscribers need gathered once here: the members, and for the queue the places in line and the
+ * expected wait. Call after the change has committed.
  */
 export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus, 'publish'>) {
   const conversations = createConversationRepository(db);
+  const emit = (event: ConversationEvent) => bus.publish(event);
+  const idsOf = (members: MemberRow[]) => members.map((m) => m.user_id);
 
-  /** Tells the members of the first waiting conversations (not `except`) their place in line and the expected wait. */
-  async function queuePositions(except?: string): Promise<void> {
-    const waiting = await conversations.queueWithPositions(QUEUE_POSITIONS_PUBLISHED);
-    const others = waiting.filter((c) => c.id !== except);
-    if (!others.length) return;
+  /** The first waiting conversations (not `except`) with their place in line and the expected wait. */
+  async function queueMoved(except: string): Promise<void> {
+    const waiting = (await conversations.queueWithPositions(QUEUE_POSITIONS_PUBLISHED)).filter((c) => c.id !== except);
+    if (!waiting.length) return;
     const [members, median] = await Promise.all([
-      conversations.membersOf(others.map((c) => c.id)),
+      conversations.membersOf(waiting.map((c) => c.id)),
       conversations.medianRecentWaitSeconds(),
     ]);
-    for (const c of others) {
+    const entries = waiting.flatMap((c) => {
       const own = members.filter((m) => m.conversation_id === c.id);
-      if (!own.length) continue;
+      if (!own.length) return [];
       const estimatedWaitSeconds = median !== undefined ? Math.round(median * c.position) : undefined;
-      await bus.publish({
-        type: 'deliver',
-        audience: { userIds: own.map((m) => m.user_id) },
-        frame: {
-          type: 'conversation.updated',
-          conversation: presentConversation(c, { members: own, queuePosition: c.position, estimatedWaitSeconds }),
-        },
-      });
-    }
+      const view = presentConversation(c, { members: own, queuePosition: c.position, estimatedWaitSeconds });
+      return [{ conversationId: c.id, memberIds: idsOf(own), view }];
+    });
+    if (entries.length) await emit({ type: 'queue.moved', waiting: entries });
+  }
+
+  /** The conversation as its members see it now, and who they are. */
+  async function snapshot(conversation: ConversationRow) {
+    const members = await conversations.members(conversation.id);
+    const queued = conversation.status === 'queued';
+    const queuePosition = queued ? await conversations.queuePosition(conversation.id) : undefined;
+    return { memberIds: idsOf(members), view: presentConversation(conversation, { members, queuePosition }) };
   }
 
   return {
     /** `members`: the conversation's members when the caller has just read them (a post does, under the row lock). */
-    async message(type: 'message.created' | 'message.updated' | 'message.completed', message: MessageRow, members?: MemberRow[]): Promise<void> {
+    async message(type: MessageEventType, message: MessageRow, members?: MemberRow[]): Promise<void> {
       members ??= await conversations.members(message.conversation_id);
-      const userIds = members.filter((m) => !message.internal || STAFF.has(m.user_role)).map((m) => m.user_id);
-      await bus.publish({ type: 'deliver', audience: { userIds }, frame: { type, message: presentMessage(message) } });
+      const readerIds = idsOf(members.filter((m) => !message.internal || STAFF.has(m.user_role)));
+      const { conversation_id: conversationId, id: messageId } = message;
+      await emit({ type, conversationId, messageId, readerIds, message: presentMessage(message) });
+    },
+
+    async created(conversation: ConversationRow): Promise<void> {
+      const { status, id } = conversation;
+      await emit({ type: 'conversation.created', conversationId: id, status, ...(await snapshot(conversation)) });
+      if (status === 'queued') await queueMoved(id);
     },
 
     /**
-     * `queueChanged`: it entered, left or moved in the queue, so every agent's queue view updates —
-     * and the employees still waiting hear their new place in line.
+     * Every transition enters, leaves or moves something in the queue: the employees still waiting
+     * hear their new place.
      */
-    async conversation(conversation: ConversationRow, queueChanged: boolean): Promise<void> {
-      const members = await conversations.members(conversation.id);
-      const queuePosition = conversation.status === 'queued' ? await conversations.queuePosition(conversation.id) : undefined;
-      const audience: Audience = { userIds: members.map((m) => m.user_id) };
-      if (queueChanged) audience.roles = ['agent', 'admin'];
-      await bus.publish({
-        type: 'deliver',
-        audience,
-        frame: { type: 'conversation.updated', conversation: presentConversation(conversation, { members, queuePosition }) },
+    async routed({ conversation, transition, from, reason }: Routed): Promise<void> {
+      const { id, status } = conversation;
+      await emit({
+        type: 'conversation.status-changed',
+        conversationId: id,
+        transition,
+        from,
+        to: status!,
+        reason,
+        ...(await snapshot(conversation)),
       });
-      if (queueChanged) await queuePositions(conversation.id);
+      await queueMoved(id);
     },
 
-    queuePositions,
+    async delta(conversationId: string, messageId: number, delta: string, memberIds: string[]): Promise<void> {
+      await emit({ type: 'message.delta', conversationId, messageId, delta, memberIds });
+    },
 
     async typing(conversationId: string, userId: string): Promise<void> {
-      const members = await conversations.members(conversationId);
-      const userIds = members.map((m) => m.user_id).filter((id) => id !== userId);
-      await bus.publish({ type: 'deliver', audience: { userIds }, frame: { type: 'typing', conversationId, userId } });
+      const memberIds = idsOf(await conversations.members(conversationId));
+      await emit({ type: 'member.typing', conversationId, userId, memberIds });
     },
 
     async read(conversationId: string, userId: string, messageId: number): Promise<void> {
-      const members = await conversations.members(conversationId);
-      await bus.publish({
-        type: 'deliver',
-        audience: { userIds: members.map((m) => m.user_id) },
-        frame: { type: 'read', conversationId, userId, messageId },
-      });
+      const memberIds = idsOf(await conversations.members(conversationId));
+      await emit({ type: 'messages.read', conversationId, userId, messageId, memberIds });
     },
   };
 }

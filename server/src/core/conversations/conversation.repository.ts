@@ -302,6 +302,29 @@ export function createConversationRepository(db: Queryable) {
       const { rowCount } = await db.query(MARK_READ, [conversationId, userId, messageId]);
       return rowCount > 0;
     },
+    /** One creator at a time per key until the transaction ends (two people opening the same direct chat). */
+    async lockKey(key: string): Promise<void> {
+      await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+    },
+    async setTeam(id: string, team: string): Promise<void> {
+      await db.query('UPDATE conversations SET team = $2 WHERE id = $1', [id, team]);
+    },
+    /** The team a bot's handoff settings name, for a conversation that names none yet. */
+    async setTeamFromBot(id: string, botId: string): Promise<void> {
+      await db.query(
+        `UPDATE conversations SET team = (SELECT NULLIF(btrim(handoff ->> 'team'), '') FROM bots WHERE id = $2)
+          WHERE id = $1 AND team IS NULL`,
+        [id, botId],
+      );
+    },
+    /** Without `userId`: every agent member. */
+    async removeAgents(conversationId: string, userId?: string): Promise<void> {
+      await db.query(
+        `DELETE FROM conversation_members
+          WHERE conversation_id = $1 AND role = 'agent' AND ($2::uuid IS NULL OR user_id = $2)`,
+        [conversationId, userId ?? null],
+      );
+    },
     async isMember(conversationId: string, userId: string): Promise<boolean> {
       const { rows } = await db.query('SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
         conversationId,

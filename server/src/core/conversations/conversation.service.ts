@@ -1,13 +1,16 @@
 import { appendAudit } from '../audit/audit.service.ts';
 import { createBotRepository } from '../bots/bot.repository.ts';
+import { handoffSettings } from '../bots/bot-settings.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createUserRepository } from '../users/user.repository.ts';
+import { mayRequestHandoff } from '../policy/conversation-member.ts';
 import { mayReadConversation, maySeeInternalNotes } from '../policy/policy.ts';
 import { claimAttachments } from './attachment.service.ts';
-import type { ConversationPublisher } from './conversation-publisher.ts';
+import type { ConversationPublisher, Routed } from './conversation-publisher.ts';
 import { presentConversation } from './conversation.presenter.ts';
+import { decideHandoff } from './handoff-policy.ts';
 import {
   createConversationRepository,
   type ConversationKind,
@@ -17,7 +20,7 @@ import {
 } from './conversation.repository.ts';
 import { createMessageRepository, type MessageRow } from './message.repository.ts';
 import type { RoutingService } from './routing.service.ts';
-import { asksForHuman } from './routing.ts';
+import type { Reason } from './routing.ts';
 
 export type NewConversation =
   | { kind: 'bot'; botId: string }
@@ -68,6 +71,12 @@ export function createConversationService(deps: {
   }
 
   const readable = (actor: Actor, id: string) => readableIn(db, actor, id, false);
+
+  /** What the handoff policy needs of the conversation's bot (the defaults when it has none). */
+  async function botHandoff(q: Queryable, conversation: ConversationRow) {
+    const stored = conversation.bot_id ? await createBotRepository(q).handoffOf(conversation.bot_id) : undefined;
+    return handoffSettings(stored);
+  }
 
   async function queueExtras(conversation: ConversationRow) {
     if (conversation.status !== 'queued') return {};
@@ -124,7 +133,7 @@ export function createConversationService(deps: {
             // One chat per pair, even when both ask at once (or one double-clicks): the pair's lock,
             // then a second look, before creating it.
             const pair = [actor.id, input.userId].sort().join('|');
-            await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`direct:${pair}`]);
+            await conversations.lockKey(`direct:${pair}`);
             existingDirect = await conversations.findDirect(actor.id, input.userId);
             if (existingDirect) return existingDirect;
             const row = await conversations.insert({ kind: 'direct', status: null, createdBy: actor.id });
@@ -145,7 +154,7 @@ export function createConversationService(deps: {
         }
       });
       if (existingDirect) return { conversation: existingDirect, created: false };
-      await publisher.conversation(conversation, conversation.status === 'queued');
+      await publisher.created(conversation);
       const routed = conversation.status === 'queued' ? await routing.afterQueued(conversation) : conversation;
       return { conversation: routed, created: true };
     },
@@ -198,7 +207,7 @@ export function createConversationService(deps: {
         }
       }
       const staff = maySeeInternalNotes(actor);
-      let routingChange: ConversationRow | undefined;
+      let routingChange: Routed | undefined;
       let kind: ConversationKind | undefined;
       let audience: MemberRow[] = [];
       const result = await db.transaction(async (tx) => {
@@ -229,14 +238,18 @@ export function createConversationService(deps: {
         let message = stored.message;
         if (input.attachmentIds?.length) {
           const refs = await claimAttachments(tx, id, actor.id, input.attachmentIds, message.id);
-          await tx.query('UPDATE messages SET attachments = $2 WHERE id = $1', [message.id, JSON.stringify(refs)]);
+          await createMessageRepository(tx).setAttachments(message.id, refs);
           message = { ...message, attachments: refs };
         }
         if (conversation.kind === 'bot' && senderType === 'user') await conversations.setTitleIfEmpty(id, titleFrom(input.body));
         if (routed && senderType === 'user' && member?.role === 'owner') {
           if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);
-          else if (conversation.status === 'bot' && asksForHuman(input.body, conversation.bot_id ? await createBotRepository(tx).triggerWords(conversation.bot_id) : [])) {
-            routingChange = await routing.handoffInTx(tx, conversation, actor.id, 'keyword');
+          else if (conversation.status === 'bot') {
+            const settings = await botHandoff(tx, conversation);
+            const decision = decideHandoff({ kind: 'user_message', body: input.body }, settings);
+            if (decision.action === 'start') {
+              routingChange = await routing.handoffInTx(tx, conversation, actor.id, decision.reason);
+            }
           }
         }
         return { message, created: true };
@@ -244,10 +257,10 @@ export function createConversationService(deps: {
       if (!result.created) return result;
 
       await publisher.message('message.created', result.message, audience);
-      let after = routingChange;
+      let after: ConversationRow | undefined;
       if (routingChange) {
-        await publisher.conversation(routingChange, true);
-        after = await routing.afterQueued(routingChange);
+        await publisher.routed(routingChange);
+        after = await routing.afterQueued(routingChange.conversation);
       }
       // Only a conversation with its bot can owe a bot turn; the others skip re-reading its status.
       if (kind === 'bot' && result.message.sender_type === 'user' && deps.onBotTurn) {
@@ -255,6 +268,16 @@ export function createConversationService(deps: {
         if (after.status === 'bot') await deps.onBotTurn(after, result.message);
       }
       return result;
+    },
+
+    /** A member asks for a person (the handoff button); clients may name the reason code. */
+    async requestHandoff(actor: Actor, id: string, reason: Reason | undefined): Promise<ConversationRow> {
+      const { conversation, members } = await readable(actor, id);
+      if (!mayRequestHandoff(actor, members.map((m) => m.user_id))) {
+        throw new AppError(403, 'forbidden', 'Only a member can ask for a person');
+      }
+      const decision = decideHandoff({ kind: 'user_request', reason }, await botHandoff(db, conversation));
+      return decision.action === 'start' ? routing.handoff(actor, id, decision.reason) : conversation;
     },
 
     /** The routing history (who moved it, when, why). */

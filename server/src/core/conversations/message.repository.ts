@@ -177,6 +177,9 @@ export function createMessageRepository(db: Queryable) {
     async updateBody(id: number, body: string): Promise<void> {
       await db.query('UPDATE messages SET body = $2, edited_at = now() WHERE id = $1', [id, body]);
     },
+    async setAttachments(id: number, refs: AttachmentRef[]): Promise<void> {
+      await db.query('UPDATE messages SET attachments = $2 WHERE id = $1', [id, JSON.stringify(refs)]);
+    },
     async softDelete(id: number): Promise<void> {
       await db.query(`UPDATE messages SET body = '', attachments = '[]', deleted_at = now() WHERE id = $1`, [id]);
     },

@@ -2,7 +2,7 @@ import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createAssignmentRepository } from './assignment.repository.ts';
-import type { ConversationPublisher } from './conversation-publisher.ts';
+import type { ConversationPublisher, Routed } from './conversation-publisher.ts';
 import { createConversationRepository, type ConversationRow } from './conversation.repository.ts';
 import { nextStatus, TransitionError, type Reason, type RoutingStatus, type TransitionType } from './routing.ts';
 
@@ -17,7 +17,7 @@ const conflictFrom = (error: TransitionError) => new AppError(409, 'invalid_tran
 
 /**
  * Moves conversations between the bot and the human team. Each transition is a compare-and-set
- * UPDATE plus a conversation event in one transaction; frames go out after commit.
+ * UPDATE plus a conversation event in one transaction; the conversation event goes out after commit.
  */
 export function createRoutingService(deps: RoutingDeps) {
   const { db, publisher } = deps;
@@ -27,7 +27,7 @@ export function createRoutingService(deps: RoutingDeps) {
     conversation: ConversationRow,
     type: TransitionType,
     input: { actorId: string | null; reason: Reason; assigneeId?: string | null; reopenTo?: RoutingStatus; details?: Record<string, unknown> },
-  ): Promise<ConversationRow> {
+  ): Promise<Routed> {
     const conversations = createConversationRepository(tx);
     let to: RoutingStatus;
     try {
@@ -38,10 +38,7 @@ export function createRoutingService(deps: RoutingDeps) {
     }
     if (type === 'handoff' && conversation.kind === 'bot' && conversation.team === null && conversation.bot_id) {
       // A bot names the team it hands off to (its handoff settings); automatic assignment matches it.
-      await tx.query(
-        `UPDATE conversations SET team = (SELECT NULLIF(btrim(handoff ->> 'team'), '') FROM bots WHERE id = $2) WHERE id = $1 AND team IS NULL`,
-        [conversation.id, conversation.bot_id],
-      );
+      await conversations.setTeamFromBot(conversation.id, conversation.bot_id);
     }
     const set = 'assigneeId' in input ? { assigneeId: input.assigneeId ?? null, reason: input.reason } : { reason: input.reason };
     const updated = await conversations.transition(conversation.id, [conversation.status!], to, set);
@@ -58,7 +55,7 @@ export function createRoutingService(deps: RoutingDeps) {
       reason: input.reason,
       details: input.details ?? {},
     });
-    return updated;
+    return { conversation: updated, transition: type, from: conversation.status!, reason: input.reason };
   }
 
   async function load(tx: Queryable, id: string): Promise<ConversationRow> {
@@ -73,7 +70,7 @@ export function createRoutingService(deps: RoutingDeps) {
    * private to its employee again, and a requeued one is the next agent's to claim.
    */
   async function releaseAgents(tx: Queryable, id: string): Promise<void> {
-    await tx.query(`DELETE FROM conversation_members WHERE conversation_id = $1 AND role = 'agent'`, [id]);
+    await createConversationRepository(tx).removeAgents(id);
   }
 
   function assertHandler(actor: Actor, conversation: ConversationRow) {
@@ -86,6 +83,12 @@ export function createRoutingService(deps: RoutingDeps) {
    * After a conversation enters the queue: hand it to an agent now if automatic assignment is on —
    * never straight back to `exceptAgentId`, the agent who just gave it back to the team.
    */
+  /** Tells of a transition once it has committed; the conversation as it now is. */
+  async function announce(routed: Routed): Promise<ConversationRow> {
+    await publisher.routed(routed);
+    return routed.conversation;
+  }
+
   async function afterQueued(conversation: ConversationRow, exceptAgentId?: string): Promise<ConversationRow> {
     if (deps.assignmentMode !== 'auto' || conversation.status !== 'queued') return conversation;
     return (await service.assignNext(conversation.id, exceptAgentId)) ?? conversation;
@@ -94,33 +97,33 @@ export function createRoutingService(deps: RoutingDeps) {
   const service = {
     /** bot → queued. `actor` is null when the bot or a rule decides. */
     async handoff(actor: Actor | null, id: string, reason: Reason, details: Record<string, unknown> = {}) {
-      const updated = await db.transaction(async (tx) => apply(tx, await load(tx, id), 'handoff', { actorId: actor?.id ?? null, reason, details }));
-      await publisher.conversation(updated, true);
-      return afterQueued(updated);
+      const routed = await db.transaction(async (tx) =>
+        apply(tx, await load(tx, id), 'handoff', { actorId: actor?.id ?? null, reason, details }),
+      );
+      return afterQueued(await announce(routed));
     },
 
     /** queued → assigned to the claiming agent, who joins the conversation. Exactly one of concurrent claims wins. */
     async claim(agent: Actor, id: string) {
-      const updated = await db.transaction(async (tx) => {
+      const routed = await db.transaction(async (tx) => {
         const row = await apply(tx, await load(tx, id), 'claim', { actorId: agent.id, reason: 'agent_claim', assigneeId: agent.id });
         await createConversationRepository(tx).addMember(id, agent.id, 'agent');
         await createAssignmentRepository(tx).markAssigned(agent.id);
         return row;
       });
-      await publisher.conversation(updated, true);
-      return updated;
+      return announce(routed);
     },
 
     /** To another agent (assigned → assigned) or, without one, back to the team queue. */
     async transfer(agent: Actor, id: string, target: { agentId?: string | undefined; team?: string | undefined }) {
       let previousAssignee: string | undefined;
-      const updated = await db.transaction(async (tx) => {
+      const routed = await db.transaction(async (tx) => {
         const conversations = createConversationRepository(tx);
         const conversation = await load(tx, id);
         assertHandler(agent, conversation);
         previousAssignee = conversation.assignee_id ?? undefined;
-        if (target.team !== undefined) await tx.query('UPDATE conversations SET team = $2 WHERE id = $1', [id, target.team]);
-        if (conversation.assignee_id) await tx.query(`DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 AND role = 'agent'`, [id, conversation.assignee_id]);
+        if (target.team !== undefined) await conversations.setTeam(id, target.team);
+        if (conversation.assignee_id) await conversations.removeAgents(id, conversation.assignee_id);
         if (!target.agentId) {
           return apply(tx, conversation, 'requeue', { actorId: agent.id, reason: 'agent_transfer', assigneeId: null, details: { team: target.team ?? conversation.team } });
         }
@@ -136,23 +139,23 @@ export function createRoutingService(deps: RoutingDeps) {
         await assignment.markAssigned(target.agentId);
         return row;
       });
-      await publisher.conversation(updated, true);
-      return afterQueued(updated, previousAssignee);
+      return afterQueued(await announce(routed), previousAssignee);
     },
 
     async resolve(agent: Actor, id: string) {
-      const updated = await db.transaction(async (tx) => {
-        const conversation = await load(tx, id);
-        assertHandler(agent, conversation);
-        return apply(tx, conversation, 'resolve', { actorId: agent.id, reason: 'agent_resolved' });
-      });
-      await publisher.conversation(updated, true);
+      const updated = await announce(
+        await db.transaction(async (tx) => {
+          const conversation = await load(tx, id);
+          assertHandler(agent, conversation);
+          return apply(tx, conversation, 'resolve', { actorId: agent.id, reason: 'agent_resolved' });
+        }),
+      );
       if (deps.assignmentMode === 'auto') await service.assignWaiting();
       return updated;
     },
 
     async returnToBot(agent: Actor, id: string) {
-      const updated = await db.transaction(async (tx) => {
+      const routed = await db.transaction(async (tx) => {
         const conversation = await load(tx, id);
         assertHandler(agent, conversation);
         if (conversation.kind !== 'bot') throw new AppError(409, 'invalid_transition', 'Only bot conversations can go back to the bot');
@@ -160,12 +163,15 @@ export function createRoutingService(deps: RoutingDeps) {
         await releaseAgents(tx, id);
         return row;
       });
-      await publisher.conversation(updated, true);
+      const updated = await announce(routed);
       if (deps.assignmentMode === 'auto') await service.assignWaiting();
       return updated;
     },
 
-    /** resolved → bot (bot conversations) or queued (support), when the employee writes again. Inside the caller's transaction. */
+    /**
+     * resolved → bot (bot conversations) or queued (support), when the employee writes again.
+     * Inside the caller's transaction; the caller announces it (publisher.routed) after commit.
+     */
     async reopen(tx: Queryable, conversation: ConversationRow, actorId: string) {
       const row = await apply(tx, conversation, 'reopen', {
         actorId,
@@ -177,7 +183,7 @@ export function createRoutingService(deps: RoutingDeps) {
       return row;
     },
 
-    /** bot → queued inside the caller's transaction (the user's own words asked for a person). */
+    /** bot → queued inside the caller's transaction (the user's words asked for a person); announced like reopen. */
     handoffInTx(tx: Queryable, conversation: ConversationRow, actorId: string | null, reason: Reason) {
       return apply(tx, conversation, 'handoff', { actorId, reason });
     },
@@ -196,7 +202,7 @@ export function createRoutingService(deps: RoutingDeps) {
      * round-robin among equals (least recently assigned first).
      */
     async assignNext(id: string, exceptAgentId?: string): Promise<ConversationRow | undefined> {
-      const updated = await db.transaction(async (tx) => {
+      const routed = await db.transaction(async (tx) => {
         const assignment = createAssignmentRepository(tx);
         await assignment.lock();
         const conversation = await createConversationRepository(tx).findById(id);
@@ -208,8 +214,7 @@ export function createRoutingService(deps: RoutingDeps) {
         await assignment.markAssigned(agentId);
         return row;
       });
-      if (updated) await publisher.conversation(updated, true);
-      return updated;
+      return routed && announce(routed);
     },
 
     /**

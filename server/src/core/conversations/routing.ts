@@ -49,22 +49,3 @@ export function nextStatus(type: TransitionType, from: RoutingStatus | null, reo
   if (type === 'reopen') return reopenTo ?? 'bot';
   return rule.to === 'same' ? from : rule.to;
 }
-
-// Phrases that mean "let me talk to a person", in the languages our users write. "人工" alone is
-// also the first half of "人工智能" (artificial intelligence), so that reading is excluded.
-const HANDOFF_PATTERNS: RegExp[] = [
-  /人工(?!智能)/,
-  /真人/,
-  /(找|联系|转接?)客服/,
-  /客服人员/,
-  /\b(talk|speak|chat) (to|with) (a |an )?(human|person|agent|real person|someone)\b/,
-  /\b(human|live) agent\b/,
-  /\breal person\b/,
-  /\bhuman,? please\b/,
-];
-
-/** Whether a message asks for a person; `extra` are a bot's own trigger words. */
-export function asksForHuman(body: string, extra: readonly string[] = []): boolean {
-  const text = body.toLowerCase().replace(/\s+/g, ' ');
-  return HANDOFF_PATTERNS.some((p) => p.test(text)) || extra.some((w) => w.trim() !== '' && text.includes(w.toLowerCase()));
-}

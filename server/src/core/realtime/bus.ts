@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
-import type { Role } from '../users/user.repository.ts';
-import type { DeliveredFrame, DocumentUpdate } from './frames.ts';
-
-/** Who a WebSocket frame is for: these users, and/or everyone with one of these roles. */
-export interface Audience {
-  userIds?: string[];
-  roles?: Role[];
-}
+import type { ConversationEvent } from '../conversations/conversation-events.ts';
+import type { DocumentUpdate } from './frames.ts';
 
 /**
  * Domain events that must reach every server instance (and from there the WebSocket clients they
@@ -27,8 +21,8 @@ export type BusEvent =
    * back, so events may have been missed and whatever was cached from them may be stale.
    */
   | { type: 'bus.gap' }
-  /** A frame for the WebSocket clients of an audience, on whichever server instance they are connected. */
-  | { type: 'deliver'; audience: Audience; frame: DeliveredFrame }
+  /** Conversations and their messages (the WebSocket gateway turns them into frames for their audience). */
+  | ConversationEvent
   /** Ingestion status and progress of a document (presenter output), for admins' live views. */
   | { type: 'document.updated'; document: DocumentUpdate };
 

@@ -32,7 +32,7 @@ export type GatewayFrame =
   | { type: 'error'; code: string; message: string }
   | { type: 'pong' };
 
-/** Frames published on the bus for an audience of users (see bus.ts `deliver`). */
+/** Frames for the members of a conversation (and queue watchers): built from conversation events by the gateway. */
 export type DeliveredFrame = MessageFrame | MessageDeltaFrame | ConversationFrame | TypingFrame | ReadFrame;
 
 /** Every frame the server sends over /ws. */

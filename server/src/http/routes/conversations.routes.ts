@@ -132,11 +132,8 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
   });
 
   r.post('/api/conversations/:id/handoff', 'user', async (req, res) => {
-    const actor = actorOf(req);
     const id = uuidParam(req);
-    const { members } = await conversations.readable(actor, id);
-    if (!members.some((m) => m.user_id === actor.id)) throw new AppError(403, 'forbidden', 'Only a member can ask for a person');
-    await routing.handoff(actor, id, body(handoffSchema, req).reason ?? 'user_request');
+    await conversations.requestHandoff(actorOf(req), id, body(handoffSchema, req).reason);
     res.json({ conversation: await present(id) });
   });
 
