@@ -26,7 +26,11 @@ export interface Composition {
  * domain, so it gets an enqueue handle that is bound to the runner once the runner exists.
  * Nothing is processed until the caller says `services.jobs.startProcessing()`.
  */
-export async function compose(config: Config, logger: Logger, options: { secret: string; db?: Database }): Promise<Composition> {
+export async function compose(
+  config: Config,
+  logger: Logger,
+  options: { secret: string; db?: Database },
+): Promise<Composition> {
   const infrastructure = await openInfrastructure(config, logger, options);
   try {
     const queue = boundLater<JobMap>();

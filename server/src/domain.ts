@@ -26,17 +26,17 @@ import type { Infrastructure } from './services.ts';
  * and the job processors. `jobs` is only the enqueue handle: the runner is built after the domain,
  * from processors that use it (composition.ts).
  */
-export function createDomain(services: Infrastructure, jobs: JobQueue<JobMap>) {
-  const { config, db, bus, logger } = services;
+export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobMap>) {
+  const { config, db, bus, logger, secret } = infrastructure;
   const auth = createAuthService({
     db,
     bus,
-    secret: services.secret,
+    secret,
     sessionTtlMs: config.sessionTtlMs,
     authCacheMs: config.authCacheMs,
   });
   const users = createUserService({ db, auth });
-  const oidc = config.oidc ? createOidcService({ settings: config.oidc, db, auth, secret: services.secret }) : undefined;
+  const oidc = config.oidc ? createOidcService({ settings: config.oidc, db, auth, secret }) : undefined;
 
   // One of each per process: search, bots, copilot and /v1 share the retrieval service's BM25 caches.
   const files = createFileStorage(config);
@@ -44,7 +44,7 @@ export function createDomain(services: Infrastructure, jobs: JobQueue<JobMap>) {
   // Its threads are unref'd while idle; the composition closes it.
   const parser = createParserPool();
   const retrieval = createRetrievalService({ db, embedder });
-  const answerer = createConfiguredAnswerer({ ...services, retrieval });
+  const answerer = createConfiguredAnswerer({ ...infrastructure, retrieval });
 
   const publisher = createConversationPublisher(db, bus);
   const routing = createRoutingService({ db, publisher, assignmentMode: config.assignmentMode });
@@ -57,15 +57,33 @@ export function createDomain(services: Infrastructure, jobs: JobQueue<JobMap>) {
       await jobs.enqueue('answer', { messageId: message.id });
     },
   });
-  const attachments = createAttachmentService({ db, storage: files, conversations, maxBytes: config.attachmentMaxBytes });
-  const answers = createAnswerService({ db, bus, publisher, routing, answerer, logger: logger.child({ job: 'answer' }) });
+  const attachments = createAttachmentService({
+    db,
+    storage: files,
+    conversations,
+    maxBytes: config.attachmentMaxBytes,
+  });
+  const answers = createAnswerService({
+    db,
+    bus,
+    publisher,
+    routing,
+    answerer,
+    logger: logger.child({ job: 'answer' }),
+  });
 
-  const knowledge = createKnowledgeService({ db, jobs, storage: files, bus, maxUploadBytes: config.knowledge.maxUploadBytes });
+  const knowledge = createKnowledgeService({
+    db,
+    jobs,
+    storage: files,
+    bus,
+    maxUploadBytes: config.knowledge.maxUploadBytes,
+  });
   const ingestion = createConfiguredIngestion({ config, db, bus, logger, storage: files, embedder, parser });
 
   const bots = createBotService({ db });
   const feedback = createFeedbackService({ db, routing });
-  const copilot = createCopilotService({ db, answerer, conversations, prompts: services.prompts });
+  const copilot = createCopilotService({ db, answerer, conversations, prompts: infrastructure.prompts });
   const completions = createCompletionsService({ db, answerer });
   return {
     auth,

@@ -40,7 +40,17 @@ function built() {
     answerers: vi.mocked(answerers.createGroundedAnswerer).mock.calls.length,
   };
 }
-const ONCE_EACH = { embedders: 1, retrievalServices: 1, parserPools: 1, fileStorages: 1, publishers: 1, routingServices: 1, answerers: 1 };
+type Message = { senderType: string; status: string; body: string };
+
+const ONCE_EACH = {
+  embedders: 1,
+  retrievalServices: 1,
+  parserPools: 1,
+  fileStorages: 1,
+  publishers: 1,
+  routingServices: 1,
+  answerers: 1,
+};
 
 describe.each(backends)('the all-in-one process on %s', (backend) => {
   let app: TestApp;
@@ -63,12 +73,13 @@ describe.each(backends)('the all-in-one process on %s', (backend) => {
     ]);
     expect((await search(app, employee.token, 'where do visitors park'))[0]!.documentId).toBe(documentIds[0]);
     const bot = await newApiBot(app, admin, { collectionIds: [collectionId], handoff: { minScore: 0.05 } });
-    const conversation = await request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { botId: bot.id } });
-    const id: string = conversation.body.conversation.id;
-    await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: employee.token, body: { body: 'Where do visitors park?' } });
+    const token = employee.token;
+    const conversation = await request(app.url, 'POST', '/api/conversations', { token, body: { botId: bot.id } });
+    const messages = `/api/conversations/${conversation.body.conversation.id}/messages`;
+    await request(app.url, 'POST', messages, { token, body: { body: 'Where do visitors park?' } });
     const answer = await until(async () => {
-      const res = await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: employee.token });
-      return (res.body.items as { senderType: string; status: string; body: string }[]).find((m) => m.senderType === 'bot' && m.status === 'complete');
+      const items = (await request(app.url, 'GET', messages, { token })).body.items as Message[];
+      return items.find((m) => m.senderType === 'bot' && m.status === 'complete');
     }, 'the bot to answer');
     expect(answer.body).toContain('level two');
 

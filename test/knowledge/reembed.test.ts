@@ -23,9 +23,11 @@ describe('npm run reembed', () => {
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   const open = (dimensions: string) =>
-    compose(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', EMBEDDING_DIMENSIONS: dimensions }), createLogger('silent'), {
-      secret: SECRET,
-    });
+    compose(
+      loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', EMBEDDING_DIMENSIONS: dimensions }),
+      createLogger('silent'),
+      { secret: SECRET },
+    );
 
   it('re-embeds every document into the new space, after which the start succeeds and search works', async () => {
     let composition = await open('512');

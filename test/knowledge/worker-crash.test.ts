@@ -48,7 +48,8 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-ingest-crash-'));
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REDIS_URL: url, REDIS_PREFIX: prefix });
     // This process only enqueues (no startProcessing): the spawned workers do the work.
-    composition = await compose(config, createLogger('silent'), { db: testDb.db, secret: 'test-secret-test-secret-test-secret-00' });
+    const secret = 'test-secret-test-secret-test-secret-00';
+    composition = await compose(config, createLogger('silent'), { db: testDb.db, secret });
     ({ services, domain } = composition);
     const user = await createUserRepository(testDb.db).insert({ email: 'crash-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
     actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'test' } };

@@ -43,7 +43,8 @@ async function main() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-bench-'));
   const config = loadConfig({ DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const db = createPostgresDatabase(url.toString(), { max: 10 });
-  const composition = await compose(config, createLogger('silent'), { db, secret: 'bench-secret-bench-secret-bench-secret' });
+  const secret = 'bench-secret-bench-secret-bench-secret';
+  const composition = await compose(config, createLogger('silent'), { db, secret });
   const { services, domain } = composition;
   const server = { close: () => {} } as { close: () => void };
   try {

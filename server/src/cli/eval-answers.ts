@@ -21,7 +21,8 @@ async function main() {
   const unanswerable = await readJsonl<DevQuestion>(path.join(dir, 'dev-unanswerable.jsonl'));
   const thresholds = (option('min-score') ?? '0.2,0.25,0.3,0.35,0.4').split(',').map(Number);
 
-  await withIngestedCorpus('squad2', passages, async ({ services, domain, actor, collectionId, passagesOf, ingestSeconds }) => {
+  await withIngestedCorpus('squad2', passages, async (corpus) => {
+    const { services, domain, actor, collectionId, passagesOf, ingestSeconds } = corpus;
     process.stdout.write(`squad2: ${passages.length} passages ingested in ${ingestSeconds.toFixed(1)} s\n`);
     const bot = await createBotRepository(services.db).insert({
       slug: 'eval',

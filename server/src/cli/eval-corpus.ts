@@ -51,7 +51,8 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-eval-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
   const db = await createPgliteDatabase({ dataDir: path.join(dataDir, 'db') });
-  const composition = await compose(config, createLogger('silent'), { db, secret: 'eval-secret-eval-secret-eval-secret-00' });
+  const secret = 'eval-secret-eval-secret-eval-secret-00';
+  const composition = await compose(config, createLogger('silent'), { db, secret });
   const { services, domain } = composition;
   try {
     await services.jobs.startProcessing();

@@ -13,6 +13,7 @@ export function pruneAuditJob({ db, config, logger }: {
 }): Processor<JobMap['prune-audit']> {
   return async () => {
     const removed = await pruneAudit(db, config.auditRetentionDays);
-    if (removed) logger.info({ removed, retentionDays: config.auditRetentionDays }, 'audit records past retention removed');
+    if (!removed) return;
+    logger.info({ removed, retentionDays: config.auditRetentionDays }, 'audit records past retention removed');
   };
 }

@@ -13,10 +13,12 @@ export function ingestJobs({ ingestion }: { ingestion: Pick<IngestionService, 'p
 > {
   return {
     'ingest-document': async ({ documentId, version }, context) => {
-      await ingestion.process(documentId, version, { number: context.attempt, max: jobOptions['ingest-document'].attempts });
+      const attempt = { number: context.attempt, max: jobOptions['ingest-document'].attempts };
+      await ingestion.process(documentId, version, attempt);
     },
     'ingest-batch': async ({ version, documentIds }, context) => {
-      await ingestion.processBatch(documentIds, version, { number: context.attempt, max: jobOptions['ingest-batch'].attempts });
+      const attempt = { number: context.attempt, max: jobOptions['ingest-batch'].attempts };
+      await ingestion.processBatch(documentIds, version, attempt);
     },
   };
 }

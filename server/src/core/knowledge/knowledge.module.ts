@@ -11,7 +11,7 @@ import { createIngestionService, type IngestionService } from './ingest.service.
 import { enqueueIngestion } from './ingestion-jobs.ts';
 import type { ParserPool } from './parsing/parser-pool.ts';
 
-/** The ingestion pipeline with its limits from configuration, over the process's one storage, embedder and parser pool. */
+/** The ingestion pipeline, its limits from configuration, over the process's one storage, embedder and parser pool. */
 export function createConfiguredIngestion(deps: {
   config: Pick<Config, 'knowledge'>;
   db: Database;

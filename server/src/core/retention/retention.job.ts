@@ -6,7 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { BlobStorage } from '../storage/blob-storage.ts';
 import { applyRetention } from './retention.service.ts';
 
-/** `retention`: message and file retention (MESSAGE_RETENTION_DAYS, FILE_RETENTION_DAYS; 0 = off), audited per batch. */
+/** `retention`: message and file retention (MESSAGE_/FILE_RETENTION_DAYS; 0 = off), audited per batch. */
 export function retentionJob({ db, files, config, logger }: {
   db: Database;
   /** The stored files the expired rows point at. */
