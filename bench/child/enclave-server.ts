@@ -1,15 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { createProcessors } from '../../workers/src/processors.ts';
+import { compose } from '../../server/src/composition.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { generateToken, hashToken } from '../../server/src/core/auth/token.ts';
 import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
-import { createDomain } from '../../server/src/domain.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { createGateway } from '../../server/src/ws/gateway.ts';
-import { closeServices, openServices } from '../../server/src/services.ts';
 import { halfSplit, loadRetrievalCorpus, timeHybridSql, vectorRecall, type LoadCorpusArgs, type TimedHybridArgs } from '../scenarios/retrieval-data.ts';
 import { serveRpc } from './rpc.ts';
 
@@ -86,10 +84,10 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 async function main() {
   const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', SESSION_SECRET: SECRET });
   const logger = createLogger(config.logLevel, { role: 'bench' });
-  const services = await openServices(config, logger, createProcessors, { secret: SECRET });
+  const composition = await compose(config, logger, { secret: SECRET });
+  const { services, domain } = composition;
   await services.jobs.startProcessing();
   await resumePendingIngestion(services.db, services.jobs, logger);
-  const domain = createDomain(services);
   const app = createApp(services, domain);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -137,7 +135,7 @@ async function main() {
       gateway.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await closeServices(services, 3000).catch(() => {});
+      await composition.close(3000).catch(() => {});
       setImmediate(() => process.exit(0));
       return true;
     },

@@ -1,7 +1,8 @@
 import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
-import { createConfiguredAnswerer } from './core/bots/bots.module.ts';
+import { createAnswerService } from './core/bots/answer.service.ts';
 import { createBotService } from './core/bots/bot.service.ts';
+import { createConfiguredAnswerer } from './core/bots/bots.module.ts';
 import { createCompletionsService } from './core/bots/completions.service.ts';
 import { createCopilotService } from './core/bots/copilot.service.ts';
 import { createFeedbackService } from './core/bots/feedback.service.ts';
@@ -9,57 +10,102 @@ import { createAttachmentService } from './core/conversations/attachment.service
 import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
 import { createConversationService } from './core/conversations/conversation.service.ts';
 import { createRoutingService } from './core/conversations/routing.service.ts';
-import { createFileStorage } from './core/knowledge/knowledge.module.ts';
+import type { JobMap } from './core/jobs/job-map.ts';
+import type { JobQueue } from './core/jobs/job-types.ts';
+import { createConfiguredIngestion } from './core/knowledge/knowledge.module.ts';
 import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
+import { createParserPool } from './core/knowledge/parsing/parser-pool.ts';
 import { createRetrievalService } from './core/knowledge/retrieval.service.ts';
 import { createEmbedder } from './core/llm/create-embedder.ts';
+import { createFileStorage } from './core/storage/stored-files.ts';
 import { createUserService } from './core/users/user.service.ts';
-import type { Services } from './services.ts';
+import type { Infrastructure } from './services.ts';
 
-/** Domain services built once over the process's infrastructure; shared by HTTP, WebSocket and jobs. */
-export function createDomain(services: Services) {
+/**
+ * Every domain service, built once over the process's infrastructure and shared by HTTP, WebSocket
+ * and the job processors. `jobs` is only the enqueue handle: the runner is built after the domain,
+ * from processors that use it (composition.ts).
+ */
+export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobMap>) {
+  const { config, db, bus, logger, secret } = infrastructure;
   const auth = createAuthService({
-    db: services.db,
-    bus: services.bus,
-    secret: services.secret,
-    sessionTtlMs: services.config.sessionTtlMs,
-    authCacheMs: services.config.authCacheMs,
+    db,
+    bus,
+    secret,
+    sessionTtlMs: config.sessionTtlMs,
+    authCacheMs: config.authCacheMs,
   });
-  const users = createUserService({ db: services.db, auth });
-  const oidc = services.config.oidc
-    ? createOidcService({ settings: services.config.oidc, db: services.db, auth, secret: services.secret })
-    : undefined;
-  const publisher = createConversationPublisher(services.db, services.bus);
-  const routing = createRoutingService({ db: services.db, publisher, assignmentMode: services.config.assignmentMode });
+  const users = createUserService({ db, auth });
+  const oidc = config.oidc ? createOidcService({ settings: config.oidc, db, auth, secret }) : undefined;
+
+  // One of each per process: search, bots, copilot and /v1 share the retrieval service's BM25 caches.
+  const files = createFileStorage(config);
+  const embedder = createEmbedder(config);
+  // Its threads are unref'd while idle; the composition closes it.
+  const parser = createParserPool();
+  const retrieval = createRetrievalService({ db, embedder });
+  const answerer = createConfiguredAnswerer({ ...infrastructure, retrieval });
+
+  const publisher = createConversationPublisher(db, bus);
+  const routing = createRoutingService({ db, publisher, assignmentMode: config.assignmentMode });
   const conversations = createConversationService({
-    db: services.db,
+    db,
     publisher,
     routing,
     // The bot answers in a job: the user's 201 never waits for a model.
     onBotTurn: async (_conversation, message) => {
-      await services.jobs.enqueue('answer', { messageId: message.id });
+      await jobs.enqueue('answer', { messageId: message.id });
     },
   });
-  const knowledge = createKnowledgeService({
-    db: services.db,
-    jobs: services.jobs,
-    storage: createFileStorage(services.config),
-    bus: services.bus,
-    maxUploadBytes: services.config.knowledge.maxUploadBytes,
-  });
-  const retrieval = createRetrievalService({ db: services.db, embedder: createEmbedder(services.config) });
-  const bots = createBotService({ db: services.db });
-  const answerer = createConfiguredAnswerer(services);
-  const feedback = createFeedbackService({ db: services.db, routing });
-  const copilot = createCopilotService({ db: services.db, answerer, conversations, prompts: services.prompts });
-  const completions = createCompletionsService({ db: services.db, answerer });
   const attachments = createAttachmentService({
-    db: services.db,
-    storage: createFileStorage(services.config),
+    db,
+    storage: files,
     conversations,
-    maxBytes: services.config.attachmentMaxBytes,
+    maxBytes: config.attachmentMaxBytes,
   });
-  return { auth, users, oidc, routing, conversations, attachments, knowledge, retrieval, bots, feedback, copilot, completions };
+  const answers = createAnswerService({
+    db,
+    bus,
+    publisher,
+    routing,
+    answerer,
+    logger: logger.child({ job: 'answer' }),
+  });
+
+  const knowledge = createKnowledgeService({
+    db,
+    jobs,
+    storage: files,
+    bus,
+    maxUploadBytes: config.knowledge.maxUploadBytes,
+  });
+  const ingestion = createConfiguredIngestion({ config, db, bus, logger, storage: files, embedder, parser });
+
+  const bots = createBotService({ db });
+  const feedback = createFeedbackService({ db, routing });
+  const copilot = createCopilotService({ db, answerer, conversations, prompts: infrastructure.prompts });
+  const completions = createCompletionsService({ db, answerer });
+  return {
+    auth,
+    users,
+    oidc,
+    files,
+    embedder,
+    parser,
+    retrieval,
+    answerer,
+    publisher,
+    routing,
+    conversations,
+    attachments,
+    answers,
+    knowledge,
+    ingestion,
+    bots,
+    feedback,
+    copilot,
+    completions,
+  };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
-import { createProcessors } from '../../workers/src/processors.ts';
+import { compose } from './composition.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { resolveSessionSecret } from './core/crypto/secret.ts';
 import { resumePendingIngestion } from './core/knowledge/knowledge.module.ts';
 import { createLogger } from './core/logger.ts';
 import { ensureFirstAdmin } from './core/users/first-admin.ts';
-import { createDomain } from './domain.ts';
 import { createApp } from './http/app.ts';
 import { createGateway } from './ws/gateway.ts';
-import { closeServices, openServices } from './services.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
 
 /**
@@ -22,7 +20,8 @@ async function main(role: Role) {
   const logger = createLogger(config.logLevel, { role });
   const started = Date.now();
   const secret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const services = await openServices(config, logger, createProcessors, { secret });
+  const composition = await compose(config, logger, { secret });
+  const { services, domain } = composition;
 
   const admin = await ensureFirstAdmin(services.db, config.admin);
   if (admin.created && admin.generatedPassword) {
@@ -39,7 +38,6 @@ async function main(role: Role) {
   await resumePendingIngestion(services.db, services.jobs, logger);
   const stopPeriodic = schedulePeriodicJobs(services.jobs, logger);
 
-  const domain = createDomain(services);
   const app = createApp(services, domain);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -75,7 +73,7 @@ async function main(role: Role) {
     server.closeIdleConnections();
     await Promise.race([drained, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs / 2))]);
     server.closeAllConnections();
-    await closeServices(services, config.shutdownTimeoutMs / 2);
+    await composition.close(config.shutdownTimeoutMs / 2);
     logger.info('stopped');
     process.exit(0);
   };

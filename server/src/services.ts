@@ -12,12 +12,11 @@ import type { Logger } from './core/logger.ts';
 import { createMetrics, type Metrics } from './core/metrics/metrics.ts';
 import { createMemoryBus, createRedisBus, type RealtimeBus } from './core/realtime/bus.ts';
 
-/** Everything with a connection or a lifetime, opened once per process and closed in reverse order. */
-export interface Services {
+/** Everything with a connection or a lifetime but the job runner, opened once per process. */
+export interface Infrastructure {
   config: Config;
   logger: Logger;
   db: Database;
-  jobs: JobRunner<JobMap>;
   bus: RealtimeBus;
   metrics: Metrics;
   /** SESSION_SECRET or the generated one: keys token hashes. */
@@ -26,46 +25,55 @@ export interface Services {
   prompts: PromptSet;
 }
 
-/** Processors are passed in (they live in workers/, which core never imports). */
-export async function openServices(
+/** The infrastructure with the job runner, which is built last (its processors need the domain; see composition.ts). */
+export interface Services extends Infrastructure {
+  jobs: JobRunner<JobMap>;
+}
+
+/** Connects the database (migrated, embedding space checked) and the realtime bus. */
+export async function openInfrastructure(
   config: Config,
   logger: Logger,
-  processors: (services: Omit<Services, 'jobs'>) => Processors<JobMap>,
   options: { secret: string; db?: Database },
-): Promise<Services> {
+): Promise<Infrastructure> {
   await mkdir(config.dataDir, { recursive: true });
   const db = options.db ?? (await connectDatabase(config));
   try {
     const report = await migrate(db);
     if (report.applied.length) logger.info({ applied: report.applied }, 'migrations applied');
     await ensureEmbeddingSpace(db, { model: config.embedding.model, dimensions: config.embedding.dimensions });
-    const metrics = createMetrics();
+    const prompts = await loadPrompts();
     const bus = config.redisUrl ? await createRedisBus(config.redisUrl, `${config.redisPrefix}:events`) : createMemoryBus();
-    const base = { config, logger, db, bus, metrics, secret: options.secret, prompts: await loadPrompts() };
-    const jobs = createJobRunner<JobMap>({
-      redisUrl: config.redisUrl,
-      prefix: config.redisPrefix,
-      jobs: jobOptionsFor(config),
-      processors: processors(base),
-      onEvent: (event) => {
-        if (event.state === 'active') return;
-        metrics.jobs.inc({ name: event.name, outcome: event.state });
-        if (event.durationMs !== undefined) metrics.jobDuration.observe({ name: event.name }, event.durationMs / 1000);
-        const log = logger.child({ job: event.name, jobId: event.jobId, attempt: event.attempt });
-        if (event.state === 'failed') log.error({ error: event.error }, 'job failed');
-        else if (event.state === 'retrying') log.warn({ error: event.error }, 'job will be retried');
-      },
-    });
-    return { ...base, jobs };
+    return { config, logger, db, bus, metrics: createMetrics(), secret: options.secret, prompts };
   } catch (error) {
     await db.close().catch(() => {});
     throw error;
   }
 }
 
-/** Workers first (they may still write), then the bus, then the database. */
-export async function closeServices(services: Services, deadlineMs: number): Promise<void> {
-  await services.jobs.close(deadlineMs);
-  await services.bus.close();
-  await services.db.close();
+/** The job runner (BullMQ with REDIS_URL, else in-process) over these processors, its outcomes counted and logged. */
+export function createJobs(
+  { config, logger, metrics }: Pick<Infrastructure, 'config' | 'logger' | 'metrics'>,
+  processors: Processors<JobMap>,
+): JobRunner<JobMap> {
+  return createJobRunner<JobMap>({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    jobs: jobOptionsFor(config),
+    processors,
+    onEvent: (event) => {
+      if (event.state === 'active') return;
+      metrics.jobs.inc({ name: event.name, outcome: event.state });
+      if (event.durationMs !== undefined) metrics.jobDuration.observe({ name: event.name }, event.durationMs / 1000);
+      const log = logger.child({ job: event.name, jobId: event.jobId, attempt: event.attempt });
+      if (event.state === 'failed') log.error({ error: event.error }, 'job failed');
+      else if (event.state === 'retrying') log.warn({ error: event.error }, 'job will be retried');
+    },
+  });
+}
+
+/** The bus, then the database (the job runner is closed before, by the composition). */
+export async function closeInfrastructure(infrastructure: Pick<Infrastructure, 'bus' | 'db'>): Promise<void> {
+  await infrastructure.bus.close();
+  await infrastructure.db.close();
 }

@@ -2,11 +2,14 @@ import { loadConfig } from '../../server/src/config.ts';
 import { connectDatabase } from '../../server/src/core/db/connect.ts';
 import { createBullmqRunner } from '../../server/src/core/jobs/bullmq-runner.ts';
 import { jobOptions, type JobMap } from '../../server/src/core/jobs/job-map.ts';
+import { ingestJobs } from '../../server/src/core/knowledge/ingest.job.ts';
+import { createConfiguredIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
+import { createParserPool } from '../../server/src/core/knowledge/parsing/parser-pool.ts';
 import { createOfflineEmbedder } from '../../server/src/core/llm/offline-embedder.ts';
 import type { EmbeddingProvider } from '../../server/src/core/llm/embedding-provider.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import { createMemoryBus } from '../../server/src/core/realtime/bus.ts';
-import { ingestProcessors } from '../../workers/src/processors/ingest.ts';
+import { createFileStorage } from '../../server/src/core/storage/stored-files.ts';
 
 /**
  * A real BullMQ worker process running the real ingest processor, with a short lock (so a killed
@@ -36,7 +39,17 @@ const runner = createBullmqRunner<IngestJobs>({
   redisUrl: config.redisUrl!,
   prefix: config.redisPrefix,
   jobs: { 'ingest-document': jobOptions['ingest-document'], 'ingest-batch': jobOptions['ingest-batch'] },
-  processors: ingestProcessors({ config, logger, db, bus: createMemoryBus() }, { embedder }),
+  processors: ingestJobs({
+    ingestion: createConfiguredIngestion({
+      config,
+      db,
+      logger,
+      bus: createMemoryBus(),
+      storage: createFileStorage(config),
+      embedder,
+      parser: createParserPool(),
+    }),
+  }),
   lockDurationMs: 2000,
   stalledIntervalMs: 1000,
 });

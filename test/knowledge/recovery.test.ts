@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobProcessors } from '../../server/src/composition.ts';
 import { createJobRunner } from '../../server/src/core/jobs/create-runner.ts';
 import { jobOptions, type JobMap } from '../../server/src/core/jobs/job-map.ts';
 import { requeueAllDocuments } from '../../server/src/core/knowledge/document.repository.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
-import { createProcessors } from '../../workers/src/processors.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
@@ -31,7 +31,7 @@ describe.each(backends)('ingestion after a crash, embedded runner, on %s', (back
     await app.services.db.query('DELETE FROM chunks WHERE document_id = $1', [doc.id]);
 
     // A fresh process's runner over the same database.
-    const runner = createJobRunner<JobMap>({ jobs: jobOptions, processors: createProcessors(app.services) });
+    const runner = createJobRunner<JobMap>({ jobs: jobOptions, processors: jobProcessors(app.services, app.domain) });
     try {
       expect(await resumePendingIngestion(app.services.db, runner)).toBe(1);
       // A second call (two processes starting together) is the same job.
@@ -78,7 +78,7 @@ describe.each([
 
     const runner = createJobRunner<JobMap>({
       jobs: jobOptions,
-      processors: createProcessors(app.services),
+      processors: jobProcessors(app.services, app.domain),
       ...(redis ? { redisUrl: process.env.REDIS_URL!, prefix } : {}),
     });
     try {

@@ -7,9 +7,9 @@ import { createLogger } from '../../server/src/core/logger.ts';
 import type { Actor } from '../../server/src/core/policy/actor.ts';
 import { jobOptions } from '../../server/src/core/jobs/job-map.ts';
 import { createUserRepository } from '../../server/src/core/users/user.repository.ts';
-import { createDomain, type Domain } from '../../server/src/domain.ts';
-import { closeServices, openServices, type Services } from '../../server/src/services.ts';
-import { createProcessors } from '../../workers/src/processors.ts';
+import { compose, type Composition } from '../../server/src/composition.ts';
+import type { Domain } from '../../server/src/domain.ts';
+import type { Services } from '../../server/src/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { redisUrl } from '../support/env.ts';
 import { deleteKeys, uniquePrefix } from '../support/redis.ts';
@@ -38,6 +38,7 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
   const prefix = uniquePrefix('ingest');
   let testDb: TestDatabase;
   let dataDir: string;
+  let composition: Composition;
   let services: Services;
   let domain: Domain;
   let actor: Actor;
@@ -47,14 +48,15 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-ingest-crash-'));
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REDIS_URL: url, REDIS_PREFIX: prefix });
     // This process only enqueues (no startProcessing): the spawned workers do the work.
-    services = await openServices(config, createLogger('silent'), createProcessors, { db: testDb.db, secret: 'test-secret-test-secret-test-secret-00' });
-    domain = createDomain(services);
+    const secret = 'test-secret-test-secret-test-secret-00';
+    composition = await compose(config, createLogger('silent'), { db: testDb.db, secret });
+    ({ services, domain } = composition);
     const user = await createUserRepository(testDb.db).insert({ email: 'crash-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
     actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'test' } };
   });
   afterEach(killAllChildren);
   afterAll(async () => {
-    await closeServices(services, 2000).catch(() => {});
+    await composition?.close(2000).catch(() => {});
     await testDb?.dispose();
     await deleteKeys(url, prefix);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -3,14 +3,14 @@ import type { Express } from 'express';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createProcessors } from '../../workers/src/processors.ts';
+import { compose } from '../../server/src/composition.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
-import { createDomain, type Domain } from '../../server/src/domain.ts';
+import type { Domain } from '../../server/src/domain.ts';
 import type { RouteRecord } from '../../server/src/http/secure-router.ts';
 import { createGateway, DEFAULT_GATEWAY_OPTIONS, type Gateway, type GatewayOptions } from '../../server/src/ws/gateway.ts';
 import { createApp } from '../../server/src/http/app.ts';
-import { closeServices, openServices, type Services } from '../../server/src/services.ts';
+import type { Services } from '../../server/src/services.ts';
 import { createPostgresDatabase } from '../../server/src/core/db/postgres.ts';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.ts';
 
@@ -62,12 +62,12 @@ export async function startTestApp(
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...options.env,
   });
-  const services = await openServices(config, createLogger(config.logLevel), createProcessors, {
+  const composition = await compose(config, createLogger(config.logLevel), {
     db: testDb.db,
     secret: 'test-secret-test-secret-test-secret-00',
   });
+  const { services, domain } = composition;
   if (options.processJobs !== false) await services.jobs.startProcessing();
-  const domain = createDomain(services);
   const app = createApp(services, domain);
   const server = app.listen(options.port ?? 0, '127.0.0.1');
   const gateway = createGateway(services, domain, { ...DEFAULT_GATEWAY_OPTIONS, ...options.gateway });
@@ -86,7 +86,7 @@ export async function startTestApp(
       gateway.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await closeServices(services, 2000).catch(() => {});
+      await composition.close(2000).catch(() => {});
       await testDb.dispose();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -1,10 +1,9 @@
+import { compose } from '../../server/src/composition.ts';
 import { ConfigError, loadConfig } from '../../server/src/config.ts';
 import { resolveSessionSecret } from '../../server/src/core/crypto/secret.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
-import { closeServices, openServices } from '../../server/src/services.ts';
 import { startMetricsServer } from './metrics-server.ts';
-import { createProcessors } from './processors.ts';
 
 /** `npm run worker`: processes BullMQ jobs in its own process (production; needs REDIS_URL). */
 async function main() {
@@ -16,7 +15,8 @@ async function main() {
     ]);
   }
   const secret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const services = await openServices(config, logger, createProcessors, { secret });
+  const composition = await compose(config, logger, { secret });
+  const { services } = composition;
   await services.jobs.startProcessing();
   await resumePendingIngestion(services.db, services.jobs, logger);
   const metricsServer = config.workerMetricsPort
@@ -31,7 +31,7 @@ async function main() {
     logger.info({ signal }, 'worker shutting down');
     metricsServer?.close();
     // Running jobs get the deadline to finish; unfinished ones are retried by another worker.
-    await closeServices(services, config.shutdownTimeoutMs);
+    await composition.close(config.shutdownTimeoutMs);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

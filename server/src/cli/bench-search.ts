@@ -5,16 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createProcessors } from '../../../workers/src/processors.ts';
+import { compose } from '../composition.ts';
 import { loadConfig } from '../config.ts';
 import { hashPassword } from '../core/crypto/password.ts';
 import { createPostgresDatabase } from '../core/db/postgres.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Actor } from '../core/policy/actor.ts';
 import { createUserRepository } from '../core/users/user.repository.ts';
-import { createDomain } from '../domain.ts';
 import { createApp } from '../http/app.ts';
-import { closeServices, openServices } from '../services.ts';
 
 /**
  * `npm run bench:search` (needs DATABASE_URL of a Postgres with pgvector; a scratch database is
@@ -45,11 +43,12 @@ async function main() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-bench-'));
   const config = loadConfig({ DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const db = createPostgresDatabase(url.toString(), { max: 10 });
-  const services = await openServices(config, createLogger('silent'), createProcessors, { db, secret: 'bench-secret-bench-secret-bench-secret' });
+  const secret = 'bench-secret-bench-secret-bench-secret';
+  const composition = await compose(config, createLogger('silent'), { db, secret });
+  const { services, domain } = composition;
   const server = { close: () => {} } as { close: () => void };
   try {
     await services.jobs.startProcessing();
-    const domain = createDomain(services);
     const users = createUserRepository(db);
     const adminUser = await users.insert({ email: 'bench-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
     const actor: Actor = { id: adminUser.id, email: adminUser.email, name: 'Admin', role: 'admin', groupIds: [], credential: { kind: 'session', id: 'bench' } };
@@ -123,7 +122,7 @@ async function main() {
     );
   } finally {
     server.close();
-    await closeServices(services, 5000).catch(() => {});
+    await composition.close(5000).catch(() => {});
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
     await rm(dataDir, { recursive: true, force: true });

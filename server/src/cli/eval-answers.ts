@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { createBotRepository } from '../core/bots/bot.repository.ts';
-import { createConfiguredAnswerer } from '../core/bots/bots.module.ts';
 import { DATA_ROOT, readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
 
 /**
@@ -22,7 +21,8 @@ async function main() {
   const unanswerable = await readJsonl<DevQuestion>(path.join(dir, 'dev-unanswerable.jsonl'));
   const thresholds = (option('min-score') ?? '0.2,0.25,0.3,0.35,0.4').split(',').map(Number);
 
-  await withIngestedCorpus('squad2', passages, async ({ services, actor, collectionId, passagesOf, ingestSeconds }) => {
+  await withIngestedCorpus('squad2', passages, async (corpus) => {
+    const { services, domain, actor, collectionId, passagesOf, ingestSeconds } = corpus;
     process.stdout.write(`squad2: ${passages.length} passages ingested in ${ingestSeconds.toFixed(1)} s\n`);
     const bot = await createBotRepository(services.db).insert({
       slug: 'eval',
@@ -36,7 +36,7 @@ async function main() {
       handoff: { minScore: 0 },
       enabled: true,
     });
-    const answerer = createConfiguredAnswerer(services);
+    const { answerer } = domain;
     const never = new AbortController().signal;
 
     /** Per question: its confidence, and whether the offline answer (if any) cites the right passage. */

@@ -2,14 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createProcessors } from '../../../workers/src/processors.ts';
+import { compose } from '../composition.ts';
 import { loadConfig } from '../config.ts';
 import { createPgliteDatabase } from '../core/db/pglite.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Actor } from '../core/policy/actor.ts';
 import { createUserRepository } from '../core/users/user.repository.ts';
-import { createDomain, type Domain } from '../domain.ts';
-import { closeServices, openServices, type Services } from '../services.ts';
+import type { Domain } from '../domain.ts';
+import type { Services } from '../services.ts';
 
 /** The development sets of ../shared/data (see its README). */
 export interface DevPassage {
@@ -51,10 +51,11 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-eval-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
   const db = await createPgliteDatabase({ dataDir: path.join(dataDir, 'db') });
-  const services = await openServices(config, createLogger('silent'), createProcessors, { db, secret: 'eval-secret-eval-secret-eval-secret-00' });
+  const secret = 'eval-secret-eval-secret-eval-secret-00';
+  const composition = await compose(config, createLogger('silent'), { db, secret });
+  const { services, domain } = composition;
   try {
     await services.jobs.startProcessing();
-    const domain = createDomain(services);
     const user = await createUserRepository(db).insert({ email: 'eval@enclave.local', name: 'Eval', passwordHash: null, role: 'admin' });
     const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'eval' } };
     const collection = await domain.knowledge.createCollection(actor, { name }, { ip: '127.0.0.1' });
@@ -76,7 +77,7 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
     }
     return await fn({ services, domain, actor, collectionId: collection.id, passagesOf, ingestSeconds: (Date.now() - started) / 1000 });
   } finally {
-    await closeServices(services, 5000).catch(() => {});
+    await composition.close(5000).catch(() => {});
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { createProcessors } from '../../../workers/src/processors.ts';
+import { compose } from '../composition.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { resolveSessionSecret } from '../core/crypto/secret.ts';
 import { connectDatabase } from '../core/db/connect.ts';
@@ -7,7 +7,6 @@ import { migrate } from '../core/db/migrator.ts';
 import { requeueAllDocuments } from '../core/knowledge/document.repository.ts';
 import { resumePendingIngestion } from '../core/knowledge/knowledge.module.ts';
 import { createLogger } from '../core/logger.ts';
-import { closeServices, openServices } from '../services.ts';
 
 /**
  * `npm run reembed`: adopts the configured embedding model (EMBEDDING_MODEL/EMBEDDING_DIMENSIONS)
@@ -35,7 +34,8 @@ async function main() {
     throw error;
   }
   const secret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const services = await openServices(config, logger, createProcessors, { secret, db });
+  const composition = await compose(config, logger, { secret, db });
+  const { services } = composition;
   try {
     await resumePendingIngestion(services.db, services.jobs);
     process.stdout.write(`${requeued} document(s) queued for ingestion.\n`);
@@ -60,7 +60,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
-    await closeServices(services, config.shutdownTimeoutMs);
+    await composition.close(config.shutdownTimeoutMs);
   }
 }
 

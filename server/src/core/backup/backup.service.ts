@@ -9,6 +9,7 @@ import * as tar from 'tar';
 import type { Database } from '../db/database.ts';
 import { switchEmbeddingSpace } from '../db/embedding-space.ts';
 import { migrate, readMigrations, type Migration } from '../db/migrator.ts';
+import { storedFilesDir } from '../storage/stored-files.ts';
 import { createBackupRepository, dependencyOrder } from './backup.repository.ts';
 
 /**
@@ -126,7 +127,7 @@ export async function createBackup(db: Database, options: { dataDir: string; arc
     });
 
     // Stored files, copied first so the checksum is of exactly the bytes archived.
-    const filesDir = path.join(options.dataDir, 'files');
+    const filesDir = storedFilesDir(options.dataDir);
     for (const rel of await walk(filesDir)) {
       const target = path.join(staging, 'files', ...rel.split('/'));
       await mkdir(path.dirname(target), { recursive: true });
@@ -218,7 +219,7 @@ export async function restoreBackup(db: Database, options: { dataDir: string; ar
     await migrate(db, upTo);
 
     const occupied = await nonEmptyTables(db);
-    const filesDir = path.join(options.dataDir, 'files');
+    const filesDir = storedFilesDir(options.dataDir);
     const storedFiles = await walk(filesDir);
     if ((occupied.length || storedFiles.length) && !options.force) {
       throw new RestoreError(

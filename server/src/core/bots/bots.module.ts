@@ -1,18 +1,27 @@
 import type { Config } from '../../config.ts';
 import type { Database } from '../db/database.ts';
-import { createRetrievalService } from '../knowledge/retrieval.service.ts';
-import { createEmbedder } from '../llm/create-embedder.ts';
+import type { RetrievalService } from '../knowledge/retrieval.service.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createGroundedAnswerer } from './grounded-answerer.ts';
 import type { PromptSet } from './prompts.ts';
 
-/** The grounded-answer pipeline wired from configuration: the worker's answers, /v1 and the copilot use it. */
-export function createConfiguredAnswerer(deps: { db: Database; config: Config; prompts: PromptSet; logger: Logger; metrics?: Metrics }) {
+/**
+ * The grounded-answer pipeline wired from configuration over the process's one retrieval service:
+ * the bot's answers, /v1 and the copilot use it.
+ */
+export function createConfiguredAnswerer(deps: {
+  db: Database;
+  config: Config;
+  prompts: PromptSet;
+  logger: Logger;
+  retrieval: Pick<RetrievalService, 'search'>;
+  metrics?: Metrics;
+}) {
   const { metrics } = deps;
   return createGroundedAnswerer({
     db: deps.db,
-    retrieval: createRetrievalService({ db: deps.db, embedder: createEmbedder(deps.config) }),
+    retrieval: deps.retrieval,
     prompts: deps.prompts,
     config: deps.config,
     timeouts: deps.config.chat.timeouts,
