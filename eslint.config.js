@@ -9,7 +9,8 @@ import tseslint from 'typescript-eslint';
 /*
  * `npm run lint` runs this after `prettier --check`: the recommended rules of ESLint,
  * typescript-eslint and eslint-plugin-vue (their layout rules off: Prettier owns layout), and
- * import-x/no-cycle, so no module imports one that imports it back (type-only imports excepted).
+ * import-x/no-cycle, so no module imports one that imports it back (type-only imports excepted),
+ * and the direction of imports between the top-level folders.
  */
 export default defineConfig([
   globalIgnores(['node_modules/', 'web/dist/', 'data/', 'bench/results/', 'test-artifacts/']),
@@ -56,6 +57,43 @@ export default defineConfig([
       'import-x/parsers': { 'vue-eslint-parser': ['.vue'], '@typescript-eslint/parser': ['.ts', '.js', '.mjs'] },
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // The layers point one way: web → (types of) server ← workers; core below HTTP and WebSocket.
+    files: ['server/**', 'workers/**', 'web/**'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './server/src/core',
+              from: ['./server/src/http', './server/src/ws'],
+              message: 'core is below the HTTP and WebSocket layers',
+            },
+            { target: './server', from: './workers', message: 'workers/ imports server/, never the reverse' },
+            { target: ['./server', './workers'], from: './web', message: 'the server never imports the web app' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['web/src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '**/workers/**'],
+              allowTypeImports: true,
+              message: 'the web app shares types with the server (import type), never its code',
+            },
+          ],
+        },
+      ],
+    },
   },
   prettier,
 ]);
