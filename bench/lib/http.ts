@@ -1,5 +1,5 @@
 /** JSON over loopback HTTP (fetch keeps connections alive). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- scenarios read response fields without declaring each shape
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- scenarios read fields without declaring shapes
 export async function api<T = any>(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;

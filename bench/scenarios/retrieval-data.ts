@@ -44,7 +44,9 @@ export function devPassages(): Passage[] {
 }
 
 export function devQuestions(): string[] {
-  return EVAL_SETS.flatMap((s) => readJsonl<{ question: string }>(path.join(DATA_ROOT, s, 'dev-questions.jsonl')).map((q) => q.question));
+  return EVAL_SETS.flatMap((s) =>
+    readJsonl<{ question: string }>(path.join(DATA_ROOT, s, 'dev-questions.jsonl')).map((q) => q.question),
+  );
 }
 
 /** Splits after sentence punctuation (never inside a word or a Han run). */

@@ -30,6 +30,8 @@ describe('evaluation data', () => {
   it('is the named directory when set, and a directory without the sets is refused by name', () => {
     const sample = evalData(undefined).root;
     expect(evalData(sample)).toMatchObject({ root: path.resolve(sample), full: true });
-    expect(() => evalData('/nonexistent/eval-data')).toThrow('/nonexistent/eval-data does not hold the development sets');
+    expect(() => evalData('/nonexistent/eval-data')).toThrow(
+      '/nonexistent/eval-data does not hold the development sets',
+    );
   });
 });

@@ -37,7 +37,9 @@ export function evalData(dir: string | undefined = process.env.ENCLAVE_EVAL_DATA
   }
   const root = path.resolve(dir);
   if (!existsSync(path.join(root, EVAL_SETS[0]!))) {
-    throw new Error(`${root} does not hold the development sets (no ${EVAL_SETS[0]} folder): see test/fixtures/eval/README.md`);
+    throw new Error(
+      `${root} does not hold the development sets (no ${EVAL_SETS[0]} folder): see test/fixtures/eval/README.md`,
+    );
   }
   return { root, full: true, note: `evaluation data: the development sets in ${root}` };
 }
