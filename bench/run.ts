@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { evalData } from '../server/src/cli/eval-data.ts';
 import { createDeployment, defaultBackends, disposeTemplate, type BackendName } from './lib/backends.ts';
 import { machineInfo, renderTable, writeResult, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
@@ -56,6 +57,7 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const m = machineInfo();
   log(`Enclave bench — ${m.cpus} cpus, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadAvg.join(' ')}${options.quick ? ', quick' : ''}`);
+  log(evalData().note);
   try {
     for (const backend of options.backends) {
       for (const name of options.scenarios) {

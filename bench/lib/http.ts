@@ -1,4 +1,5 @@
 /** JSON over loopback HTTP (fetch keeps connections alive). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- scenarios read fields without declaring shapes
 export async function api<T = any>(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
@@ -9,6 +10,7 @@ export async function api<T = any>(baseUrl: string, method: string, path: string
 }
 
 /** Like `api`, but throws unless the status is one of `ok`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as for `api`
 export async function must<T = any>(expect: number[], baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<T> {
   const res = await api<T>(baseUrl, method, path, token, body);
   if (!expect.includes(res.status)) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);

@@ -9,10 +9,10 @@ import { createRetrievalRepository, tsqueryOf, type CorpusStats } from '../../se
 import { DEFAULT_RETRIEVAL, fuse } from '../../server/src/core/knowledge/retrieval.service.ts';
 import { embedOffline, offlineFeatures } from '../../server/src/core/llm/offline-embedder.ts';
 import { OFFLINE_EMBEDDING_DIMENSIONS } from '../../server/src/config.ts';
-import { ROOT } from '../lib/child.ts';
+import { EVAL_SETS, evalData } from '../../server/src/cli/eval-data.ts';
 
 /**
- * The retrieval corpus: N chunks built from the ../shared/data development passages, varied so no
+ * The retrieval corpus: N chunks built from the development passages (eval-data.ts), varied so no
  * two are the same (each round rotates a passage's sentences, drops one and borrows one from another
  * passage, under a numbered heading), embedded by the offline embedder and tokenised by the
  * ingester's own tokeniser, bulk-loaded with the indexes built after the load.
@@ -24,8 +24,7 @@ import { ROOT } from '../lib/child.ts';
  * vectors with `embedOffline` of the variant's full text before loading.
  */
 
-const SETS = ['cmrc2018', 'drcd', 'squad2', 'xquad/en', 'xquad/zh'];
-export const DATA_ROOT = path.resolve(ROOT, '../shared/data');
+export const DATA_ROOT = evalData().root;
 
 export interface Passage {
   id: string;
@@ -41,11 +40,13 @@ export function readJsonl<T>(file: string): T[] {
 }
 
 export function devPassages(): Passage[] {
-  return SETS.flatMap((s) => readJsonl<Passage>(path.join(DATA_ROOT, s, 'dev-passages.jsonl')));
+  return EVAL_SETS.flatMap((s) => readJsonl<Passage>(path.join(DATA_ROOT, s, 'dev-passages.jsonl')));
 }
 
 export function devQuestions(): string[] {
-  return SETS.flatMap((s) => readJsonl<{ question: string }>(path.join(DATA_ROOT, s, 'dev-questions.jsonl')).map((q) => q.question));
+  return EVAL_SETS.flatMap((s) =>
+    readJsonl<{ question: string }>(path.join(DATA_ROOT, s, 'dev-questions.jsonl')).map((q) => q.question),
+  );
 }
 
 /** Splits after sentence punctuation (never inside a word or a Han run). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /**
- * The whole environment contract of Enclave (see DESIGN.md, "Environment and scripts").
+ * The whole environment contract of Enclave (documented in README.md "Environment" and .env.example).
  * This module is the only reader of `process.env`; everything else receives a frozen `Config`.
  */
 

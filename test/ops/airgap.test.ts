@@ -3,11 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { childEnv, killAllChildren, spawnProcess } from '../support/spawn.ts';
+import { requires, tool, type Requirement } from '../support/requires-tool.ts';
 import { run } from './support/tools.ts';
 
 /* Air-gapped by default: the whole journey runs in a network namespace whose only interface is
    loopback (`unshare -n`, as root), with a recorder of every non-loopback connection attempt
    preloaded into the server. Passing proves no outbound connection is needed — or tried. */
+
+const NAMESPACE: Requirement[] = [
+  tool('unshare', ['--version'], 'unshare (util-linux)'),
+  tool('ip', ['-V'], 'ip (iproute2)'),
+  { what: 'root, to make a network namespace', present: process.getuid?.() === 0 },
+];
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -16,9 +23,8 @@ afterAll(async () => {
 });
 
 describe('air-gapped embedded deployment', () => {
-  it('runs sign-in, users, ingestion, search, a bot answer, handoff, claim and resolve with only loopback', async () => {
-    expect(run('unshare', ['--version']).status, 'unshare (util-linux) is needed').toBe(0);
-    expect(process.getuid?.(), 'the network namespace needs root (CI runs as root)').toBe(0);
+  it('runs sign-in, users, ingestion, search, a bot answer, handoff, claim and resolve with only loopback', async (ctx) => {
+    requires(ctx, NAMESPACE);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-airgap-'));
     dirs.push(dataDir);
     const connectLog = path.join(dataDir, 'outbound.jsonl');
@@ -47,7 +53,8 @@ describe('air-gapped embedded deployment', () => {
     expect(result.outbound).toEqual([]);
   }, 180_000);
 
-  it('the connection recorder does see an outbound attempt (control)', async () => {
+  it('the connection recorder does see an outbound attempt (control)', async (ctx) => {
+    requires(ctx, NAMESPACE);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-airgap-control-'));
     dirs.push(dataDir);
     const connectLog = path.join(dataDir, 'outbound.jsonl');

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import { ENV_VARIABLES } from '../../server/src/config.ts';
 import { ROOT } from '../support/spawn.ts';
-import { available, run } from './support/tools.ts';
+import { installed, requires, tool } from '../support/requires-tool.ts';
+import { run } from './support/tools.ts';
 
 /* The compose stack, its reverse proxy and its monitoring files: parsed and cross-checked here, and
    handed to `docker compose config` (or Debian's docker-compose 1.29) and `nginx -t` — no Docker
@@ -126,9 +127,11 @@ describe('docker/compose.yaml', () => {
     expect(env.SESSION_SECRET).toMatch(/:\?/);
   });
 
-  it('is accepted by `docker compose config` (or Debian docker-compose 1.29 when the plugin is absent)', () => {
+  it('is accepted by `docker compose config` (or Debian docker-compose 1.29 when the plugin is absent)', (ctx) => {
+    const plugin = installed('docker', ['compose', 'version']);
+    const what = 'the docker compose plugin or docker-compose (apt-get install docker-compose)';
+    requires(ctx, [{ what, present: plugin || installed('docker-compose', ['version']) }]);
     const env = { ...process.env, POSTGRES_PASSWORD: 'compose-test', SESSION_SECRET: 'x'.repeat(48) };
-    const plugin = available('docker', ['compose', 'version']);
     let command: string[];
     let file = docker('compose.yaml');
     if (plugin) {
@@ -136,7 +139,6 @@ describe('docker/compose.yaml', () => {
     } else {
       // .ci/run installs Debian's docker-compose; 1.29 predates the top-level `name`, the only
       // key it does not know, so it checks the file without that line.
-      expect(available('docker-compose', ['version']), 'neither the compose plugin nor docker-compose is installed').toBe(true);
       command = ['docker-compose'];
       const dir = mkdtempSync(path.join(os.tmpdir(), 'enclave-compose-'));
       file = path.join(dir, 'compose.yaml');
@@ -160,8 +162,8 @@ describe('docker/compose.yaml', () => {
     expect(missing.stderr).toMatch(/POSTGRES_PASSWORD|SESSION_SECRET/);
   });
 
-  it('has an nginx configuration that `nginx -t` accepts', () => {
-    expect(available('nginx', ['-v']), 'nginx is not installed (.ci/run installs nginx-light)').toBe(true);
+  it('has an nginx configuration that `nginx -t` accepts', (ctx) => {
+    requires(ctx, [tool('nginx', ['-v'], 'nginx (apt-get install nginx-light)')]);
     // Output goes to a file: nginx opens /dev/stdout and /dev/stderr for its logs, which a pipe or socket refuses.
     const log = path.join(mkdtempSync(path.join(os.tmpdir(), 'enclave-nginx-')), 'nginx-t.log');
     const fd = openSync(log, 'w');

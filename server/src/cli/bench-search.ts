@@ -3,7 +3,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { compose } from '../composition.ts';
 import { loadConfig } from '../config.ts';
@@ -13,17 +12,16 @@ import { createLogger } from '../core/logger.ts';
 import type { Actor } from '../core/policy/actor.ts';
 import { createUserRepository } from '../core/users/user.repository.ts';
 import { createApp } from '../http/app.ts';
+import { EVAL_SETS, evalData } from './eval-data.ts';
 
 /**
  * `npm run bench:search` (needs DATABASE_URL of a Postgres with pgvector; a scratch database is
- * created beside it and dropped afterwards): ingests every development passage of ../shared/data
+ * created beside it and dropped afterwards): ingests every development passage (see eval-data.ts)
  * into COPIES collections (some restricted to a group the searcher is not in) with the offline
  * embedder, then sends every development question to POST /api/search over HTTP as an employee
  * and prints ingestion throughput and search latency p50/p95/p99.
  */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const COPIES = Number(process.env.BENCH_COPIES ?? '5');
-const SETS = ['cmrc2018', 'drcd', 'squad2', 'xquad/en', 'xquad/zh'];
 
 async function readJsonl<T>(file: string): Promise<T[]> {
   return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
@@ -58,9 +56,11 @@ async function main() {
 
     const passages: { title: string; text: string }[] = [];
     const questions: string[] = [];
-    for (const set of SETS) {
-      passages.push(...(await readJsonl<{ title: string; text: string }>(path.join(ROOT, '../shared/data', set, 'dev-passages.jsonl'))));
-      questions.push(...(await readJsonl<{ question: string }>(path.join(ROOT, '../shared/data', set, 'dev-questions.jsonl'))).map((q) => q.question));
+    const data = evalData();
+    process.stdout.write(`${data.note}\n`);
+    for (const set of EVAL_SETS) {
+      passages.push(...(await readJsonl<{ title: string; text: string }>(path.join(data.root, set, 'dev-passages.jsonl'))));
+      questions.push(...(await readJsonl<{ question: string }>(path.join(data.root, set, 'dev-questions.jsonl'))).map((q) => q.question));
     }
     const started = Date.now();
     for (let copy = 0; copy < COPIES; copy++) {

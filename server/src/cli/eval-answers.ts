@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { createBotRepository } from '../core/bots/bot.repository.ts';
-import { DATA_ROOT, readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
+import { readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
+import { evalData } from './eval-data.ts';
 
 /**
- * `npm run eval:answers`: how the bot's offline answerer does on squad2 dev. Every answerable
+ * `npm run eval:answers`: how the bot's offline answerer does on squad2 dev (see eval-data.ts). Every answerable
  * question should be answered citing the passage that answers it; every question from
  * dev-unanswerable.jsonl should be declined (nothing confident found, or nothing quotable).
  *
@@ -15,7 +16,9 @@ function option(name: string): string | undefined {
 }
 
 async function main() {
-  const dir = path.join(DATA_ROOT, 'squad2');
+  const data = evalData();
+  process.stdout.write(`${data.note}\n`);
+  const dir = path.join(data.root, 'squad2');
   const passages = await readJsonl<DevPassage>(path.join(dir, 'dev-passages.jsonl'));
   const answerable = await readJsonl<DevQuestion>(path.join(dir, 'dev-questions.jsonl'));
   const unanswerable = await readJsonl<DevQuestion>(path.join(dir, 'dev-unanswerable.jsonl'));

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compose } from '../composition.ts';
 import { loadConfig } from '../config.ts';
 import { createPgliteDatabase } from '../core/db/pglite.ts';
@@ -11,7 +10,7 @@ import { createUserRepository } from '../core/users/user.repository.ts';
 import type { Domain } from '../domain.ts';
 import type { Services } from '../services.ts';
 
-/** The development sets of ../shared/data (see its README). */
+/** A line of the development sets (see eval-data.ts). */
 export interface DevPassage {
   id: string;
   title: string;
@@ -23,8 +22,6 @@ export interface DevQuestion {
   answers?: string[];
   passage_id: string;
 }
-
-export const DATA_ROOT = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)), '../shared/data');
 
 export async function readJsonl<T>(file: string): Promise<T[]> {
   return (await readFile(file, 'utf8'))

@@ -3,10 +3,11 @@ import path from 'node:path';
 import MiniSearch from 'minisearch';
 import { DEFAULT_RETRIEVAL, type RetrievalSettings, type SearchMode } from '../core/knowledge/retrieval.service.ts';
 import { lexemes } from '../core/knowledge/text/tokenize.ts';
-import { DATA_ROOT, readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
+import { readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
+import { EVAL_SETS, evalData } from './eval-data.ts';
 
 /**
- * `npm run eval`: ingests each development set of ../shared/data through the real pipeline
+ * `npm run eval`: ingests each development set (see eval-data.ts) through the real pipeline
  * (embedded PGlite in a temporary directory, offline embedder, in-process jobs), then asks every
  * question through the retrieval service and prints hit@1, hit@5 and MRR@10 for vector-only,
  * full-text-only and hybrid search, next to a BM25 peer (MiniSearch over the same passages with the
@@ -14,6 +15,7 @@ import { DATA_ROOT, readJsonl, withIngestedCorpus, type DevPassage, type DevQues
  *
  *   npm run eval                          all sets
  *   npm run eval -- --sets cmrc2018,drcd  some sets
+ *   npm run eval -- --data dir            the sets in dir (default: ENCLAVE_EVAL_DATA, else the sample)
  *   npm run eval -- --json out.json       also write the figures as JSON
  *   npm run eval -- --vector-weight 1 --text-weight 1 --rrf-k 60   fusion settings to try
  *   npm run eval -- --k1 1.2 --b 0.75 --b-han 0.6 --delta 1        BM25 settings to try (--b-han: Han lexemes)
@@ -24,8 +26,6 @@ interface Scores {
   hit5: number;
   mrr10: number;
 }
-
-const SETS = ['cmrc2018', 'drcd', 'squad2', 'xquad/en', 'xquad/zh'];
 
 function args() {
   const argv = process.argv.slice(2);
@@ -41,8 +41,8 @@ function args() {
   const bm25 = Object.entries({ k1: num('k1'), b: num('b'), bHan: num('b-han'), delta: num('delta') }).filter(([, value]) => value !== undefined);
   if (bm25.length) settings.bm25 = { ...DEFAULT_RETRIEVAL.bm25, ...Object.fromEntries(bm25) };
   return {
-    data: path.resolve(get('data') ?? DATA_ROOT),
-    sets: (get('sets') ?? SETS.join(',')).split(',').filter(Boolean),
+    data: evalData(get('data')),
+    sets: (get('sets') ?? EVAL_SETS.join(',')).split(',').filter(Boolean),
     json: get('json'),
     dump: get('dump'),
     limit: num('limit'),
@@ -133,10 +133,11 @@ const fmt = (n: number) => n.toFixed(3);
 
 async function main() {
   const options = args();
+  process.stdout.write(`${options.data.note}\n`);
   const all = [];
   process.stdout.write(`Offline embedder, embedded PGlite; fusion ${JSON.stringify({ ...DEFAULT_RETRIEVAL, ...options.settings })}\n\n`);
   for (const set of options.sets) {
-    const result = await evaluateSet(set, path.join(options.data, set), options.settings, options.limit);
+    const result = await evaluateSet(set, path.join(options.data.root, set), options.settings, options.limit);
     all.push(result);
     process.stdout.write(
       `${set}: ${result.passages} passages → ${result.chunks} chunks in ${result.ingestSeconds.toFixed(1)} s ` +

@@ -46,7 +46,7 @@ export interface RetrievalSettings {
   bm25: Bm25Params;
 }
 
-// Tuned on ../shared/data with the offline embedder (docs/retrieval.md): the lexical embedding at
+// Tuned on the development sets with the offline embedder (docs/retrieval.md): the lexical embedding at
 // 512 dimensions is a weaker ranker than BM25, so it re-orders close calls rather than voting equally.
 // BM25's b is the textbook 0.75 except for Han lexemes (see `Bm25Params.bHan`).
 export const DEFAULT_RETRIEVAL: RetrievalSettings = {

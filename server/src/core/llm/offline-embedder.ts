@@ -5,7 +5,7 @@ import { hanBigrams, hanWords, runs, stemWord } from '../knowledge/text/tokenize
 import type { EmbeddingProvider } from './embedding-provider.ts';
 
 /**
- * The built-in offline embedder (DESIGN.md): a deterministic lexical embedding. Features are
+ * The built-in offline embedder (docs/retrieval.md): a deterministic lexical embedding. Features are
  * stemmed words, English character trigrams (morphology), Chinese jieba words weighted by jieba's
  * bundled IDF table, Chinese character bigrams and unigrams; each hashed (signed) into `dimensions`
  * buckets with sublinear term frequency, then L2-normalised, so cosine similarity ≈ a weighted

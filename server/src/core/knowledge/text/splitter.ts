@@ -17,7 +17,7 @@ export interface Piece {
 }
 
 // LangChain's splitter with Chinese separators puts the 。 at the start of the next chunk, so a
-// line break is put after each sentence end first and the splitter cuts at lines (STACK.md).
+// line break is put after each sentence end first and the splitter cuts at lines.
 const SENTENCE_END = /([。！？；!?]+["”’」』）)]*)(?!\n)/g;
 const ENGLISH_SENTENCE_END = /([a-z0-9][.!?]["”’)]*) (?=[A-Z"“‘(])/g;
 
