@@ -7,6 +7,7 @@ import type { JobMap } from './core/jobs/job-map.ts';
 import type { JobQueue, Processors } from './core/jobs/job-types.ts';
 import { ingestJobs } from './core/knowledge/ingest.job.ts';
 import type { Logger } from './core/logger.ts';
+import { countConversationEvents } from './core/metrics/conversation-metrics.ts';
 import { retentionJob } from './core/retention/retention.job.ts';
 import { createDomain, type Domain } from './domain.ts';
 import { closeInfrastructure, createJobs, openInfrastructure, type Infrastructure, type Services } from './services.ts';
@@ -37,10 +38,12 @@ export async function compose(
     const domain = createDomain(infrastructure, queue);
     const jobs = createJobs(infrastructure, jobProcessors(infrastructure, domain));
     queue.bind(jobs);
+    const stopCounting = countConversationEvents(infrastructure.bus, infrastructure.metrics);
     return {
       services: { ...infrastructure, jobs },
       domain,
       async close(deadlineMs) {
+        stopCounting();
         await jobs.close(deadlineMs);
         await domain.parser.close();
         await closeInfrastructure(infrastructure);

@@ -3,9 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { newUser } from '../support/fixtures.ts';
+import { backends } from '../support/databases.ts';
+import { redisUrl } from '../support/env.ts';
+import { newBot, newUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
+import { deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { ROOT } from '../support/spawn.ts';
+import { sleep, until } from '../support/wait.ts';
 
 /* The Grafana dashboard and the Prometheus scrape config against the /metrics of a running app. */
 
@@ -70,5 +74,62 @@ describe('/metrics and the monitoring files in docker/', () => {
     expect(sample(text, 'enclave_queue_jobs', 'name="retention",state="failed"')).toBe(0);
     expect(text).toMatch(/^enclave_build_info\{version="\d+\.\d+\.\d+",node="v\d+\.\d+\.\d+"\} 1$/m);
     expect(text).toMatch(/^enclave_http_request_duration_seconds_count\{method="POST",route="\/api\/conversations",status="201"\} \d+$/m);
+  });
+});
+
+/** The sum of a counter's samples with these labels over every /metrics text given. */
+async function counted(urls: string[], name: string, labels: string): Promise<number> {
+  const texts = await Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+  return texts.reduce((sum, text) => sum + (sample(text, name, labels) ?? 0), 0);
+}
+
+describe('conversation counters from the domain events', () => {
+  it('counts a keyword handoff, the messages by sender and the bot answers by outcome', async () => {
+    const employee = await newUser(app);
+    const botId = await newBot(app);
+    const post = (path: string, body: unknown) => request(app.url, 'POST', path, { token: employee.token, body });
+    const handoff = 'transition="handoff",to="queued",reason="keyword"';
+    const before = await counted([app.url], 'enclave_conversation_transitions_total', handoff);
+    const unanswered = await counted([app.url], 'enclave_bot_answers_total', 'outcome="no_answer"');
+
+    const asked = (await post('/api/conversations', { botId })).body.conversation.id;
+    expect((await post(`/api/conversations/${asked}/messages`, { body: 'What is the parking policy?' })).status).toBe(201);
+    await until(async () => (await counted([app.url], 'enclave_bot_answers_total', 'outcome="no_answer"')) === unanswered + 1, 'the counter');
+    const handed = (await post('/api/conversations', { botId })).body.conversation.id;
+    expect((await post(`/api/conversations/${handed}/messages`, { body: 'I want to talk to a human' })).status).toBe(201);
+
+    await until(async () => (await counted([app.url], 'enclave_conversation_transitions_total', handoff)) === before + 1, 'the counter');
+    expect(await counted([app.url], 'enclave_messages_total', 'sender="user"')).toBeGreaterThanOrEqual(2);
+    expect(await counted([app.url], 'enclave_messages_total', 'sender="bot"')).toBeGreaterThanOrEqual(1);
+  });
+
+  // Every server hears every event over Redis; counted by each, Prometheus' sum would double.
+  describe.skipIf(!redisUrl || !backends.includes('postgres'))('two servers sharing Redis and Postgres', () => {
+    let a: TestApp;
+    let b: TestApp;
+    const prefix = uniquePrefix('metrics');
+    beforeAll(async () => {
+      a = await startTestApp('postgres', { redisUrl, env: { REDIS_PREFIX: prefix } });
+      b = await startTestApp('postgres', { redisUrl, env: { REDIS_PREFIX: prefix }, databaseUrl: a.databaseUrl! });
+    });
+    afterAll(async () => {
+      await b?.close();
+      await a?.close();
+      await deleteKeys(redisUrl!, prefix);
+    });
+
+    it('counts a handoff on one server once in the sum over both', async () => {
+      const employee = await newUser(a);
+      const botId = await newBot(a);
+      const id = (await request(b.url, 'POST', '/api/conversations', { token: employee.token, body: { botId } })).body
+        .conversation.id;
+      const handed = await request(b.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: {} });
+      expect(handed.status).toBe(200);
+      const labels = 'transition="handoff",to="queued",reason="user_request"';
+      await until(async () => (await counted([a.url, b.url], 'enclave_conversation_transitions_total', labels)) >= 1, 'the counter');
+      await sleep(300); // the copy that reaches server A over Redis must not count again
+      expect(await counted([a.url, b.url], 'enclave_conversation_transitions_total', labels)).toBe(1);
+      expect(await counted([a.url], 'enclave_conversation_transitions_total', labels)).toBe(0);
+    });
   });
 });

@@ -84,6 +84,24 @@ export function createMetrics() {
       help: 'How long the longest-waiting queued conversation has waited for an agent; 0 when none',
       registers: [registry],
     }),
+    conversationTransitions: new Counter({
+      name: 'enclave_conversation_transitions_total',
+      help: 'Routing transitions (handoff, claim, transfer, resolve …) by the status entered and the reason',
+      labelNames: ['transition', 'to', 'reason'] as const,
+      registers: [registry],
+    }),
+    messages: new Counter({
+      name: 'enclave_messages_total',
+      help: 'Messages posted, by sender type (user, agent, bot, system)',
+      labelNames: ['sender'] as const,
+      registers: [registry],
+    }),
+    botAnswers: new Counter({
+      name: 'enclave_bot_answers_total',
+      help: 'Bot answers finished, by outcome (answered, declined, failed …)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     scrapeErrors: new Counter({
       name: 'enclave_metrics_collect_errors_total',
       help: 'Scrape-time collections that failed, by source (database, queue)',

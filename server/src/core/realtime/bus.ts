@@ -26,7 +26,14 @@ export type BusEvent =
   /** Ingestion status and progress of a document (presenter output), for admins' live views. */
   | { type: 'document.updated'; document: DocumentUpdate };
 
-export type BusHandler = (event: BusEvent) => void;
+/**
+ * `local`: the event was published by this process. Every process hears every event (so each can
+ * reach its own sockets); a subscriber that counts or acts once per event counts only local ones.
+ */
+export type BusHandler = (event: BusEvent, origin: { local: boolean }) => void;
+
+const LOCAL = { local: true } as const;
+const REMOTE = { local: false } as const;
 
 export interface RealtimeBus {
   readonly kind: 'memory' | 'redis';
@@ -44,7 +51,7 @@ export function createMemoryBus(): RealtimeBus {
   return {
     kind: 'memory',
     async publish(event) {
-      setImmediate(() => emitter.emit('event', event));
+      setImmediate(() => emitter.emit('event', event, LOCAL));
     },
     subscribe(handler) {
       emitter.on('event', handler);
@@ -75,7 +82,7 @@ export async function createRedisBus(redisUrl: string, channel = 'enclave:events
     if (from !== channel) return;
     try {
       const { origin, ...event } = JSON.parse(raw) as BusEvent & { origin?: string };
-      if (origin !== instance) local.emit('event', event);
+      if (origin !== instance) local.emit('event', event, REMOTE);
     } catch {
       // A foreign or corrupt message on our channel is ignored rather than crashing every server.
     }
@@ -83,7 +90,7 @@ export async function createRedisBus(redisUrl: string, channel = 'enclave:events
   // Pub/sub delivers at most once: events published while the subscription is down are lost.
   let subscribed = false;
   const gap = () => {
-    if (subscribed) local.emit('event', { type: 'bus.gap' } satisfies BusEvent);
+    if (subscribed) local.emit('event', { type: 'bus.gap' } satisfies BusEvent, LOCAL);
   };
   subscriber.on('close', gap);
   subscriber.on('ready', gap);
@@ -93,7 +100,7 @@ export async function createRedisBus(redisUrl: string, channel = 'enclave:events
     kind: 'redis',
     async publish(event) {
       // A later tick, like the memory bus: a publisher never runs its subscribers re-entrantly.
-      setImmediate(() => local.emit('event', event));
+      setImmediate(() => local.emit('event', event, LOCAL));
       await publisher.publish(channel, JSON.stringify({ ...event, origin: instance }));
     },
     subscribe(handler) {
