@@ -50,7 +50,7 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
     services = await openServices(config, createLogger('silent'), createProcessors, { db: testDb.db, secret: 'test-secret-test-secret-test-secret-00' });
     domain = createDomain(services);
     const user = await createUserRepository(testDb.db).insert({ email: 'crash-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
-    actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'test' } };
+    actor = { id: user.id, email: user.email, name: user.name, role: 'admin', credential: { kind: 'session', id: 'test' } };
   });
   afterEach(killAllChildren);
   afterAll(async () => {

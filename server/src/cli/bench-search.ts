@@ -52,7 +52,7 @@ async function main() {
     const domain = createDomain(services);
     const users = createUserRepository(db);
     const adminUser = await users.insert({ email: 'bench-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: adminUser.id, email: adminUser.email, name: 'Admin', role: 'admin', groupIds: [], credential: { kind: 'session', id: 'bench' } };
+    const actor: Actor = { id: adminUser.id, email: adminUser.email, name: 'Admin', role: 'admin', credential: { kind: 'session', id: 'bench' } };
     const { rows } = await db.query<{ id: string }>(`INSERT INTO groups (name) VALUES ('Restricted') RETURNING id`);
     const password = 'bench password that is long enough';
     await users.insert({ email: 'bench-employee@example.test', name: 'Employee', passwordHash: await hashPassword(password), role: 'employee' });

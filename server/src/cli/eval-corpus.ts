@@ -56,7 +56,7 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
     await services.jobs.startProcessing();
     const domain = createDomain(services);
     const user = await createUserRepository(db).insert({ email: 'eval@enclave.local', name: 'Eval', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'eval' } };
+    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', credential: { kind: 'session', id: 'eval' } };
     const collection = await domain.knowledge.createCollection(actor, { name }, { ip: '127.0.0.1' });
     const started = Date.now();
     const passagesOf = new Map<string, string[]>();

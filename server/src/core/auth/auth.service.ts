@@ -90,7 +90,6 @@ export function createAuthService(deps: AuthDeps) {
       email: user.email,
       name: user.name,
       role: user.role,
-      groupIds: Object.freeze(user.groups.map((g) => g.id)) as string[],
       credential: Object.freeze(found.credential),
     });
     return { actor, lastUsedAt: found.lastUsedAt, expiresAt: found.expiresAt };
