@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import type { CreationKey } from '../pagination/cursor.ts';
 import { collectionReadableSql } from '../policy/read-rules.sql.ts';
 
 export interface CollectionRow {
@@ -32,8 +33,8 @@ export function createCollectionRepository(db: Queryable) {
       const { rows } = await db.query<CollectionRow>(`${SELECT} WHERE c.id = $1`, [id]);
       return rows[0];
     },
-    /** Collections the user may read, newest first; `after` is "<created_at iso>|<id>" of the last row seen. */
-    async listReadable(userId: string, page: { after?: { at: string; id: string }; limit: number }): Promise<CollectionRow[]> {
+    /** Collections the user may read, newest first, after the row `after` names. */
+    async listReadable(userId: string, page: { after?: CreationKey | undefined; limit: number }): Promise<CollectionRow[]> {
       const params: unknown[] = [userId];
       let where = collectionReadableSql('c.id', '$1');
       if (page.after) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
+import type { CreationKey } from '../pagination/cursor.ts';
 
 export type DocumentSource = 'upload' | 'text' | 'url' | 'faq';
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'disabled';
@@ -125,7 +126,7 @@ export function createDocumentRepository(db: Queryable) {
     },
     async listByCollection(
       collectionId: string,
-      page: { after?: { at: string; id: string }; limit: number; status?: DocumentStatus | undefined },
+      page: { after?: CreationKey | undefined; limit: number; status?: DocumentStatus | undefined },
     ): Promise<DocumentRow[]> {
       const params: unknown[] = [collectionId];
       let where = 'd.collection_id = $1';

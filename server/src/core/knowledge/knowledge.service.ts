@@ -5,6 +5,7 @@ import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
 import type { JobQueue } from '../jobs/job-types.ts';
+import type { CreationKey } from '../pagination/cursor.ts';
 import type { Actor } from '../policy/actor.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
@@ -37,20 +38,6 @@ export interface AddResult {
   document: DocumentRow;
   duplicate: boolean;
 }
-
-interface Cursor {
-  at: string;
-  id: string;
-}
-
-export function decodeCursor(raw: string | undefined): Cursor | undefined {
-  if (!raw) return undefined;
-  const [at, id] = raw.split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new AppError(400, 'invalid_input', 'Invalid cursor');
-  return { at, id };
-}
-
-export const cursorOf = (row: { created_at: Date; id: string }) => `${new Date(row.created_at).toISOString()}|${row.id}`;
 
 async function assertGroupsExist(tx: Queryable, ids: string[]) {
   const found = await createCollectionRepository(tx).existingGroups(ids);
@@ -184,9 +171,8 @@ export function createKnowledgeService(deps: {
 
     getCollection: readableCollection,
 
-    async listCollections(actor: Actor, page: { cursor?: string | undefined; limit: number }) {
-      const after = decodeCursor(page.cursor);
-      return createCollectionRepository(db).listReadable(actor.id, { ...(after ? { after } : {}), limit: page.limit });
+    async listCollections(actor: Actor, page: { after?: CreationKey | undefined; limit: number }) {
+      return createCollectionRepository(db).listReadable(actor.id, page);
     },
 
     async updateCollection(
@@ -329,10 +315,13 @@ export function createKnowledgeService(deps: {
       });
     },
 
-    async listDocuments(actor: Actor, collectionId: string, page: { cursor?: string | undefined; limit: number; status?: DocumentStatus | undefined }) {
+    async listDocuments(
+      actor: Actor,
+      collectionId: string,
+      page: { after?: CreationKey | undefined; limit: number; status?: DocumentStatus | undefined },
+    ) {
       await assertReadable(actor, collectionId);
-      const after = decodeCursor(page.cursor);
-      return createDocumentRepository(db).listByCollection(collectionId, { ...(after ? { after } : {}), limit: page.limit, status: page.status });
+      return createDocumentRepository(db).listByCollection(collectionId, page);
     },
 
     async getDocument(id: string): Promise<DocumentRow> {
