@@ -1,3 +1,5 @@
+import { createAnalyticsService } from './core/analytics/analytics.service.ts';
+import { createAuditService } from './core/audit/audit.service.ts';
 import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
 import { createConfiguredAnswerer } from './core/bots/bots.module.ts';
@@ -13,6 +15,7 @@ import { createFileStorage } from './core/knowledge/knowledge.module.ts';
 import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
 import { createRetrievalService } from './core/knowledge/retrieval.service.ts';
 import { createEmbedder } from './core/llm/create-embedder.ts';
+import { createPeopleService } from './core/users/people.service.ts';
 import { createUserService } from './core/users/user.service.ts';
 import type { Services } from './services.ts';
 
@@ -59,7 +62,10 @@ export function createDomain(services: Services) {
     conversations,
     maxBytes: services.config.attachmentMaxBytes,
   });
-  return { auth, users, oidc, routing, conversations, attachments, knowledge, retrieval, bots, feedback, copilot, completions };
+  const people = createPeopleService({ db: services.db });
+  const audit = createAuditService({ db: services.db });
+  const analytics = createAnalyticsService({ db: services.db });
+  return { auth, users, people, audit, analytics, oidc, routing, conversations, attachments, knowledge, retrieval, bots, feedback, copilot, completions };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

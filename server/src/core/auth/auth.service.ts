@@ -188,6 +188,11 @@ export function createAuthService(deps: AuthDeps) {
       await this.revokeSession(actor, actor.credential.id, client, 'auth.logout');
     },
 
+    /** The signed-in user's own record, with their groups (what /api/me and sign-in answer with). */
+    profile(userId: string): Promise<UserWithGroups | undefined> {
+      return createUserRepository(db).findById(userId);
+    },
+
     listSessions(actor: Actor) {
       return createSessionRepository(db).listLive(actor.id);
     },

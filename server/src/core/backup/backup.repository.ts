@@ -20,6 +20,31 @@ const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 export function createBackupRepository(db: Queryable) {
   return {
+    /** Makes the calling transaction one consistent, read-only snapshot (its first statement). */
+    async snapshot(): Promise<void> {
+      await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    },
+
+    /** What the manifest records of the database: applied migrations, server version, embedding space. */
+    async describe(): Promise<{
+      migrations: { version: number; name: string; checksum: string }[];
+      serverVersion: string;
+      embeddingSpace: { model: string; dimensions: number } | null;
+    }> {
+      const { rows: migrations } = await db.query<{ version: number; name: string; checksum: string }>(
+        'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+      );
+      const { rows: version } = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+      const { rows: space } = await db.query<{ model: string; dimensions: number }>(
+        'SELECT model, dimensions FROM embedding_space',
+      );
+      return {
+        migrations,
+        serverVersion: version[0]!.v,
+        embeddingSpace: space[0] ? { model: space[0].model, dimensions: space[0].dimensions } : null,
+      };
+    },
+
     async tables(): Promise<TableInfo[]> {
       const { rows: tables } = await db.query<{ name: string }>(
         `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
