@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { storedEmbeddingSpace } from '../db/embedding-space.ts';
 
 /**
  * The catalogue reads and bulk statements a logical backup needs. Everything is plain SQL that
@@ -35,13 +36,11 @@ export function createBackupRepository(db: Queryable) {
         'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
       );
       const { rows: version } = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
-      const { rows: space } = await db.query<{ model: string; dimensions: number }>(
-        'SELECT model, dimensions FROM embedding_space',
-      );
+      const space = await storedEmbeddingSpace(db);
       return {
         migrations,
         serverVersion: version[0]!.v,
-        embeddingSpace: space[0] ? { model: space[0].model, dimensions: space[0].dimensions } : null,
+        embeddingSpace: space ? { model: space.model, dimensions: space.dimensions } : null,
       };
     },
 

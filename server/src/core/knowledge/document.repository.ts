@@ -229,6 +229,16 @@ export function createDocumentRepository(db: Queryable) {
       );
       return rows;
     },
+    /** How many documents are waiting for or in ingestion, indexed, failed (progress of a bulk ingest). */
+    async statusCounts(): Promise<{ pending: number; ready: number; failed: number; total: number }> {
+      const { rows } = await db.query<{ pending: number; ready: number; failed: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending,
+                count(*) FILTER (WHERE status = 'ready')::int AS ready,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed, count(*)::int AS total
+           FROM documents`,
+      );
+      return rows[0]!;
+    },
     async allIds(): Promise<string[]> {
       const { rows } = await db.query<{ id: string }>('SELECT id FROM documents ORDER BY created_at');
       return rows.map((r) => r.id);
