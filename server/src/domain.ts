@@ -65,7 +65,23 @@ export function createDomain(services: Services) {
   const people = createPeopleService({ db: services.db });
   const audit = createAuditService({ db: services.db });
   const analytics = createAnalyticsService({ db: services.db });
-  return { auth, users, people, audit, analytics, oidc, routing, conversations, attachments, knowledge, retrieval, bots, feedback, copilot, completions };
+  return {
+    auth,
+    users,
+    people,
+    audit,
+    analytics,
+    oidc,
+    routing,
+    conversations,
+    attachments,
+    knowledge,
+    retrieval,
+    bots,
+    feedback,
+    copilot,
+    completions,
+  };
 }
 
 export type Domain = ReturnType<typeof createDomain>;

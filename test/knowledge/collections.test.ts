@@ -41,7 +41,8 @@ describe.each(backends)('collections on %s', (backend) => {
     const doc = await addText(app, admin.token, id, 'Cursor manual', 'Keyset paging keeps its place.');
     const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
     const uuid = '00000000-0000-4000-8000-000000000000';
-    const collectionsNext = (await request(app.url, 'GET', '/api/collections?limit=1', { token: admin.token })).body.next;
+    const firstPage = await request(app.url, 'GET', '/api/collections?limit=1', { token: admin.token });
+    const collectionsNext = firstPage.body.next;
     const lists = ['/api/collections', `/api/collections/${id}/documents`, `/api/documents/${doc.id}/chunks`];
     const foreign = [
       'garbage!',

@@ -68,7 +68,7 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
     expect(hrList.body.items.map((c: { id: string }) => c.id).sort()).toEqual([publicCollection, hrCollection].sort());
   });
 
-  it('applies one rule on every read path: collection lists and pages, each search half, the bots and /v1 models', async () => {
+  it('applies one rule on every read path: collections, each search half, the bots and /v1 models', async () => {
     const agent = await newUser(app, { role: 'agent' });
     const [hrBot, publicBot, openBot] = await Promise.all(
       [[hrCollection], [publicCollection], []].map((collectionIds) => newApiBot(app, admin, { collectionIds })),
@@ -97,7 +97,8 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
         expect(shown.status, `${who}: GET /api/collections/:id`).toBe(may.collections.includes(id) ? 200 : 404);
       }
       for (const mode of MODES) {
-        const hits = await search(app, user.token, 'salary salaries paid bands engineers dismissal cases', { mode, k: 50 });
+        const query = 'salary salaries paid bands engineers dismissal cases';
+        const hits = await search(app, user.token, query, { mode, k: 50 });
         const found = among([...new Set(hits.map((h) => h.documentId))], documents);
         expect(found, `${who}: search (${mode})`).toEqual([...may.documents].sort());
       }

@@ -16,7 +16,9 @@ export function createDoctorRepository(db: Queryable) {
     },
     /** pgvector's version as created in this database, and as this server could create it. */
     async pgvector(): Promise<{ installed: string | undefined; available: string | undefined }> {
-      const installed = await db.query<{ v: string }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`);
+      const installed = await db.query<{ v: string }>(
+        `SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`,
+      );
       const available = await db.query<{ v: string | null }>(
         `SELECT default_version AS v FROM pg_available_extensions WHERE name = 'vector'`,
       );
@@ -34,7 +36,9 @@ export function createDoctorRepository(db: Queryable) {
     },
     /** The database's clock, in epoch milliseconds. */
     async clockMs(): Promise<number> {
-      const { rows } = await db.query<{ t: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS t`);
+      const { rows } = await db.query<{ t: number }>(
+        `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS t`,
+      );
       return Number(rows[0]!.t);
     },
   };

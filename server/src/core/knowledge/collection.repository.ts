@@ -34,7 +34,10 @@ export function createCollectionRepository(db: Queryable) {
       return rows[0];
     },
     /** Collections the user may read, newest first, after the row `after` names. */
-    async listReadable(userId: string, page: { after?: CreationKey | undefined; limit: number }): Promise<CollectionRow[]> {
+    async listReadable(
+      userId: string,
+      page: { after?: CreationKey | undefined; limit: number },
+    ): Promise<CollectionRow[]> {
       const params: unknown[] = [userId];
       let where = collectionReadableSql('c.id', '$1');
       if (page.after) {

@@ -4,6 +4,9 @@
  * an active admin reads everything; a collection that names no groups is read by everyone, else by
  * members of any group it names; a document's groups narrow its collection's in the same way.
  *
+ * Citations are passages retrieval returned, so they follow the same rule. Documents and chunks
+ * one by one (/api/documents/…) are for admins only, a route-level check (policy.ts `hasAccess`).
+ *
  * Group membership and role are read from the database when the query runs, never from a cached
  * actor, so a change applies to the next query. Each function takes SQL expressions: the row's
  * id column (e.g. `c.id`) and the placeholder holding the reader's user id (e.g. `$1`).
@@ -40,5 +43,6 @@ export function passageReadableSql(passage: { collection: string; document: stri
 export function botUsableSql(bot: string, user: string): string {
   return `(cardinality(${bot}.collection_ids) = 0
     OR ${activeAdmin(user)}
-    OR EXISTS (SELECT 1 FROM collections c WHERE c.id = ANY(${bot}.collection_ids) AND ${collectionReadableSql('c.id', user)}))`;
+    OR EXISTS (SELECT 1 FROM collections c
+               WHERE c.id = ANY(${bot}.collection_ids) AND ${collectionReadableSql('c.id', user)}))`;
 }

@@ -21,7 +21,8 @@ export function collectionRoutes(r: SecureRouter, knowledge: KnowledgeService) {
 
   r.get('/api/collections', 'user', async (req, res) => {
     const q = query(pageQuery, req);
-    const rows = await knowledge.listCollections(actorOf(req), { after: byCreation.decode(q.cursor), limit: q.limit + 1 });
+    const after = byCreation.decode(q.cursor);
+    const rows = await knowledge.listCollections(actorOf(req), { after, limit: q.limit + 1 });
     res.json(page(rows, q.limit, presentCollection, (c) => byCreation.encode(creationKey(c))));
   });
 

@@ -61,7 +61,9 @@ const byActivityOrQueue = defineCursor(
 );
 
 function encodeCursor(row: ConversationListRow, queueOrder: boolean): string {
-  return byActivityOrQueue.encode(queueOrder ? ['q', row.priority, row.queued_key ?? '', row.id] : [row.activity_key, row.id]);
+  return byActivityOrQueue.encode(
+    queueOrder ? ['q', row.priority, row.queued_key ?? '', row.id] : [row.activity_key, row.id],
+  );
 }
 
 /** Conversations: create, list, read history, post, and move between bot and people. */

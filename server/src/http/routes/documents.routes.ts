@@ -54,7 +54,8 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
 
   r.get('/api/collections/:id/documents', 'admin', async (req, res) => {
     const q = query(listQuery, req);
-    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), { after: byCreation.decode(q.cursor), limit: q.limit + 1, status: q.status });
+    const after = byCreation.decode(q.cursor);
+    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), { after, limit: q.limit + 1, status: q.status });
     res.json(page(rows, q.limit, presentDocument, (d) => byCreation.encode(creationKey(d))));
   });
 
