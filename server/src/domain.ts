@@ -1,3 +1,5 @@
+import { createAnalyticsService } from './core/analytics/analytics.service.ts';
+import { createAuditService } from './core/audit/audit.service.ts';
 import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
 import { createAnswerService } from './core/bots/answer.service.ts';
@@ -18,6 +20,7 @@ import { createParserPool } from './core/knowledge/parsing/parser-pool.ts';
 import { createRetrievalService } from './core/knowledge/retrieval.service.ts';
 import { createEmbedder } from './core/llm/create-embedder.ts';
 import { createFileStorage } from './core/storage/stored-files.ts';
+import { createPeopleService } from './core/users/people.service.ts';
 import { createUserService } from './core/users/user.service.ts';
 import type { Infrastructure } from './services.ts';
 
@@ -85,9 +88,15 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
   const feedback = createFeedbackService({ db, routing });
   const copilot = createCopilotService({ db, answerer, conversations, prompts: infrastructure.prompts });
   const completions = createCompletionsService({ db, answerer });
+  const people = createPeopleService({ db });
+  const audit = createAuditService({ db });
+  const analytics = createAnalyticsService({ db });
   return {
     auth,
     users,
+    people,
+    audit,
+    analytics,
     oidc,
     files,
     embedder,

@@ -9,7 +9,7 @@ import { deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { sleep } from '../support/wait.ts';
 
 const entry = (userId: string, expiresAt: Date | null = null): CachedActor => ({
-  actor: { id: userId, email: `${userId}@example.test`, name: userId, role: 'employee', groupIds: [], credential: { kind: 'session', id: `s-${userId}` } },
+  actor: { id: userId, email: `${userId}@example.test`, name: userId, role: 'employee', credential: { kind: 'session', id: `s-${userId}` } },
   lastUsedAt: null,
   expiresAt,
 });

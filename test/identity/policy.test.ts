@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteRecord } from '../../server/src/http/secure-router.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -95,5 +96,19 @@ describe.each(backends)('policy: every declared route enforces its access level 
       expect((await call(route, `ens_${'A'.repeat(43)}`)).status, label(route)).toBe(401);
       expect((await call(route, `enp_${'A'.repeat(43)}`)).status, label(route)).toBe(401);
     }
+  });
+});
+
+describe('policy: who may read knowledge is written once', () => {
+  it('leaves group-based read checks to core/policy/read-rules.sql.ts, which every reading query uses', async () => {
+    const root = new URL('../../server/src/', import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const spelling: string[] = [];
+    for (const file of files) {
+      const source = await readFile(new URL(file, root), 'utf8');
+      // A membership check joins the reader's groups to a collection's or a document's.
+      if (/\buser_groups\b/.test(source) && /\b(collection|document)_groups\b/.test(source)) spelling.push(file);
+    }
+    expect(spelling).toEqual(['core/policy/read-rules.sql.ts']);
   });
 });

@@ -36,6 +36,33 @@ describe.each(backends)('collections on %s', (backend) => {
     expect(new Set(seen).size).toBe(4);
   });
 
+  it('answers a cursor it did not make with a 400 on every knowledge list, never a 500', async () => {
+    const id = await newCollection(app, admin.token, { name: 'Cursors' });
+    const doc = await addText(app, admin.token, id, 'Cursor manual', 'Keyset paging keeps its place.');
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    const firstPage = await request(app.url, 'GET', '/api/collections?limit=1', { token: admin.token });
+    const collectionsNext = firstPage.body.next;
+    const lists = ['/api/collections', `/api/collections/${id}/documents`, `/api/documents/${doc.id}/chunks`];
+    const foreign = [
+      'garbage!',
+      b64(`1|${uuid}`),
+      b64(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`),
+      b64(JSON.stringify(['0000-01-01T00:00:00Z', uuid])),
+      b64(JSON.stringify([2 ** 40])),
+      b64('["\\u0000"]'),
+    ];
+    for (const path of lists) {
+      for (const cursor of [...foreign, ...(path === lists[2] ? [collectionsNext] : [])]) {
+        const res = await request(app.url, 'GET', `${path}?cursor=${cursor}`, { token: admin.token });
+        expect(res.status, `${path} ${cursor}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/cursor/i) });
+      }
+    }
+    // Out of the way of the searches below.
+    expect((await request(app.url, 'DELETE', `/api/collections/${id}`, { token: admin.token })).status).toBe(204);
+  });
+
   it('deletes a collection with its documents, chunks and files, at once and audited', async () => {
     const id = await newCollection(app, admin.token, { name: 'Doomed' });
     const doc = await addText(app, admin.token, id, 'Aardvark', 'Aardvarks eat termites at night.');

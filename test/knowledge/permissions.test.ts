@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
-import { newGroup, newUser, type TestUser } from '../support/fixtures.ts';
+import { newApiBot, newGroup, newUser, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
 import { addText, newCollection, search } from './helpers.ts';
 
@@ -66,6 +66,53 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
     });
     const hrList = await request(app.url, 'GET', '/api/collections', { token: hrEmployee.token });
     expect(hrList.body.items.map((c: { id: string }) => c.id).sort()).toEqual([publicCollection, hrCollection].sort());
+  });
+
+  it('applies one rule on every read path: collections, each search half, the bots and /v1 models', async () => {
+    const agent = await newUser(app, { role: 'agent' });
+    const [hrBot, publicBot, openBot] = await Promise.all(
+      [[hrCollection], [publicCollection], []].map((collectionIds) => newApiBot(app, admin, { collectionIds })),
+    );
+    const collections = [publicCollection, hrCollection];
+    const documents = [publicDoc, hrOnlyDoc, hrCollectionDoc];
+    const bots = [hrBot!, publicBot!, openBot!];
+    const ids = (list: { id: string }[]) => list.map((b) => b.id);
+    // The rule: admins read everything; HR's collection, the document narrowed to HR and the bot over
+    // HR's collection are for HR members; the rest (and a bot naming no collection) for everyone.
+    const everything = { collections, documents, bots: ids(bots) };
+    const publicOnly = { collections: [publicCollection], documents: [publicDoc], bots: ids([publicBot!, openBot!]) };
+    const readers = [
+      { who: 'admin', user: admin, may: everything },
+      { who: 'HR member', user: hrEmployee, may: everything },
+      { who: 'employee outside HR', user: employee, may: publicOnly },
+      { who: 'agent outside HR', user: agent, may: publicOnly },
+    ];
+    const among = (found: string[], known: string[]) => found.filter((id) => known.includes(id)).sort();
+    const get = (token: string, path: string) => request(app.url, 'GET', path, { token });
+    for (const { who, user, may } of readers) {
+      const listed = (await get(user.token, '/api/collections?limit=200')).body.items.map((c: { id: string }) => c.id);
+      expect(among(listed, collections), `${who}: GET /api/collections`).toEqual([...may.collections].sort());
+      for (const id of collections) {
+        const shown = await get(user.token, `/api/collections/${id}`);
+        expect(shown.status, `${who}: GET /api/collections/:id`).toBe(may.collections.includes(id) ? 200 : 404);
+      }
+      for (const mode of MODES) {
+        const query = 'salary salaries paid bands engineers dismissal cases';
+        const hits = await search(app, user.token, query, { mode, k: 50 });
+        const found = among([...new Set(hits.map((h) => h.documentId))], documents);
+        expect(found, `${who}: search (${mode})`).toEqual([...may.documents].sort());
+      }
+      const usable = (await get(user.token, '/api/bots')).body.items.map((b: { id: string }) => b.id);
+      expect(among(usable, ids(bots)), `${who}: GET /api/bots`).toEqual([...may.bots].sort());
+      for (const { id } of bots) {
+        const shown = await get(user.token, `/api/bots/${id}`);
+        expect(shown.status, `${who}: GET /api/bots/:id`).toBe(may.bots.includes(id) ? 200 : 404);
+      }
+      const models = (await get(user.token, '/v1/models')).body.data.map((m: { id: string }) => m.id);
+      const slugs = bots.map((b) => b.slug);
+      const expected = bots.filter((b) => may.bots.includes(b.id)).map((b) => b.slug);
+      expect(among(models, slugs), `${who}: GET /v1/models`).toEqual(expected.sort());
+    }
   });
 
   it('keeps administration to admins', async () => {

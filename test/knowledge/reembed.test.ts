@@ -36,7 +36,7 @@ describe('npm run reembed', () => {
       const { services, domain } = composition;
       await services.jobs.startProcessing();
       const user = await createUserRepository(services.db).insert({ email: 'a@example.test', name: 'A', passwordHash: null, role: 'admin' });
-      const actor: Actor = { id: user.id, email: user.email, name: 'A', role: 'admin', groupIds: [], credential: { kind: 'session', id: 'x' } };
+      const actor: Actor = { id: user.id, email: user.email, name: 'A', role: 'admin', credential: { kind: 'session', id: 'x' } };
       const collection = await domain.knowledge.createCollection(actor, { name: 'C' }, { ip: '127.0.0.1' });
       documentId = (await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: 'Otters', text: 'Sea otters hold hands while sleeping.' }, { ip: '127.0.0.1' })).document.id;
       await until(async () => (await domain.knowledge.getDocument(documentId)).status === 'ready', 'the document to be indexed');

@@ -52,7 +52,7 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
     composition = await compose(config, createLogger('silent'), { db: testDb.db, secret });
     ({ services, domain } = composition);
     const user = await createUserRepository(testDb.db).insert({ email: 'crash-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
-    actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'test' } };
+    actor = { id: user.id, email: user.email, name: user.name, role: 'admin', credential: { kind: 'session', id: 'test' } };
   });
   afterEach(killAllChildren);
   afterAll(async () => {

@@ -8,8 +8,11 @@ import { compose } from '../composition.ts';
 import { loadConfig } from '../config.ts';
 import { hashPassword } from '../core/crypto/password.ts';
 import { createPostgresDatabase } from '../core/db/postgres.ts';
+import { createChunkRepository } from '../core/knowledge/chunk.repository.ts';
+import { createDocumentRepository } from '../core/knowledge/document.repository.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Actor } from '../core/policy/actor.ts';
+import { createGroupRepository } from '../core/users/group.repository.ts';
 import { createUserRepository } from '../core/users/user.repository.ts';
 import { createApp } from '../http/app.ts';
 import { EVAL_SETS, evalData } from './eval-data.ts';
@@ -49,8 +52,8 @@ async function main() {
     await services.jobs.startProcessing();
     const users = createUserRepository(db);
     const adminUser = await users.insert({ email: 'bench-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: adminUser.id, email: adminUser.email, name: 'Admin', role: 'admin', groupIds: [], credential: { kind: 'session', id: 'bench' } };
-    const { rows } = await db.query<{ id: string }>(`INSERT INTO groups (name) VALUES ('Restricted') RETURNING id`);
+    const actor: Actor = { id: adminUser.id, email: adminUser.email, name: 'Admin', role: 'admin', credential: { kind: 'session', id: 'bench' } };
+    const restricted = await createGroupRepository(db).insert({ name: 'Restricted', description: '' });
     const password = 'bench password that is long enough';
     await users.insert({ email: 'bench-employee@example.test', name: 'Employee', passwordHash: await hashPassword(password), role: 'employee' });
 
@@ -65,26 +68,25 @@ async function main() {
     const started = Date.now();
     for (let copy = 0; copy < COPIES; copy++) {
       // Two copies in five are readable only by a group the searcher is not in.
-      const groups = copy % 5 === 1 || copy % 5 === 3 ? [rows[0]!.id] : [];
+      const groups = copy % 5 === 1 || copy % 5 === 3 ? [restricted.id] : [];
       const collection = await domain.knowledge.createCollection(actor, { name: `Copy ${copy}`, groups }, { ip: '127.0.0.1' });
       for (const p of passages) await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: p.title, text: p.text }, { ip: '127.0.0.1' });
     }
     let last = 0;
     for (;;) {
-      const { rows: r } = await db.query<{ pending: number; done: number }>(
-        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending, count(*) FILTER (WHERE status = 'ready')::int AS done FROM documents`,
-      );
+      const { pending, ready } = await createDocumentRepository(db).statusCounts();
       if (Date.now() - last > 10_000) {
-        process.stdout.write(`  ingested ${r[0]!.done} documents…\n`);
+        process.stdout.write(`  ingested ${ready} documents…\n`);
         last = Date.now();
       }
-      if (r[0]!.pending === 0) break;
+      if (pending === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const seconds = (Date.now() - started) / 1000;
-    const { rows: counts } = await db.query<{ docs: number; chunks: number }>('SELECT (SELECT count(*) FROM documents)::int AS docs, (SELECT count(*) FROM chunks)::int AS chunks');
+    const docs = (await createDocumentRepository(db).statusCounts()).total;
+    const chunks = await createChunkRepository(db).count();
     process.stdout.write(
-      `Ingested ${counts[0]!.docs} documents → ${counts[0]!.chunks} chunks in ${seconds.toFixed(1)} s: ${(counts[0]!.docs / seconds).toFixed(1)} passages/s (offline embedder, Postgres, job concurrency ${2})\n`,
+      `Ingested ${docs} documents → ${chunks} chunks in ${seconds.toFixed(1)} s: ${(docs / seconds).toFixed(1)} passages/s (offline embedder, Postgres, job concurrency ${2})\n`,
     );
 
     const app = createApp(services, domain);
@@ -117,7 +119,7 @@ async function main() {
     for (const q of questions) latencies.push(await search(q));
     latencies.sort((a, b) => a - b);
     process.stdout.write(
-      `POST /api/search over ${counts[0]!.chunks} chunks, ${latencies.length} queries one at a time: ` +
+      `POST /api/search over ${chunks} chunks, ${latencies.length} queries one at a time: ` +
         `p50 ${pct(latencies, 0.5).toFixed(1)} ms, p95 ${pct(latencies, 0.95).toFixed(1)} ms, p99 ${pct(latencies, 0.99).toFixed(1)} ms\n`,
     );
   } finally {

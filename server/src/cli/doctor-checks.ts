@@ -5,8 +5,10 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { connectDatabase } from '../core/db/connect.ts';
 import type { Database } from '../core/db/database.ts';
+import { storedEmbeddingSpace } from '../core/db/embedding-space.ts';
 import { readMigrations } from '../core/db/migrator.ts';
 import { createPgliteDatabase } from '../core/db/pglite.ts';
+import { createDoctorRepository } from './doctor.repository.ts';
 
 /**
  * The checks behind `npm run doctor`. Each returns rows of (check, status, detail, fix); a `fail`
@@ -55,8 +57,7 @@ export async function openDatabase(config: Config): Promise<{ db?: Database; row
     let db: Database | undefined;
     try {
       db = await connectDatabase(config);
-      const { rows } = await withTimeout(db.query<{ v: string; n: number }>('SELECT version() AS v, current_setting(\'server_version_num\')::int AS n'), 'the database');
-      const { v, n } = rows[0]!;
+      const { text: v, number: n } = await withTimeout(createDoctorRepository(db).serverVersion(), 'the database');
       const short = v.split(' on ')[0]!;
       if (n < 150000) {
         return { db, row: { check: 'database', status: 'fail', detail: `${short} at ${label}; Enclave needs PostgreSQL 15 or later`, fix: 'Upgrade PostgreSQL to 15+ (17 recommended)' } };
@@ -79,8 +80,7 @@ export async function openDatabase(config: Config): Promise<{ db?: Database; row
   try {
     // A data directory not created yet is checked in memory: same engine, nothing written.
     const db = fresh ? await createPgliteDatabase() : await createPgliteDatabase({ dataDir: dir });
-    const { rows } = await db.query<{ v: string }>('SELECT version() AS v');
-    const engine = rows[0]!.v.split(' on ')[0]!;
+    const engine = (await createDoctorRepository(db).versionText()).split(' on ')[0]!;
     return {
       db,
       row: {
@@ -103,14 +103,13 @@ export async function openDatabase(config: Config): Promise<{ db?: Database; row
 
 export async function checkPgvector(db: Database): Promise<Row[]> {
   try {
-    const installed = await db.query<{ v: string }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`);
-    const available = await db.query<{ v: string | null }>(`SELECT default_version AS v FROM pg_available_extensions WHERE name = 'vector'`);
-    const version = installed.rows[0]?.v ?? available.rows[0]?.v ?? undefined;
+    const { installed, available } = await createDoctorRepository(db).pgvector();
+    const version = installed ?? available;
     if (!version) {
       return [{ check: 'pgvector', status: 'fail', detail: 'the vector extension is not available to this server', fix: 'Install pgvector ≥ 0.7 for this PostgreSQL (scripts/install-pgvector.sh, or the pgvector/pgvector image)' }];
     }
     const [major = 0, minor = 0] = version.split(/[.\s]/).map(Number);
-    const at = installed.rows[0] ? 'installed' : 'available, created by the first migration';
+    const at = installed ? 'installed' : 'available, created by the first migration';
     if (major === 0 && minor < 7) {
       return [{ check: 'pgvector', status: 'fail', detail: `vector ${version} (${at}); Enclave needs 0.7+`, fix: 'Upgrade pgvector, then ALTER EXTENSION vector UPDATE' }];
     }
@@ -133,14 +132,15 @@ export async function checkPgvector(db: Database): Promise<Row[]> {
 export async function checkMigrations(db: Database): Promise<Row> {
   try {
     const files = await readMigrations();
-    const table = await db.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
-    if (!table.rows[0]?.t && db.kind === 'pglite') {
+    const repo = createDoctorRepository(db);
+    const created = await repo.tableExists('schema_migrations');
+    if (!created && db.kind === 'pglite') {
       return { check: 'migrations', status: 'ok', detail: `embedded database not created yet: ${files.length} migration(s) run at first start` };
     }
-    if (!table.rows[0]?.t) {
+    if (!created) {
       return { check: 'migrations', status: 'warn', detail: `empty database: ${files.length} migration(s) to apply`, fix: 'npm run migrate (servers also migrate at start)' };
     }
-    const { rows } = await db.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+    const rows = await repo.appliedMigrations();
     const changed = rows.filter((r) => files.find((f) => f.version === r.version)?.checksum !== r.checksum);
     if (changed.length) {
       return {
@@ -161,18 +161,16 @@ export async function checkMigrations(db: Database): Promise<Row> {
 
 /** The vector column's dimension and model, from embedding_space (undefined on an empty database). */
 export async function indexSpace(db: Database): Promise<{ model: string; dimensions: number } | undefined> {
-  const table = await db.query<{ t: string | null }>(`SELECT to_regclass('embedding_space')::text AS t`);
-  if (!table.rows[0]?.t) return undefined;
-  const { rows } = await db.query<{ model: string; dimensions: number }>('SELECT model, dimensions FROM embedding_space');
-  return rows[0];
+  const repo = createDoctorRepository(db);
+  return (await repo.tableExists('embedding_space')) ? storedEmbeddingSpace(db) : undefined;
 }
 
 export async function checkClock(db: Database): Promise<Row> {
   try {
     const before = Date.now();
-    const { rows } = await db.query<{ t: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS t`);
+    const databaseMs = await createDoctorRepository(db).clockMs();
     const after = Date.now();
-    const skew = Number(rows[0]!.t) - (before + after) / 2;
+    const skew = databaseMs - (before + after) / 2;
     const detail = `database clock ${skew >= 0 ? 'ahead of' : 'behind'} this host by ${Math.abs(skew).toFixed(0)} ms (round trip ${after - before} ms)`;
     if (Math.abs(skew) > 30_000) return { check: 'clock skew', status: 'fail', detail, fix: 'Synchronise both hosts with NTP (chrony/systemd-timesyncd): sessions, throttling and audit times depend on it' };
     if (Math.abs(skew) > 2_000) return { check: 'clock skew', status: 'warn', detail, fix: 'Synchronise both hosts with NTP' };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { compose } from '../composition.ts';
 import { loadConfig } from '../config.ts';
 import { createPgliteDatabase } from '../core/db/pglite.ts';
+import { createDocumentRepository } from '../core/knowledge/document.repository.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Actor } from '../core/policy/actor.ts';
 import { createUserRepository } from '../core/users/user.repository.ts';
@@ -54,7 +55,7 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
   try {
     await services.jobs.startProcessing();
     const user = await createUserRepository(db).insert({ email: 'eval@enclave.local', name: 'Eval', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', groupIds: [], credential: { kind: 'session', id: 'eval' } };
+    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', credential: { kind: 'session', id: 'eval' } };
     const collection = await domain.knowledge.createCollection(actor, { name }, { ip: '127.0.0.1' });
     const started = Date.now();
     const passagesOf = new Map<string, string[]>();
@@ -63,11 +64,9 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
       passagesOf.set(document.id, [...(passagesOf.get(document.id) ?? []), p.id]);
     }
     for (;;) {
-      const { rows } = await db.query<{ pending: number; failed: number }>(
-        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM documents`,
-      );
-      if (rows[0]!.pending === 0) {
-        if (rows[0]!.failed) throw new Error(`${rows[0]!.failed} passages failed to ingest`);
+      const { pending, failed } = await createDocumentRepository(db).statusCounts();
+      if (pending === 0) {
+        if (failed) throw new Error(`${failed} passages failed to ingest`);
         break;
       }
       await new Promise((r) => setTimeout(r, 200));

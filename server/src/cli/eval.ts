@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import MiniSearch from 'minisearch';
+import { createChunkRepository } from '../core/knowledge/chunk.repository.ts';
 import { DEFAULT_RETRIEVAL, type RetrievalSettings, type SearchMode } from '../core/knowledge/retrieval.service.ts';
 import { lexemes } from '../core/knowledge/text/tokenize.ts';
 import { readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
@@ -83,7 +84,7 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
   if (limit) questions = questions.slice(0, limit);
   // Every passage is ingested as a document through the real pipeline.
   return withIngestedCorpus(name, passages, async ({ services, domain, actor, passagesOf, ingestSeconds }) => {
-    const { rows: chunkRows } = await services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks');
+    const chunkCount = await createChunkRepository(services.db).count();
 
     const results: Record<string, Scores> = {};
     const latencies: number[] = [];
@@ -119,7 +120,7 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
     return {
       name,
       passages: passages.length,
-      chunks: chunkRows[0]!.n,
+      chunks: chunkCount,
       questions: questions.length,
       ingestSeconds,
       passagesPerSecond: passages.length / ingestSeconds,

@@ -2,9 +2,9 @@ import { compose } from '../composition.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { resolveSessionSecret } from '../core/crypto/secret.ts';
 import { connectDatabase } from '../core/db/connect.ts';
-import { switchEmbeddingSpace } from '../core/db/embedding-space.ts';
+import { storedEmbeddingSpace, switchEmbeddingSpace } from '../core/db/embedding-space.ts';
 import { migrate } from '../core/db/migrator.ts';
-import { requeueAllDocuments } from '../core/knowledge/document.repository.ts';
+import { createDocumentRepository, requeueAllDocuments } from '../core/knowledge/document.repository.ts';
 import { resumePendingIngestion } from '../core/knowledge/knowledge.module.ts';
 import { createLogger } from '../core/logger.ts';
 
@@ -22,8 +22,7 @@ async function main() {
   let requeued: number;
   try {
     await migrate(db);
-    const { rows } = await db.query<{ model: string; dimensions: number }>('SELECT model, dimensions FROM embedding_space');
-    const from = rows[0];
+    const from = await storedEmbeddingSpace(db);
     process.stdout.write(
       `Re-embedding with "${target.model}" (${target.dimensions} dimensions)${from ? `, replacing "${from.model}" (${from.dimensions})` : ''}.\n`,
     );
@@ -46,11 +45,7 @@ async function main() {
     await services.jobs.startProcessing();
     const started = Date.now();
     for (;;) {
-      const { rows } = await services.db.query<{ pending: number; failed: number }>(
-        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending,
-                count(*) FILTER (WHERE status = 'failed')::int AS failed FROM documents`,
-      );
-      const { pending, failed } = rows[0]!;
+      const { pending, failed } = await createDocumentRepository(services.db).statusCounts();
       process.stdout.write(`\r${requeued - pending}/${requeued} done${failed ? `, ${failed} failed` : ''}   `);
       if (pending === 0) {
         process.stdout.write(`\nFinished in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);

@@ -71,15 +71,15 @@ export function createApp(services: Services, domain: Domain) {
   if (domain.oidc) oidcRoutes(api, services, domain.oidc);
   userRoutes(api, domain.users);
   groupRoutes(api, domain.users);
-  auditRoutes(api, services);
+  auditRoutes(api, domain.audit);
   collectionRoutes(api, domain.knowledge);
   documentRoutes(api, domain.knowledge, { maxUploadBytes: config.knowledge.maxUploadBytes });
   searchRoutes(api, domain.retrieval);
   conversationRoutes(api, domain);
   botRoutes(api, domain.bots);
   attachmentRoutes(api, domain.attachments, config.attachmentMaxBytes);
-  peopleRoutes(api, services);
-  assistRoutes(api, { ...domain, db: services.db });
+  peopleRoutes(api, domain.people);
+  assistRoutes(api, domain);
   app.use(api.router);
 
   // The OpenAI-compatible API answers errors (including unknown paths) the way OpenAI clients expect.

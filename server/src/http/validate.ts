@@ -1,13 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { isUnstorableText } from '../core/db/storable-text.ts';
 import { AppError } from '../core/errors.ts';
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Text Postgres cannot store as sent: NUL, or an unpaired UTF-16 surrogate (a `\ud800` JSON escape, not valid Unicode). */
-export function isUnstorableText(text: string): boolean {
-  return text.includes('\u0000') || LONE_SURROGATE.test(text);
-}
 
 /**
  * Refuses a parsed body or query holding unstorable text anywhere (values or keys), so no route
@@ -50,34 +44,17 @@ export const uuidParam = (req: Request, name = 'id'): string => {
   return value;
 };
 
-/** `?limit=&cursor=`: cursors are opaque base64url strings wrapping a sort key. */
+/** `?limit=&cursor=`: the cursor is the `next` of the previous page (see core/pagination/cursor.ts). */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .transform((c, ctx) => {
-      if (!c) return undefined;
-      const bytes = Buffer.from(c, 'base64url');
-      const decoded = bytes.toString('utf8');
-      // Only what page() made: text that round-trips as UTF-8, without control characters.
-      if (!Buffer.from(decoded, 'utf8').equals(bytes) || /[\u0000-\u001f\u007f]/.test(decoded)) {
-        ctx.addIssue({ code: 'custom', message: 'invalid cursor' });
-        return z.NEVER;
-      }
-      return decoded;
-    }),
+  cursor: z.string().max(512).optional(),
 });
 
 /** `{items, next}` with `next` set when a further page may exist (we fetched limit + 1 rows). */
-export function page<T, R>(rows: T[], limit: number, present: (row: T) => R, keyOf: (row: T) => string) {
+export function page<T, R>(rows: T[], limit: number, present: (row: T) => R, cursorAfter: (row: T) => string) {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return {
-    items: items.map(present),
-    next: rows.length > limit && last ? Buffer.from(keyOf(last), 'utf8').toString('base64url') : null,
-  };
+  return { items: items.map(present), next: rows.length > limit && last ? cursorAfter(last) : null };
 }
 
 /** Trimmed single-line text with a length cap; control characters rejected. */

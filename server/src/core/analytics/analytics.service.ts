@@ -2,7 +2,7 @@ import type { Database } from '../db/database.ts';
 import { createAnalyticsRepository } from './analytics.repository.ts';
 
 /** The admin dashboard's numbers for the last `days` days. */
-export async function analyticsFor(db: Database, days: number) {
+async function analyticsFor(db: Database, days: number) {
   const since = new Date(Date.now() - days * 86_400_000);
   const repo = createAnalyticsRepository(db);
   const [perDay, outcomes, reasons, times, feedback, perBot, perGroup] = await Promise.all([
@@ -31,3 +31,9 @@ export async function analyticsFor(db: Database, days: number) {
     tokensPerGroup: perGroup.map((g) => ({ groupId: g.group_id, name: g.name, tokens: g.tokens })),
   };
 }
+
+export function createAnalyticsService(deps: { db: Database }) {
+  return { summary: (days: number) => analyticsFor(deps.db, days) };
+}
+
+export type AnalyticsService = ReturnType<typeof createAnalyticsService>;

@@ -114,9 +114,19 @@ export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<
   }
 }
 
-export function listAudit(db: Queryable, filter: AuditFilter): Promise<AuditRow[]> {
-  return createAuditRepository(db).list(filter);
+/** The audit trail as admins read it: filtered pages, newest first, and an on-demand chain check. */
+export function createAuditService(deps: { db: Queryable }) {
+  return {
+    list(filter: AuditFilter): Promise<AuditRow[]> {
+      return createAuditRepository(deps.db).list(filter);
+    },
+    verify(): Promise<ChainVerification> {
+      return verifyAuditChain(deps.db);
+    },
+  };
 }
+
+export type AuditService = ReturnType<typeof createAuditService>;
 
 /** Retention: drops records older than `days` and records that it did, in one transaction. */
 export async function pruneAudit(db: Database, days: number): Promise<number> {

@@ -90,7 +90,6 @@ export function createAuthService(deps: AuthDeps) {
       email: user.email,
       name: user.name,
       role: user.role,
-      groupIds: Object.freeze(user.groups.map((g) => g.id)) as string[],
       credential: Object.freeze(found.credential),
     });
     return { actor, lastUsedAt: found.lastUsedAt, expiresAt: found.expiresAt };
@@ -187,6 +186,11 @@ export function createAuthService(deps: AuthDeps) {
     async logout(actor: Actor, client: ClientInfo): Promise<void> {
       if (actor.credential.kind !== 'session') return;
       await this.revokeSession(actor, actor.credential.id, client, 'auth.logout');
+    },
+
+    /** The signed-in user's own record, with their groups (what /api/me and sign-in answer with). */
+    profile(userId: string): Promise<UserWithGroups | undefined> {
+      return createUserRepository(db).findById(userId);
     },
 
     listSessions(actor: Actor) {

@@ -62,7 +62,7 @@ export async function provisionSsoUser(db: Database, claims: SsoClaims, mapping:
       if (user.external_id && user.external_id !== claims.sub) {
         throw new AppError(403, 'sso_account_conflict', 'This email belongs to a different single sign-on identity');
       }
-      if (!user.external_id) await tx.query('UPDATE users SET external_id = $2 WHERE id = $1', [user.id, claims.sub]);
+      if (!user.external_id) await users.linkExternalId(user.id, claims.sub);
       if (role && role !== user.role) {
         await users.update(user.id, { role });
         await appendAudit(tx, {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { storedEmbeddingSpace } from '../db/embedding-space.ts';
 
 /**
  * The catalogue reads and bulk statements a logical backup needs. Everything is plain SQL that
@@ -20,6 +21,29 @@ const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 export function createBackupRepository(db: Queryable) {
   return {
+    /** Makes the calling transaction one consistent, read-only snapshot (its first statement). */
+    async snapshot(): Promise<void> {
+      await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    },
+
+    /** What the manifest records of the database: applied migrations, server version, embedding space. */
+    async describe(): Promise<{
+      migrations: { version: number; name: string; checksum: string }[];
+      serverVersion: string;
+      embeddingSpace: { model: string; dimensions: number } | null;
+    }> {
+      const { rows: migrations } = await db.query<{ version: number; name: string; checksum: string }>(
+        'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+      );
+      const { rows: version } = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+      const space = await storedEmbeddingSpace(db);
+      return {
+        migrations,
+        serverVersion: version[0]!.v,
+        embeddingSpace: space ? { model: space.model, dimensions: space.dimensions } : null,
+      };
+    },
+
     async tables(): Promise<TableInfo[]> {
       const { rows: tables } = await db.query<{ name: string }>(
         `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -85,22 +85,18 @@ export async function createBackup(db: Database, options: { dataDir: string; arc
   try {
     await mkdir(path.join(staging, 'db'));
     const manifest = await db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const repo = createBackupRepository(tx);
+      await repo.snapshot();
       const tables = dependencyOrder((await repo.tables()).filter((t) => !NOT_DUMPED.has(t.name)));
-      const { rows: migrations } = await tx.query<{ version: number; name: string; checksum: string }>(
-        'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
-      );
-      const { rows: version } = await tx.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
-      const { rows: space } = await tx.query<{ model: string; dimensions: number }>('SELECT model, dimensions FROM embedding_space');
+      const { migrations, serverVersion, embeddingSpace } = await repo.describe();
       const m: Manifest = {
         format: BACKUP_FORMAT,
         formatVersion: BACKUP_FORMAT_VERSION,
         enclaveVersion: await enclaveVersion(),
         createdAt: new Date().toISOString(),
-        source: { database: db.kind, serverVersion: version[0]!.v },
+        source: { database: db.kind, serverVersion },
         migrations,
-        embeddingSpace: space[0] ? { model: space[0].model, dimensions: space[0].dimensions } : null,
+        embeddingSpace,
         tables: [],
         sequences: [],
         files: [],

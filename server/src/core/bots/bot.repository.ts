@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { botUsableSql } from '../policy/read-rules.sql.ts';
 
 export interface BotRow {
   id: string;
@@ -78,22 +79,11 @@ export function createBotRepository(db: Queryable) {
       const { rows } = await db.query<BotRow>('SELECT * FROM bots ORDER BY lower(name)');
       return rows;
     },
-    /**
-     * Enabled bots a user may use: a bot answers from its collections, so it is offered to whoever
-     * may read at least one of them (or to everyone when it names none).
-     */
+    /** Enabled bots a user may use (see botUsableSql). */
     async listUsableBy(userId: string): Promise<BotRow[]> {
       const { rows } = await db.query<BotRow>(
         `SELECT b.* FROM bots b
-          WHERE b.enabled AND (
-            cardinality(b.collection_ids) = 0
-            OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.role = 'admin')
-            OR EXISTS (
-              SELECT 1 FROM collections c
-               WHERE c.id = ANY(b.collection_ids)
-                 AND (NOT EXISTS (SELECT 1 FROM collection_groups cg WHERE cg.collection_id = c.id)
-                      OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
-                                  WHERE cg.collection_id = c.id AND ug.user_id = $1))))
+          WHERE b.enabled AND ${botUsableSql('b', '$1')}
           ORDER BY lower(b.name)`,
         [userId],
       );

@@ -21,6 +21,12 @@ const LOCK_KEY = 4_242_002;
 /** The vector index as migration 007 defines it (rebuilt here when the column is retyped). */
 export const HNSW_INDEX_SQL = 'CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)';
 
+/** The embedding model and dimension the stored vectors were made with (none before the first start). */
+export async function storedEmbeddingSpace(db: Queryable): Promise<EmbeddingSpace | undefined> {
+  const { rows } = await db.query<EmbeddingSpace>('SELECT model, dimensions FROM embedding_space');
+  return rows[0];
+}
+
 async function columnDimensions(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ dims: number }>(
     `SELECT atttypmod AS dims FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`,
@@ -54,8 +60,7 @@ async function record(tx: Queryable, space: EmbeddingSpace): Promise<void> {
 export async function ensureEmbeddingSpace(db: Database, configured: EmbeddingSpace): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-    const { rows } = await tx.query<EmbeddingSpace>('SELECT model, dimensions FROM embedding_space');
-    const stored = rows[0];
+    const stored = await storedEmbeddingSpace(tx);
     if (stored && stored.model === configured.model && stored.dimensions === configured.dimensions) return;
     const embedded = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE embedding IS NOT NULL');
     const chunks = embedded.rows[0]?.n ?? 0;

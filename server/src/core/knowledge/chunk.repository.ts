@@ -64,6 +64,10 @@ export function createChunkRepository(db: Queryable) {
       );
       return rows;
     },
+    async count(): Promise<number> {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks');
+      return rows[0]!.n;
+    },
     async countForDocument(documentId: string): Promise<number> {
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [documentId]);
       return rows[0]?.n ?? 0;

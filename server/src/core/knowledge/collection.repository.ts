@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/database.ts';
+import type { CreationKey } from '../pagination/cursor.ts';
+import { collectionReadableSql } from '../policy/read-rules.sql.ts';
 
 export interface CollectionRow {
   id: string;
@@ -18,25 +20,6 @@ const SELECT = `
     (SELECT count(*)::int FROM documents d WHERE d.collection_id = c.id) AS document_count
   FROM collections c`;
 
-/**
- * The SQL condition "user $n may read collection c" (admins: all; no groups: everyone; else a
- * shared group). Group membership is read from the database at query time, never from a cached actor.
- */
-export function collectionReadableSql(collection: string, userParam: string): string {
-  return `(EXISTS (SELECT 1 FROM users au WHERE au.id = ${userParam} AND au.role = 'admin' AND NOT au.disabled)
-    OR NOT EXISTS (SELECT 1 FROM collection_groups cg WHERE cg.collection_id = ${collection})
-    OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
-               WHERE cg.collection_id = ${collection} AND ug.user_id = ${userParam}))`;
-}
-
-/** "user $n may read document d" given its collection is readable: no document groups, or a shared one. */
-export function documentNarrowingSql(document: string, userParam: string): string {
-  return `(EXISTS (SELECT 1 FROM users au WHERE au.id = ${userParam} AND au.role = 'admin' AND NOT au.disabled)
-    OR NOT EXISTS (SELECT 1 FROM document_groups dg WHERE dg.document_id = ${document})
-    OR EXISTS (SELECT 1 FROM document_groups dg JOIN user_groups ug ON ug.group_id = dg.group_id
-               WHERE dg.document_id = ${document} AND ug.user_id = ${userParam}))`;
-}
-
 export function createCollectionRepository(db: Queryable) {
   return {
     async insert(input: { name: string; description: string; createdBy: string | null }): Promise<string> {
@@ -50,8 +33,11 @@ export function createCollectionRepository(db: Queryable) {
       const { rows } = await db.query<CollectionRow>(`${SELECT} WHERE c.id = $1`, [id]);
       return rows[0];
     },
-    /** Collections the user may read, newest first; `after` is "<created_at iso>|<id>" of the last row seen. */
-    async listReadable(userId: string, page: { after?: { at: string; id: string }; limit: number }): Promise<CollectionRow[]> {
+    /** Collections the user may read, newest first, after the row `after` names. */
+    async listReadable(
+      userId: string,
+      page: { after?: CreationKey | undefined; limit: number },
+    ): Promise<CollectionRow[]> {
       const params: unknown[] = [userId];
       let where = collectionReadableSql('c.id', '$1');
       if (page.after) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
+import type { CreationKey } from '../pagination/cursor.ts';
 
 export type DocumentSource = 'upload' | 'text' | 'url' | 'faq';
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'disabled';
@@ -125,7 +126,7 @@ export function createDocumentRepository(db: Queryable) {
     },
     async listByCollection(
       collectionId: string,
-      page: { after?: { at: string; id: string }; limit: number; status?: DocumentStatus | undefined },
+      page: { after?: CreationKey | undefined; limit: number; status?: DocumentStatus | undefined },
     ): Promise<DocumentRow[]> {
       const params: unknown[] = [collectionId];
       let where = 'd.collection_id = $1';
@@ -227,6 +228,16 @@ export function createDocumentRepository(db: Queryable) {
         `SELECT id, version, metadata->>'batch' AS batch FROM documents WHERE status IN ('queued', 'processing') ORDER BY created_at`,
       );
       return rows;
+    },
+    /** How many documents are waiting for or in ingestion, indexed, failed (progress of a bulk ingest). */
+    async statusCounts(): Promise<{ pending: number; ready: number; failed: number; total: number }> {
+      const { rows } = await db.query<{ pending: number; ready: number; failed: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('queued', 'processing'))::int AS pending,
+                count(*) FILTER (WHERE status = 'ready')::int AS ready,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed, count(*)::int AS total
+           FROM documents`,
+      );
+      return rows[0]!;
     },
     async allIds(): Promise<string[]> {
       const { rows } = await db.query<{ id: string }>('SELECT id FROM documents ORDER BY created_at');

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
+import { passageReadableSql } from '../policy/read-rules.sql.ts';
 import type { FullTextPlan } from './bm25-plan.ts';
-import { collectionReadableSql, documentNarrowingSql } from './collection.repository.ts';
 import { isHan } from './text/tokenize.ts';
 
 /**
@@ -9,7 +9,7 @@ import { isHan } from './text/tokenize.ts';
  * $1 is always the reader's user id, $2 the collection filter (null = all).
  */
 const SEARCHABLE = `d.enabled AND d.status = 'ready' AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
-const PERMITTED = `${collectionReadableSql('c.collection_id', '$1')} AND ${documentNarrowingSql('c.document_id', '$1')}`;
+const PERMITTED = passageReadableSql({ collection: 'c.collection_id', document: 'c.document_id' }, '$1');
 
 export interface RankedId {
   id: number;

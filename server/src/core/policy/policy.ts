@@ -2,8 +2,9 @@ import type { Role } from '../users/user.repository.ts';
 import type { Actor } from './actor.ts';
 
 /**
- * Every "may this actor …" decision in one place. Routes declare the access level they need
- * (see http/secure-router.ts); services call these for decisions that depend on a resource.
+ * Every "may this actor …" decision that TypeScript makes. Routes declare the access level they
+ * need (see http/secure-router.ts); services call these for decisions that depend on a resource.
+ * Who may read knowledge is decided inside the queries that read it: see read-rules.sql.ts.
  */
 export type Access = 'public' | 'user' | 'agent' | 'admin';
 
@@ -15,28 +16,6 @@ export function hasAccess(actor: Actor | undefined, access: Access): boolean {
   if (!actor) return false;
   if (access === 'user') return true;
   return RANK[actor.role] >= RANK[access];
-}
-
-/** Readers of a collection: everyone when it names no groups, else members of any named group (admins always). */
-export function mayReadCollection(actor: Actor, collectionGroupIds: readonly string[]): boolean {
-  if (actor.role === 'admin' || collectionGroupIds.length === 0) return true;
-  return collectionGroupIds.some((g) => actor.groupIds.includes(g));
-}
-
-/** A document narrows its collection: the reader must pass both lists. */
-export function mayReadDocument(
-  actor: Actor,
-  access: { collectionGroupIds: readonly string[]; documentGroupIds: readonly string[] },
-): boolean {
-  return mayReadCollection(actor, access.collectionGroupIds) && mayReadCollection(actor, access.documentGroupIds);
-}
-
-export function mayManageKnowledge(actor: Actor): boolean {
-  return actor.role === 'admin';
-}
-
-export function mayManagePeople(actor: Actor): boolean {
-  return actor.role === 'admin';
 }
 
 /**

@@ -6,9 +6,6 @@ export type FirstAdminResult =
   | { created: false }
   | { created: true; email: string; generatedPassword?: string };
 
-// Two processes starting on an empty database must not both create an admin.
-const LOCK_KEY = 4_242_003;
-
 /**
  * Creates the first admin when no active admin exists: ADMIN_EMAIL/ADMIN_PASSWORD when given,
  * otherwise a strong generated password that the caller prints exactly once.
@@ -21,16 +18,14 @@ export async function ensureFirstAdmin(
   // Hash outside the transaction: it is the slow part and needs no lock.
   const passwordHash = await hashPassword(password);
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     const users = createUserRepository(tx);
+    // Two processes starting on an empty database must not both create an admin.
+    await users.lockAdminSet();
     if ((await users.countActiveAdmins()) > 0) return { created: false };
     const existing = await users.findByEmail(admin.email);
     if (existing) {
       // The configured address exists as a non-admin or disabled account: promote it rather than fail.
-      await tx.query(`UPDATE users SET role = 'admin', disabled = false, password_hash = $2, updated_at = now() WHERE id = $1`, [
-        existing.id,
-        passwordHash,
-      ]);
+      await users.update(existing.id, { role: 'admin', disabled: false, passwordHash });
     } else {
       await users.insert({ email: admin.email, name: 'Administrator', passwordHash, role: 'admin' });
     }

@@ -47,8 +47,16 @@ export interface UserPatch {
   email?: string;
 }
 
+// Every change to who is an active admin takes this lock (first-admin creation, demoting, disabling),
+// so two admins removing each other at the same moment cannot both succeed and leave none.
+const ADMIN_SET_LOCK_KEY = 4_242_003;
+
 export function createUserRepository(db: Queryable) {
   return {
+    /** Serialises changes to the set of active admins until the calling transaction ends. */
+    async lockAdminSet(): Promise<void> {
+      await db.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_SET_LOCK_KEY]);
+    },
     async insert(user: {
       email: string;
       name: string;
@@ -131,6 +139,10 @@ export function createUserRepository(db: Queryable) {
         params,
       );
       return rows[0];
+    },
+    /** Ties an account found by email to its single sign-on identity. */
+    async linkExternalId(id: string, externalId: string): Promise<void> {
+      await db.query('UPDATE users SET external_id = $2 WHERE id = $1', [id, externalId]);
     },
     async markLogin(id: string): Promise<void> {
       await db.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);

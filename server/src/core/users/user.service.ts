@@ -44,10 +44,6 @@ function normalizeIds(ids: string[] | undefined): string[] | undefined {
   return ids && [...new Set(ids.map((id) => id.toLowerCase()))];
 }
 
-// Shared with first-admin.ts: every change to who is an active admin takes this lock, so two
-// admins removing each other at the same moment cannot both succeed and leave none.
-const ADMIN_SET_LOCK_KEY = 4_242_003;
-
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string })?.code === '23505';
 }
@@ -62,8 +58,9 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
   async function lastAdminGuard(tx: Queryable, target: UserWithGroups, changes: UserChanges) {
     const losesAdmin = target.role === 'admin' && !target.disabled && (changes.disabled === true || (changes.role && changes.role !== 'admin'));
     if (!losesAdmin) return;
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_SET_LOCK_KEY]);
-    if ((await createUserRepository(tx).countActiveAdmins()) <= 1) {
+    const users = createUserRepository(tx);
+    await users.lockAdminSet();
+    if ((await users.countActiveAdmins()) <= 1) {
       throw conflict('This is the last active admin; make someone else admin first');
     }
   }

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { CopilotService } from '../../core/bots/copilot.service.ts';
 import type { FeedbackService } from '../../core/bots/feedback.service.ts';
-import { analyticsFor } from '../../core/analytics/analytics.service.ts';
-import type { Database } from '../../core/db/database.ts';
+import type { AnalyticsService } from '../../core/analytics/analytics.service.ts';
 import { AppError } from '../../core/errors.ts';
 import type { KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
 import { presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
@@ -23,7 +22,10 @@ export const faqSchema = z.strictObject({
 export const analyticsQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
 /** Around the bots: rating answers, the agent's copilot, analytics, and turning knowledge gaps into FAQ entries. */
-export function assistRoutes(r: SecureRouter, deps: { db: Database; feedback: FeedbackService; copilot: CopilotService; knowledge: KnowledgeService }) {
+export function assistRoutes(
+  r: SecureRouter,
+  deps: { analytics: AnalyticsService; feedback: FeedbackService; copilot: CopilotService; knowledge: KnowledgeService },
+) {
   r.post('/api/messages/:id/feedback', 'user', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
@@ -37,7 +39,7 @@ export function assistRoutes(r: SecureRouter, deps: { db: Database; feedback: Fe
 
   r.get('/api/admin/analytics', 'admin', async (req, res) => {
     const { days } = query(analyticsQuery, req);
-    res.json({ analytics: await analyticsFor(deps.db, days) });
+    res.json({ analytics: await deps.analytics.summary(days) });
   });
 
   r.get('/api/admin/gaps', 'admin', async (_req, res) => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listAudit, verifyAuditChain } from '../../core/audit/audit.service.ts';
+import type { AuditService } from '../../core/audit/audit.service.ts';
 import type { AuditRow } from '../../core/audit/audit.repository.ts';
-import type { Services } from '../../services.ts';
+import { defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import type { SecureRouter } from '../secure-router.ts';
 import { page, pageQuery, query } from '../validate.ts';
 
@@ -13,6 +13,9 @@ export const auditQuery = pageQuery.extend({
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
 });
+
+/** Newest first: the id of the last record seen. */
+const byId = defineCursor(z.tuple([keyPart.bigint]).transform(([id]) => id));
 
 function presentAudit(row: AuditRow) {
   return {
@@ -28,15 +31,14 @@ function presentAudit(row: AuditRow) {
 }
 
 /** The audit trail, newest first, filterable; and an on-demand check of its hash chain. */
-export function auditRoutes(r: SecureRouter, services: Pick<Services, 'db'>) {
+export function auditRoutes(r: SecureRouter, audit: AuditService) {
   r.get('/api/admin/audit', 'admin', async (req, res) => {
     const q = query(auditQuery, req);
-    const beforeId = q.cursor ? Number(q.cursor) : undefined;
-    const rows = await listAudit(services.db, { ...q, beforeId: Number.isSafeInteger(beforeId) ? beforeId : undefined, limit: q.limit + 1 });
-    res.json(page(rows, q.limit, presentAudit, (row) => String(row.id)));
+    const rows = await audit.list({ ...q, beforeId: byId.decode(q.cursor), limit: q.limit + 1 });
+    res.json(page(rows, q.limit, presentAudit, (row) => byId.encode([row.id])));
   });
 
   r.get('/api/admin/audit/verify', 'admin', async (_req, res) => {
-    res.json(await verifyAuditChain(services.db));
+    res.json(await audit.verify());
   });
 }

@@ -4,7 +4,6 @@ import type { AuthService } from '../../core/auth/auth.service.ts';
 import type { SessionRow } from '../../core/auth/session.repository.ts';
 import type { ApiTokenRow } from '../../core/auth/api-token.repository.ts';
 import { AppError } from '../../core/errors.ts';
-import { createUserRepository } from '../../core/users/user.repository.ts';
 import { presentUser } from '../../core/users/user.presenter.ts';
 import type { Services } from '../../services.ts';
 import { SESSION_COOKIE } from '../middleware/authenticate.ts';
@@ -57,7 +56,7 @@ export function authRoutes(r: SecureRouter, services: Services, auth: AuthServic
     try {
       const { token, user } = await auth.login(input, clientOf(req));
       res.cookie(SESSION_COOKIE, token, sessionCookieOptions(services, req));
-      const full = await createUserRepository(services.db).findById(user.id);
+      const full = await auth.profile(user.id);
       res.json({ token, user: presentUser(full!) });
     } catch (error) {
       if (error instanceof AppError && error.code === 'too_many_attempts') {
@@ -78,7 +77,7 @@ export function authRoutes(r: SecureRouter, services: Services, auth: AuthServic
   });
 
   r.get('/api/me', 'user', async (req, res) => {
-    const user = await createUserRepository(services.db).findById(actorOf(req).id);
+    const user = await auth.profile(actorOf(req).id);
     if (!user) throw new AppError(401, 'unauthorized', 'Sign in first');
     res.json({ user: presentUser(user) });
   });

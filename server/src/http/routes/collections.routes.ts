@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { cursorOf, type KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
+import type { KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
 import { presentCollection } from '../../core/knowledge/knowledge.presenter.ts';
+import { byCreation, creationKey } from '../../core/pagination/cursor.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
@@ -20,8 +21,9 @@ export function collectionRoutes(r: SecureRouter, knowledge: KnowledgeService) {
 
   r.get('/api/collections', 'user', async (req, res) => {
     const q = query(pageQuery, req);
-    const rows = await knowledge.listCollections(actorOf(req), { cursor: q.cursor, limit: q.limit + 1 });
-    res.json(page(rows, q.limit, presentCollection, cursorOf));
+    const after = byCreation.decode(q.cursor);
+    const rows = await knowledge.listCollections(actorOf(req), { after, limit: q.limit + 1 });
+    res.json(page(rows, q.limit, presentCollection, (c) => byCreation.encode(creationKey(c))));
   });
 
   r.get('/api/collections/:id', 'user', async (req, res) => {

@@ -7,6 +7,7 @@ import type { ConversationListRow } from '../../core/conversations/conversation.
 import type { ConversationService } from '../../core/conversations/conversation.service.ts';
 import type { RoutingService } from '../../core/conversations/routing.service.ts';
 import { REASONS } from '../../core/conversations/routing.ts';
+import { defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, query, text, uuidParam } from '../validate.ts';
 
@@ -49,32 +50,20 @@ export const readSchema = z.strictObject({ messageId: z.number().int().positive(
 export const editSchema = z.strictObject({ body: messageBody.min(1) });
 export const availabilitySchema = z.strictObject({ available: z.boolean() });
 
-type Cursor = { kind: 'activity'; at: string; id: string } | { kind: 'queue'; priority: number; queuedAt: string; id: string };
-
-// Exact UTC timestamps (microseconds, as the database keeps them; a JS Date would drop them and
-// make a page repeat or skip rows of the same millisecond).
-const EXACT_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-
-/** Opaque keyset cursors: `last_message_at|id`, or in queue order `q|priority|queued_at|id`. */
-function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const invalid = () => new AppError(400, 'invalid_input', 'invalid cursor');
-  const validAt = (at: string | undefined): at is string => at !== undefined && EXACT_UTC.test(at) && !Number.isNaN(Date.parse(at));
-  if (parts[0] === 'q') {
-    const [, priority, at, id] = parts;
-    const p = Number(priority);
-    if (!id || !Number.isSafeInteger(p) || !validAt(at) || !z.uuid().safeParse(id).success) throw invalid();
-    return { kind: 'queue', priority: p, queuedAt: at, id };
-  }
-  const [at, id] = parts;
-  if (!id || !validAt(at) || !z.uuid().safeParse(id).success) throw invalid();
-  return { kind: 'activity', at, id };
-}
+/** Keyset cursors: by last activity `[activity_key, id]`, or in queue order `['q', priority, queued_key, id]`. */
+const byActivityOrQueue = defineCursor(
+  z.union([
+    z.tuple([keyPart.timestamp, keyPart.uuid]).transform(([at, id]) => ({ kind: 'activity' as const, at, id })),
+    z
+      .tuple([z.literal('q'), keyPart.int, keyPart.timestamp, keyPart.uuid])
+      .transform(([, priority, queuedAt, id]) => ({ kind: 'queue' as const, priority, queuedAt, id })),
+  ]),
+);
 
 function encodeCursor(row: ConversationListRow, queueOrder: boolean): string {
-  const text = queueOrder ? `q|${row.priority}|${row.queued_key ?? ''}|${row.id}` : `${row.activity_key}|${row.id}`;
-  return Buffer.from(text).toString('base64url');
+  return byActivityOrQueue.encode(
+    queueOrder ? ['q', row.priority, row.queued_key ?? '', row.id] : [row.activity_key, row.id],
+  );
 }
 
 /** Conversations: create, list, read history, post, and move between bot and people. */
@@ -93,7 +82,7 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
     const q = query(listQuery, req);
     // The queue (status=queued) comes in queue order: priority, then waiting time.
     const queueOrder = q.status === 'queued';
-    const cursor = decodeCursor(q.cursor);
+    const cursor = byActivityOrQueue.decode(q.cursor);
     const rows = await conversations.list(actorOf(req), {
       ...q,
       before: cursor?.kind === 'activity' ? cursor : undefined,

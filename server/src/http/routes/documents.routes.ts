@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { cursorOf, type KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
+import type { KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
 import { presentChunk, presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
+import { byCreation, creationKey, defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { receiveFile } from '../upload.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
@@ -18,10 +19,9 @@ export const bulkSchema = z.strictObject({ documents: z.array(z.union([textSchem
 
 export const updateSchema = z.strictObject({ enabled: z.boolean().optional(), groups: z.array(z.uuid()).max(200).optional() });
 export const listQuery = pageQuery.extend({ status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional() });
-export const chunkQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.coerce.number().int().min(-1).optional(),
-});
+export const chunkQuery = pageQuery.extend({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+/** Chunks in document order: the last `ord` seen. */
+const byOrd = defineCursor(z.tuple([keyPart.int]).transform(([ord]) => ord));
 
 /** Documents of a collection: add (upload, text, FAQ, URL/crawl), inspect, re-index, narrow, disable, delete. */
 export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, limits: { maxUploadBytes: number }) {
@@ -54,8 +54,9 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
 
   r.get('/api/collections/:id/documents', 'admin', async (req, res) => {
     const q = query(listQuery, req);
-    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), { cursor: q.cursor, limit: q.limit + 1, status: q.status });
-    res.json(page(rows, q.limit, presentDocument, cursorOf));
+    const after = byCreation.decode(q.cursor);
+    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), { after, limit: q.limit + 1, status: q.status });
+    res.json(page(rows, q.limit, presentDocument, (d) => byCreation.encode(creationKey(d))));
   });
 
   r.get('/api/documents/:id', 'admin', async (req, res) => {
@@ -78,10 +79,9 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
   });
 
   r.get('/api/documents/:id/chunks', 'admin', async (req, res) => {
-    const q = chunkQuery.parse(req.query);
-    const rows = await knowledge.listChunks(uuidParam(req), { afterOrd: q.cursor, limit: q.limit + 1 });
-    const items = rows.slice(0, q.limit);
-    res.json({ items: items.map(presentChunk), next: rows.length > q.limit ? String(items[items.length - 1]!.ord) : null });
+    const q = query(chunkQuery, req);
+    const rows = await knowledge.listChunks(uuidParam(req), { afterOrd: byOrd.decode(q.cursor), limit: q.limit + 1 });
+    res.json(page(rows, q.limit, presentChunk, (c) => byOrd.encode([c.ord])));
   });
 
   r.get('/api/documents/:id/file', 'admin', async (req, res) => {

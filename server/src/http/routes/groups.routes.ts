@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { byText } from '../../core/pagination/cursor.ts';
 import type { GroupRow } from '../../core/users/group.repository.ts';
 import type { UserService } from '../../core/users/user.service.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
@@ -27,8 +28,8 @@ export function groupRoutes(r: SecureRouter, users: UserService) {
 
   r.get('/api/groups', 'admin', async (req, res) => {
     const q = query(listQuery, req);
-    const rows = await users.listGroups({ query: q.q, after: q.cursor, limit: q.limit + 1 });
-    res.json(page(rows, q.limit, presentGroup, (g) => g.name));
+    const rows = await users.listGroups({ query: q.q, after: byText.decode(q.cursor), limit: q.limit + 1 });
+    res.json(page(rows, q.limit, presentGroup, (g) => byText.encode([g.name])));
   });
 
   r.get('/api/groups/:id', 'admin', async (req, res) => {

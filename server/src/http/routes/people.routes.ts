@@ -1,21 +1,20 @@
 import { z } from 'zod';
-import type { Database } from '../../core/db/database.ts';
-import { createPeopleRepository } from '../../core/users/people.repository.ts';
+import type { PeopleService } from '../../core/users/people.service.ts';
 import { actorOf, type SecureRouter } from '../secure-router.ts';
 import { query } from '../validate.ts';
 
 export const peopleQuery = z.object({ q: z.string().trim().max(200).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) });
 
 /** Directories for starting chats and transfers: colleagues for everyone, agents for agents. */
-export function peopleRoutes(r: SecureRouter, deps: { db: Database }) {
+export function peopleRoutes(r: SecureRouter, people: PeopleService) {
   r.get('/api/people', 'user', async (req, res) => {
     const q = query(peopleQuery, req);
-    const rows = await createPeopleRepository(deps.db).colleagues(actorOf(req).id, q.q, q.limit);
+    const rows = await people.colleagues(actorOf(req), q.q, q.limit);
     res.json({ items: rows, next: null });
   });
 
   r.get('/api/agents', 'agent', async (_req, res) => {
-    const rows = await createPeopleRepository(deps.db).agents();
+    const rows = await people.agents();
     res.json({
       items: rows.map((a) => ({ id: a.id, name: a.name, email: a.email, role: a.role, available: a.available, skills: a.skills, capacity: a.capacity, load: a.load })),
       next: null,

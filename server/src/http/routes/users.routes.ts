@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { byText } from '../../core/pagination/cursor.ts';
 import { presentUser } from '../../core/users/user.presenter.ts';
 import { ROLES } from '../../core/users/user.repository.ts';
 import type { UserService } from '../../core/users/user.service.ts';
@@ -42,8 +43,8 @@ export function userRoutes(r: SecureRouter, users: UserService) {
 
   r.get('/api/users', 'admin', async (req, res) => {
     const q = query(listQuery, req);
-    const rows = await users.list({ query: q.q, role: q.role, after: q.cursor, limit: q.limit + 1 });
-    res.json(page(rows, q.limit, presentUser, (u) => u.email));
+    const rows = await users.list({ query: q.q, role: q.role, after: byText.decode(q.cursor), limit: q.limit + 1 });
+    res.json(page(rows, q.limit, presentUser, (u) => byText.encode([u.email])));
   });
 
   r.get('/api/users/:id', 'admin', async (req, res) => {

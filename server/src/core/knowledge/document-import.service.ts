@@ -1,0 +1,225 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { appendAudits } from '../audit/audit.service.ts';
+import type { Database } from '../db/database.ts';
+import { AppError } from '../errors.ts';
+import type { JobMap } from '../jobs/job-map.ts';
+import type { JobQueue } from '../jobs/job-types.ts';
+import type { Actor } from '../policy/actor.ts';
+import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
+import type { ClientInfo, CollectionService } from './collection.service.ts';
+import { createDocumentRepository, type DocumentRow, type NewDocument } from './document.repository.ts';
+import { FAQ_MIME, storageKeyOf, type CrawlSettings } from './ingest.service.ts';
+import { enqueueIngestion, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
+import { sniffMime } from './parsing/sniff.ts';
+
+/** Text and FAQ entries: their content comes with the request (a bulk import takes only these). */
+export type PastedSource = { kind: 'text'; title: string; text: string } | { kind: 'faq'; question: string; answer: string };
+
+export type NewSource = PastedSource | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
+
+/** Originals of a bulk import written to storage at once. */
+const STORE_CONCURRENCY = 16;
+
+export interface Upload {
+  stream: Readable;
+  filename: string;
+}
+
+export interface AddResult {
+  document: DocumentRow;
+  duplicate: boolean;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * New documents from every source: an upload (streamed to storage, size-capped, its type sniffed),
+ * a URL or crawl, pasted text and FAQ entries, one or many at once (a bulk import). Each is audited
+ * in the insert's transaction and de-duplicated by content; indexing is enqueued after commit as
+ * `ingest-document` keyed by id + version (`ingest-batch` for the documents of a bulk import).
+ */
+export function createDocumentImport(deps: {
+  db: Database;
+  jobs: JobQueue<JobMap>;
+  storage: BlobStorage;
+  maxUploadBytes: number;
+  collections: Pick<CollectionService, 'assertReadable'>;
+  /** Tells admins' screens about a document's new state. */
+  publish: (doc: DocumentRow) => Promise<void>;
+}) {
+  const { db, jobs, storage, publish } = deps;
+  const { assertReadable } = deps.collections;
+
+  /** New documents to index: those of a bulk import as the `ingest-batch` job their metadata names, others alone. */
+  async function enqueueAll(docs: Pick<DocumentRow, 'id' | 'version' | 'metadata'>[]) {
+    await enqueueIngestion(jobs, docs.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })));
+  }
+
+  /** Inserts and audits new documents in one transaction, then enqueues and publishes those that were not duplicates. */
+  async function insertDocuments(actor: Actor, items: { doc: NewDocument; details: Record<string, unknown> }[], client: ClientInfo): Promise<AddResult[]> {
+    const results = await db.transaction(async (tx) => {
+      const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
+      await appendAudits(
+        tx,
+        items.flatMap(({ doc, details }, n) =>
+          inserted[n]!.created
+            ? [
+                {
+                  action: 'document.created',
+                  actor,
+                  target: { type: 'document', id: inserted[n]!.document.id },
+                  ip: client.ip,
+                  details: { collectionId: doc.collectionId, title: doc.title, source: doc.source, sha256: doc.sha256, ...details },
+                },
+              ]
+            : [],
+        ),
+      );
+      return inserted;
+    });
+    const created = results.filter((r) => r.created).map((r) => r.document);
+    await enqueueAll(created);
+    await Promise.all(created.map(publish));
+    return results.map(({ document, created }) => ({ document, duplicate: !created }));
+  }
+
+  /** Runs `add`, which stores blobs under `keys`; a blob is removed unless it became a new document (also when `add` fails part-way). */
+  async function keepIfAdded(keys: string[], add: () => Promise<AddResult[]>): Promise<AddResult[]> {
+    try {
+      const results = await add();
+      await Promise.all(results.map((r, n) => (r.duplicate ? storage.delete(keys[n]!) : undefined)));
+      return results;
+    } catch (error) {
+      await Promise.all(keys.map((key) => storage.delete(key)));
+      throw error;
+    }
+  }
+
+  /** A pasted text or FAQ entry as a new document, its original stored under the document's id. */
+  async function storeSource(actor: Actor, collectionId: string, source: PastedSource, id: string, batch: string | undefined): Promise<NewDocument> {
+    const bytes =
+      source.kind === 'faq' ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer })) : Buffer.from(source.text, 'utf8');
+    const key = storageKeyOf(id);
+    await storage.put(key, bytes);
+    return {
+      id,
+      collectionId,
+      title: source.kind === 'faq' ? source.question : source.title,
+      source: source.kind,
+      mime: source.kind === 'faq' ? FAQ_MIME : 'text/markdown',
+      sizeBytes: bytes.length,
+      sha256: sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes),
+      storageKey: key,
+      ...(batch ? { metadata: { batch } } : {}),
+      createdBy: actor.id,
+    };
+  }
+
+  const self = {
+    /** Streams the upload to storage (size-capped), sniffs its type, de-duplicates by sha256. */
+    async addUpload(actor: Actor, collectionId: string, upload: Upload, client: ClientInfo): Promise<AddResult> {
+      await assertReadable(actor, collectionId);
+      const id = randomUUID();
+      const key = storageKeyOf(id);
+      let stored;
+      try {
+        stored = await storage.put(key, upload.stream, { maxBytes: deps.maxUploadBytes });
+      } catch (error) {
+        if (error instanceof BlobTooLargeError) {
+          throw new AppError(413, 'payload_too_large', `The file is larger than the upload limit of ${Math.round(deps.maxUploadBytes / 1048576)} MB`);
+        }
+        throw error;
+      }
+      const [result] = await keepIfAdded([key], async () => {
+        const head = await readHead(storage, key);
+        const mime = sniffMime(head, upload.filename);
+        if (!mime) {
+          throw new AppError(415, 'unsupported_media_type', 'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
+        }
+        const doc: NewDocument = {
+          id,
+          collectionId,
+          title: titleFromFilename(upload.filename),
+          source: 'upload',
+          mime,
+          sizeBytes: stored.size,
+          sha256: stored.sha256,
+          storageKey: key,
+          metadata: { filename: upload.filename },
+          createdBy: actor.id,
+        };
+        return insertDocuments(actor, [{ doc, details: { filename: upload.filename, sizeBytes: stored.size } }], client);
+      });
+      return result!;
+    },
+
+    async addSource(actor: Actor, collectionId: string, source: NewSource, client: ClientInfo): Promise<AddResult> {
+      if (source.kind !== 'url') return (await self.addSources(actor, collectionId, [source], client))[0]!;
+      await assertReadable(actor, collectionId);
+      const url = new URL(source.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+      url.hash = '';
+      const doc: NewDocument = {
+        collectionId,
+        title: source.title ?? url.toString(),
+        source: 'url',
+        sourceUrl: url.toString(),
+        mime: 'text/html',
+        sizeBytes: 0,
+        sha256: sha256(`url\n${url.toString()}`),
+        storageKey: null,
+        metadata: source.crawl ? { crawl: source.crawl } : {},
+        createdBy: actor.id,
+      };
+      const [result] = await insertDocuments(actor, [{ doc, details: { url: url.toString(), crawl: source.crawl ?? null } }], client);
+      return result!;
+    },
+
+    /**
+     * Pasted texts and FAQ entries, many at once (a bulk import): one transaction adds them all or
+     * none; each comes back in order, new or the duplicate it is. Indexed as `ingest-batch` jobs.
+     */
+    async addSources(actor: Actor, collectionId: string, sources: PastedSource[], client: ClientInfo): Promise<AddResult[]> {
+      await assertReadable(actor, collectionId);
+      const ids = sources.map(() => randomUUID());
+      // Entries of a bulk import are indexed INGEST_BATCH_DOCUMENTS at a time; each batch is named
+      // by its first entry's id (a duplicate's too: the name only has to be unique).
+      const batchOf = (n: number) => (sources.length > 1 ? ids[n - (n % INGEST_BATCH_DOCUMENTS)] : undefined);
+      return keepIfAdded(ids.map(storageKeyOf), async () => {
+        const docs: NewDocument[] = [];
+        for (let i = 0; i < sources.length; i += STORE_CONCURRENCY) {
+          const group = sources.slice(i, i + STORE_CONCURRENCY);
+          // Settled, not Promise.all: a write still running when another fails would land after the clean-up.
+          const stored = await Promise.allSettled(group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))));
+          for (const result of stored) {
+            if (result.status === 'rejected') throw result.reason;
+            docs.push(result.value);
+          }
+        }
+        // Duplicates are found by the insert (a unique key), not by a read before it: re-adding is rare.
+        return insertDocuments(actor, docs.map((doc) => ({ doc, details: {} })), client);
+      });
+    },
+  };
+  return self;
+}
+
+async function readHead(storage: BlobStorage, key: string): Promise<Buffer> {
+  const stream = await storage.get(key);
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= 8192) break;
+  }
+  stream.destroy();
+  return Buffer.concat(chunks).subarray(0, 8192);
+}
+
+function titleFromFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? name;
+  return base.replace(/\.[a-z0-9]{1,5}$/i, '') || base || 'Untitled';
+}

@@ -1,0 +1,48 @@
+/**
+ * Who may read knowledge, as the SQL conditions every query that enforces it uses (collection
+ * lists, retrieval for search, the bots, the copilot and /v1, the bots a user may use). The rule:
+ * an active admin reads everything; a collection that names no groups is read by everyone, else by
+ * members of any group it names; a document's groups narrow its collection's in the same way.
+ *
+ * Citations are passages retrieval returned, so they follow the same rule. Documents and chunks
+ * one by one (/api/documents/…) are for admins only, a route-level check (policy.ts `hasAccess`).
+ *
+ * Group membership and role are read from the database when the query runs, never from a cached
+ * actor, so a change applies to the next query. Each function takes SQL expressions: the row's
+ * id column (e.g. `c.id`) and the placeholder holding the reader's user id (e.g. `$1`).
+ */
+
+const activeAdmin = (user: string) =>
+  `EXISTS (SELECT 1 FROM users au WHERE au.id = ${user} AND au.role = 'admin' AND NOT au.disabled)`;
+
+/** "The reader may read collection `collection`". */
+export function collectionReadableSql(collection: string, user: string): string {
+  return `(${activeAdmin(user)}
+    OR NOT EXISTS (SELECT 1 FROM collection_groups cg WHERE cg.collection_id = ${collection})
+    OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
+               WHERE cg.collection_id = ${collection} AND ug.user_id = ${user}))`;
+}
+
+/** "The reader passes document `document`'s own groups" (its collection must be readable too). */
+function documentNarrowingSql(document: string, user: string): string {
+  return `(${activeAdmin(user)}
+    OR NOT EXISTS (SELECT 1 FROM document_groups dg WHERE dg.document_id = ${document})
+    OR EXISTS (SELECT 1 FROM document_groups dg JOIN user_groups ug ON ug.group_id = dg.group_id
+               WHERE dg.document_id = ${document} AND ug.user_id = ${user}))`;
+}
+
+/** "The reader may read a passage (chunk) of `document` in `collection`": both lists pass. */
+export function passageReadableSql(passage: { collection: string; document: string }, user: string): string {
+  return `${collectionReadableSql(passage.collection, user)} AND ${documentNarrowingSql(passage.document, user)}`;
+}
+
+/**
+ * "The reader may use bot `bot`": it answers from its collections, so it is offered to whoever may
+ * read at least one of them, to everyone when it names none, and to admins always.
+ */
+export function botUsableSql(bot: string, user: string): string {
+  return `(cardinality(${bot}.collection_ids) = 0
+    OR ${activeAdmin(user)}
+    OR EXISTS (SELECT 1 FROM collections c
+               WHERE c.id = ANY(${bot}.collection_ids) AND ${collectionReadableSql('c.id', user)}))`;
+}
