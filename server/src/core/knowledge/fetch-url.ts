@@ -59,7 +59,10 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
       });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError' || signal.aborted;
-      throw new Error(timedOut ? `Fetching ${current} timed out after ${limits.timeoutMs} ms` : `Fetching ${current} failed: ${(error as Error).message}`);
+      const message = timedOut
+        ? `Fetching ${current} timed out after ${limits.timeoutMs} ms`
+        : `Fetching ${current} failed: ${(error as Error).message}`;
+      throw new Error(message, { cause: error });
     }
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       await res.body?.cancel();
