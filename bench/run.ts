@@ -42,7 +42,9 @@ export function parseArgs(argv: string[]): RunOptions {
     else if (a.startsWith('--')) throw new Error(`Unknown option ${a}`);
     else names.push(a);
   }
-  for (const n of names) if (!SCENARIOS.some((s) => s.name === n)) throw new Error(`Unknown scenario "${n}" (have: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+  for (const n of names)
+    if (!SCENARIOS.some((s) => s.name === n))
+      throw new Error(`Unknown scenario "${n}" (have: ${SCENARIOS.map((s) => s.name).join(', ')})`);
   let backends: BackendName[];
   if (!backend) backends = defaultBackends();
   else if (backend === 'both') backends = ['embedded', 'postgres'];
@@ -56,7 +58,9 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
   const log = options.log ?? ((m: string) => process.stdout.write(`${m}\n`));
   const results: ScenarioResult[] = [];
   const m = machineInfo();
-  log(`Enclave bench — ${m.cpus} cpus, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadAvg.join(' ')}${options.quick ? ', quick' : ''}`);
+  log(
+    `Enclave bench — ${m.cpus} cpus, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadAvg.join(' ')}${options.quick ? ', quick' : ''}`,
+  );
   log(evalData().note);
   try {
     for (const backend of options.backends) {
@@ -69,7 +73,11 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
           const result = await scenario.run({ deployment, quick: options.quick, profile: options.profile, log });
           result.startedAt = new Date(started).toISOString();
           result.seconds = Math.round((Date.now() - started) / 100) / 10;
-          result.machine = { ...machineInfo(), ...result.machine, loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100) };
+          result.machine = {
+            ...machineInfo(),
+            ...result.machine,
+            loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+          };
           const file = await writeResult(result);
           log(`\n${renderTable(result)}\n(${result.seconds} s, load ${result.machine.loadAvg.join(' ')}; ${file})`);
           results.push(result);
@@ -84,7 +92,8 @@ export async function runBench(options: RunOptions): Promise<ScenarioResult[]> {
   return results;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly =
+  process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const started = Date.now();
   // Ctrl-C or a kill still runs the exit hooks (the PGlite template directory is removed); children
@@ -96,7 +105,9 @@ if (invokedDirectly) {
       process.exit(0);
     })
     .catch((error: unknown) => {
-      process.stderr.write(`Benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `Benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     });
 }

@@ -10,6 +10,10 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true },
   server: {
     // `vite --config web/vite.config.ts` during UI work, with the API on :3000.
-    proxy: { '/api': 'http://localhost:3000', '/v1': 'http://localhost:3000', '/ws': { target: 'ws://localhost:3000', ws: true } },
+    proxy: {
+      '/api': 'http://localhost:3000',
+      '/v1': 'http://localhost:3000',
+      '/ws': { target: 'ws://localhost:3000', ws: true },
+    },
   },
 });

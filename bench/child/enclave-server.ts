@@ -8,7 +8,14 @@ import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledg
 import { createLogger } from '../../server/src/core/logger.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { createGateway } from '../../server/src/ws/gateway.ts';
-import { halfSplit, loadRetrievalCorpus, timeHybridSql, vectorRecall, type LoadCorpusArgs, type TimedHybridArgs } from '../scenarios/retrieval-data.ts';
+import {
+  halfSplit,
+  loadRetrievalCorpus,
+  timeHybridSql,
+  vectorRecall,
+  type LoadCorpusArgs,
+  type TimedHybridArgs,
+} from '../scenarios/retrieval-data.ts';
 import { serveRpc } from './rpc.ts';
 
 /**
@@ -72,9 +79,17 @@ function traceQueries(db: Database) {
       return true;
     },
     stop() {
-      const out = [...(stats ?? [])].map(([sql, s]) => ({ sql, n: s.n, totalMs: Math.round(s.ms), meanMs: Math.round((s.ms / s.n) * 100) / 100 }));
+      const out = [...(stats ?? [])].map(([sql, s]) => ({
+        sql,
+        n: s.n,
+        totalMs: Math.round(s.ms),
+        meanMs: Math.round((s.ms / s.n) * 100) / 100,
+      }));
       stats = undefined;
-      return { statements: out.sort((a, b) => b.totalMs - a.totalMs).slice(0, 15), transactionStart: { n: txWait.n, meanMs: txWait.n ? Math.round((txWait.ms / txWait.n) * 100) / 100 : 0 } };
+      return {
+        statements: out.sort((a, b) => b.totalMs - a.totalMs).slice(0, 15),
+        transactionStart: { n: txWait.n, meanMs: txWait.n ? Math.round((txWait.ms / txWait.n) * 100) / 100 : 0 },
+      };
     },
   };
 }
@@ -115,7 +130,10 @@ async function main() {
         [ids, tokens.map((t) => hashToken(SECRET, t))],
       );
       for (const groupId of args.groupIds ?? []) {
-        await db.query(`INSERT INTO user_groups (user_id, group_id) SELECT u, $2 FROM unnest($1::uuid[]) AS u`, [ids, groupId]);
+        await db.query(`INSERT INTO user_groups (user_id, group_id) SELECT u, $2 FROM unnest($1::uuid[]) AS u`, [
+          ids,
+          groupId,
+        ]);
       }
       return ids.map((id, i) => ({ id, token: tokens[i]! }));
     },
@@ -141,7 +159,13 @@ async function main() {
     },
   });
   const { port } = server.address() as AddressInfo;
-  process.send?.({ ready: true, url: `http://127.0.0.1:${port}`, database: db.kind, jobs: services.jobs.kind, bus: services.bus.kind });
+  process.send?.({
+    ready: true,
+    url: `http://127.0.0.1:${port}`,
+    database: db.kind,
+    jobs: services.jobs.kind,
+    bus: services.bus.kind,
+  });
 }
 
 main().catch((error: unknown) => {

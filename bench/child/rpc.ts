@@ -49,7 +49,8 @@ export function serveRpc(handlers: Record<string, RpcHandler>): void {
     gcStart() {
       const pauses: { ms: number; kind: number }[] = [];
       const observer = new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) pauses.push({ ms: entry.duration, kind: (entry as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+        for (const entry of list.getEntries())
+          pauses.push({ ms: entry.duration, kind: (entry as { detail?: { kind?: number } }).detail?.kind ?? 0 });
       });
       observer.observe({ entryTypes: ['gc'] });
       gcWatch = { observer, pauses };
@@ -63,7 +64,14 @@ export function serveRpc(handlers: Record<string, RpcHandler>): void {
       const ms = pauses.map((p) => p.ms);
       // perf_hooks' kinds: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
       const longest = pauses.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, kind: 0 });
-      return { count: ms.length, totalMs: ms.reduce((a, b) => a + b, 0), maxMs: longest.ms, maxKind: longest.kind, over5Ms: ms.filter((m) => m > 5).length, major: pauses.filter((p) => p.kind === 2).length };
+      return {
+        count: ms.length,
+        totalMs: ms.reduce((a, b) => a + b, 0),
+        maxMs: longest.ms,
+        maxKind: longest.kind,
+        over5Ms: ms.filter((m) => m > 5).length,
+        major: pauses.filter((p) => p.kind === 2).length,
+      };
     },
     async profileStart() {
       profiler = new Session();
@@ -95,7 +103,10 @@ export function serveRpc(handlers: Record<string, RpcHandler>): void {
         const result = await handler(request.args);
         process.send?.({ id: request.id, result: result ?? null });
       } catch (error) {
-        process.send?.({ id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        process.send?.({
+          id: request.id,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
       }
     })();
   });

@@ -14,7 +14,12 @@ export type BackendName = 'embedded' | 'postgres';
 
 /** Where the Postgres server is; a fresh database is created on it per scenario and dropped after. */
 export function postgresServerUrl(): string {
-  return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  return (
+    process.env.BENCH_DATABASE_URL ??
+    process.env.TEST_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres'
+  );
 }
 
 export function redisUrl(): string {
@@ -23,7 +28,9 @@ export function redisUrl(): string {
 
 /** Both backends by default when a Postgres URL and REDIS_URL are in the environment, else the embedded one. */
 export function defaultBackends(): BackendName[] {
-  const hasPostgres = Boolean(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL);
+  const hasPostgres = Boolean(
+    process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL,
+  );
   return hasPostgres && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
 }
 
@@ -101,7 +108,13 @@ export async function createDeployment(backend: BackendName, label: string): Pro
   if (backend === 'embedded') {
     // The server's embedded database lives at DATA_DIR/pglite (core/db/connect.ts).
     await cp(await embeddedTemplate(), path.join(dataDir, 'pglite'), { recursive: true });
-    return { backend, env: { DATA_DIR: dataDir }, dataDir, quiesce: async () => {}, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+    return {
+      backend,
+      env: { DATA_DIR: dataDir },
+      dataDir,
+      quiesce: async () => {},
+      dispose: () => rm(dataDir, { recursive: true, force: true }),
+    };
   }
   const name = `encbench_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));

@@ -60,20 +60,31 @@ export function processCpuMs(command: string): number | undefined {
  * Starts `bench/child/<script>` as `node --expose-gc --import tsx` with an IPC channel and waits
  * for its `ready` message. `env` is added to a copy of this environment without Enclave's variables.
  */
-export async function startChild(script: string, env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<ChildHandle> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  options: { startTimeoutMs?: number } = {},
+): Promise<ChildHandle> {
   const childEnv: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!ENCLAVE_ENV.test(k)) childEnv[k] = v;
   Object.assign(childEnv, { LOG_LEVEL: 'silent', NODE_ENV: 'production' }, env);
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench/child', script)], {
-    cwd: ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench/child', script)],
+    {
+      cwd: ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4000);
   });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   let nextId = 1;
   let exited = false;
   const exit = new Promise<void>((resolve) =>
@@ -88,7 +99,10 @@ export async function startChild(script: string, env: Record<string, string>, op
     }),
   );
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${options.startTimeoutMs ?? 90_000} ms\n${stderr}`)), options.startTimeoutMs ?? 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${options.startTimeoutMs ?? 90_000} ms\n${stderr}`)),
+      options.startTimeoutMs ?? 90_000,
+    );
     child.on('message', (raw) => {
       const m = raw as { id?: number; result?: unknown; error?: string; ready?: boolean; failed?: string };
       if (m.ready) {

@@ -78,7 +78,12 @@ export function renderTable(result: ScenarioResult): string {
   const notes = result.rows.filter((r) => r.note).map((r) => `- ${r.metric}: ${r.note}`);
   if (notes.length) out.push('', ...notes);
   if (result.stages) {
-    out.push('', `stages: ${Object.entries(result.stages).map(([k, v]) => `${k} ${fmt(v)}`).join(' · ')}${result.slowestStage ? ` — slowest: ${result.slowestStage}` : ''}`);
+    out.push(
+      '',
+      `stages: ${Object.entries(result.stages)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(' · ')}${result.slowestStage ? ` — slowest: ${result.slowestStage}` : ''}`,
+    );
   }
   return out.join('\n');
 }

@@ -17,14 +17,19 @@ export async function openSockets(
   options: { concurrency?: number } = {},
 ): Promise<ClientPool> {
   const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws`;
-  const sockets = await mapLimit(tokens, options.concurrency ?? 50, (token, i) =>
-    new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
-      ws.on('message', (data: Buffer) => onFrame(i, data.toString('utf8')));
-      ws.once('open', () => resolve(ws));
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket handshake refused: ${res.statusCode}`)));
-      ws.once('error', reject);
-    }),
+  const sockets = await mapLimit(
+    tokens,
+    options.concurrency ?? 50,
+    (token, i) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+        ws.on('message', (data: Buffer) => onFrame(i, data.toString('utf8')));
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) =>
+          reject(new Error(`WebSocket handshake refused: ${res.statusCode}`)),
+        );
+        ws.once('error', reject);
+      }),
   );
   return {
     sockets,

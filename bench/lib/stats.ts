@@ -41,7 +41,11 @@ export function rng(seed: number): () => number {
 }
 
 /** Runs `task` from `concurrency` loops until `deadline` (ms since epoch) or `count` tasks have started. */
-export async function runLoops(concurrency: number, until: { deadline?: number; count?: number }, task: (i: number, loop: number) => Promise<void>): Promise<number> {
+export async function runLoops(
+  concurrency: number,
+  until: { deadline?: number; count?: number },
+  task: (i: number, loop: number) => Promise<void>,
+): Promise<number> {
   let started = 0;
   const loop = async (l: number) => {
     for (;;) {

@@ -21,7 +21,9 @@ const CONCURRENCY = 16;
 
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  return quick ? { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 3), seconds: env('BENCH_ANSWERS_SECONDS', 1.5), passages: 3 } : { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 40), seconds: env('BENCH_ANSWERS_SECONDS', 10), passages: 20 };
+  return quick
+    ? { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 3), seconds: env('BENCH_ANSWERS_SECONDS', 1.5), passages: 3 }
+    : { sequential: env('BENCH_ANSWERS_SEQUENTIAL', 40), seconds: env('BENCH_ANSWERS_SECONDS', 10), passages: 20 };
 }
 
 export const answers: Scenario = {
@@ -30,24 +32,54 @@ export const answers: Scenario = {
     const { deployment, log } = ctx;
     const s = settings(ctx.quick);
     const model = await startFakeOpenAi(() => ({ reply: REPLY }));
-    const server = await startChild('enclave-server.ts', { ...deployment.env, OPENAI_BASE_URL: model.baseUrl, CHAT_MODEL: 'fake-model' });
+    const server = await startChild('enclave-server.ts', {
+      ...deployment.env,
+      OPENAI_BASE_URL: model.baseUrl,
+      CHAT_MODEL: 'fake-model',
+    });
     try {
-      const [admin] = await server.call<{ id: string; token: string }[]>('users', { count: 1, role: 'admin', label: 'ans-admin' });
-      const askers = await server.call<{ id: string; token: string }[]>('users', { count: CONCURRENCY, label: 'asker' });
+      const [admin] = await server.call<{ id: string; token: string }[]>('users', {
+        count: 1,
+        role: 'admin',
+        label: 'ans-admin',
+      });
+      const askers = await server.call<{ id: string; token: string }[]>('users', {
+        count: CONCURRENCY,
+        label: 'asker',
+      });
       const passages = readJsonl<Passage>(path.join(DATA_ROOT, 'squad2/dev-passages.jsonl')).slice(0, s.passages);
       const ids = new Set(passages.map((p) => p.id));
-      const questions = readJsonl<{ question: string; passage_id: string }>(path.join(DATA_ROOT, 'squad2/dev-questions.jsonl'))
+      const questions = readJsonl<{ question: string; passage_id: string }>(
+        path.join(DATA_ROOT, 'squad2/dev-questions.jsonl'),
+      )
         .filter((q) => ids.has(q.passage_id))
         .map((q) => q.question);
-      const collection = (await must([201], server.url, 'POST', '/api/collections', admin!.token, { name: 'Bench answers' })).collection.id as string;
-      await mapLimit(passages, 4, (p) => must([202], server.url, 'POST', `/api/collections/${collection}/documents`, admin!.token, { title: p.title, text: p.text }));
+      const collection = (
+        await must([201], server.url, 'POST', '/api/collections', admin!.token, { name: 'Bench answers' })
+      ).collection.id as string;
+      await mapLimit(passages, 4, (p) =>
+        must([202], server.url, 'POST', `/api/collections/${collection}/documents`, admin!.token, {
+          title: p.title,
+          text: p.text,
+        }),
+      );
       for (let i = 0; ; i++) {
-        const [row] = await server.call<{ n: number }[]>('sql', { sql: `SELECT count(*)::int AS n FROM documents WHERE collection_id = $1 AND status = 'ready'`, params: [collection] });
+        const [row] = await server.call<{ n: number }[]>('sql', {
+          sql: `SELECT count(*)::int AS n FROM documents WHERE collection_id = $1 AND status = 'ready'`,
+          params: [collection],
+        });
         if (row!.n >= passages.length) break;
         if (i > 1200) throw new Error('knowledge for the answers scenario never became ready');
         await sleep(50);
       }
-      const bot = (await must([201], server.url, 'POST', '/api/bots', admin!.token, { slug: 'bench-bot', name: 'Bench bot', collectionIds: [collection], handoff: { minScore: 0 } })).bot.id as string;
+      const bot = (
+        await must([201], server.url, 'POST', '/api/bots', admin!.token, {
+          slug: 'bench-bot',
+          name: 'Bench bot',
+          collectionIds: [collection],
+          handoff: { minScore: 0 },
+        })
+      ).bot.id as string;
 
       const waiting = new Map<string, { delta?: (t: number) => void; done?: (t: number, answered: boolean) => void }>();
       const onFrame = (_i: number, frame: string) => {
@@ -64,17 +96,27 @@ export const answers: Scenario = {
           waiting.get(f.message.conversationId)?.done?.(performance.now(), f.type === 'message.completed');
         }
       };
-      const pool = await openSockets(server.url, askers.map((a) => a.token), onFrame);
+      const pool = await openSockets(
+        server.url,
+        askers.map((a) => a.token),
+        onFrame,
+      );
       let unanswered = 0;
       const ask = async (asker: number, question: string) => {
-        const conversation = (await must([200, 201], server.url, 'POST', '/api/conversations', askers[asker]!.token, { botId: bot })).conversation.id as string;
+        const conversation = (
+          await must([200, 201], server.url, 'POST', '/api/conversations', askers[asker]!.token, { botId: bot })
+        ).conversation.id as string;
         const firstDelta = new Promise<number>((resolve) => waiting.set(conversation, { delta: resolve }));
         const completed = new Promise<{ t: number; answered: boolean }>((resolve) => {
           waiting.get(conversation)!.done = (t, answered) => resolve({ t, answered });
         });
         const t0 = performance.now();
-        await must([201], server.url, 'POST', `/api/conversations/${conversation}/messages`, askers[asker]!.token, { body: question });
-        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within 60 s in ${conversation}`)), 60_000).unref());
+        await must([201], server.url, 'POST', `/api/conversations/${conversation}/messages`, askers[asker]!.token, {
+          body: question,
+        });
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer within 60 s in ${conversation}`)), 60_000).unref(),
+        );
         const done = await Promise.race([completed, timeout]);
         waiting.delete(conversation);
         if (!done.answered) unanswered += 1;
@@ -86,8 +128,13 @@ export const answers: Scenario = {
       const direct = async (question: string) => {
         const t0 = performance.now();
         let first = Number.NaN;
-        const stream = await client.chat.completions.create({ model: 'fake-model', stream: true, messages: [{ role: 'user', content: question }] });
-        for await (const chunk of stream) if (Number.isNaN(first) && chunk.choices?.[0]?.delta?.content) first = performance.now() - t0;
+        const stream = await client.chat.completions.create({
+          model: 'fake-model',
+          stream: true,
+          messages: [{ role: 'user', content: question }],
+        });
+        for await (const chunk of stream)
+          if (Number.isNaN(first) && chunk.choices?.[0]?.delta?.content) first = performance.now() - t0;
         return { firstToken: first, completed: performance.now() - t0 };
       };
 
@@ -106,7 +153,9 @@ export const answers: Scenario = {
         seqB.push(await direct(questions[(i + 1) % questions.length]!));
       }
       if (profileFile) await server.call('profileStop', { file: profileFile });
-      const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>('traceStop');
+      const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>(
+        'traceStop',
+      );
       const sqlPerAnswer = trace.statements.reduce((a, st) => a + st.totalMs, 0) / (s.sequential * 1);
 
       log(`  ${CONCURRENCY} askers at once for ${s.seconds} s…`);
@@ -126,7 +175,9 @@ export const answers: Scenario = {
         return count / ((performance.now() - started) / 1000);
       };
       const concurrentE: number[] = [];
-      const rateE = await runFor(async (loop, i) => concurrentE.push((await ask(loop, questions[i % questions.length]!)).completed));
+      const rateE = await runFor(async (loop, i) =>
+        concurrentE.push((await ask(loop, questions[i % questions.length]!)).completed),
+      );
       const rateB = await runFor((_, i) => direct(questions[i % questions.length]!));
       await pool.close();
 
@@ -140,19 +191,56 @@ export const answers: Scenario = {
         scenario: 'answers',
         backend: deployment.backend,
         quick: ctx.quick,
-        baseline: 'the fake model’s own time to first token / to the end of the stream, asked directly with the OpenAI SDK from the bench',
+        baseline:
+          'the fake model’s own time to first token / to the end of the stream, asked directly with the OpenAI SDK from the bench',
         rows: [
-          { metric: 'POST → first delta p50', value: fd.p50, unit: 'ms', baseline: ttft.p50, ratio: fd.p50 / ttft.p50, target: '≤ +50 ms', ok: fd.p50 - ttft.p50 <= 50, note: `overhead ${(fd.p50 - ttft.p50).toFixed(1)} ms` },
+          {
+            metric: 'POST → first delta p50',
+            value: fd.p50,
+            unit: 'ms',
+            baseline: ttft.p50,
+            ratio: fd.p50 / ttft.p50,
+            target: '≤ +50 ms',
+            ok: fd.p50 - ttft.p50 <= 50,
+            note: `overhead ${(fd.p50 - ttft.p50).toFixed(1)} ms`,
+          },
           { metric: 'POST → first delta p99', value: fd.p99, unit: 'ms', baseline: ttft.p99, ratio: fd.p99 / ttft.p99 },
-          { metric: 'POST → completed p50', value: done.p50, unit: 'ms', baseline: mdone.p50, ratio: done.p50 / mdone.p50 },
-          { metric: 'POST → completed p99', value: done.p99, unit: 'ms', baseline: mdone.p99, ratio: done.p99 / mdone.p99 },
+          {
+            metric: 'POST → completed p50',
+            value: done.p50,
+            unit: 'ms',
+            baseline: mdone.p50,
+            ratio: done.p50 / mdone.p50,
+          },
+          {
+            metric: 'POST → completed p99',
+            value: done.p99,
+            unit: 'ms',
+            baseline: mdone.p99,
+            ratio: done.p99 / mdone.p99,
+          },
           { metric: `answers/s @${CONCURRENCY}`, value: rateE, unit: '/s', baseline: rateB, ratio: rateE / rateB },
           { metric: `POST → completed p50 @${CONCURRENCY}`, value: c16.p50, unit: 'ms' },
           { metric: 'replies without an answer', value: unanswered, unit: '', target: '0', ok: unanswered === 0 },
         ],
-        stages: { 'SQL per answer, POST + job (ms, top statements)': sqlPerAnswer, 'model TTFT (p50 ms)': ttft.p50, 'Enclave before the first delta (p50 ms)': fd.p50 - ttft.p50, 'first delta → completed (p50 ms)': done.p50 - fd.p50 },
-        slowestStage: fd.p50 - ttft.p50 >= done.p50 - fd.p50 ? 'before the first delta: POST commit → enqueue → job start → retrieval → prompt → model request' : 'after the first delta: persisting the answer and publishing message.completed',
-        details: { settings: s, sqlTrace: trace, sequential: { firstDelta: fd, completed: done }, model: { firstToken: ttft, completed: mdone }, concurrent: c16, ...(profile ? { profile } : {}) },
+        stages: {
+          'SQL per answer, POST + job (ms, top statements)': sqlPerAnswer,
+          'model TTFT (p50 ms)': ttft.p50,
+          'Enclave before the first delta (p50 ms)': fd.p50 - ttft.p50,
+          'first delta → completed (p50 ms)': done.p50 - fd.p50,
+        },
+        slowestStage:
+          fd.p50 - ttft.p50 >= done.p50 - fd.p50
+            ? 'before the first delta: POST commit → enqueue → job start → retrieval → prompt → model request'
+            : 'after the first delta: persisting the answer and publishing message.completed',
+        details: {
+          settings: s,
+          sqlTrace: trace,
+          sequential: { firstDelta: fd, completed: done },
+          model: { firstToken: ttft, completed: mdone },
+          concurrent: c16,
+          ...(profile ? { profile } : {}),
+        },
         machine: machineInfo(),
       };
     } finally {

@@ -51,16 +51,33 @@ interface TrafficResult {
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   return quick
-    ? { sockets: env('BENCH_FANOUT_SOCKETS', 40), rate: env('BENCH_FANOUT_RATE', 20), seconds: env('BENCH_FANOUT_SECONDS', 2) }
-    : { sockets: env('BENCH_FANOUT_SOCKETS', 1000), rate: env('BENCH_FANOUT_RATE', 25), seconds: env('BENCH_FANOUT_SECONDS', 15) };
+    ? {
+        sockets: env('BENCH_FANOUT_SOCKETS', 40),
+        rate: env('BENCH_FANOUT_RATE', 20),
+        seconds: env('BENCH_FANOUT_SECONDS', 2),
+      }
+    : {
+        sockets: env('BENCH_FANOUT_SOCKETS', 1000),
+        rate: env('BENCH_FANOUT_RATE', 25),
+        seconds: env('BENCH_FANOUT_SECONDS', 15),
+      };
 }
 
 async function seed(server: ChildHandle, sockets: number): Promise<Seeded> {
-  const users = await server.call<{ id: string; token: string }[]>('users', { count: sockets, label: `fan${randomBytes(2).toString('hex')}` });
-  const [admin] = await server.call<{ id: string; token: string }[]>('users', { count: 1, role: 'admin', label: `fanadmin${randomBytes(2).toString('hex')}` });
+  const users = await server.call<{ id: string; token: string }[]>('users', {
+    count: sockets,
+    label: `fan${randomBytes(2).toString('hex')}`,
+  });
+  const [admin] = await server.call<{ id: string; token: string }[]>('users', {
+    count: 1,
+    role: 'admin',
+    label: `fanadmin${randomBytes(2).toString('hex')}`,
+  });
   const botCount = Math.max(1, Math.round(sockets * 0.1));
   const groupCount = Math.floor((sockets - botCount) / GROUP_SIZE);
-  const groupSpecs = Array.from({ length: groupCount }, (_, g) => Array.from({ length: GROUP_SIZE }, (_, j) => g * GROUP_SIZE + j));
+  const groupSpecs = Array.from({ length: groupCount }, (_, g) =>
+    Array.from({ length: GROUP_SIZE }, (_, j) => g * GROUP_SIZE + j),
+  );
   const botUsers = Array.from({ length: sockets - groupCount * GROUP_SIZE }, (_, j) => groupCount * GROUP_SIZE + j);
   const groups = await mapLimit(groupSpecs, 8, async (members, g) => {
     const body = await must([201], server.url, 'POST', '/api/conversations', users[members[0]!]!.token, {
@@ -70,18 +87,30 @@ async function seed(server: ChildHandle, sockets: number): Promise<Seeded> {
     });
     return { id: body.conversation.id as string, members };
   });
-  const bot = await must([201], server.url, 'POST', '/api/bots', admin!.token, { slug: `fan-bot-${randomBytes(3).toString('hex')}`, name: 'Fan-out bot', collectionIds: [] });
+  const bot = await must([201], server.url, 'POST', '/api/bots', admin!.token, {
+    slug: `fan-bot-${randomBytes(3).toString('hex')}`,
+    name: 'Fan-out bot',
+    collectionIds: [],
+  });
   const conversations: Record<string, string[]> = {};
   for (const g of groups) conversations[g.id] = g.members.map((m) => users[m]!.id);
   await mapLimit(botUsers, 8, async (u) => {
-    const body = await must([200, 201], server.url, 'POST', '/api/conversations', users[u]!.token, { botId: bot.bot.id });
+    const body = await must([200, 201], server.url, 'POST', '/api/conversations', users[u]!.token, {
+      botId: bot.bot.id,
+    });
     conversations[body.conversation.id] = [users[u]!.id];
   });
   return { users, groups, botUsers, conversations };
 }
 
 /** Connects every user, reads idle memory, drives the traffic, counts what arrived. */
-async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof settings>, log: (m: string) => void, options: { profileFile?: string; trace?: boolean } = {}): Promise<TrafficResult & { trace?: SqlTrace }> {
+async function drive(
+  server: ChildHandle,
+  seeded: Seeded,
+  s: ReturnType<typeof settings>,
+  log: (m: string) => void,
+  options: { profileFile?: string; trace?: boolean } = {},
+): Promise<TrafficResult & { trace?: SqlTrace }> {
   const { profileFile } = options;
   const n = seeded.users.length;
   const sendAt: number[] = [];
@@ -115,12 +144,20 @@ async function drive(server: ChildHandle, seeded: Seeded, s: ReturnType<typeof s
   };
   // Warm the allocator and the upgrade path with a tenth of the sockets first, so the memory read
   // before the real connections is not one taken while start-up garbage is still being returned.
-  const warm = await openSockets(server.url, seeded.users.slice(0, Math.ceil(n / 10)).map((u) => u.token), () => {});
+  const warm = await openSockets(
+    server.url,
+    seeded.users.slice(0, Math.ceil(n / 10)).map((u) => u.token),
+    () => {},
+  );
   await warm.close();
   await sleep(300);
   await server.memory();
   const before = await server.memory();
-  const pool = await openSockets(server.url, seeded.users.map((u) => u.token), onFrame);
+  const pool = await openSockets(
+    server.url,
+    seeded.users.map((u) => u.token),
+    onFrame,
+  );
   await sleep(n > 100 ? 1000 : 200);
   const idle = await server.memory();
   log(`  ${n} sockets connected; server RSS +${((idle.vmRss - before.vmRss) / 2 ** 20).toFixed(1)} MiB`);
@@ -203,7 +240,9 @@ export const fanout: Scenario = {
     let baselineResult: TrafficResult;
     let enclaveResult: TrafficResult;
     try {
-      log(`  seeding ${s.sockets} users, ${Math.floor((s.sockets * 0.9) / GROUP_SIZE)} groups of ${GROUP_SIZE}, bot conversations…`);
+      log(
+        `  seeding ${s.sockets} users, ${Math.floor((s.sockets * 0.9) / GROUP_SIZE)} groups of ${GROUP_SIZE}, bot conversations…`,
+      );
       seeded = await seed(enclave, s.sockets);
       const baseline = await startChild('ws-baseline.ts', {});
       try {
@@ -221,8 +260,12 @@ export const fanout: Scenario = {
       const profile = profileFile ? await summarizeProfile(profileFile) : undefined;
       const e = summarize(enclaveResult.latencies);
       const trace = (enclaveResult as { trace?: SqlTrace }).trace;
-      const sqlPerMessage = trace ? trace.statements.reduce((a, st) => a + st.totalMs, 0) / Math.max(1, enclaveResult.sent) : Number.NaN;
-      const queriesPerMessage = trace ? trace.statements.reduce((a, st) => a + st.n, 0) / Math.max(1, enclaveResult.sent) : Number.NaN;
+      const sqlPerMessage = trace
+        ? trace.statements.reduce((a, st) => a + st.totalMs, 0) / Math.max(1, enclaveResult.sent)
+        : Number.NaN;
+      const queriesPerMessage = trace
+        ? trace.statements.reduce((a, st) => a + st.n, 0) / Math.max(1, enclaveResult.sent)
+        : Number.NaN;
       const b = summarize(baselineResult.latencies);
       return {
         scenario: 'fanout',
@@ -232,12 +275,46 @@ export const fanout: Scenario = {
         rows: [
           { metric: 'send→receive p50', value: e.p50, unit: 'ms', baseline: b.p50, ratio: e.p50 / b.p50 },
           { metric: 'send→receive p95', value: e.p95, unit: 'ms', baseline: b.p95, ratio: e.p95 / b.p95 },
-          { metric: 'send→receive p99', value: e.p99, unit: 'ms', baseline: b.p99, ratio: e.p99 / b.p99, target: '≤ 3×', ok: e.p99 / b.p99 <= 3 },
+          {
+            metric: 'send→receive p99',
+            value: e.p99,
+            unit: 'ms',
+            baseline: b.p99,
+            ratio: e.p99 / b.p99,
+            target: '≤ 3×',
+            ok: e.p99 / b.p99 <= 3,
+          },
           { metric: 'deliveries', value: enclaveResult.received, unit: '', baseline: baselineResult.received },
-          { metric: 'lost', value: enclaveResult.lost, unit: '', baseline: baselineResult.lost, target: '0', ok: enclaveResult.lost === 0 },
-          { metric: 'duplicated', value: enclaveResult.duplicated, unit: '', baseline: baselineResult.duplicated, target: '0', ok: enclaveResult.duplicated === 0 },
-          { metric: 'frames at non-members', value: enclaveResult.leaked, unit: '', baseline: baselineResult.leaked, target: '0', ok: enclaveResult.leaked === 0 },
-          { metric: 'messages/s achieved', value: enclaveResult.achievedRate, unit: '/s', baseline: baselineResult.achievedRate },
+          {
+            metric: 'lost',
+            value: enclaveResult.lost,
+            unit: '',
+            baseline: baselineResult.lost,
+            target: '0',
+            ok: enclaveResult.lost === 0,
+          },
+          {
+            metric: 'duplicated',
+            value: enclaveResult.duplicated,
+            unit: '',
+            baseline: baselineResult.duplicated,
+            target: '0',
+            ok: enclaveResult.duplicated === 0,
+          },
+          {
+            metric: 'frames at non-members',
+            value: enclaveResult.leaked,
+            unit: '',
+            baseline: baselineResult.leaked,
+            target: '0',
+            ok: enclaveResult.leaked === 0,
+          },
+          {
+            metric: 'messages/s achieved',
+            value: enclaveResult.achievedRate,
+            unit: '/s',
+            baseline: baselineResult.achievedRate,
+          },
           {
             metric: 'RSS per idle socket',
             value: enclaveResult.idleKbPerSocketRss,
@@ -271,7 +348,9 @@ export const fanout: Scenario = {
           'Enclave GC pauses over 5 ms': enclaveResult.gc.over5Ms,
           'Enclave major (mark-compact) GCs': enclaveResult.gc.major,
         },
-        slowestStage: trace?.statements[0] ? `SQL: ${trace.statements[0].sql} (${trace.statements[0].meanMs} ms × ${trace.statements[0].n})` : undefined,
+        slowestStage: trace?.statements[0]
+          ? `SQL: ${trace.statements[0].sql} (${trace.statements[0].meanMs} ms × ${trace.statements[0].n})`
+          : undefined,
         details: {
           settings: s,
           enclave: { ...enclaveResult, latencies: e },

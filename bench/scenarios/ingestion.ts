@@ -26,14 +26,24 @@ function settings(quick: boolean) {
   const perHandbook = env('BENCH_INGEST_PER_DOCUMENT', 10);
   const perRequest = env('BENCH_INGEST_PER_REQUEST', 100);
   return quick
-    ? { passages: env('BENCH_INGEST_PASSAGES', 10), pdfPages: env('BENCH_INGEST_PDF_PAGES', 2), perHandbook, perRequest: Math.min(perRequest, 5) }
-    : { passages: env('BENCH_INGEST_PASSAGES', 600), pdfPages: env('BENCH_INGEST_PDF_PAGES', 30), perHandbook, perRequest };
+    ? {
+        passages: env('BENCH_INGEST_PASSAGES', 10),
+        pdfPages: env('BENCH_INGEST_PDF_PAGES', 2),
+        perHandbook,
+        perRequest: Math.min(perRequest, 5),
+      }
+    : {
+        passages: env('BENCH_INGEST_PASSAGES', 600),
+        pdfPages: env('BENCH_INGEST_PDF_PAGES', 30),
+        perHandbook,
+        perRequest,
+      };
 }
 
 /** A minimal valid PDF (Helvetica, one passage per page, wrapped lines) — no dependency, ASCII text. */
 export function makePdf(pages: string[]): Buffer {
   const objects: string[] = [];
-  const add = (body: string) => objects.push(body) ;
+  const add = (body: string) => objects.push(body);
   add('<< /Type /Catalog /Pages 2 0 R >>');
   add(''); // pages, filled below
   add('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
@@ -50,10 +60,15 @@ export function makePdf(pages: string[]): Buffer {
     }
     if (line) lines.push(line);
     const esc = (s: string) => s.replace(/[\\()]/g, '\\$&');
-    const stream = `BT /F1 10 Tf 12 TL 50 790 Td ${lines.slice(0, 60).map((l) => `(${esc(l)}) '`).join(' ')} ET`;
+    const stream = `BT /F1 10 Tf 12 TL 50 790 Td ${lines
+      .slice(0, 60)
+      .map((l) => `(${esc(l)}) '`)
+      .join(' ')} ET`;
     add(`<< /Length ${Buffer.byteLength(stream)} >>\nstream\n${stream}\nendstream`);
     const contentId = objects.length;
-    add(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`);
+    add(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`,
+    );
     kids.push(objects.length);
   }
   objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
@@ -69,7 +84,12 @@ export function makePdf(pages: string[]): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
-async function waitReady(server: ChildHandle, collectionId: string, count: number, timeoutMs: number): Promise<{ ready: number; failed: number }> {
+async function waitReady(
+  server: ChildHandle,
+  collectionId: string,
+  count: number,
+  timeoutMs: number,
+): Promise<{ ready: number; failed: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = await server.call<{ ready: number; failed: number }[]>('sql', {
@@ -109,9 +129,12 @@ async function ingest(
   perRequest = 1,
 ): Promise<Ingested> {
   const { server, token } = run;
-  const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name })).collection.id as string;
+  const collection = (await must([201], server.url, 'POST', '/api/collections', token, { name })).collection
+    .id as string;
   await run.deployment.quiesce();
-  const requests = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) => documents.slice(i * perRequest, (i + 1) * perRequest));
+  const requests = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) =>
+    documents.slice(i * perRequest, (i + 1) * perRequest),
+  );
   const cpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
   const databaseBefore = processCpuMs('postgres');
   const started = performance.now();
@@ -119,9 +142,14 @@ async function ingest(
   await mapLimit(requests, 8, async (batch) => {
     const t = performance.now();
     if (perRequest === 1) {
-      await must([202], server.url, 'POST', `/api/collections/${collection}/documents`, token, { title: batch[0]!.title, text: batch[0]!.text });
+      await must([202], server.url, 'POST', `/api/collections/${collection}/documents`, token, {
+        title: batch[0]!.title,
+        text: batch[0]!.text,
+      });
     } else {
-      await must([202], server.url, 'POST', `/api/collections/${collection}/documents/bulk`, token, { documents: batch.map((d) => ({ title: d.title, text: d.text })) });
+      await must([202], server.url, 'POST', `/api/collections/${collection}/documents/bulk`, token, {
+        documents: batch.map((d) => ({ title: d.title, text: d.text })),
+      });
     }
     postMs += (performance.now() - t) / batch.length;
   });
@@ -144,7 +172,8 @@ async function ingest(
     waitMs: timing!.wait,
     workMs: timing!.work,
     serverCpuMs: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000,
-    databaseCpuMs: databaseBefore === undefined || databaseAfter === undefined ? undefined : databaseAfter - databaseBefore,
+    databaseCpuMs:
+      databaseBefore === undefined || databaseAfter === undefined ? undefined : databaseAfter - databaseBefore,
   };
 }
 
@@ -157,7 +186,10 @@ export const ingestion: Scenario = {
     const seenText = new Set<string>();
     const all = devPassages().filter((p) => !seenText.has(p.text) && seenText.add(p.text));
     const stride = Math.max(1, Math.floor(all.length / s.passages));
-    const passages: Passage[] = Array.from({ length: Math.min(s.passages, all.length) }, (_, i) => all[(i * stride) % all.length]!);
+    const passages: Passage[] = Array.from(
+      { length: Math.min(s.passages, all.length) },
+      (_, i) => all[(i * stride) % all.length]!,
+    );
 
     // Baseline: the CPU floor of the same work, in this process (warmed: jieba's dictionary, the IDF table).
     for (const p of all.slice(-5)) embedOffline(lexemes(p.text, 'index').join(' '), OFFLINE_EMBEDDING_DIMENSIONS);
@@ -173,24 +205,40 @@ export const ingestion: Scenario = {
 
     const server = await startChild('enclave-server.ts', deployment.env);
     try {
-      const [admin] = await server.call<{ id: string; token: string }[]>('users', { count: 1, role: 'admin', label: 'ingest' });
+      const [admin] = await server.call<{ id: string; token: string }[]>('users', {
+        count: 1,
+        role: 'admin',
+        label: 'ingest',
+      });
       const token = admin!.token;
       // Untimed: the first documents pay for JIT compilation, loading jieba's dictionary and the IDF
       // table and filling connection pools (300 measured documents gave half the rate of 1,000).
       const warmUp = all.slice(-Math.min(40, Math.max(4, s.passages / 10)));
       const run = { server, token, deployment };
-      await ingest(run, 'Bench warm-up', warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })));
-      const profileFile = ctx.profile ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`) : undefined;
+      await ingest(
+        run,
+        'Bench warm-up',
+        warmUp.map((p, i) => ({ title: `warm-up ${i}`, text: `${p.text}\n\nwarm-up ${i}`, passages: 1 })),
+      );
+      const profileFile = ctx.profile
+        ? path.join(RESULTS_DIR, `ingestion-${deployment.backend}.cpuprofile`)
+        : undefined;
       await server.call('traceStart');
       log(`  ${s.passages} passages, one document each, through the API…`);
       const oneEach = passages.map((p, i) => ({ title: `${p.title} #${i}`, text: p.text, passages: 1 }));
       const singles = await ingest(run, 'Bench ingestion', oneEach);
-      const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>('traceStop');
+      const trace = await server.call<{ statements: { sql: string; n: number; totalMs: number; meanMs: number }[] }>(
+        'traceStop',
+      );
       // The same passages as handbooks: Markdown documents of several sections, one passage each.
       const handbooks: { title: string; text: string; passages: number }[] = [];
       for (let i = 0; i < passages.length; i += s.perHandbook) {
         const part = passages.slice(i, i + s.perHandbook);
-        handbooks.push({ title: `Handbook ${i / s.perHandbook + 1}`, text: part.map((p, j) => `## ${p.title} ${i + j}\n\n${p.text}`).join('\n\n'), passages: part.length });
+        handbooks.push({
+          title: `Handbook ${i / s.perHandbook + 1}`,
+          text: part.map((p, j) => `## ${p.title} ${i + j}\n\n${p.text}`).join('\n\n'),
+          passages: part.length,
+        });
       }
       log(`  the same passages, one document each, ${s.perRequest} a request (bulk import)…`);
       if (profileFile) await server.call('profileStart');
@@ -201,15 +249,23 @@ export const ingestion: Scenario = {
       log(`  a ${s.pdfPages}-page PDF…`);
       const english = all.filter((p) => /^[\x20-\x7e\s]+$/.test(p.text.slice(0, 200)));
       const pdf = makePdf(Array.from({ length: s.pdfPages }, (_, i) => english[i % english.length]!.text));
-      const pdfCollection = (await must([201], server.url, 'POST', '/api/collections', token, { name: 'Bench PDF' })).collection.id as string;
+      const pdfCollection = (await must([201], server.url, 'POST', '/api/collections', token, { name: 'Bench PDF' }))
+        .collection.id as string;
       const form = new FormData();
       form.append('file', new Blob([pdf], { type: 'application/pdf' }), 'bench.pdf');
       const pdfStarted = performance.now();
-      const res = await fetch(`${server.url}/api/collections/${pdfCollection}/documents`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+      const res = await fetch(`${server.url}/api/collections/${pdfCollection}/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
       if (res.status !== 202) throw new Error(`PDF upload answered ${res.status}: ${await res.text()}`);
       const pdfDone = await waitReady(server, pdfCollection, 1, 300_000);
       const pdfSeconds = (performance.now() - pdfStarted) / 1000;
-      const [pdfDoc] = await server.call<{ page_count: number; status: string; error: string | null }[]>('sql', { sql: 'SELECT page_count, status, error FROM documents WHERE collection_id = $1', params: [pdfCollection] });
+      const [pdfDoc] = await server.call<{ page_count: number; status: string; error: string | null }[]>('sql', {
+        sql: 'SELECT page_count, status, error FROM documents WHERE collection_id = $1',
+        params: [pdfCollection],
+      });
       if (pdfDone.failed) throw new Error(`the PDF failed to ingest: ${pdfDoc?.error}`);
 
       const floorRate = s.passages / floorSeconds;
@@ -233,24 +289,59 @@ export const ingestion: Scenario = {
       };
       const row = (metric: string, run: Ingested) => {
         const value = rate(run);
-        return { metric, value, unit: '/s', baseline: floorRate, ratio: value / floorRate, target: '≥ 200/s', ok: value >= 200 };
+        return {
+          metric,
+          value,
+          unit: '/s',
+          baseline: floorRate,
+          ratio: value / floorRate,
+          target: '≥ 200/s',
+          ok: value >= 200,
+        };
       };
       return {
         scenario: 'ingestion',
         backend: deployment.backend,
         quick: ctx.quick,
-        baseline: 'split + offline-embed + tokenise the same passages in one process (the pipeline’s CPU floor, no API, queue or database)',
+        baseline:
+          'split + offline-embed + tokenise the same passages in one process (the pipeline’s CPU floor, no API, queue or database)',
         rows: [
           row('passages/s, one document each (API → ready)', singles),
           row(`passages/s, one document each, ${s.perRequest} a request (bulk import → ready)`, imported),
           row(`passages/s, handbooks of ${s.perHandbook} sections (API → ready)`, books),
-          { metric: 'PDF pages/s (upload → ready)', value: (pdfDoc?.page_count ?? s.pdfPages) / pdfSeconds, unit: '/s' },
-          { metric: 'failed documents', value: singles.failed + imported.failed + books.failed, unit: '', target: '0', ok: singles.failed + imported.failed + books.failed === 0 },
-          { metric: 'chunks indexed (one each | bulk | handbooks)', value: singles.chunks, unit: `| ${imported.chunks} | ${books.chunks}` },
+          {
+            metric: 'PDF pages/s (upload → ready)',
+            value: (pdfDoc?.page_count ?? s.pdfPages) / pdfSeconds,
+            unit: '/s',
+          },
+          {
+            metric: 'failed documents',
+            value: singles.failed + imported.failed + books.failed,
+            unit: '',
+            target: '0',
+            ok: singles.failed + imported.failed + books.failed === 0,
+          },
+          {
+            metric: 'chunks indexed (one each | bulk | handbooks)',
+            value: singles.chunks,
+            unit: `| ${imported.chunks} | ${books.chunks}`,
+          },
         ],
         stages,
-        slowestStage: slowest({ queueWait: singles.waitMs, worker: singles.workMs }) === 'worker' ? 'the worker (parse→split→embed→index)' : 'waiting in the queue (the worker is the bottleneck; JOB_CONCURRENCY documents at once)',
-        details: { settings: s, sqlTrace: trace, singles, bulkImport: imported, handbooks: books, floorSeconds, pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length }, ...(profile ? { profile } : {}) },
+        slowestStage:
+          slowest({ queueWait: singles.waitMs, worker: singles.workMs }) === 'worker'
+            ? 'the worker (parse→split→embed→index)'
+            : 'waiting in the queue (the worker is the bottleneck; JOB_CONCURRENCY documents at once)',
+        details: {
+          settings: s,
+          sqlTrace: trace,
+          singles,
+          bulkImport: imported,
+          handbooks: books,
+          floorSeconds,
+          pdf: { pages: pdfDoc?.page_count, seconds: pdfSeconds, bytes: pdf.length },
+          ...(profile ? { profile } : {}),
+        },
         machine: machineInfo(),
       };
     } finally {

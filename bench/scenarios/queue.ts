@@ -18,10 +18,16 @@ interface NoopJobs {
 
 function settings(quick: boolean) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  return quick ? { latencyJobs: env('BENCH_QUEUE_LATENCY_JOBS', 50), throughputJobs: env('BENCH_QUEUE_JOBS', 500) } : { latencyJobs: env('BENCH_QUEUE_LATENCY_JOBS', 500), throughputJobs: env('BENCH_QUEUE_JOBS', 5000) };
+  return quick
+    ? { latencyJobs: env('BENCH_QUEUE_LATENCY_JOBS', 50), throughputJobs: env('BENCH_QUEUE_JOBS', 500) }
+    : { latencyJobs: env('BENCH_QUEUE_LATENCY_JOBS', 500), throughputJobs: env('BENCH_QUEUE_JOBS', 5000) };
 }
 
-async function measure(make: (onStart: (i: number) => void) => JobRunner<NoopJobs>, s: ReturnType<typeof settings>, run: string) {
+async function measure(
+  make: (onStart: (i: number) => void) => JobRunner<NoopJobs>,
+  s: ReturnType<typeof settings>,
+  run: string,
+) {
   const started = new Map<number, (t: number) => void>();
   let completed = 0;
   let allDone: (() => void) | undefined;
@@ -60,14 +66,25 @@ async function measure(make: (onStart: (i: number) => void) => JobRunner<NoopJob
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   await runner.close(5000);
-  return { latency: summarize(latencies), jobsPerSecond: s.throughputJobs / seconds, addsPerSecond: s.throughputJobs / addSeconds };
+  return {
+    latency: summarize(latencies),
+    jobsPerSecond: s.throughputJobs / seconds,
+    addsPerSecond: s.throughputJobs / addSeconds,
+  };
 }
 
 function runnerFactory(kind: 'bullmq' | 'in-process', redisUrl: string | undefined, prefix: string) {
   return (onStart: (i: number) => void) => {
     let self: { onDone?: () => void } = {};
     const options = {
-      jobs: { noop: { jobId: ({ i, run }: NoopJobs['noop']) => `noop-${run}-${i}`, attempts: 1, backoffMs: 1000, concurrency: 16 } },
+      jobs: {
+        noop: {
+          jobId: ({ i, run }: NoopJobs['noop']) => `noop-${run}-${i}`,
+          attempts: 1,
+          backoffMs: 1000,
+          concurrency: 16,
+        },
+      },
       processors: {
         noop: async ({ i }: NoopJobs['noop']) => {
           onStart(i);
@@ -77,7 +94,10 @@ function runnerFactory(kind: 'bullmq' | 'in-process', redisUrl: string | undefin
         if (e.state === 'completed') self.onDone?.();
       },
     };
-    const runner = kind === 'bullmq' ? createBullmqRunner<NoopJobs>({ redisUrl: redisUrl!, prefix, ...options }) : createInProcessRunner<NoopJobs>(options);
+    const runner =
+      kind === 'bullmq'
+        ? createBullmqRunner<NoopJobs>({ redisUrl: redisUrl!, prefix, ...options })
+        : createInProcessRunner<NoopJobs>(options);
     self = runner as unknown as typeof self;
     return runner;
   };
@@ -105,8 +125,20 @@ export const queue: Scenario = {
     const inProcess = await measure(runnerFactory('in-process', undefined, prefix), s, `ip${Date.now()}`);
     details.inProcess = inProcess;
     rows.push(
-      { metric: 'in-process add→start p50', value: inProcess.latency.p50, unit: 'ms', baseline: hopS.p50, ratio: inProcess.latency.p50 / hopS.p50 },
-      { metric: 'in-process add→start p99', value: inProcess.latency.p99, unit: 'ms', baseline: hopS.p99, ratio: inProcess.latency.p99 / hopS.p99 },
+      {
+        metric: 'in-process add→start p50',
+        value: inProcess.latency.p50,
+        unit: 'ms',
+        baseline: hopS.p50,
+        ratio: inProcess.latency.p50 / hopS.p50,
+      },
+      {
+        metric: 'in-process add→start p99',
+        value: inProcess.latency.p99,
+        unit: 'ms',
+        baseline: hopS.p99,
+        ratio: inProcess.latency.p99 / hopS.p99,
+      },
       { metric: 'in-process no-op jobs/s', value: inProcess.jobsPerSecond, unit: '/s' },
     );
     if (redisUrl) {
@@ -124,9 +156,29 @@ export const queue: Scenario = {
       details.bullmq = bull;
       details.redisPing = rttS;
       rows.unshift(
-        { metric: 'BullMQ add→start p50', value: bull.latency.p50, unit: 'ms', baseline: rttS.p50, ratio: bull.latency.p50 / rttS.p50, note: 'baseline: Redis PING round trip' },
-        { metric: 'BullMQ add→start p99', value: bull.latency.p99, unit: 'ms', baseline: rttS.p99, ratio: bull.latency.p99 / rttS.p99 },
-        { metric: 'BullMQ no-op jobs/s (16 producers)', value: bull.jobsPerSecond, unit: '/s', baseline: inProcess.jobsPerSecond, ratio: bull.jobsPerSecond / inProcess.jobsPerSecond, note: 'baseline: the in-process runner' },
+        {
+          metric: 'BullMQ add→start p50',
+          value: bull.latency.p50,
+          unit: 'ms',
+          baseline: rttS.p50,
+          ratio: bull.latency.p50 / rttS.p50,
+          note: 'baseline: Redis PING round trip',
+        },
+        {
+          metric: 'BullMQ add→start p99',
+          value: bull.latency.p99,
+          unit: 'ms',
+          baseline: rttS.p99,
+          ratio: bull.latency.p99 / rttS.p99,
+        },
+        {
+          metric: 'BullMQ no-op jobs/s (16 producers)',
+          value: bull.jobsPerSecond,
+          unit: '/s',
+          baseline: inProcess.jobsPerSecond,
+          ratio: bull.jobsPerSecond / inProcess.jobsPerSecond,
+          note: 'baseline: the in-process runner',
+        },
         { metric: 'BullMQ adds/s', value: bull.addsPerSecond, unit: '/s' },
       );
     }
@@ -134,10 +186,19 @@ export const queue: Scenario = {
       scenario: 'queue',
       backend: deployment.backend,
       quick: ctx.quick,
-      baseline: redisUrl ? 'Redis PING round trip (latency), the in-process runner (throughput)' : 'a setImmediate hop (the in-process runner has no I/O)',
+      baseline: redisUrl
+        ? 'Redis PING round trip (latency), the in-process runner (throughput)'
+        : 'a setImmediate hop (the in-process runner has no I/O)',
       rows,
-      stages: redisUrl ? { 'BullMQ add→start p50 (ms)': (details.bullmq as { latency: { p50: number } }).latency.p50, 'in-process add→start p50 (ms)': inProcess.latency.p50 } : { 'in-process add→start p50 (ms)': inProcess.latency.p50 },
-      slowestStage: redisUrl ? 'BullMQ: the worker picking the job up (blocking move from wait to active, then the lock) after the add' : 'in-process: none — the job starts on the next tick',
+      stages: redisUrl
+        ? {
+            'BullMQ add→start p50 (ms)': (details.bullmq as { latency: { p50: number } }).latency.p50,
+            'in-process add→start p50 (ms)': inProcess.latency.p50,
+          }
+        : { 'in-process add→start p50 (ms)': inProcess.latency.p50 },
+      slowestStage: redisUrl
+        ? 'BullMQ: the worker picking the job up (blocking move from wait to active, then the lock) after the add'
+        : 'in-process: none — the job starts on the next tick',
       details,
       machine: machineInfo(),
     };

@@ -5,7 +5,11 @@ import type { Database, Queryable } from '../../server/src/core/db/database.ts';
 import { lexemes, runs, tsvectorLiteral } from '../../server/src/core/knowledge/text/tokenize.ts';
 import { HNSW_INDEX_SQL } from '../../server/src/core/db/embedding-space.ts';
 import { planFullText } from '../../server/src/core/knowledge/bm25-plan.ts';
-import { createRetrievalRepository, tsqueryOf, type CorpusStats } from '../../server/src/core/knowledge/retrieval.repository.ts';
+import {
+  createRetrievalRepository,
+  tsqueryOf,
+  type CorpusStats,
+} from '../../server/src/core/knowledge/retrieval.repository.ts';
 import { DEFAULT_RETRIEVAL, fuse } from '../../server/src/core/knowledge/retrieval.service.ts';
 import { embedOffline, offlineFeatures } from '../../server/src/core/llm/offline-embedder.ts';
 import { OFFLINE_EMBEDDING_DIMENSIONS } from '../../server/src/config.ts';
@@ -132,7 +136,10 @@ export interface GeneratedChunk {
 /** A generator of the corpus's chunks in order (deterministic for a given N). */
 export function corpusGenerator(dimensions = OFFLINE_EMBEDDING_DIMENSIONS, maxPassages = Infinity) {
   const passages = devPassages().slice(0, maxPassages);
-  const analysed = passages.map((p) => ({ title: analyse(`${p.title}`, dimensions), sentences: sentences(p.text).map((t) => analyse(t, dimensions)) }));
+  const analysed = passages.map((p) => ({
+    title: analyse(`${p.title}`, dimensions),
+    sentences: sentences(p.text).map((t) => analyse(t, dimensions)),
+  }));
   const P = passages.length;
   function parts(i: number): Analysed[] {
     const p = i % P;
@@ -155,7 +162,13 @@ export function corpusGenerator(dimensions = OFFLINE_EMBEDDING_DIMENSIONS, maxPa
       const ps = parts(i);
       const tokens = ps.flatMap((a) => a.lexemes);
       const text = join(ps);
-      return { text, embedding: compose(ps, dimensions), tsv: tsvectorLiteral(tokens), lexemeCount: tokens.length, tokenCount: Math.ceil(ps.reduce((n, a) => n + a.tokens, 0)) };
+      return {
+        text,
+        embedding: compose(ps, dimensions),
+        tsv: tsvectorLiteral(tokens),
+        lexemeCount: tokens.length,
+        tokenCount: Math.ceil(ps.reduce((n, a) => n + a.tokens, 0)),
+      };
     },
     /** Largest |composed − embedOffline(text)| over a sample: ~1e-15 when composition is exact. */
     selfCheck(sample: number[]): number {
@@ -195,15 +208,25 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
   const gen = corpusGenerator(OFFLINE_EMBEDDING_DIMENSIONS, args.chunks);
   const sample = [0, 1, gen.passages + 3, 2 * gen.passages + 17, args.chunks - 1].filter((i) => i < args.chunks);
   const selfCheckMaxError = gen.selfCheck(sample);
-  if (selfCheckMaxError > 1e-9) throw new Error(`composed vectors differ from embedOffline by ${selfCheckMaxError}: the offline embedder changed`);
+  if (selfCheckMaxError > 1e-9)
+    throw new Error(`composed vectors differ from embedOffline by ${selfCheckMaxError}: the offline embedder changed`);
 
   const collection = async (name: string, group?: string) => {
-    const { rows } = await db.query<{ id: string }>(`INSERT INTO collections (name, created_by) VALUES ($1, $2) RETURNING id`, [name, args.createdBy]);
-    if (group) await db.query(`INSERT INTO collection_groups (collection_id, group_id) VALUES ($1, $2)`, [rows[0]!.id, group]);
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO collections (name, created_by) VALUES ($1, $2) RETURNING id`,
+      [name, args.createdBy],
+    );
+    if (group)
+      await db.query(`INSERT INTO collection_groups (collection_id, group_id) VALUES ($1, $2)`, [rows[0]!.id, group]);
     return rows[0]!.id;
   };
-  const collections = { public: await collection('Bench public'), groupA: await collection('Bench group A', args.groupA), groupB: await collection('Bench group B', args.groupB) };
-  const collectionOf = (doc: number) => [collections.public, collections.public, collections.groupA, collections.groupB][doc % 4]!;
+  const collections = {
+    public: await collection('Bench public'),
+    groupA: await collection('Bench group A', args.groupA),
+    groupB: await collection('Bench group B', args.groupB),
+  };
+  const collectionOf = (doc: number) =>
+    [collections.public, collections.public, collections.groupA, collections.groupB][doc % 4]!;
 
   await db.exec('DROP INDEX IF EXISTS chunks_embedding_hnsw; DROP INDEX IF EXISTS chunks_tsv_gin;');
   const documents = Math.ceil(args.chunks / args.perDocument);
@@ -215,7 +238,13 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
       `INSERT INTO documents (collection_id, title, source, mime, sha256, status, progress, chunk_count, indexed_version, created_by)
        SELECT c, t, 'text', 'text/plain', s, 'ready', 1, $4, 1, $5 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(c, t, s)
        RETURNING id`,
-      [idx.map(collectionOf), idx.map((d) => `Bench document ${d}`), idx.map(() => randomBytes(16).toString('hex')), args.perDocument, args.createdBy],
+      [
+        idx.map(collectionOf),
+        idx.map((d) => `Bench document ${d}`),
+        idx.map(() => randomBytes(16).toString('hex')),
+        args.perDocument,
+        args.createdBy,
+      ],
     );
     docIds.push(...rows.map((r) => r.id));
   }
@@ -268,7 +297,13 @@ export async function loadRetrievalCorpus(db: Database, args: LoadCorpusArgs): P
   const t = performance.now();
   await db.exec('ANALYZE chunks; ANALYZE documents;');
   const analyze = performance.now() - t;
-  return { chunks: args.chunks, documents, collections, selfCheckMaxError, ms: { generate, insert, ginIndex, hnswIndex, analyze } };
+  return {
+    chunks: args.chunks,
+    documents,
+    collections,
+    selfCheckMaxError,
+    ms: { generate, insert, ginIndex, hnswIndex, analyze },
+  };
 }
 
 export interface HybridQuery {
@@ -293,7 +328,13 @@ export interface TimedHybridArgs {
  * HNSW scan, the vector half, the BM25 half, the fused rows — with the query embedding and lexemes
  * computed beforehand. Returns each query's latency (ms).
  */
-export async function hybridSql(db: Database, userId: string, q: HybridQuery, stats: CorpusStats, k: number): Promise<void> {
+export async function hybridSql(
+  db: Database,
+  userId: string,
+  q: HybridQuery,
+  stats: CorpusStats,
+  k: number,
+): Promise<void> {
   const s = DEFAULT_RETRIEVAL;
   const candidates = Math.max(k * s.candidateFactor, s.minCandidates);
   await db.transaction(async (tx) => {
@@ -310,7 +351,10 @@ export async function hybridSql(db: Database, userId: string, q: HybridQuery, st
 // Document frequencies already counted in this process (the search's own cache plays this part in the API).
 const dfMemo = new Map<string, number>();
 
-export async function timeHybridSql(db: Database, args: TimedHybridArgs): Promise<{ latencies: number[]; stats: CorpusStats }> {
+export async function timeHybridSql(
+  db: Database,
+  args: TimedHybridArgs,
+): Promise<{ latencies: number[]; stats: CorpusStats }> {
   const repo = createRetrievalRepository(db);
   const stats = args.stats ?? (await repo.corpusStats());
   for (const q of args.queries) {
@@ -335,7 +379,10 @@ export async function timeHybridSql(db: Database, args: TimedHybridArgs): Promis
 }
 
 /** Recall@10 of the HNSW scan (at the search's ef_search) against an exact scan, with the permission filter. */
-export async function vectorRecall(db: Database, args: { userId: string; vectors: string[]; efSearch: number; k: number }): Promise<{ recall: number; exactMs: number; hnswMs: number }> {
+export async function vectorRecall(
+  db: Database,
+  args: { userId: string; vectors: string[]; efSearch: number; k: number },
+): Promise<{ recall: number; exactMs: number; hnswMs: number }> {
   let found = 0;
   let exactMs = 0;
   let hnswMs = 0;
@@ -361,7 +408,10 @@ export async function vectorRecall(db: Database, args: { userId: string; vectors
 }
 
 /** The two halves of the hybrid SQL timed apart, and how many chunks the BM25 half's GIN match hands it. */
-export async function halfSplit(db: Database, args: { userId: string; queries: HybridQuery[] }): Promise<{ vectorMs: number; textMs: number; hitsMs: number; candidates: number; corpus: number }> {
+export async function halfSplit(
+  db: Database,
+  args: { userId: string; queries: HybridQuery[] },
+): Promise<{ vectorMs: number; textMs: number; hitsMs: number; candidates: number; corpus: number }> {
   const s = DEFAULT_RETRIEVAL;
   const repo = createRetrievalRepository(db);
   const stats = await repo.corpusStats();
@@ -388,11 +438,24 @@ export async function halfSplit(db: Database, args: { userId: string; queries: H
       : [];
     textMs += performance.now() - t;
     t = performance.now();
-    await repo.hits(fuse(vectorHits, textHits, s).slice(0, 16).map((f) => f.id));
+    await repo.hits(
+      fuse(vectorHits, textHits, s)
+        .slice(0, 16)
+        .map((f) => f.id),
+    );
     hitsMs += performance.now() - t;
     const tsquery = tsqueryOf([...new Set(q.terms)]);
-    if (tsquery) candidates += (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE tsv @@ $1::tsquery', [tsquery])).rows[0]!.n;
+    if (tsquery)
+      candidates += (
+        await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE tsv @@ $1::tsquery', [tsquery])
+      ).rows[0]!.n;
   }
   const n = Math.max(1, args.queries.length);
-  return { vectorMs: vectorMs / n, textMs: textMs / n, hitsMs: hitsMs / n, candidates: candidates / n, corpus: stats.n };
+  return {
+    vectorMs: vectorMs / n,
+    textMs: textMs / n,
+    hitsMs: hitsMs / n,
+    candidates: candidates / n,
+    corpus: stats.n,
+  };
 }

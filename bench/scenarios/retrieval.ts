@@ -11,7 +11,14 @@ import { summarizeProfile } from '../lib/profile.ts';
 import { machineInfo, RESULTS_DIR, slowest, type Row, type ScenarioResult } from '../lib/report.ts';
 import type { Scenario, ScenarioContext } from '../lib/scenario.ts';
 import { summarize } from '../lib/stats.ts';
-import { devQuestions, halfSplit, timeHybridSql, vectorRecall, type HybridQuery, type LoadCorpusResult } from './retrieval-data.ts';
+import {
+  devQuestions,
+  halfSplit,
+  timeHybridSql,
+  vectorRecall,
+  type HybridQuery,
+  type LoadCorpusResult,
+} from './retrieval-data.ts';
 
 /**
  * Retrieval: N chunks (see retrieval-data.ts) in a public collection, one readable by the
@@ -22,9 +29,14 @@ import { devQuestions, halfSplit, timeHybridSql, vectorRecall, type HybridQuery,
  */
 function settings(quick: boolean, backend: string) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  if (quick) return { chunks: env('BENCH_RETRIEVAL_CHUNKS', 300), seconds: env('BENCH_RETRIEVAL_SECONDS', 1), recallQueries: 5 };
+  if (quick)
+    return { chunks: env('BENCH_RETRIEVAL_CHUNKS', 300), seconds: env('BENCH_RETRIEVAL_SECONDS', 1), recallQueries: 5 };
   // PGlite builds HNSW 6–7× slower than Postgres: 100k there alone would take most of the budget.
-  return { chunks: env('BENCH_RETRIEVAL_CHUNKS', backend === 'postgres' ? 100_000 : 10_000), seconds: env('BENCH_RETRIEVAL_SECONDS', 8), recallQueries: 40 };
+  return {
+    chunks: env('BENCH_RETRIEVAL_CHUNKS', backend === 'postgres' ? 100_000 : 10_000),
+    seconds: env('BENCH_RETRIEVAL_SECONDS', 8),
+    recallQueries: 40,
+  };
 }
 
 const K = 8;
@@ -37,16 +49,38 @@ export const retrieval: Scenario = {
     const server = await startChild('enclave-server.ts', deployment.env);
     const direct = deployment.databaseUrl ? createPostgresDatabase(deployment.databaseUrl, { max: 10 }) : undefined;
     try {
-      const [groupA, groupB] = (await server.call<{ id: string }[]>('sql', { sql: `INSERT INTO groups (name) VALUES ('Bench A'), ('Bench B') RETURNING id` })).map((r) => r.id);
-      const [searcher] = await server.call<{ id: string; token: string }[]>('users', { count: 1, groupIds: [groupA], label: 'searcher' });
-      const [owner] = await server.call<{ id: string; token: string }[]>('users', { count: 1, role: 'admin', label: 'owner' });
+      const [groupA, groupB] = (
+        await server.call<{ id: string }[]>('sql', {
+          sql: `INSERT INTO groups (name) VALUES ('Bench A'), ('Bench B') RETURNING id`,
+        })
+      ).map((r) => r.id);
+      const [searcher] = await server.call<{ id: string; token: string }[]>('users', {
+        count: 1,
+        groupIds: [groupA],
+        label: 'searcher',
+      });
+      const [owner] = await server.call<{ id: string; token: string }[]>('users', {
+        count: 1,
+        role: 'admin',
+        label: 'owner',
+      });
       log(`  loading ${s.chunks.toLocaleString('en-US')} chunks (bulk SQL, indexes after)…`);
-      const load = await server.call<LoadCorpusResult>('loadCorpus', { chunks: s.chunks, perDocument: 20, groupA, groupB, createdBy: owner!.id }, 900_000);
-      log(`  loaded: generate ${(load.ms.generate / 1000).toFixed(1)} s, insert ${(load.ms.insert / 1000).toFixed(1)} s, GIN ${(load.ms.ginIndex / 1000).toFixed(1)} s, HNSW ${(load.ms.hnswIndex / 1000).toFixed(1)} s`);
+      const load = await server.call<LoadCorpusResult>(
+        'loadCorpus',
+        { chunks: s.chunks, perDocument: 20, groupA, groupB, createdBy: owner!.id },
+        900_000,
+      );
+      log(
+        `  loaded: generate ${(load.ms.generate / 1000).toFixed(1)} s, insert ${(load.ms.insert / 1000).toFixed(1)} s, GIN ${(load.ms.ginIndex / 1000).toFixed(1)} s, HNSW ${(load.ms.hnswIndex / 1000).toFixed(1)} s`,
+      );
 
       const questions = devQuestions();
       // A fixed, interleaved sample of the five sets' questions.
-      const ordered = questions.map((q, i) => ({ q, key: (i * 2_654_435_761) % 4_294_967_296 })).sort((a, b) => a.key - b.key).map((x) => x.q).slice(0, ctx.quick ? 80 : 600);
+      const ordered = questions
+        .map((q, i) => ({ q, key: (i * 2_654_435_761) % 4_294_967_296 }))
+        .sort((a, b) => a.key - b.key)
+        .map((x) => x.q)
+        .slice(0, ctx.quick ? 80 : 600);
       const queries: (HybridQuery & { text: string })[] = ordered.map((text) => ({
         text,
         vector: toVectorLiteral(embedOffline(text, OFFLINE_EMBEDDING_DIMENSIONS)),
@@ -78,9 +112,14 @@ export const retrieval: Scenario = {
       };
       let stats: CorpusStats | null = null;
       const viaSql = async (concurrency: number, offset: number) => {
-        const slice = [...queries.slice(offset), ...queries.slice(0, offset)].map(({ vector, terms }) => ({ vector, terms }));
+        const slice = [...queries.slice(offset), ...queries.slice(0, offset)].map(({ vector, terms }) => ({
+          vector,
+          terms,
+        }));
         const args = { userId: searcher!.id, queries: slice, stats, k: K, concurrency, maxMs: s.seconds * 1000 };
-        const out = direct ? await timeHybridSql(direct, args) : await server.call<{ latencies: number[]; stats: CorpusStats }>('timedHybrid', args);
+        const out = direct
+          ? await timeHybridSql(direct, args)
+          : await server.call<{ latencies: number[]; stats: CorpusStats }>('timedHybrid', args);
         stats = out.stats;
         return out.latencies;
       };
@@ -88,7 +127,9 @@ export const retrieval: Scenario = {
       // Warm both paths (caches, prepared plans, the BM25 stats cache), then alternate so drift hits both.
       await viaApi(2, 0);
       await viaSql(2, 0);
-      const profileFile = ctx.profile ? path.join(RESULTS_DIR, `retrieval-${deployment.backend}.cpuprofile`) : undefined;
+      const profileFile = ctx.profile
+        ? path.join(RESULTS_DIR, `retrieval-${deployment.backend}.cpuprofile`)
+        : undefined;
       const rows: Row[] = [];
       const measured: Record<string, unknown> = {};
       for (const concurrency of [1, 8]) {
@@ -111,21 +152,68 @@ export const retrieval: Scenario = {
             target: concurrency === 1 ? (deployment.backend === 'postgres' ? '≤ 2×, ≤ 25 ms' : '≤ 2×') : '≤ 2×',
             ok: apiS.p50 / sql.p50 <= 2 && (concurrency !== 1 || deployment.backend !== 'postgres' || apiS.p50 <= 25),
           },
-          { metric: `/api/search p99 @${concurrency}`, value: apiS.p99, unit: 'ms', baseline: sql.p99, ratio: apiS.p99 / sql.p99, target: '≤ 2×', ok: apiS.p99 / sql.p99 <= 2 },
-          { metric: `searches/s @${concurrency}`, value: apiS.n / s.seconds, unit: '/s', baseline: sql.n / s.seconds, ratio: apiS.n / sql.n },
+          {
+            metric: `/api/search p99 @${concurrency}`,
+            value: apiS.p99,
+            unit: 'ms',
+            baseline: sql.p99,
+            ratio: apiS.p99 / sql.p99,
+            target: '≤ 2×',
+            ok: apiS.p99 / sql.p99 <= 2,
+          },
+          {
+            metric: `searches/s @${concurrency}`,
+            value: apiS.n / s.seconds,
+            unit: '/s',
+            baseline: sql.n / s.seconds,
+            ratio: apiS.n / sql.n,
+          },
         );
       }
-      const ef = Math.max(DEFAULT_RETRIEVAL.efSearch, Math.max(K * DEFAULT_RETRIEVAL.candidateFactor, DEFAULT_RETRIEVAL.minCandidates));
-      log(`  recall@10 at ef_search ${ef} over ${s.recallQueries} queries (exact scan baseline)…`);
-      const recallArgs = { userId: searcher!.id, vectors: queries.slice(0, s.recallQueries).map((q) => q.vector), efSearch: ef, k: 10 };
-      const recall = direct ? await vectorRecall(direct, recallArgs) : await server.call<Awaited<ReturnType<typeof vectorRecall>>>('recall', recallArgs);
-      rows.push(
-        { metric: `HNSW recall@10 (ef_search ${ef})`, value: recall.recall, unit: '', baseline: 1, ratio: recall.recall, target: '≥ 0.95', ok: recall.recall >= 0.95 },
-        { metric: 'vector half: HNSW vs exact scan', value: recall.hnswMs, unit: 'ms', baseline: recall.exactMs, ratio: recall.hnswMs / recall.exactMs },
+      const ef = Math.max(
+        DEFAULT_RETRIEVAL.efSearch,
+        Math.max(K * DEFAULT_RETRIEVAL.candidateFactor, DEFAULT_RETRIEVAL.minCandidates),
       );
-      const splitArgs = { userId: searcher!.id, queries: queries.slice(-s.recallQueries).map(({ vector, terms }) => ({ vector, terms })) };
-      const split = direct ? await halfSplit(direct, splitArgs) : await server.call<Awaited<ReturnType<typeof halfSplit>>>('halfSplit', splitArgs);
-      rows.push({ metric: 'chunks sharing a lexeme with the query', value: split.candidates, unit: `of ${split.corpus}` });
+      log(`  recall@10 at ef_search ${ef} over ${s.recallQueries} queries (exact scan baseline)…`);
+      const recallArgs = {
+        userId: searcher!.id,
+        vectors: queries.slice(0, s.recallQueries).map((q) => q.vector),
+        efSearch: ef,
+        k: 10,
+      };
+      const recall = direct
+        ? await vectorRecall(direct, recallArgs)
+        : await server.call<Awaited<ReturnType<typeof vectorRecall>>>('recall', recallArgs);
+      rows.push(
+        {
+          metric: `HNSW recall@10 (ef_search ${ef})`,
+          value: recall.recall,
+          unit: '',
+          baseline: 1,
+          ratio: recall.recall,
+          target: '≥ 0.95',
+          ok: recall.recall >= 0.95,
+        },
+        {
+          metric: 'vector half: HNSW vs exact scan',
+          value: recall.hnswMs,
+          unit: 'ms',
+          baseline: recall.exactMs,
+          ratio: recall.hnswMs / recall.exactMs,
+        },
+      );
+      const splitArgs = {
+        userId: searcher!.id,
+        queries: queries.slice(-s.recallQueries).map(({ vector, terms }) => ({ vector, terms })),
+      };
+      const split = direct
+        ? await halfSplit(direct, splitArgs)
+        : await server.call<Awaited<ReturnType<typeof halfSplit>>>('halfSplit', splitArgs);
+      rows.push({
+        metric: 'chunks sharing a lexeme with the query',
+        value: split.candidates,
+        unit: `of ${split.corpus}`,
+      });
       const profile = profileFile ? await summarizeProfile(profileFile) : undefined;
       const c1 = measured.c1 as { api: { p50: number }; sql: { p50: number } };
       const stages = {

@@ -17,13 +17,16 @@ const optionalUrl = (protocols: string[]) =>
   optionalString.pipe(
     z
       .string()
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+      .refine(
+        (v) => {
+          try {
+            return protocols.includes(new URL(v).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      )
       .optional(),
   );
 
@@ -52,7 +55,12 @@ const envSchema = z.object({
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
-  REDIS_PREFIX: optionalString.pipe(z.string().regex(/^[a-z0-9_-]{1,32}$/i, 'letters, digits, - and _ only').default('enclave')),
+  REDIS_PREFIX: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/i, 'letters, digits, - and _ only')
+      .default('enclave'),
+  ),
 
   OPENAI_BASE_URL: optionalUrl(['http:', 'https:']),
   OPENAI_API_KEY: optionalString,
@@ -205,7 +213,10 @@ function buildConfig(env: z.infer<typeof envSchema>) {
 }
 
 function list(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function deepFreeze<T>(value: T): T {

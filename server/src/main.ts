@@ -47,9 +47,17 @@ async function main(role: Role) {
   gateway.attach(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+  const url =
+    config.publicUrl ??
+    `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   logger.info(
-    { url, database: services.db.kind, jobs: services.jobs.kind, realtime: services.bus.kind, startupMs: Date.now() - started },
+    {
+      url,
+      database: services.db.kind,
+      jobs: services.jobs.kind,
+      realtime: services.bus.kind,
+      startupMs: Date.now() - started,
+    },
     'Enclave is ready',
   );
   if (process.stdout.isTTY) process.stdout.write(`\n  Enclave is running at ${url}\n\n`);
@@ -88,9 +96,13 @@ if (role !== 'all' && role !== 'server') {
 }
 main(role).catch((error: unknown) => {
   if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\nEnclave did not start. Fix the variables above (see README, "Environment").\n`);
+    process.stderr.write(
+      `${error.message}\nEnclave did not start. Fix the variables above (see README, "Environment").\n`,
+    );
   } else {
-    process.stderr.write(`Enclave failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `Enclave failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -43,7 +43,9 @@ export async function openInfrastructure(
     if (report.applied.length) logger.info({ applied: report.applied }, 'migrations applied');
     await ensureEmbeddingSpace(db, { model: config.embedding.model, dimensions: config.embedding.dimensions });
     const prompts = await loadPrompts();
-    const bus = config.redisUrl ? await createRedisBus(config.redisUrl, `${config.redisPrefix}:events`) : createMemoryBus();
+    const bus = config.redisUrl
+      ? await createRedisBus(config.redisUrl, `${config.redisPrefix}:events`)
+      : createMemoryBus();
     return { config, logger, db, bus, metrics: createMetrics(), secret: options.secret, prompts };
   } catch (error) {
     await db.close().catch(() => {});

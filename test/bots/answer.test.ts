@@ -18,13 +18,20 @@ const EXPENSES = {
 async function ask(app: TestApp, user: TestUser, botId: string, question: string) {
   const conversation = await request(app.url, 'POST', '/api/conversations', { token: user.token, body: { botId } });
   const id: string = conversation.body.conversation.id;
-  const posted = await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: user.token, body: { body: question } });
+  const posted = await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+    token: user.token,
+    body: { body: question },
+  });
   expect(posted.status).toBe(201);
   return { id, questionId: posted.body.message.id as number };
 }
 
 function completedIn(socket: TestSocket, conversationId: string, timeoutMs = 15_000) {
-  return socket.waitFor((f) => f.type === 'message.completed' && f.message.conversationId === conversationId && f.message.senderType === 'bot', timeoutMs);
+  return socket.waitFor(
+    (f) =>
+      f.type === 'message.completed' && f.message.conversationId === conversationId && f.message.senderType === 'bot',
+    timeoutMs,
+  );
 }
 
 describe.each(backends)('bot answers on %s', (backend) => {
@@ -38,9 +45,19 @@ describe.each(backends)('bot answers on %s', (backend) => {
   beforeAll(async () => {
     model = await startFakeOpenAi();
     app = await startTestApp(backend, {
-      env: { OPENAI_BASE_URL: model.baseUrl, CHAT_MODEL: 'fake-model', MODEL_TIMEOUT_MS: '1500', MODEL_IDLE_TIMEOUT_MS: '1500', MODEL_ATTEMPTS: '2' },
+      env: {
+        OPENAI_BASE_URL: model.baseUrl,
+        CHAT_MODEL: 'fake-model',
+        MODEL_TIMEOUT_MS: '1500',
+        MODEL_IDLE_TIMEOUT_MS: '1500',
+        MODEL_ATTEMPTS: '2',
+      },
     });
-    [admin, employee, agent] = await Promise.all([newUser(app, { role: 'admin' }), newUser(app), newUser(app, { role: 'agent' })]);
+    [admin, employee, agent] = await Promise.all([
+      newUser(app, { role: 'admin' }),
+      newUser(app),
+      newUser(app, { role: 'agent' }),
+    ]);
     ({ collectionId } = await newKnowledge(app, admin, [LEAVE_POLICY, EXPENSES]));
   });
   afterAll(async () => {
@@ -49,14 +66,22 @@ describe.each(backends)('bot answers on %s', (backend) => {
   });
 
   it('streams a grounded answer delta by delta and stores it with the cited passage', async () => {
-    model.set(() => ({ reply: ['Full-time ', 'employees get ', '15 days ', 'of paid annual leave [1].'], chunkDelayMs: 30 }));
+    model.set(() => ({
+      reply: ['Full-time ', 'employees get ', '15 days ', 'of paid annual leave [1].'],
+      chunkDelayMs: 30,
+    }));
     const bot = await newApiBot(app, admin, { collectionIds: [collectionId], handoff: { minScore: 0.05 } });
     const socket = await connectSocket(app.url, employee.token);
     const { id } = await ask(app, employee, bot.id, 'How many days of annual leave do I get?');
     const completed = await completedIn(socket, id);
-    const deltas = socket.frames.filter((f) => f.type === 'message.delta' && f.conversationId === id).map((f) => f.delta);
+    const deltas = socket.frames
+      .filter((f) => f.type === 'message.delta' && f.conversationId === id)
+      .map((f) => f.delta);
     expect(deltas).toEqual(['Full-time ', 'employees get ', '15 days ', 'of paid annual leave [1].']);
-    expect(completed.message).toMatchObject({ status: 'complete', body: 'Full-time employees get 15 days of paid annual leave [1].' });
+    expect(completed.message).toMatchObject({
+      status: 'complete',
+      body: 'Full-time employees get 15 days of paid annual leave [1].',
+    });
     expect(completed.message.citations).toHaveLength(1);
     expect(completed.message.citations[0]).toMatchObject({ index: 1, title: 'Leave policy 2026' });
     expect(completed.message.citations[0].snippet).toContain('15 days');
@@ -83,7 +108,9 @@ describe.each(backends)('bot answers on %s', (backend) => {
     const bot = await newApiBot(app, admin, { collectionIds: [collectionId], handoff: { minScore: 0.99 } });
     const socket = await connectSocket(app.url, employee.token);
     const { id } = await ask(app, employee, bot.id, 'What is the capital of Mongolia?');
-    const created = await socket.waitFor((f) => f.type === 'message.created' && f.message.conversationId === id && f.message.senderType === 'bot');
+    const created = await socket.waitFor(
+      (f) => f.type === 'message.created' && f.message.conversationId === id && f.message.senderType === 'bot',
+    );
     expect(created.message.body).toContain("couldn't find anything");
     expect(created.message.meta ?? {}).toBeDefined();
     expect(model.calls.length).toBe(calls); // no model call for an unanswerable question
@@ -141,7 +168,10 @@ describe.each(backends)('bot answers on %s', (backend) => {
     expect(timedOut.message.status).toBe('failed');
     const c = await request(app.url, 'GET', `/api/conversations/${second.id}`, { token: employee.token });
     expect(c.body.conversation.status).toBe('bot');
-    const streaming = await app.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status = 'streaming' AND conversation_id = $1`, [second.id]);
+    const streaming = await app.services.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM messages WHERE status = 'streaming' AND conversation_id = $1`,
+      [second.id],
+    );
     expect(streaming.rows[0]!.n).toBe(0);
     await socket.close();
   });

@@ -36,11 +36,18 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
       newUser(app, { role: 'agent' }),
       newUser(app, { groups: [hr] }),
     ]);
-    ({ collectionId } = await newKnowledge(app, admin, [{ title: 'Leave policy', text: 'Every full-time employee receives 15 days of paid annual leave per year.' }]));
+    ({ collectionId } = await newKnowledge(app, admin, [
+      { title: 'Leave policy', text: 'Every full-time employee receives 15 days of paid annual leave per year.' },
+    ]));
     ({ collectionId: hrCollectionId } = await newKnowledge(
       app,
       admin,
-      [{ title: 'Executive bonus plan', text: 'The annual leave bonus for executives is 30 extra days, confidential.' }],
+      [
+        {
+          title: 'Executive bonus plan',
+          text: 'The annual leave bonus for executives is 30 extra days, confidential.',
+        },
+      ],
       { groups: [hr] },
     ));
   });
@@ -52,18 +59,29 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
   async function conversationWith(user: TestUser, botId: string, question: string) {
     const c = await request(app.url, 'POST', '/api/conversations', { token: user.token, body: { botId } });
     const id: string = c.body.conversation.id;
-    await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: user.token, body: { body: question } });
+    await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+      token: user.token,
+      body: { body: question },
+    });
     const answer = await until(async () => {
       const h = await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: user.token });
-      return h.body.items.find((m: { senderType: string; status: string }) => m.senderType === 'bot' && m.status !== 'streaming');
+      return h.body.items.find(
+        (m: { senderType: string; status: string }) => m.senderType === 'bot' && m.status !== 'streaming',
+      );
     });
     return { id, answer };
   }
 
   it('a 👎 with a comment hands off (per bot setting) and shows up in knowledge gaps; a FAQ made from it is then retrievable', async () => {
-    const bot = await newApiBot(app, admin, { collectionIds: [collectionId], handoff: { minScore: 0.05, onNegativeFeedback: true } });
+    const bot = await newApiBot(app, admin, {
+      collectionIds: [collectionId],
+      handoff: { minScore: 0.05, onNegativeFeedback: true },
+    });
     const { id, answer } = await conversationWith(employee, bot.id, 'How many days of paid annual leave do I get?');
-    const rated = await request(app.url, 'POST', `/api/messages/${answer.id}/feedback`, { token: employee.token, body: { rating: -1, comment: 'Part-timers?' } });
+    const rated = await request(app.url, 'POST', `/api/messages/${answer.id}/feedback`, {
+      token: employee.token,
+      body: { rating: -1, comment: 'Part-timers?' },
+    });
     expect(rated.status).toBe(200);
     const c = await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token });
     expect(c.body.conversation).toMatchObject({ status: 'queued', handoffReason: 'negative_feedback' });
@@ -82,21 +100,31 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
 
     const faq = await request(app.url, 'POST', '/api/admin/gaps/faq', {
       token: admin.token,
-      body: { collectionId, question: 'Where is the parking garage entrance?', answer: 'The parking garage entrance is on Harbour Street, behind building B.' },
+      body: {
+        collectionId,
+        question: 'Where is the parking garage entrance?',
+        answer: 'The parking garage entrance is on Harbour Street, behind building B.',
+      },
     });
     expect(faq.status).toBe(202);
     await until(async () => {
       const d = await request(app.url, 'GET', `/api/documents/${faq.body.document.id}`, { token: admin.token });
       return d.body.document.status === 'ready' ? true : undefined;
     });
-    const search = await request(app.url, 'POST', '/api/search', { token: employee.token, body: { query: 'parking garage entrance' } });
+    const search = await request(app.url, 'POST', '/api/search', {
+      token: employee.token,
+      body: { query: 'parking garage entrance' },
+    });
     expect(search.body.hits[0].text).toContain('Harbour Street');
   });
 
   it('hands off when the same question is asked again after an answer', async () => {
     const bot = await newApiBot(app, admin, { collectionIds: [collectionId], handoff: { minScore: 0.05 } });
     const { id } = await conversationWith(employee, bot.id, 'How many days of paid annual leave do I get?');
-    await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: employee.token, body: { body: 'How many days of paid annual leave do I get??' } });
+    await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+      token: employee.token,
+      body: { body: 'How many days of paid annual leave do I get??' },
+    });
     const c = await until(async () => {
       const r = await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token });
       return r.body.conversation.status === 'queued' ? r.body.conversation : undefined;
@@ -117,8 +145,15 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
   });
 
   it("drafts the agent's reply from what the employee may read, never more", async () => {
-    model.set((call) => ({ reply: call.body.messages[0]!.content.startsWith('Summarise') ? '- wants leave info' : 'Hi! You have 15 days [1].' }));
-    const bot = await newApiBot(app, admin, { collectionIds: [collectionId, hrCollectionId], handoff: { minScore: 0.05 } });
+    model.set((call) => ({
+      reply: call.body.messages[0]!.content.startsWith('Summarise')
+        ? '- wants leave info'
+        : 'Hi! You have 15 days [1].',
+    }));
+    const bot = await newApiBot(app, admin, {
+      collectionIds: [collectionId, hrCollectionId],
+      handoff: { minScore: 0.05 },
+    });
     const { id } = await conversationWith(employee, bot.id, 'annual leave bonus days for executives');
     await request(app.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: {} });
     await request(app.url, 'POST', `/api/conversations/${id}/claim`, { token: agent.token });
@@ -133,13 +168,22 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
 
     // The same question from an HR member: the copilot may use the HR passage for them.
     const hrConversation = await conversationWith(hrEmployee, bot.id, 'annual leave bonus days for executives');
-    await request(app.url, 'POST', `/api/conversations/${hrConversation.id}/handoff`, { token: hrEmployee.token, body: {} });
+    await request(app.url, 'POST', `/api/conversations/${hrConversation.id}/handoff`, {
+      token: hrEmployee.token,
+      body: {},
+    });
     await request(app.url, 'POST', `/api/conversations/${hrConversation.id}/claim`, { token: agent.token });
-    const hrSuggestion = await request(app.url, 'GET', `/api/conversations/${hrConversation.id}/suggestion`, { token: agent.token });
-    expect(hrSuggestion.body.suggestion.reply.citations.map((c: { title: string }) => c.title)).toContain('Executive bonus plan');
+    const hrSuggestion = await request(app.url, 'GET', `/api/conversations/${hrConversation.id}/suggestion`, {
+      token: agent.token,
+    });
+    expect(hrSuggestion.body.suggestion.reply.citations.map((c: { title: string }) => c.title)).toContain(
+      'Executive bonus plan',
+    );
 
     // Employees cannot ask for suggestions.
-    expect((await request(app.url, 'GET', `/api/conversations/${id}/suggestion`, { token: employee.token })).status).toBe(403);
+    expect(
+      (await request(app.url, 'GET', `/api/conversations/${id}/suggestion`, { token: employee.token })).status,
+    ).toBe(403);
   });
 
   it('sums it up for admins: conversations per day, deflection and handoff rates, reasons, feedback, tokens', async () => {
@@ -149,7 +193,9 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     expect(a.botConversations).toBeGreaterThan(0);
     expect(a.handoffRate).toBeGreaterThan(0);
     expect(a.deflectionRate + a.handoffRate).toBeCloseTo(1);
-    expect(a.handoffReasons.map((r: { reason: string }) => r.reason)).toEqual(expect.arrayContaining(['negative_feedback', 'repeated_question']));
+    expect(a.handoffReasons.map((r: { reason: string }) => r.reason)).toEqual(
+      expect.arrayContaining(['negative_feedback', 'repeated_question']),
+    );
     expect(a.feedback.negative).toBeGreaterThanOrEqual(1);
     expect(a.tokensPerBot.some((b: { promptTokens: number }) => b.promptTokens > 0)).toBe(true);
     expect(a.conversationsPerDay.reduce((n: number, d: { count: number }) => n + d.count, 0)).toBe(a.botConversations);

@@ -24,11 +24,24 @@ describe.each(backends)('OpenAI-compatible /v1 on %s', (backend) => {
 
   beforeAll(async () => {
     model = await startFakeOpenAi(() => ({ reply: ['Salaries are paid ', 'on the 25th [1].'] }));
-    app = await startTestApp(backend, { env: { OPENAI_BASE_URL: model.baseUrl, CHAT_MODEL: 'fake-model', V1_RATE_PER_MINUTE: '600' } });
+    app = await startTestApp(backend, {
+      env: { OPENAI_BASE_URL: model.baseUrl, CHAT_MODEL: 'fake-model', V1_RATE_PER_MINUTE: '600' },
+    });
     const hrGroup = await newGroup(app, 'HR');
-    [admin, hr, other] = await Promise.all([newUser(app, { role: 'admin' }), newUser(app, { groups: [hrGroup] }), newUser(app)]);
-    const hrKb = await newKnowledge(app, admin, [{ title: 'Payroll calendar', text: 'Salaries are paid on the 25th of every month by bank transfer.' }], { groups: [hrGroup] });
-    const publicKb = await newKnowledge(app, admin, [{ title: 'Canteen', text: 'The canteen opens at 11:30 and closes at 14:00 on weekdays.' }]);
+    [admin, hr, other] = await Promise.all([
+      newUser(app, { role: 'admin' }),
+      newUser(app, { groups: [hrGroup] }),
+      newUser(app),
+    ]);
+    const hrKb = await newKnowledge(
+      app,
+      admin,
+      [{ title: 'Payroll calendar', text: 'Salaries are paid on the 25th of every month by bank transfer.' }],
+      { groups: [hrGroup] },
+    );
+    const publicKb = await newKnowledge(app, admin, [
+      { title: 'Canteen', text: 'The canteen opens at 11:30 and closes at 14:00 on weekdays.' },
+    ]);
     hrBot = await newApiBot(app, admin, { collectionIds: [hrKb.collectionId], handoff: { minScore: 0.05 } });
     publicBot = await newApiBot(app, admin, { collectionIds: [publicKb.collectionId], handoff: { minScore: 0.05 } });
     [hrToken, otherToken] = await Promise.all([personalToken(hr), personalToken(other)]);
@@ -49,7 +62,10 @@ describe.each(backends)('OpenAI-compatible /v1 on %s', (backend) => {
   });
 
   it('answers with the official client, not streaming, with citations in an extra field', async () => {
-    const completion = await client(hrToken).chat.completions.create({ model: hrBot.slug, messages: [{ role: 'user', content: 'When are salaries paid?' }] });
+    const completion = await client(hrToken).chat.completions.create({
+      model: hrBot.slug,
+      messages: [{ role: 'user', content: 'When are salaries paid?' }],
+    });
     expect(completion.choices[0]!.message.content).toBe('Salaries are paid on the 25th [1].');
     expect(completion.model).toBe(hrBot.slug);
     expect(completion.usage!.total_tokens).toBeGreaterThan(0);
@@ -70,7 +86,8 @@ describe.each(backends)('OpenAI-compatible /v1 on %s', (backend) => {
     for await (const chunk of stream) {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) pieces.push(delta);
-      if ((chunk as unknown as { citations?: unknown }).citations) citations = (chunk as unknown as { citations: unknown }).citations;
+      if ((chunk as unknown as { citations?: unknown }).citations)
+        citations = (chunk as unknown as { citations: unknown }).citations;
       if (chunk.usage) usage = chunk.usage;
     }
     expect(pieces).toEqual(['Salaries are paid ', 'on the 25th [1].']);
@@ -80,10 +97,16 @@ describe.each(backends)('OpenAI-compatible /v1 on %s', (backend) => {
 
   it('never grounds an answer in documents the token owner may not read', async () => {
     const calls = model.calls.length;
-    const denied = client(otherToken).chat.completions.create({ model: hrBot.slug, messages: [{ role: 'user', content: 'When are salaries paid?' }] });
+    const denied = client(otherToken).chat.completions.create({
+      model: hrBot.slug,
+      messages: [{ role: 'user', content: 'When are salaries paid?' }],
+    });
     await expect(denied).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
     // Through a bot they may use, the HR passage is not retrievable either: nothing reaches the model.
-    const viaPublic = await client(otherToken).chat.completions.create({ model: publicBot.slug, messages: [{ role: 'user', content: 'When are salaries paid by bank transfer?' }] });
+    const viaPublic = await client(otherToken).chat.completions.create({
+      model: publicBot.slug,
+      messages: [{ role: 'user', content: 'When are salaries paid by bank transfer?' }],
+    });
     for (const call of model.calls.slice(calls)) expect(JSON.stringify(call.body)).not.toContain('25th of every month');
     expect(JSON.stringify(viaPublic)).not.toContain('Payroll calendar');
   });

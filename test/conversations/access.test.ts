@@ -3,7 +3,17 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import { newBot, type TestUser } from '../support/fixtures.ts';
 import { connectSocket } from '../support/ws-client.ts';
-import { apiOf, expectError, expectStatus, framesAbout, messageIds, quickUser, say, settle, type Api } from './helpers.ts';
+import {
+  apiOf,
+  expectError,
+  expectStatus,
+  framesAbout,
+  messageIds,
+  quickUser,
+  say,
+  settle,
+  type Api,
+} from './helpers.ts';
 
 describe.each(backends)('who may see and change what on %s', (backend) => {
   let app: TestApp;
@@ -33,8 +43,11 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
     const outsiderSocket = await connectSocket(app.url, outsider.token);
     const colleagueSocket = await connectSocket(app.url, colleague.token);
     const withBot = (await api.post(employee.token, '/api/conversations', { botId })).body.conversation.id;
-    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body.conversation.id;
-    const group = (await api.post(employee.token, '/api/conversations', { kind: 'group', title: 'Team', memberIds: [colleague.id] })).body.conversation.id;
+    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body
+      .conversation.id;
+    const group = (
+      await api.post(employee.token, '/api/conversations', { kind: 'group', title: 'Team', memberIds: [colleague.id] })
+    ).body.conversation.id;
     const support = (await api.post(employee.token, '/api/conversations', { kind: 'support' })).body.conversation.id;
     const ids = [withBot, direct, group, support];
 
@@ -44,24 +57,39 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
     for (const id of ids) {
       expectError(await api.get(outsider.token, `/api/conversations/${id}`), 404, 'not_found');
       expectError(await api.get(outsider.token, `/api/conversations/${id}/messages`), 404, 'not_found');
-      expectError(await api.post(outsider.token, `/api/conversations/${id}/messages`, { body: 'let me in' }), 404, 'not_found');
+      expectError(
+        await api.post(outsider.token, `/api/conversations/${id}/messages`, { body: 'let me in' }),
+        404,
+        'not_found',
+      );
       expectError(await api.post(outsider.token, `/api/conversations/${id}/handoff`), 404, 'not_found');
-      expectError(await api.post(outsider.token, `/api/conversations/${id}/read`, { messageId: posted[0]!.id }), 404, 'not_found');
+      expectError(
+        await api.post(outsider.token, `/api/conversations/${id}/read`, { messageId: posted[0]!.id }),
+        404,
+        'not_found',
+      );
     }
     // An unknown id looks exactly the same.
-    expectError(await api.get(outsider.token, '/api/conversations/00000000-0000-4000-8000-000000000000/messages'), 404, 'not_found');
+    expectError(
+      await api.get(outsider.token, '/api/conversations/00000000-0000-4000-8000-000000000000/messages'),
+      404,
+      'not_found',
+    );
     const listed = await api.get(outsider.token, '/api/conversations');
     expect(listed.body.items.filter((c: { id: string }) => ids.includes(c.id))).toEqual([]);
 
     await settle(300);
     for (const id of ids) expect(framesAbout(outsiderSocket, id)).toEqual([]);
-    const { rows } = await app.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE body = 'let me in'`);
+    const { rows } = await app.services.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM messages WHERE body = 'let me in'`,
+    );
     expect(rows[0]!.n).toBe(0);
     await Promise.all([outsiderSocket.close(), colleagueSocket.close()]);
   });
 
   it('answers typing and read frames from a non-member with an error frame, and passes them to nobody', async () => {
-    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body.conversation.id;
+    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body
+      .conversation.id;
     const message = await say(api, employee, direct, 'hi');
     const [intruder, employeeSocket, colleagueSocket] = await Promise.all([
       connectSocket(app.url, outsider.token),
@@ -78,31 +106,45 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
     await employeeSocket.waitFor((f) => f.type === 'typing' && f.userId === colleague.id);
     await settle();
     for (const socket of [employeeSocket, colleagueSocket]) {
-      expect(socket.frames.filter((f) => (f.type === 'typing' || f.type === 'read') && f.userId === outsider.id)).toEqual([]);
+      expect(
+        socket.frames.filter((f) => (f.type === 'typing' || f.type === 'read') && f.userId === outsider.id),
+      ).toEqual([]);
     }
     expect(colleagueSocket.frames.filter((f) => f.type === 'typing')).toEqual([]);
     expect(framesAbout(intruder, direct).filter((f) => f.type !== 'error')).toEqual([]);
     await Promise.all([intruder.close(), employeeSocket.close(), colleagueSocket.close()]);
   });
 
-  it("keeps internal notes from employees — history, socket, resume and unread counts — while agents and admins see them", async () => {
+  it('keeps internal notes from employees — history, socket, resume and unread counts — while agents and admins see them', async () => {
     const id = (await api.post(employee.token, '/api/conversations', { kind: 'support' })).body.conversation.id;
     expectStatus(await api.post(agent.token, `/api/conversations/${id}/claim`), 200);
-    const [employeeSocket, agentSocket] = await Promise.all([connectSocket(app.url, employee.token), connectSocket(app.url, agent.token)]);
+    const [employeeSocket, agentSocket] = await Promise.all([
+      connectSocket(app.url, employee.token),
+      connectSocket(app.url, agent.token),
+    ]);
 
-    expectError(await api.post(employee.token, `/api/conversations/${id}/messages`, { body: 'me too', internal: true }), 403, 'forbidden');
+    expectError(
+      await api.post(employee.token, `/api/conversations/${id}/messages`, { body: 'me too', internal: true }),
+      403,
+      'forbidden',
+    );
     const note = await say(api, agent, id, 'NOTE: VIP customer, check contract', { internal: true });
     const reply = await say(api, agent, id, 'Hello! Looking into it.');
     // An admin who is not a member may add a note too.
     const adminNote = await say(api, admin, id, 'NOTE: escalate if needed', { internal: true });
     await employeeSocket.waitFor((f) => f.type === 'message.created' && f.message.id === reply.id);
-    await agentSocket.waitForCount((f) => f.type === 'message.created' && [note.id, reply.id, adminNote.id].includes(f.message.id), 3);
+    await agentSocket.waitForCount(
+      (f) => f.type === 'message.created' && [note.id, reply.id, adminNote.id].includes(f.message.id),
+      3,
+    );
     await settle();
     expect(messageIds(employeeSocket.frames)).toEqual([reply.id]);
     expect(JSON.stringify(employeeSocket.frames)).not.toContain('NOTE:');
 
     const bodies = async (user: TestUser) =>
-      ((await api.get(user.token, `/api/conversations/${id}/messages`)).body.items as { body: string }[]).map((m) => m.body);
+      ((await api.get(user.token, `/api/conversations/${id}/messages`)).body.items as { body: string }[]).map(
+        (m) => m.body,
+      );
     expect((await bodies(employee)).some((b) => b.startsWith('NOTE:'))).toBe(false);
     expect(await bodies(agent)).toEqual(expect.arrayContaining([note.body, adminNote.body, reply.body]));
     expect(await bodies(admin)).toEqual(expect.arrayContaining([note.body, adminNote.body]));
@@ -124,26 +166,45 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
     expect(messageIds(agentAgain.frames)).toEqual(expect.arrayContaining([secondNote.id, secondReply.id]));
 
     // Unread counts: the employee has two unseen replies, no notes.
-    const mine = (await api.get(employee.token, '/api/conversations')).body.items.find((c: { id: string }) => c.id === id);
+    const mine = (await api.get(employee.token, '/api/conversations')).body.items.find(
+      (c: { id: string }) => c.id === id,
+    );
     expect(mine.unreadCount).toBe(2);
     await Promise.all([again.close(), agentSocket.close(), agentAgain.close()]);
   });
 
   it('lets authors edit their messages: body replaced, editedAt set, message.updated sent, old body kept, audited; others get 403', async () => {
-    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body.conversation.id;
+    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body
+      .conversation.id;
     const message = await say(api, employee, direct, 'Meet at 3pm');
     const colleagueSocket = await connectSocket(app.url, colleague.token);
 
     const edited = await api.patch(employee.token, `/api/messages/${message.id}`, { body: 'Meet at 4pm' });
     expectStatus(edited, 200);
-    expect(edited.body.message).toMatchObject({ id: message.id, body: 'Meet at 4pm', editedAt: expect.any(String), deletedAt: null });
+    expect(edited.body.message).toMatchObject({
+      id: message.id,
+      body: 'Meet at 4pm',
+      editedAt: expect.any(String),
+      deletedAt: null,
+    });
     const update = await colleagueSocket.waitFor((f) => f.type === 'message.updated' && f.message.id === message.id);
     expect(update.message.body).toBe('Meet at 4pm');
     const history = (await api.get(colleague.token, `/api/conversations/${direct}/messages`)).body.items;
-    expect(history.find((m: { id: number }) => m.id === message.id)).toMatchObject({ body: 'Meet at 4pm', editedAt: expect.any(String) });
+    expect(history.find((m: { id: number }) => m.id === message.id)).toMatchObject({
+      body: 'Meet at 4pm',
+      editedAt: expect.any(String),
+    });
 
-    expectError(await api.patch(colleague.token, `/api/messages/${message.id}`, { body: 'Meet never' }), 403, 'forbidden');
-    expectError(await api.patch(admin.token, `/api/messages/${message.id}`, { body: 'admins do not rewrite people' }), 403, 'forbidden');
+    expectError(
+      await api.patch(colleague.token, `/api/messages/${message.id}`, { body: 'Meet never' }),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await api.patch(admin.token, `/api/messages/${message.id}`, { body: 'admins do not rewrite people' }),
+      403,
+      'forbidden',
+    );
     expectError(await api.patch(outsider.token, `/api/messages/${message.id}`, { body: 'x' }), 404);
     expectError(await api.patch(employee.token, '/api/messages/999999999', { body: 'x' }), 404);
 
@@ -161,7 +222,8 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
   });
 
   it("soft-deletes: the body goes, a revision and an audit record stay; admins may delete others' messages", async () => {
-    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body.conversation.id;
+    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body
+      .conversation.id;
     const mine = await say(api, employee, direct, 'oops, wrong chat');
     const theirs = await say(api, colleague, direct, 'something inappropriate');
     const colleagueSocket = await connectSocket(app.url, colleague.token);
@@ -172,13 +234,23 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
     expect(update.message).toMatchObject({ body: '', deletedAt: expect.any(String) });
     expectStatus(await api.del(admin.token, `/api/messages/${theirs.id}`), 204);
 
-    const history = (await api.get(employee.token, `/api/conversations/${direct}/messages`)).body.items as { id: number; body: string; deletedAt: string | null }[];
-    for (const id of [mine.id, theirs.id]) expect(history.find((m) => m.id === id)).toMatchObject({ body: '', deletedAt: expect.any(String) });
+    const history = (await api.get(employee.token, `/api/conversations/${direct}/messages`)).body.items as {
+      id: number;
+      body: string;
+      deletedAt: string | null;
+    }[];
+    for (const id of [mine.id, theirs.id])
+      expect(history.find((m) => m.id === id)).toMatchObject({ body: '', deletedAt: expect.any(String) });
     // Gone is gone: no edits or second deletes.
     expectError(await api.patch(employee.token, `/api/messages/${mine.id}`, { body: 'back' }), 409);
     expectError(await api.del(employee.token, `/api/messages/${mine.id}`), 409);
 
-    const revisions = await app.services.db.query<{ message_id: number; action: string; previous_body: string; editor_id: string }>(
+    const revisions = await app.services.db.query<{
+      message_id: number;
+      action: string;
+      previous_body: string;
+      editor_id: string;
+    }>(
       'SELECT message_id, action, previous_body, editor_id FROM message_revisions WHERE message_id = ANY($1::bigint[]) ORDER BY id',
       [[mine.id, theirs.id]],
     );
@@ -195,7 +267,9 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
       { action: 'message.deleted', actor_id: admin.id, target_id: String(theirs.id) },
     ]);
     // A deleted message is no longer unread.
-    const listed = (await api.get(employee.token, '/api/conversations')).body.items.find((c: { id: string }) => c.id === direct);
+    const listed = (await api.get(employee.token, '/api/conversations')).body.items.find(
+      (c: { id: string }) => c.id === direct,
+    );
     expect(listed.unreadCount).toBe(0);
     await colleagueSocket.close();
   });

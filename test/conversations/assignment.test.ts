@@ -19,16 +19,24 @@ describe.each(backends)('automatic assignment (ASSIGNMENT_MODE=auto) on %s', (ba
   // Every test starts with an empty queue and nobody available but the agents it makes.
   beforeEach(() => resetQueue(app));
 
-  const agent = (options: { skills?: string[]; capacity?: number; available?: boolean } = {}) => quickUser(app, { role: 'agent', ...options });
-  const setAvailable = async (who: TestUser, available: boolean) => expectStatus(await api.patch(who.token, '/api/agents/me', { available }), 200);
+  const agent = (options: { skills?: string[]; capacity?: number; available?: boolean } = {}) =>
+    quickUser(app, { role: 'agent', ...options });
+  const setAvailable = async (who: TestUser, available: boolean) =>
+    expectStatus(await api.patch(who.token, '/api/agents/me', { available }), 200);
   /** A new support conversation (optionally for a team) and whom it went to at once. */
   const support = async (team?: string) => {
     const res = await api.post(employee.token, '/api/conversations', { kind: 'support', ...(team ? { team } : {}) });
     expectStatus(res, 201);
     return res.body.conversation as { id: string; status: string; assigneeId: string | null; queuePosition?: number };
   };
-  const current = async (id: string) => (await api.get(admin.token, `/api/conversations/${id}`)).body.conversation as { status: string; assigneeId: string | null; team: string | null };
-  const act = (user: TestUser, id: string, action: string, body: unknown = {}) => api.post(user.token, `/api/conversations/${id}/${action}`, body);
+  const current = async (id: string) =>
+    (await api.get(admin.token, `/api/conversations/${id}`)).body.conversation as {
+      status: string;
+      assigneeId: string | null;
+      team: string | null;
+    };
+  const act = (user: TestUser, id: string, action: string, body: unknown = {}) =>
+    api.post(user.token, `/api/conversations/${id}/${action}`, body);
 
   it('gives each new conversation to the least-loaded available agent, round-robin among equals', async () => {
     const a = await agent();
@@ -63,7 +71,12 @@ describe.each(backends)('automatic assignment (ASSIGNMENT_MODE=auto) on %s', (ba
     const a = await agent();
     const conversation = await support();
     expect(conversation.assigneeId).toBe(a.id);
-    const firstResponse = async () => ((await api.get(admin.token, `/api/conversations/${conversation.id}`)).body.conversation as { firstResponseAt: string | null }).firstResponseAt;
+    const firstResponse = async () =>
+      (
+        (await api.get(admin.token, `/api/conversations/${conversation.id}`)).body.conversation as {
+          firstResponseAt: string | null;
+        }
+      ).firstResponseAt;
     await say(api, employee, conversation.id, 'Is anyone there?');
     await say(api, a, conversation.id, 'Checking their contract first', { internal: true });
     expect(await firstResponse()).toBeNull();
@@ -119,7 +132,7 @@ describe.each(backends)('automatic assignment (ASSIGNMENT_MODE=auto) on %s', (ba
     expect(await current(legal.id)).toMatchObject({ status: 'assigned', assigneeId: billing.id });
   });
 
-  it("hands a bot conversation to the team its bot names", async () => {
+  it('hands a bot conversation to the team its bot names', async () => {
     await agent(); // a general agent, free
     const hr = await agent({ skills: ['hr'] });
     const botId = await newBot(app);

@@ -5,9 +5,19 @@ import { newUser, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
 
 // A 1×1 PNG.
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+  'hex',
+);
 
-async function upload(app: TestApp, user: TestUser, conversationId: string, bytes: Buffer, filename: string, type = 'application/octet-stream') {
+async function upload(
+  app: TestApp,
+  user: TestUser,
+  conversationId: string,
+  bytes: Buffer,
+  filename: string,
+  type = 'application/octet-stream',
+) {
   const form = new FormData();
   form.append('file', new Blob([bytes], { type }), filename);
   const res = await fetch(`${app.url}/api/conversations/${conversationId}/attachments`, {
@@ -15,7 +25,10 @@ async function upload(app: TestApp, user: TestUser, conversationId: string, byte
     headers: { authorization: `Bearer ${user.token}` },
     body: form,
   });
-  return { status: res.status, body: (await res.json()) as { attachment?: { id: string; mime: string; size: number }; error?: { code: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { attachment?: { id: string; mime: string; size: number }; error?: { code: string } },
+  };
 }
 
 describe.each(backends)('attachments and directories on %s', (backend) => {
@@ -34,7 +47,10 @@ describe.each(backends)('attachments and directories on %s', (backend) => {
       newUser(app, { name: 'Zed Outsider' }),
       newUser(app, { role: 'agent', name: 'Agent Li' }),
     ]);
-    const direct = await request(app.url, 'POST', '/api/conversations', { token: alice.token, body: { kind: 'direct', userId: bob.id } });
+    const direct = await request(app.url, 'POST', '/api/conversations', {
+      token: alice.token,
+      body: { kind: 'direct', userId: bob.id },
+    });
     conversationId = direct.body.conversation.id;
   });
   afterAll(() => app?.close());
@@ -45,33 +61,57 @@ describe.each(backends)('attachments and directories on %s', (backend) => {
     expect(up.body.attachment).toMatchObject({ mime: 'image/png', size: PNG.length });
     const id = up.body.attachment!.id;
 
-    const sent = await request(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: alice.token, body: { body: '', attachmentIds: [id] } });
+    const sent = await request(app.url, 'POST', `/api/conversations/${conversationId}/messages`, {
+      token: alice.token,
+      body: { body: '', attachmentIds: [id] },
+    });
     expect(sent.status).toBe(201);
-    expect(sent.body.message.attachments).toEqual([{ id, filename: 'screenshot.txt', mime: 'image/png', size: PNG.length }]);
+    expect(sent.body.message.attachments).toEqual([
+      { id, filename: 'screenshot.txt', mime: 'image/png', size: PNG.length },
+    ]);
 
-    const forBob = await fetch(`${app.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${bob.token}` } });
+    const forBob = await fetch(`${app.url}/api/attachments/${id}`, {
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
     expect(forBob.status).toBe(200);
     expect(forBob.headers.get('content-type')).toBe('image/png');
     expect(forBob.headers.get('x-content-type-options')).toBe('nosniff');
     expect(Buffer.from(await forBob.arrayBuffer()).equals(PNG)).toBe(true);
-    expect((await fetch(`${app.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${outsider.token}` } })).status).toBe(404);
+    expect(
+      (await fetch(`${app.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${outsider.token}` } }))
+        .status,
+    ).toBe(404);
 
     // Used once only, and only by its uploader.
-    const again = await request(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: alice.token, body: { body: 'again', attachmentIds: [id] } });
+    const again = await request(app.url, 'POST', `/api/conversations/${conversationId}/messages`, {
+      token: alice.token,
+      body: { body: 'again', attachmentIds: [id] },
+    });
     expect(again.status).toBe(400);
     const other = await upload(app, alice, conversationId, PNG, 'b.png');
-    const stolen = await request(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: bob.token, body: { body: 'mine?', attachmentIds: [other.body.attachment!.id] } });
+    const stolen = await request(app.url, 'POST', `/api/conversations/${conversationId}/messages`, {
+      token: bob.token,
+      body: { body: 'mine?', attachmentIds: [other.body.attachment!.id] },
+    });
     expect(stolen.body.error.code).toBe('invalid_attachment');
   });
 
   it('refuses unknown binary types (415), oversized files (413) and non-members (404), leaving nothing behind', async () => {
-    const exe = await upload(app, alice, conversationId, Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 0)]), 'setup.exe');
+    const exe = await upload(
+      app,
+      alice,
+      conversationId,
+      Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 0)]),
+      'setup.exe',
+    );
     expect(exe.status).toBe(415);
     const big = await upload(app, alice, conversationId, Buffer.alloc(2 * 1024 * 1024, 0x41), 'big.txt');
     expect(big.status).toBe(413);
     const intruder = await upload(app, outsider, conversationId, PNG, 'x.png');
     expect(intruder.status).toBe(404);
-    const { rows } = await app.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM attachments WHERE filename IN ('setup.exe', 'big.txt', 'x.png')`);
+    const { rows } = await app.services.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM attachments WHERE filename IN ('setup.exe', 'big.txt', 'x.png')`,
+    );
     expect(rows[0]!.n).toBe(0);
   });
 
@@ -81,7 +121,9 @@ describe.each(backends)('attachments and directories on %s', (backend) => {
     const all = await request(app.url, 'GET', '/api/people', { token: alice.token });
     expect(all.body.items.map((p: { id: string }) => p.id)).not.toContain(alice.id);
     const agents = await request(app.url, 'GET', '/api/agents', { token: agent.token });
-    expect(agents.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: agent.id, available: true, load: 0 })]));
+    expect(agents.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: agent.id, available: true, load: 0 })]),
+    );
     expect((await request(app.url, 'GET', '/api/agents', { token: alice.token })).status).toBe(403);
   });
 });

@@ -11,7 +11,8 @@ import { sleep, until } from '../support/wait.ts';
 import { connectSocket, type TestSocket } from '../support/ws-client.ts';
 import { apiOf, expectStatus, messageIds, quickUser, say, type Api } from './helpers.ts';
 
-const wsUrl = (app: TestApp, token?: string) => `${app.url.replace(/^http/, 'ws')}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+const wsUrl = (app: TestApp, token?: string) =>
+  `${app.url.replace(/^http/, 'ws')}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 
 /** The handshake's HTTP status: 101 when it upgraded (the socket is then closed again). */
 function handshake(url: string, headers: Record<string, string> = {}): Promise<number> {
@@ -52,7 +53,9 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
   const MAX_BUFFERED = 64 * 1024;
 
   beforeAll(async () => {
-    app = await startTestApp(backend, { gateway: { framesPerSecond: 10, frameBurst: 5, maxBufferedBytes: MAX_BUFFERED } });
+    app = await startTestApp(backend, {
+      gateway: { framesPerSecond: 10, frameBurst: 5, maxBufferedBytes: MAX_BUFFERED },
+    });
     api = apiOf(app);
     [alice, bob, admin] = await Promise.all([quickUser(app), quickUser(app), quickUser(app, { role: 'admin' })]);
     chat = (await api.post(alice.token, '/api/conversations', { kind: 'direct', userId: bob.id })).body.conversation.id;
@@ -185,8 +188,11 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
   });
   it('paces a large replay to a client that reads slowly instead of cutting it off', async () => {
     const dana = await quickUser(app);
-    const bulk = (await api.post(dana.token, '/api/conversations', { kind: 'direct', userId: alice.id })).body.conversation.id;
-    const { rows } = await app.services.db.query<{ last: number }>('SELECT COALESCE(max(id), 0)::bigint AS last FROM messages');
+    const bulk = (await api.post(dana.token, '/api/conversations', { kind: 'direct', userId: alice.id })).body
+      .conversation.id;
+    const { rows } = await app.services.db.query<{ last: number }>(
+      'SELECT COALESCE(max(id), 0)::bigint AS last FROM messages',
+    );
     const after = Number(rows[0]!.last);
     // About 5 MB of history she missed: far more than the 64 kB a socket may have waiting.
     const inserted = await app.services.db.query<{ id: number }>(
@@ -243,7 +249,9 @@ function connectSocketWithHeaders(url: string, headers: Record<string, string>):
   const ws = new WebSocket(url, { headers });
   const frames: TestSocket['frames'] = [];
   ws.on('message', (data) => frames.push(JSON.parse(data.toString())));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   const waitForCount: TestSocket['waitForCount'] = async (predicate, count, timeoutMs = 5000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -63,7 +63,11 @@ describe('handoff policy', () => {
   it('recognises requests for a person in Chinese and English, not questions about people or AI', () => {
     const asks = ['转人工', '找客服', '联系客服', '客服人员在吗', '真人回复'];
     asks.push('talk to a human', 'Speak with a real person', 'human, please', 'I need a live agent');
-    const doesNot = ['人工智能是什么', 'How do humans talk to agents in the portal?', 'Who is the agent for my region?'];
+    const doesNot = [
+      '人工智能是什么',
+      'How do humans talk to agents in the portal?',
+      'Who is the agent for my region?',
+    ];
     for (const text of asks) expect(asksForHuman(text), text).toBe(true);
     for (const text of doesNot) expect(asksForHuman(text), text).toBe(false);
   });

@@ -28,7 +28,8 @@ export async function quickUser(
     skills: options.skills ?? [],
     capacity: options.capacity ?? 5,
   });
-  if (options.available === false) await app.services.db.query('UPDATE users SET available = false WHERE id = $1', [row.id]);
+  if (options.available === false)
+    await app.services.db.query('UPDATE users SET available = false WHERE id = $1', [row.id]);
   const { token } = await app.domain.auth.startSsoSession(row, { ip: '127.0.0.1', userAgent: 'conversation-tests' });
   return { id: row.id, email, role: row.role, token };
 }
@@ -58,7 +59,13 @@ export function expectStatus(res: ApiResponse, status: number) {
 }
 
 /** Posts a message and returns it (asserting 201). */
-export async function say(api: Api, user: TestUser, conversationId: string, body: string, extra: Record<string, unknown> = {}) {
+export async function say(
+  api: Api,
+  user: TestUser,
+  conversationId: string,
+  body: string,
+  extra: Record<string, unknown> = {},
+) {
   const res = await api.post(user.token, `/api/conversations/${conversationId}/messages`, { body, ...extra });
   expectStatus(res, 201);
   return res.body.message as { id: number; body: string; internal: boolean; [k: string]: unknown };

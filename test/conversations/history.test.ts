@@ -16,11 +16,17 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
   beforeAll(async () => {
     app = await startTestApp(backend);
     api = apiOf(app);
-    [alice, bob, carol] = await Promise.all([quickUser(app, { name: 'Alice' }), quickUser(app, { name: 'Bob' }), quickUser(app, { name: 'Carol' })]);
+    [alice, bob, carol] = await Promise.all([
+      quickUser(app, { name: 'Alice' }),
+      quickUser(app, { name: 'Bob' }),
+      quickUser(app, { name: 'Carol' }),
+    ]);
   });
   afterAll(() => app?.close());
 
-  const direct = async (from: TestUser, to: TestUser) => (await api.post(from.token, '/api/conversations', { kind: 'direct', userId: to.id })).body.conversation.id as string;
+  const direct = async (from: TestUser, to: TestUser) =>
+    (await api.post(from.token, '/api/conversations', { kind: 'direct', userId: to.id })).body.conversation
+      .id as string;
 
   it('pages history both ways with before/after/limit, oldest first, ids strictly increasing', async () => {
     const id = await direct(alice, bob);
@@ -34,7 +40,11 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
       return got;
     };
     expect(await page('')).toEqual(ids); // default limit 50: everything, oldest first
-    expect((await api.get(alice.token, `/api/conversations/${id}/messages?limit=3`)).body.items.map((m: { body: string }) => m.body)).toEqual(['m22', 'm23', 'm24']);
+    expect(
+      (await api.get(alice.token, `/api/conversations/${id}/messages?limit=3`)).body.items.map(
+        (m: { body: string }) => m.body,
+      ),
+    ).toEqual(['m22', 'm23', 'm24']);
 
     // Backwards from the newest, the way a chat window scrolls up.
     const newest = await page('limit=10');
@@ -65,9 +75,14 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     const dave = await quickUser(app);
     const withBob = await direct(dave, bob);
     const withCarol = await direct(dave, carol);
-    const group = (await api.post(dave.token, '/api/conversations', { kind: 'group', title: 'Lunch', memberIds: [bob.id, carol.id] })).body.conversation.id;
+    const group = (
+      await api.post(dave.token, '/api/conversations', { kind: 'group', title: 'Lunch', memberIds: [bob.id, carol.id] })
+    ).body.conversation.id;
     const list = async () => {
-      const items = (await api.get(dave.token, '/api/conversations')).body.items as { id: string; unreadCount: number }[];
+      const items = (await api.get(dave.token, '/api/conversations')).body.items as {
+        id: string;
+        unreadCount: number;
+      }[];
       return items.filter((c) => [withBob, withCarol, group].includes(c.id));
     };
     let lastFromBob = 0;
@@ -96,9 +111,14 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     // Reading over HTTP; Bob sees the receipt live.
     const bobSocket = await connectSocket(app.url, bob.token);
     expectStatus(await api.post(dave.token, `/api/conversations/${withBob}/read`, { messageId: lastFromBob }), 204);
-    await bobSocket.waitFor((f) => f.type === 'read' && f.conversationId === withBob && f.userId === dave.id && f.messageId === lastFromBob);
+    await bobSocket.waitFor(
+      (f) => f.type === 'read' && f.conversationId === withBob && f.userId === dave.id && f.messageId === lastFromBob,
+    );
     // Reading over the socket; Carol sees the receipt.
-    const [daveSocket, carolSocket] = await Promise.all([connectSocket(app.url, dave.token), connectSocket(app.url, carol.token)]);
+    const [daveSocket, carolSocket] = await Promise.all([
+      connectSocket(app.url, dave.token),
+      connectSocket(app.url, carol.token),
+    ]);
     daveSocket.send({ type: 'read', conversationId: withCarol, messageId: lastFromCarol });
     await carolSocket.waitFor((f) => f.type === 'read' && f.conversationId === withCarol && f.userId === dave.id);
     const after = await list();
@@ -127,7 +147,9 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     const first = await api.get(erin.token, '/api/conversations?limit=2');
     const second = await api.get(erin.token, `/api/conversations?limit=2&cursor=${first.body.next}`);
     const third = await api.get(erin.token, `/api/conversations?limit=2&cursor=${second.body.next}`);
-    expect([...first.body.items, ...second.body.items, ...third.body.items].map((c: { id: string }) => c.id)).toEqual([...ids].reverse());
+    expect([...first.body.items, ...second.body.items, ...third.body.items].map((c: { id: string }) => c.id)).toEqual(
+      [...ids].reverse(),
+    );
     expect(third.body.next).toBeNull();
     expectError(await api.get(erin.token, '/api/conversations?cursor=garbage'), 400);
   });
@@ -137,7 +159,9 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     const created = await api.post(frank.token, '/api/conversations', { kind: 'direct', userId: grace.id });
     expectStatus(created, 201);
     expect(created.body.conversation).toMatchObject({ kind: 'direct', status: null });
-    expect(created.body.conversation.members.map((m: { id: string }) => m.id).sort()).toEqual([frank.id, grace.id].sort());
+    expect(created.body.conversation.members.map((m: { id: string }) => m.id).sort()).toEqual(
+      [frank.id, grace.id].sort(),
+    );
     const again = await api.post(frank.token, '/api/conversations', { kind: 'direct', userId: grace.id });
     expectStatus(again, 200);
     expect(again.body.conversation.id).toBe(created.body.conversation.id);
@@ -148,20 +172,35 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     // A double click (or both people at once) must not make two chats.
     const [heidi, ivan] = await Promise.all([quickUser(app), quickUser(app)]);
     const burst = await Promise.all([
-      ...Array.from({ length: 3 }, () => api.post(heidi.token, '/api/conversations', { kind: 'direct', userId: ivan.id })),
-      ...Array.from({ length: 3 }, () => api.post(ivan.token, '/api/conversations', { kind: 'direct', userId: heidi.id })),
+      ...Array.from({ length: 3 }, () =>
+        api.post(heidi.token, '/api/conversations', { kind: 'direct', userId: ivan.id }),
+      ),
+      ...Array.from({ length: 3 }, () =>
+        api.post(ivan.token, '/api/conversations', { kind: 'direct', userId: heidi.id }),
+      ),
     ]);
     expect(new Set(burst.map((r) => r.body.conversation.id)).size).toBe(1);
     expect(burst.filter((r) => r.status === 201)).toHaveLength(1);
     expect(burst.filter((r) => r.status === 200)).toHaveLength(5);
 
     expectError(await api.post(frank.token, '/api/conversations', { kind: 'direct', userId: frank.id }), 400);
-    expectError(await api.post(frank.token, '/api/conversations', { kind: 'direct', userId: '00000000-0000-4000-8000-000000000000' }), 400, 'unknown_user');
+    expectError(
+      await api.post(frank.token, '/api/conversations', {
+        kind: 'direct',
+        userId: '00000000-0000-4000-8000-000000000000',
+      }),
+      400,
+      'unknown_user',
+    );
   });
 
   it('runs group chats: members and title, and members hear each other live while others hear nothing', async () => {
     const outsider = await quickUser(app);
-    const created = await api.post(alice.token, '/api/conversations', { kind: 'group', title: 'Launch 🚀', memberIds: [bob.id, carol.id, bob.id] });
+    const created = await api.post(alice.token, '/api/conversations', {
+      kind: 'group',
+      title: 'Launch 🚀',
+      memberIds: [bob.id, carol.id, bob.id],
+    });
     expectStatus(created, 201);
     const group = created.body.conversation;
     expect(group).toMatchObject({ kind: 'group', title: 'Launch 🚀', status: null, createdBy: alice.id });
@@ -179,7 +218,10 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     const fromAlice = await say(api, alice, group.id, 'kick-off at 10');
     const fromCarol = await say(api, carol, group.id, 'I will bring coffee');
     for (const socket of [aliceSocket, bobSocket, carolSocket]) {
-      const got = await socket.waitForCount((f) => f.type === 'message.created' && f.message.conversationId === group.id, 2);
+      const got = await socket.waitForCount(
+        (f) => f.type === 'message.created' && f.message.conversationId === group.id,
+        2,
+      );
       expect(got.map((f) => [f.message.id, f.message.senderId, f.message.senderName])).toEqual([
         [fromAlice.id, alice.id, 'Alice'],
         [fromCarol.id, carol.id, 'Carol'],
@@ -190,7 +232,15 @@ describe.each(backends)('history, unread counts and people-to-people chats on %s
     expectError(await api.get(outsider.token, `/api/conversations/${group.id}`), 404);
     const view = await api.get(bob.token, `/api/conversations/${group.id}`);
     expect(view.body.conversation).toMatchObject({ title: 'Launch 🚀', kind: 'group' });
-    expectError(await api.post(alice.token, '/api/conversations', { kind: 'group', title: 'x', memberIds: ['00000000-0000-4000-8000-000000000000'] }), 400, 'unknown_user');
+    expectError(
+      await api.post(alice.token, '/api/conversations', {
+        kind: 'group',
+        title: 'x',
+        memberIds: ['00000000-0000-4000-8000-000000000000'],
+      }),
+      400,
+      'unknown_user',
+    );
     await Promise.all([aliceSocket, bobSocket, carolSocket, outsiderSocket].map((s) => s.close()));
   });
 });

@@ -47,11 +47,18 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
       body: { body: '年假有多少天？', clientId: 'c-1' },
     });
     expect(asked.status).toBe(201);
-    expect((await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token })).body.conversation.title).toBe('年假有多少天？');
+    expect(
+      (await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token })).body.conversation.title,
+    ).toBe('年假有多少天？');
 
     // The user's own words hand off to the human queue; agents see it arrive.
-    await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: employee.token, body: { body: '我要转人工' } });
-    const queuedFrame = await agentSocket.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'queued');
+    await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+      token: employee.token,
+      body: { body: '我要转人工' },
+    });
+    const queuedFrame = await agentSocket.waitFor(
+      (f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'queued',
+    );
     expect(queuedFrame.conversation.handoffReason).toBe('keyword');
     const mine = await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token });
     expect(mine.body.conversation.queuePosition).toBeGreaterThanOrEqual(1);
@@ -73,8 +80,14 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
       token: agent.token,
       body: { body: '您好，我是李，年假是15天。' },
     });
-    const live = await employeeSocket.waitFor((f) => f.type === 'message.created' && f.message.id === reply.body.message.id);
-    expect(live.message).toMatchObject({ senderType: 'agent', senderName: 'Agent Li', body: '您好，我是李，年假是15天。' });
+    const live = await employeeSocket.waitFor(
+      (f) => f.type === 'message.created' && f.message.id === reply.body.message.id,
+    );
+    expect(live.message).toMatchObject({
+      senderType: 'agent',
+      senderName: 'Agent Li',
+      body: '您好，我是李，年假是15天。',
+    });
     await agentSocket.waitFor((f) => f.type === 'message.created' && f.message.id === note.body.message.id);
     expect(employeeSocket.frames.some((f) => f.type === 'message.created' && f.message.internal)).toBe(false);
     const seen = await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: employee.token });
@@ -86,19 +99,33 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
     agentSocket.send({ type: 'typing', conversationId: id });
     await employeeSocket.waitFor((f) => f.type === 'typing' && f.conversationId === id && f.userId === agent.id);
     employeeSocket.send({ type: 'read', conversationId: id, messageId: reply.body.message.id });
-    await agentSocket.waitFor((f) => f.type === 'read' && f.userId === employee.id && f.messageId === reply.body.message.id);
+    await agentSocket.waitFor(
+      (f) => f.type === 'read' && f.userId === employee.id && f.messageId === reply.body.message.id,
+    );
 
     const resolved = await request(app.url, 'POST', `/api/conversations/${id}/resolve`, { token: agent.token });
     expect(resolved.body.conversation.status).toBe('resolved');
 
     // A new message reopens it to the bot.
-    await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: employee.token, body: { body: '还有一个问题' } });
-    expect((await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token })).body.conversation.status).toBe('bot');
+    await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+      token: employee.token,
+      body: { body: '还有一个问题' },
+    });
+    expect(
+      (await request(app.url, 'GET', `/api/conversations/${id}`, { token: employee.token })).body.conversation.status,
+    ).toBe('bot');
 
     // Back with the bot, the conversation is the employee's alone again: the agent left it.
     expect((await request(app.url, 'GET', `/api/conversations/${id}/events`, { token: agent.token })).status).toBe(404);
     const events = await request(app.url, 'GET', `/api/conversations/${id}/events`, { token: admin.token });
-    expect(events.body.items.map((e: { type: string; reason: string; from: string; to: string }) => [e.type, e.from, e.to, e.reason])).toEqual([
+    expect(
+      events.body.items.map((e: { type: string; reason: string; from: string; to: string }) => [
+        e.type,
+        e.from,
+        e.to,
+        e.reason,
+      ]),
+    ).toEqual([
       ['handoff', 'bot', 'queued', 'keyword'],
       ['claim', 'queued', 'assigned', 'agent_claim'],
       ['resolve', 'assigned', 'resolved', 'agent_resolved'],
@@ -106,7 +133,9 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
     ]);
 
     // Someone who is not a member gets 404 and heard nothing of it.
-    expect((await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: outsider.token })).status).toBe(404);
+    expect((await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: outsider.token })).status).toBe(
+      404,
+    );
     expect(outsiderSocket.frames.filter((f) => JSON.stringify(f).includes(id))).toEqual([]);
 
     await Promise.all([employeeSocket.close(), agentSocket.close(), outsiderSocket.close()]);
@@ -114,7 +143,10 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
 
   it('returns the original message for a resend with the same clientId, even under 200 concurrent sends', async () => {
     // A support conversation: no bot answers to wait for, only the sends themselves.
-    const { body } = await request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { kind: 'support' } });
+    const { body } = await request(app.url, 'POST', '/api/conversations', {
+      token: employee.token,
+      body: { kind: 'support' },
+    });
     const id = body.conversation.id;
     const sends = Array.from({ length: 200 }, (_, i) =>
       request(app.url, 'POST', `/api/conversations/${id}/messages`, {
@@ -141,31 +173,53 @@ describe.each(backends)('conversation journey over HTTP and WebSocket on %s', (b
   it('in a group chat too: a resend returns the original under concurrent sends, a clientId from another conversation is refused, and the sender has read their own message', async () => {
     const colleague = await newUser(app, { name: 'Colleague' });
     const create = (title: string) =>
-      request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { kind: 'group', title, memberIds: [colleague.id] } });
-    const [group, other] = (await Promise.all([create('Team'), create('Other team')])).map((r) => r.body.conversation.id as string);
+      request(app.url, 'POST', '/api/conversations', {
+        token: employee.token,
+        body: { kind: 'group', title, memberIds: [colleague.id] },
+      });
+    const [group, other] = (await Promise.all([create('Team'), create('Other team')])).map(
+      (r) => r.body.conversation.id as string,
+    );
     const colleagueSocket = await connectSocket(app.url, colleague.token);
     const sends = Array.from({ length: 60 }, (_, i) =>
-      request(app.url, 'POST', `/api/conversations/${group}/messages`, { token: employee.token, body: { body: `note ${i % 6}`, clientId: `group-${i % 6}` } }),
+      request(app.url, 'POST', `/api/conversations/${group}/messages`, {
+        token: employee.token,
+        body: { body: `note ${i % 6}`, clientId: `group-${i % 6}` },
+      }),
     );
     const results = await Promise.all(sends);
     expect(results.map((r) => r.status)).toEqual(sends.map(() => 201));
     const idsByClient = new Map<string, Set<number>>();
-    for (const r of results) idsByClient.set(r.body.message.clientId, (idsByClient.get(r.body.message.clientId) ?? new Set()).add(r.body.message.id));
+    for (const r of results)
+      idsByClient.set(
+        r.body.message.clientId,
+        (idsByClient.get(r.body.message.clientId) ?? new Set()).add(r.body.message.id),
+      );
     expect([...idsByClient.values()].map((ids) => ids.size)).toEqual([1, 1, 1, 1, 1, 1]);
     // The colleague hears each message once.
     const ids = [...idsByClient.values()].map((set) => [...set][0]!).sort((a, b) => a - b);
     await colleagueSocket.waitFor((f) => f.type === 'message.created' && f.message.id === ids[5]);
     await new Promise((r) => setTimeout(r, 200));
-    expect(colleagueSocket.frames.filter((f) => f.type === 'message.created').map((f) => f.message.id).sort((a: number, b: number) => a - b)).toEqual(ids);
+    expect(
+      colleagueSocket.frames
+        .filter((f) => f.type === 'message.created')
+        .map((f) => f.message.id)
+        .sort((a: number, b: number) => a - b),
+    ).toEqual(ids);
 
-    const reused = await request(app.url, 'POST', `/api/conversations/${other}/messages`, { token: employee.token, body: { body: 'again', clientId: 'group-0' } });
+    const reused = await request(app.url, 'POST', `/api/conversations/${other}/messages`, {
+      token: employee.token,
+      body: { body: 'again', clientId: 'group-0' },
+    });
     expect(reused.status).toBe(409);
     expect(reused.body.error.code).toBe('client_id_reused');
 
     const list = await request(app.url, 'GET', '/api/conversations', { token: employee.token });
     const mine = list.body.items.find((c: { id: string }) => c.id === group);
     expect(mine.unreadCount).toBe(0);
-    const theirs = (await request(app.url, 'GET', '/api/conversations', { token: colleague.token })).body.items.find((c: { id: string }) => c.id === group);
+    const theirs = (await request(app.url, 'GET', '/api/conversations', { token: colleague.token })).body.items.find(
+      (c: { id: string }) => c.id === group,
+    );
     expect(theirs.unreadCount).toBe(6);
     await colleagueSocket.close();
   });

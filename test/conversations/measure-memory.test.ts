@@ -79,7 +79,12 @@ describe.each(backends)('measured memory per idle socket on %s', (backend) => {
     };
     const child = spawn(process.execPath, ['-e', IDLE_CLIENT], {
       cwd: ROOT,
-      env: { ...process.env, WS_URL: `${app.url.replace(/^http/, 'ws')}/ws`, TOKENS: JSON.stringify(users.map((u) => u.token)), COUNT: String(IDLE_SOCKETS) },
+      env: {
+        ...process.env,
+        WS_URL: `${app.url.replace(/^http/, 'ws')}/ws`,
+        TOKENS: JSON.stringify(users.map((u) => u.token)),
+        COUNT: String(IDLE_SOCKETS),
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
@@ -88,7 +93,11 @@ describe.each(backends)('measured memory per idle socket on %s', (backend) => {
     const command = async (line: string, answer: RegExp) => {
       const seen = out.length;
       child.stdin.write(`${line}\n`);
-      await until(() => answer.test(out.slice(seen)), `the idle client to answer ${line} (output: ${out.slice(-500)})`, 30_000);
+      await until(
+        () => answer.test(out.slice(seen)),
+        `the idle client to answer ${line} (output: ${out.slice(-500)})`,
+        30_000,
+      );
     };
     try {
       const base = app.gateway.size;

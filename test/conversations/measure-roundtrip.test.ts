@@ -29,15 +29,23 @@ describe.each(backends)('measured message round-trip on %s', (backend) => {
     app = await startTestApp(backend);
     api = apiOf(app);
     users = [];
-    for (let i = 0; i < SOCKETS; i += 10) users.push(...(await Promise.all(Array.from({ length: 10 }, () => quickUser(app)))));
+    for (let i = 0; i < SOCKETS; i += 10)
+      users.push(...(await Promise.all(Array.from({ length: 10 }, () => quickUser(app)))));
   });
   afterAll(() => app?.close());
 
   it(`message round-trip with ${SOCKETS} sockets connected (p50/p99 over ${MESSAGES} messages)`, async () => {
     const [sender, receiver, ...others] = users as [TestUser, TestUser, ...TestUser[]];
-    const group = (await api.post(sender.token, '/api/conversations', { kind: 'group', title: 'All hands', memberIds: [receiver, ...others].map((u) => u.id) })).body.conversation.id;
+    const group = (
+      await api.post(sender.token, '/api/conversations', {
+        kind: 'group',
+        title: 'All hands',
+        memberIds: [receiver, ...others].map((u) => u.id),
+      })
+    ).body.conversation.id;
     const sockets: TestSocket[] = [];
-    for (let i = 0; i < users.length; i += 20) sockets.push(...(await Promise.all(users.slice(i, i + 20).map((u) => connectSocket(app.url, u.token)))));
+    for (let i = 0; i < users.length; i += 20)
+      sockets.push(...(await Promise.all(users.slice(i, i + 20).map((u) => connectSocket(app.url, u.token)))));
     expect(app.gateway.size).toBeGreaterThanOrEqual(SOCKETS);
 
     const arrivals = new Map<number, number>();
@@ -48,10 +56,15 @@ describe.each(backends)('measured message round-trip on %s', (backend) => {
       arrivals.set(frame.message.id, performance.now());
       waiting.get(frame.message.id)?.();
     });
-    const arrived = (id: number) => new Promise<void>((resolve) => (arrivals.has(id) ? resolve() : waiting.set(id, resolve)));
+    const arrived = (id: number) =>
+      new Promise<void>((resolve) => (arrivals.has(id) ? resolve() : waiting.set(id, resolve)));
 
     // Warm-up (JIT, connection pools), not measured.
-    for (let i = 0; i < 10; i += 1) await arrived((await api.post(sender.token, `/api/conversations/${group}/messages`, { body: `warm-up ${i}` })).body.message.id);
+    for (let i = 0; i < 10; i += 1)
+      await arrived(
+        (await api.post(sender.token, `/api/conversations/${group}/messages`, { body: `warm-up ${i}` })).body.message
+          .id,
+      );
     const roundTrips: number[] = [];
     for (let i = 0; i < MESSAGES; i += 1) {
       const started = performance.now();
@@ -60,8 +73,14 @@ describe.each(backends)('measured message round-trip on %s', (backend) => {
       roundTrips.push(arrivals.get(res.body.message.id)! - started);
     }
     // Everyone got every message, once.
-    for (const socket of sockets) await socket.waitForCount((f) => f.type === 'message.created' && f.message.conversationId === group, MESSAGES + 10, 10_000);
-    for (const socket of sockets) expect(socket.frames.filter((f) => f.type === 'message.created').length).toBe(MESSAGES + 10);
+    for (const socket of sockets)
+      await socket.waitForCount(
+        (f) => f.type === 'message.created' && f.message.conversationId === group,
+        MESSAGES + 10,
+        10_000,
+      );
+    for (const socket of sockets)
+      expect(socket.frames.filter((f) => f.type === 'message.created').length).toBe(MESSAGES + 10);
 
     const sorted = [...roundTrips].sort((a, b) => a - b);
     const p50 = percentile(sorted, 50);

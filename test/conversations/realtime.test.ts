@@ -9,7 +9,8 @@ import { deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { connectSocket, type Frame } from '../support/ws-client.ts';
 import { apiOf, messageIds, quickUser, say, settle, type Api } from './helpers.ts';
 
-const isMessage = (conversationId: string) => (f: Frame) => f.type === 'message.created' && f.message.conversationId === conversationId;
+const isMessage = (conversationId: string) => (f: Frame) =>
+  f.type === 'message.created' && f.message.conversationId === conversationId;
 
 describe.each(backends)('resume after a disconnect on %s', (backend) => {
   let app: TestApp;
@@ -35,7 +36,11 @@ describe.each(backends)('resume after a disconnect on %s', (backend) => {
 
     const missed: number[] = [];
     for (let i = 0; i < 50; i += 10) {
-      missed.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => say(api, bob, chat, `missed ${i + j}`)))).map((m) => m.id));
+      missed.push(
+        ...(await Promise.all(Array.from({ length: 10 }, (_, j) => say(api, bob, chat, `missed ${i + j}`)))).map(
+          (m) => m.id,
+        ),
+      );
     }
     missed.sort((x, y) => x - y);
 
@@ -58,7 +63,9 @@ describe.each(backends)('resume after a disconnect on %s', (backend) => {
     expect([...ids].sort((a, b) => a - b)).toEqual([...missed, ...concurrent].sort((a, b) => a - b));
     // The 50 missed ones come in id order, all before resume.done.
     const doneAt = socket.frames.indexOf(done);
-    const positions = missed.map((id) => socket.frames.findIndex((f) => f.type === 'message.created' && f.message.id === id));
+    const positions = missed.map((id) =>
+      socket.frames.findIndex((f) => f.type === 'message.created' && f.message.id === id),
+    );
     expect(positions.every((p) => p >= 0 && p < doneAt)).toBe(true);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(done.last).toBeGreaterThanOrEqual(missed[missed.length - 1]!);
@@ -151,7 +158,8 @@ describe.each(sharedRedis)('two server processes sharing Redis (%s) and one Post
 
   it('delivers a message posted on server B to a client connected to server A', async () => {
     const [alice, bob] = await Promise.all([quickUser(a), quickUser(a)]);
-    const chat = (await api.b.post(bob.token, '/api/conversations', { kind: 'direct', userId: alice.id })).body.conversation.id;
+    const chat = (await api.b.post(bob.token, '/api/conversations', { kind: 'direct', userId: alice.id })).body
+      .conversation.id;
     const onA = await connectSocket(a.url, alice.token);
     const onB = await connectSocket(b.url, alice.token);
     const sent = await say(api.b, bob, chat, 'posted on B');
@@ -166,13 +174,21 @@ describe.each(sharedRedis)('two server processes sharing Redis (%s) and one Post
   });
 
   it('shows an agent on server A the queue changes made on server B', async () => {
-    const [employee, watcher, claimer] = await Promise.all([quickUser(a), quickUser(a, { role: 'agent' }), quickUser(a, { role: 'agent' })]);
+    const [employee, watcher, claimer] = await Promise.all([
+      quickUser(a),
+      quickUser(a, { role: 'agent' }),
+      quickUser(a, { role: 'agent' }),
+    ]);
     const agentOnA = await connectSocket(a.url, watcher.token);
     const created = await api.b.post(employee.token, '/api/conversations', { kind: 'support' });
     const id = created.body.conversation.id;
-    await agentOnA.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'queued');
+    await agentOnA.waitFor(
+      (f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'queued',
+    );
     expect((await api.b.post(claimer.token, `/api/conversations/${id}/claim`)).status).toBe(200);
-    const claimed = await agentOnA.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'assigned');
+    const claimed = await agentOnA.waitFor(
+      (f) => f.type === 'conversation.updated' && f.conversation.id === id && f.conversation.status === 'assigned',
+    );
     expect(claimed.conversation.assigneeId).toBe(claimer.id);
     // And a session revoked on B closes the socket on A.
     await api.b.post(watcher.token, '/api/auth/logout');

@@ -5,7 +5,18 @@ import { backends } from '../support/databases.ts';
 import { newBot, type TestUser } from '../support/fixtures.ts';
 import { sleep } from '../support/wait.ts';
 import { connectSocket } from '../support/ws-client.ts';
-import { apiOf, eventsOf, expectError, expectStatus, membersOf, quickUser, resetQueue, say, settle, type Api } from './helpers.ts';
+import {
+  apiOf,
+  eventsOf,
+  expectError,
+  expectStatus,
+  membersOf,
+  quickUser,
+  resetQueue,
+  say,
+  settle,
+  type Api,
+} from './helpers.ts';
 
 describe.each(backends)('routing between the bot and people on %s', (backend) => {
   let app: TestApp;
@@ -34,8 +45,15 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     expectStatus(res, 201);
     return res.body.conversation.id as string;
   };
-  const statusOf = async (id: string) => (await app.services.db.query<{ status: string; assignee_id: string | null }>('SELECT status, assignee_id FROM conversations WHERE id = $1', [id])).rows[0]!;
-  const act = (user: TestUser, id: string, action: string, body: unknown = {}) => api.post(user.token, `/api/conversations/${id}/${action}`, body);
+  const statusOf = async (id: string) =>
+    (
+      await app.services.db.query<{ status: string; assignee_id: string | null }>(
+        'SELECT status, assignee_id FROM conversations WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
+  const act = (user: TestUser, id: string, action: string, body: unknown = {}) =>
+    api.post(user.token, `/api/conversations/${id}/${action}`, body);
 
   it('walks a bot conversation through every transition over the API, each one event with who, when and why', async () => {
     const id = await newBotConversation();
@@ -44,7 +62,11 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     // The handoff button.
     const handed = await act(employee, id, 'handoff');
     expectStatus(handed, 200);
-    expect(handed.body.conversation).toMatchObject({ status: 'queued', handoffReason: 'user_request', assigneeId: null });
+    expect(handed.body.conversation).toMatchObject({
+      status: 'queued',
+      handoffReason: 'user_request',
+      assigneeId: null,
+    });
     expect(handed.body.conversation.queuedAt).toEqual(expect.any(String));
 
     const claimed = await act(a1, id, 'claim');
@@ -113,7 +135,11 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     // The same history over the API, for agents.
     const listed = await api.get(admin.token, `/api/conversations/${id}/events`);
     expect(listed.body.items.map((e: { type: string }) => e.type)).toEqual(events.map((e) => e.type));
-    expect(listed.body.items[0]).toMatchObject({ actorId: employee.id, reason: 'user_request', createdAt: expect.any(String) });
+    expect(listed.body.items[0]).toMatchObject({
+      actorId: employee.id,
+      reason: 'user_request',
+      createdAt: expect.any(String),
+    });
     await Promise.all([s1.close(), s2.close()]);
   });
 
@@ -163,7 +189,8 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     expectStatus(await act(a1, resolved, 'claim'), 200);
     expectStatus(await act(a1, resolved, 'resolve'), 200);
     const colleague = await quickUser(app);
-    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body.conversation.id;
+    const direct = (await api.post(employee.token, '/api/conversations', { kind: 'direct', userId: colleague.id })).body
+      .conversation.id;
     const before = await Promise.all([queued, withBot, resolved].map(async (id) => (await eventsOf(app, id)).length));
 
     expectError(await act(admin, queued, 'resolve'), 409, 'invalid_transition');
@@ -203,15 +230,20 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
       expect(status, words).toBe(expected);
       const events = await eventsOf(app, id);
       if (expected === 'queued') {
-        expect(events.map((e) => [e.type, e.reason, e.actor_id]), words).toEqual([['handoff', 'keyword', employee.id]]);
-        expect((await api.get(employee.token, `/api/conversations/${id}`)).body.conversation.handoffReason).toBe('keyword');
+        expect(
+          events.map((e) => [e.type, e.reason, e.actor_id]),
+          words,
+        ).toEqual([['handoff', 'keyword', employee.id]]);
+        expect((await api.get(employee.token, `/api/conversations/${id}`)).body.conversation.handoffReason).toBe(
+          'keyword',
+        );
       } else {
         expect(events, words).toEqual([]);
       }
     }
   });
 
-  it('hands off on the words and on a 👎 by the bot\'s settings, and tells the agents why over the socket', async () => {
+  it("hands off on the words and on a 👎 by the bot's settings, and tells the agents why over the socket", async () => {
     const messages = createMessageRepository(app.services.db);
     const socket = await connectSocket(app.url, a1.token);
     const queuedFrame = (id: string) =>
@@ -251,7 +283,8 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
       const results = await Promise.all(agents.map((agent) => act(agent, id, 'claim')));
       const winners = results.filter((r) => r.status === 200);
       expect(winners).toHaveLength(1);
-      for (const loser of results.filter((r) => r.status !== 200)) expectError(loser, 409, ['already_claimed', 'invalid_transition']);
+      for (const loser of results.filter((r) => r.status !== 200))
+        expectError(loser, 409, ['already_claimed', 'invalid_transition']);
       const winner = agents[results.indexOf(winners[0]!)]!;
       expect(await statusOf(id)).toEqual({ status: 'assigned', assignee_id: winner.id });
       const claims = (await eventsOf(app, id)).filter((e) => e.type === 'claim');
@@ -272,19 +305,31 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     expectStatus(await act(employee, id, 'handoff'), 200);
     expectStatus(await act(a1, id, 'claim'), 200);
     // …and the answer can no longer be completed, nor a new one started.
-    const completed = await messages.completeBotMessage(streaming!.id, { body: 'You have 15 days. [1]', status: 'complete', citations: [] });
+    const completed = await messages.completeBotMessage(streaming!.id, {
+      body: 'You have 15 days. [1]',
+      status: 'complete',
+      citations: [],
+    });
     expect(completed).toBeUndefined();
     await messages.discardStreaming(streaming!.id);
-    expect(await messages.insertBotMessage({ conversationId: id, botId, body: 'late answer', status: 'complete' })).toBeUndefined();
+    expect(
+      await messages.insertBotMessage({ conversationId: id, botId, body: 'late answer', status: 'complete' }),
+    ).toBeUndefined();
 
-    const history = (await api.get(employee.token, `/api/conversations/${id}/messages`)).body.items as { id: number; senderType: string; body: string }[];
+    const history = (await api.get(employee.token, `/api/conversations/${id}/messages`)).body.items as {
+      id: number;
+      senderType: string;
+      body: string;
+    }[];
     expect(history.some((m) => m.id === streaming!.id)).toBe(false);
     expect(history.some((m) => m.body.includes('15 days') || m.body === 'late answer')).toBe(false);
 
     // Queued (not yet claimed) is people's too.
     const waiting = await newBotConversation();
     expectStatus(await act(employee, waiting, 'handoff'), 200);
-    expect(await messages.insertBotMessage({ conversationId: waiting, botId, body: 'sneaky', status: 'complete' })).toBeUndefined();
+    expect(
+      await messages.insertBotMessage({ conversationId: waiting, botId, body: 'sneaky', status: 'complete' }),
+    ).toBeUndefined();
     const { rows } = await app.services.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM messages WHERE conversation_id = ANY($1::uuid[]) AND body IN ('sneaky', 'late answer')`,
       [[id, waiting]],
@@ -292,7 +337,9 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
     expect(rows[0]!.n).toBe(0);
     // Back with the bot, it may answer again.
     expectStatus(await act(a1, id, 'return-to-bot'), 200);
-    expect(await messages.insertBotMessage({ conversationId: id, botId, body: 'welcome back', status: 'complete' })).toBeDefined();
+    expect(
+      await messages.insertBotMessage({ conversationId: id, botId, body: 'welcome back', status: 'complete' }),
+    ).toBeDefined();
   });
 
   describe('the queue', () => {
@@ -316,14 +363,17 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
       expect([...page1.body.items, ...page2.body.items].map((c: { id: string }) => c.id)).toEqual([c3, c1, c2, c4]);
       expect(page2.body.next).toBeNull();
 
-      const view = async (i: number) => (await api.get(employees[i]!.token, `/api/conversations/${ids[i]}`)).body.conversation;
+      const view = async (i: number) =>
+        (await api.get(employees[i]!.token, `/api/conversations/${ids[i]}`)).body.conversation;
       expect((await Promise.all([0, 1, 2, 3].map(view))).map((c) => c.queuePosition)).toEqual([2, 3, 1, 4]);
       expect((await view(1)).estimatedWaitSeconds).toBeUndefined(); // nothing to estimate from yet
 
       // The second employee's waiting screen hears the line move, live.
       const waitingSocket = await connectSocket(app.url, employees[1]!.token);
       expectStatus(await act(a1, c3, 'claim'), 200);
-      const moved = await waitingSocket.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === c2 && f.conversation.queuePosition === 2);
+      const moved = await waitingSocket.waitFor(
+        (f) => f.type === 'conversation.updated' && f.conversation.id === c2 && f.conversation.queuePosition === 2,
+      );
       expect(moved.conversation.estimatedWaitSeconds).toEqual(expect.any(Number));
       const second = await view(1);
       expect(second.queuePosition).toBe(2);
@@ -333,9 +383,13 @@ describe.each(backends)('routing between the bot and people on %s', (backend) =>
       expect((await view(1)).queuePosition).toBe(1);
       expect((await view(3)).queuePosition).toBe(2);
       expect((await view(0)).queuePosition).toBeUndefined(); // being helped
-      await waitingSocket.waitFor((f) => f.type === 'conversation.updated' && f.conversation.id === c2 && f.conversation.queuePosition === 1);
+      await waitingSocket.waitFor(
+        (f) => f.type === 'conversation.updated' && f.conversation.id === c2 && f.conversation.queuePosition === 1,
+      );
       // Only their own conversation: nothing about the others waiting.
-      expect(waitingSocket.frames.filter((f) => f.type === 'conversation.updated' && f.conversation.id !== c2)).toEqual([]);
+      expect(waitingSocket.frames.filter((f) => f.type === 'conversation.updated' && f.conversation.id !== c2)).toEqual(
+        [],
+      );
       await waitingSocket.close();
     });
   });

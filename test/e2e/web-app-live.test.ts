@@ -34,12 +34,16 @@ describe('the web app, live', () => {
     await page.locator('[data-testid="new-chat"]').click();
     await page.locator('[data-testid="bot-option"]', { hasText: 'HR Assistant' }).click();
     await page.waitForURL(/\/c\//);
-    await expect.poll(() => page.locator('[data-testid="message"]').first().innerText()).toContain('Ask me about HR policies');
+    await expect
+      .poll(() => page.locator('[data-testid="message"]').first().innerText())
+      .toContain('Ask me about HR policies');
 
     await page.locator('[data-testid="composer-input"]').fill('How many days of annual leave do I get?');
     await page.locator('[data-testid="composer-send"]').click();
     const answer = page.locator('[data-testid="message"].bot').last();
-    await expect.poll(() => answer.locator('[data-testid="citation-chip"]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => answer.locator('[data-testid="citation-chip"]').count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
     await expect.poll(() => answer.innerText()).toContain('fifteen working days');
     await screenshot(page, '20-cited-answer');
 
@@ -67,8 +71,12 @@ describe('the web app, live', () => {
     const item = agentPage.locator(`a[href="/agent/c/${id}"]`);
     await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
     await item.click();
-    await expect.poll(() => agentPage.locator('[data-testid="handoff-reason"]').innerText()).toBe('The user asked for a person');
-    await expect.poll(() => agentPage.locator('.agent-context-panel').innerText()).toContain('How many days of annual leave');
+    await expect
+      .poll(() => agentPage.locator('[data-testid="handoff-reason"]').innerText())
+      .toBe('The user asked for a person');
+    await expect
+      .poll(() => agentPage.locator('.agent-context-panel').innerText())
+      .toContain('How many days of annual leave');
     await agentPage.locator('[data-testid="claim"]').click();
     await agentPage.locator('[data-testid="resolve"]').waitFor();
     const suggested = agentPage.locator('[data-testid="use-suggestion"]');
@@ -76,10 +84,16 @@ describe('the web app, live', () => {
       await suggested.click();
       expect(await agentPage.locator('[data-testid="composer-input"]').inputValue()).not.toBe('');
     }
-    await agentPage.locator('[data-testid="composer-input"]').fill('Hi Eva, yes: fifteen days, and you can carry them over until March.');
+    await agentPage
+      .locator('[data-testid="composer-input"]')
+      .fill('Hi Eva, yes: fifteen days, and you can carry them over until March.');
     await agentPage.locator('[data-testid="composer-send"]').click();
     await screenshot(agentPage, '22-agent-context');
-    await expect.poll(() => page.locator('[data-testid="message"]', { hasText: 'carry them over until March' }).count(), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid="message"]', { hasText: 'carry them over until March' }).count(), {
+        timeout: 10_000,
+      })
+      .toBe(1);
     await screenshot(page, '23-employee-agent-reply');
   });
 
@@ -97,20 +111,39 @@ describe('the web app, live', () => {
       await page.goto(`${network.url}/c/${id}`);
       await expect.poll(() => page.locator('[data-testid="message"]').count()).toBe(1);
       // the socket is up once a message arrives live
-      await world.api(colleague, 'POST', `/api/conversations/${id}/messages`, { body: 'Are you there?', clientId: 'n-live' });
-      await expect.poll(() => page.locator('[data-testid="message"]', { hasText: 'Are you there?' }).count(), { timeout: 10_000 }).toBe(1);
+      await world.api(colleague, 'POST', `/api/conversations/${id}/messages`, {
+        body: 'Are you there?',
+        clientId: 'n-live',
+      });
+      await expect
+        .poll(() => page.locator('[data-testid="message"]', { hasText: 'Are you there?' }).count(), { timeout: 10_000 })
+        .toBe(1);
 
       network.cut();
-      await expect.poll(() => page.locator('[data-testid="connection-banner"]').innerText(), { timeout: 10_000 }).toContain('reconnecting');
+      await expect
+        .poll(() => page.locator('[data-testid="connection-banner"]').innerText(), { timeout: 10_000 })
+        .toContain('reconnecting');
       await screenshot(page, '24-reconnecting');
-      await world.api(colleague, 'POST', `/api/conversations/${id}/messages`, { body: 'Sent while you were offline', clientId: 'n-2' });
+      await world.api(colleague, 'POST', `/api/conversations/${id}/messages`, {
+        body: 'Sent while you were offline',
+        clientId: 'n-2',
+      });
       network.restore();
 
-      await expect.poll(() => page.locator('[data-testid="message"]', { hasText: 'Sent while you were offline' }).count(), { timeout: 20_000 }).toBe(1);
+      await expect
+        .poll(() => page.locator('[data-testid="message"]', { hasText: 'Sent while you were offline' }).count(), {
+          timeout: 20_000,
+        })
+        .toBe(1);
       await expect.poll(() => page.locator('[data-testid="connection-banner"]').count(), { timeout: 10_000 }).toBe(0);
       // and live delivery works again on the new socket
-      await world.api(colleague, 'POST', `/api/conversations/${id}/messages`, { body: 'And live again', clientId: 'n-3' });
-      await expect.poll(() => page.locator('[data-testid="message"]', { hasText: 'And live again' }).count(), { timeout: 10_000 }).toBe(1);
+      await world.api(colleague, 'POST', `/api/conversations/${id}/messages`, {
+        body: 'And live again',
+        clientId: 'n-3',
+      });
+      await expect
+        .poll(() => page.locator('[data-testid="message"]', { hasText: 'And live again' }).count(), { timeout: 10_000 })
+        .toBe(1);
     } finally {
       await network.close();
     }
@@ -119,11 +152,11 @@ describe('the web app, live', () => {
   it('uploads PDFs by file picker and shows their progress live until they are ready', async () => {
     const admin = await world.user('admin', 'Uma Uploader');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'enclave-e2e-'));
-    const files = [
-      path.join(dir, 'travel-policy.pdf'),
-      path.join(dir, 'expenses.pdf'),
-    ];
-    await writeFile(files[0]!, makePdf([['Travel policy', 'Book trains in second class.'], ['Flights need approval by the department head.']]));
+    const files = [path.join(dir, 'travel-policy.pdf'), path.join(dir, 'expenses.pdf')];
+    await writeFile(
+      files[0]!,
+      makePdf([['Travel policy', 'Book trains in second class.'], ['Flights need approval by the department head.']]),
+    );
     await writeFile(files[1]!, makePdf([['Expenses', 'Submit receipts within thirty days.']]));
     try {
       const page = await (await world.browser.newContext()).newPage();

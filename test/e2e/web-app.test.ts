@@ -54,20 +54,29 @@ describe('the web app in a real browser', () => {
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.locator('[data-testid="admin-audit"] table').waitFor();
-    await expect.poll(async () => (await texts(page, '[data-testid="admin-audit"] tbody tr')).length).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await texts(page, '[data-testid="admin-audit"] tbody tr')).length)
+      .toBeGreaterThan(0);
     await screenshot(page, '03-admin-audit');
     await context.close();
   });
 
   it('shows the bots editor, knowledge gaps and analytics charts to an admin', async () => {
     const admin = await world.user('admin', 'Bea Bots');
-    const created = await world.api(admin, 'POST', '/api/bots', { slug: `it-${Date.now().toString(36)}`, name: 'IT Helpdesk', greeting: 'Hi!' });
+    const created = await world.api(admin, 'POST', '/api/bots', {
+      slug: `it-${Date.now().toString(36)}`,
+      name: 'IT Helpdesk',
+      greeting: 'Hi!',
+    });
     expect(created.status).toBe(201);
     const page = await (await world.browser.newContext()).newPage();
     await signIn(page, world.app.url, admin);
     await page.getByRole('link', { name: 'Bots' }).click();
     await expect.poll(() => page.locator('[data-testid="admin-bots"] tbody').innerText()).toContain('IT Helpdesk');
-    await page.locator('[data-testid="admin-bots"] tbody tr', { hasText: 'IT Helpdesk' }).getByRole('button', { name: 'Edit' }).click();
+    await page
+      .locator('[data-testid="admin-bots"] tbody tr', { hasText: 'IT Helpdesk' })
+      .getByRole('button', { name: 'Edit' })
+      .click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Greeting').fill('Hello, this is IT.');
     await dialog.getByLabel('Confidence threshold').fill('0.4');
@@ -108,18 +117,26 @@ describe('the web app in a real browser', () => {
     await page.goto(`${world.app.url}/admin/knowledge/${collectionId}`);
     await expect.poll(() => texts(page, '[data-testid="document-row"]')).toHaveLength(1);
     await page.getByRole('tab', { name: 'Import FAQ' }).click();
-    await page.locator('[data-testid="faq-import-file"]').setInputFiles({ name: 'it-faq.csv', mimeType: 'text/csv', buffer: Buffer.from(`\uFEFF${csv}`) });
+    await page
+      .locator('[data-testid="faq-import-file"]')
+      .setInputFiles({ name: 'it-faq.csv', mimeType: 'text/csv', buffer: Buffer.from(`\uFEFF${csv}`) });
     await expect.poll(() => page.locator('[data-testid="faq-import-count"]').innerText()).toBe('Pairs to import: 3');
-    expect(await texts(page, '[data-testid="faq-import-pair"] td:nth-child(2)')).toEqual([known.question, 'Who approves leave?', 'Where is the printer?']);
+    expect(await texts(page, '[data-testid="faq-import-pair"] td:nth-child(2)')).toEqual([
+      known.question,
+      'Who approves leave?',
+      'Where is the printer?',
+    ]);
     expect(await page.locator('[data-testid="faq-import-errors"]').innerText()).toBe('Line 6: the answer is empty');
     await screenshot(page, '16-admin-faq-import-preview');
 
     await page.locator('[data-testid="faq-import-submit"]').click();
-    await expect.poll(() => page.locator('[data-testid="faq-import-summary"]').innerText()).toBe('Added: 2. Already in the collection: 1.');
+    await expect
+      .poll(() => page.locator('[data-testid="faq-import-summary"]').innerText())
+      .toBe('Added: 2. Already in the collection: 1.');
     // the new ones are listed at once (no reload), the known one once, and each becomes ready live
-    await expect.poll(() => texts(page, '[data-testid="document-row"] .title')).toEqual(
-      expect.arrayContaining([known.question, 'Who approves leave?', 'Where is the printer?']),
-    );
+    await expect
+      .poll(() => texts(page, '[data-testid="document-row"] .title'))
+      .toEqual(expect.arrayContaining([known.question, 'Who approves leave?', 'Where is the printer?']));
     expect(await page.locator('[data-testid="document-row"]').count()).toBe(3);
     await eventually(async () => {
       expect(await page.locator('[data-testid="document-row"][data-status="ready"]').count()).toBe(3);
@@ -127,7 +144,11 @@ describe('the web app in a real browser', () => {
     await screenshot(page, '17-admin-faq-import-done');
 
     const listed = await world.api(admin, 'GET', `/api/collections/${collectionId}/documents`);
-    expect(listed.body.items.map((d: { title: string }) => d.title).sort()).toEqual([known.question, 'Where is the printer?', 'Who approves leave?']);
+    expect(listed.body.items.map((d: { title: string }) => d.title).sort()).toEqual([
+      known.question,
+      'Where is the printer?',
+      'Who approves leave?',
+    ]);
     await page.context().close();
   }, 60_000); // indexing included
 
@@ -137,7 +158,17 @@ describe('the web app in a real browser', () => {
     const page = await context.newPage();
     await signIn(page, world.app.url, admin);
     await page.waitForURL(/\/admin\/users/);
-    const english = ['Chat', 'Agent console', 'Admin', 'Sign out', 'Users', 'Groups', 'Knowledge', 'Audit log', 'New user'];
+    const english = [
+      'Chat',
+      'Agent console',
+      'Admin',
+      'Sign out',
+      'Users',
+      'Groups',
+      'Knowledge',
+      'Audit log',
+      'New user',
+    ];
     const chinese = ['对话', '客服工作台', '管理', '退出登录', '用户', '部门', '知识库', '审计日志', '新建用户'];
     const body = () => page.locator('body').innerText();
     for (const s of english) await expect.poll(body).toContain(s);
@@ -171,32 +202,53 @@ describe('the web app in a real browser', () => {
     const bot = await world.api(employee, 'POST', '/api/conversations', { botId });
     expect(bot.status).toBe(201);
     const direct = await world.api(colleague, 'POST', '/api/conversations', { kind: 'direct', userId: employee.id });
-    await world.api(colleague, 'POST', `/api/conversations/${direct.body.conversation.id}/messages`, { body: 'Lunch at noon?', clientId: 'lunch-1' });
+    await world.api(colleague, 'POST', `/api/conversations/${direct.body.conversation.id}/messages`, {
+      body: 'Lunch at noon?',
+      clientId: 'lunch-1',
+    });
 
     const context = await world.browser.newContext();
     const page = await context.newPage();
     await signIn(page, world.app.url, employee);
     await page.locator('[data-testid="conversation-list"]').waitFor();
     await expect.poll(async () => (await texts(page, '[data-testid="conversation-item"]')).length).toBe(2);
-    await expect.poll(() => page.locator('[data-testid="conversation-item"]', { hasText: 'Carl Colleague' }).or(page.locator('[data-testid="conversation-item"]', { hasText: 'Direct message' })).locator('[data-testid="unread-count"]').innerText()).toBe('1');
+    await expect
+      .poll(() =>
+        page
+          .locator('[data-testid="conversation-item"]', { hasText: 'Carl Colleague' })
+          .or(page.locator('[data-testid="conversation-item"]', { hasText: 'Direct message' }))
+          .locator('[data-testid="unread-count"]')
+          .innerText(),
+      )
+      .toBe('1');
     await screenshot(page, '06-employee-conversations');
 
     await page.goto(`${world.app.url}/c/${bot.body.conversation.id}`);
-    await expect.poll(() => texts(page, '[data-testid="message"]')).toEqual([expect.stringContaining('Hello! I am the HR assistant.')]);
+    await expect
+      .poll(() => texts(page, '[data-testid="message"]'))
+      .toEqual([expect.stringContaining('Hello! I am the HR assistant.')]);
     await page.locator('[data-testid="composer-input"]').fill('How many days of annual leave do I get?');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('[data-testid="message"].mine').first().innerText()).toContain('How many days of annual leave do I get?');
+    await expect
+      .poll(() => page.locator('[data-testid="message"].mine').first().innerText())
+      .toContain('How many days of annual leave do I get?');
     // it is stored, not just shown: it has a server id and survives a reload
-    await expect.poll(() => page.locator('[data-testid="message"].mine').first().getAttribute('data-message-id')).toMatch(/^\d+$/);
+    await expect
+      .poll(() => page.locator('[data-testid="message"].mine').first().getAttribute('data-message-id'))
+      .toMatch(/^\d+$/);
     await screenshot(page, '07-employee-chat');
     await page.reload();
-    await expect.poll(() => texts(page, '[data-testid="message"].mine')).toEqual([expect.stringContaining('How many days of annual leave')]);
+    await expect
+      .poll(() => texts(page, '[data-testid="message"].mine'))
+      .toEqual([expect.stringContaining('How many days of annual leave')]);
     const history = await world.api(employee, 'GET', `/api/conversations/${bot.body.conversation.id}/messages`);
     expect(history.body.items.filter((m: { body: string }) => m.body.startsWith('How many days')).length).toBe(1);
 
     // the direct chat becomes read once opened
     await page.locator('[data-testid="conversation-item"]', { hasText: /Carl Colleague|Direct message/ }).click();
-    await expect.poll(() => texts(page, '[data-testid="message"]')).toEqual([expect.stringContaining('Lunch at noon?')]);
+    await expect
+      .poll(() => texts(page, '[data-testid="message"]'))
+      .toEqual([expect.stringContaining('Lunch at noon?')]);
     await expect.poll(() => page.locator('[data-testid="unread-count"]').count()).toBe(0);
     await context.close();
   });
@@ -216,22 +268,33 @@ describe('the web app in a real browser', () => {
     const created = await world.api(employee, 'POST', '/api/conversations', { kind: 'support' });
     expect(created.status).toBe(201);
     const id: string = created.body.conversation.id;
-    await world.api(employee, 'POST', `/api/conversations/${id}/messages`, { body: 'My laptop will not start.', clientId: 'laptop-1' });
+    await world.api(employee, 'POST', `/api/conversations/${id}/messages`, {
+      body: 'My laptop will not start.',
+      clientId: 'laptop-1',
+    });
 
     const employeeContext = await world.browser.newContext();
     const employeePage = await employeeContext.newPage();
     await signIn(employeePage, world.app.url, employee);
     await employeePage.goto(`${world.app.url}/c/${id}`);
-    await expect.poll(() => employeePage.locator('[data-testid="queue-status"]').innerText()).toContain('Waiting for a person');
+    await expect
+      .poll(() => employeePage.locator('[data-testid="queue-status"]').innerText())
+      .toContain('Waiting for a person');
     await screenshot(employeePage, '08-employee-queued');
 
     // live: no reload on the agent's side
-    await eventually(async () => expect(await agentPage.locator('[data-testid="queue-item"]').count()).toBe(queueBefore + 1));
-    await expect.poll(() => agentPage.locator('[data-testid="queue-item"]').last().innerText()).toContain('The user asked for a person');
+    await eventually(async () =>
+      expect(await agentPage.locator('[data-testid="queue-item"]').count()).toBe(queueBefore + 1),
+    );
+    await expect
+      .poll(() => agentPage.locator('[data-testid="queue-item"]').last().innerText())
+      .toContain('The user asked for a person');
     await screenshot(agentPage, '09-agent-queue');
 
     await agentPage.locator(`a[href="/agent/c/${id}"]`).click();
-    await expect.poll(() => texts(agentPage, '[data-testid="message"]')).toEqual([expect.stringContaining('My laptop will not start.')]);
+    await expect
+      .poll(() => texts(agentPage, '[data-testid="message"]'))
+      .toEqual([expect.stringContaining('My laptop will not start.')]);
     await agentPage.locator('[data-testid="claim"]').click();
     await agentPage.locator('[data-testid="resolve"]').waitFor();
 
@@ -239,15 +302,25 @@ describe('the web app in a real browser', () => {
     await agentPage.locator('[data-testid="internal-toggle"]').check();
     await agentPage.locator('[data-testid="composer-input"]').fill('Probably the battery.');
     await agentPage.locator('[data-testid="composer-send"]').click();
-    await expect.poll(() => agentPage.locator('[data-testid="message"].internal').innerText()).toContain('Probably the battery.');
+    await expect
+      .poll(() => agentPage.locator('[data-testid="message"].internal').innerText())
+      .toContain('Probably the battery.');
     await agentPage.locator('[data-testid="internal-toggle"]').uncheck();
 
-    await agentPage.locator('[data-testid="composer-input"]').fill('Hi Erin, please hold the power button for 10 seconds.');
+    await agentPage
+      .locator('[data-testid="composer-input"]')
+      .fill('Hi Erin, please hold the power button for 10 seconds.');
     await agentPage.locator('[data-testid="composer-send"]').click();
-    await expect.poll(() => agentPage.locator('[data-testid="message"].mine').last().innerText()).toContain('hold the power button');
+    await expect
+      .poll(() => agentPage.locator('[data-testid="message"].mine').last().innerText())
+      .toContain('hold the power button');
     await screenshot(agentPage, '10-agent-conversation');
 
-    await eventually(async () => expect(await employeePage.locator('[data-testid="message"]', { hasText: 'hold the power button' }).count()).toBe(1));
+    await eventually(async () =>
+      expect(await employeePage.locator('[data-testid="message"]', { hasText: 'hold the power button' }).count()).toBe(
+        1,
+      ),
+    );
     expect(await employeePage.locator('[data-testid="message"]', { hasText: 'Probably the battery' }).count()).toBe(0);
     await expect.poll(() => employeePage.locator('[data-testid="queue-status"]').count()).toBe(0);
     await screenshot(employeePage, '11-employee-sees-reply');
@@ -271,7 +344,9 @@ describe('the web app in a real browser', () => {
     await page.locator('[data-testid="conversation-item"]').first().click();
     await page.waitForURL(new RegExp(`/c/${c.body.conversation.id}`));
     await expect.poll(() => page.locator('[data-testid="conversation-list"]').isVisible()).toBe(false);
-    await expect.poll(() => texts(page, '[data-testid="message"]')).toEqual([expect.stringContaining('Hi from the IT bot.')]);
+    await expect
+      .poll(() => texts(page, '[data-testid="message"]'))
+      .toEqual([expect.stringContaining('Hi from the IT bot.')]);
     await screenshot(page, '13-phone-conversation');
     await page.getByRole('link', { name: 'Back to conversations' }).click();
     await expect.poll(() => page.locator('[data-testid="conversation-list"]').isVisible()).toBe(true);

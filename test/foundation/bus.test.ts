@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBus, createRedisBus, type BusEvent, type RealtimeBus } from '../../server/src/core/realtime/bus.ts';
+import {
+  createMemoryBus,
+  createRedisBus,
+  type BusEvent,
+  type RealtimeBus,
+} from '../../server/src/core/realtime/bus.ts';
 import { redisUrl } from '../support/env.ts';
 import { uniquePrefix } from '../support/redis.ts';
 import { sleep } from '../support/wait.ts';
@@ -83,7 +88,7 @@ describe.each(redisVariants)('redis bus (%s)', (url) => {
     await one.ping();
   });
 
-  it('hands an event to the publishing instance\'s own subscribers exactly once, before Redis echoes it', async () => {
+  it("hands an event to the publishing instance's own subscribers exactly once, before Redis echoes it", async () => {
     const channel = uniquePrefix('bus');
     const one = await open(channel);
     const two = await open(channel);

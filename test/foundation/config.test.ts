@@ -74,7 +74,11 @@ describe('loadConfig', () => {
   });
 
   it('requires EMBEDDING_DIMENSIONS with EMBEDDING_MODEL', () => {
-    const error = configError({ EMBEDDING_MODEL: 'bge-m3', OPENAI_BASE_URL: 'http://llm.internal/v1', CHAT_MODEL: 'qwen' });
+    const error = configError({
+      EMBEDDING_MODEL: 'bge-m3',
+      OPENAI_BASE_URL: 'http://llm.internal/v1',
+      CHAT_MODEL: 'qwen',
+    });
     expect(error.issues).toHaveLength(1);
     expect(error.message).toContain('EMBEDDING_DIMENSIONS');
     const ok = loadConfig({

@@ -26,7 +26,8 @@ async function hasHnswIndex(db: Database): Promise<boolean> {
   return rows.some((r) => /USING hnsw \(embedding vector_cosine_ops\)/.test(r.indexdef));
 }
 
-const vector = (dimensions: number) => `[${Array.from({ length: dimensions }, (_, i) => ((i % 7) + 1) / 10).join(',')}]`;
+const vector = (dimensions: number) =>
+  `[${Array.from({ length: dimensions }, (_, i) => ((i % 7) + 1) / 10).join(',')}]`;
 
 /** One collection → document → chunk embedded with a `dimensions`-long vector; returns the chunk id. */
 async function insertEmbeddedChunk(db: Database, dimensions: number): Promise<number> {
@@ -72,9 +73,10 @@ describe.each(backends)('embedding space on %s', (backend) => {
     expect(await embeddedCount(db)).toBe(1);
     const [after] = await storedSpace(db);
     expect(after!.updated_at.getTime()).toBe(recorded!.updated_at.getTime());
-    const { rows } = await db.query<{ dims: number }>('SELECT vector_dims(embedding) AS dims FROM chunks WHERE id = $1', [
-      chunkId,
-    ]);
+    const { rows } = await db.query<{ dims: number }>(
+      'SELECT vector_dims(embedding) AS dims FROM chunks WHERE id = $1',
+      [chunkId],
+    );
     expect(rows[0]!.dims).toBe(768);
   });
 

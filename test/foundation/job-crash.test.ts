@@ -5,7 +5,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBullmqRunner } from '../../server/src/core/jobs/bullmq-runner.ts';
 import type { JobRunner } from '../../server/src/core/jobs/job-types.ts';
-import { crashJobOptions, ledgerEnv, openLedger, type CrashJobs, type Ledger, type LedgerOptions } from '../fixtures/crash-jobs.ts';
+import {
+  crashJobOptions,
+  ledgerEnv,
+  openLedger,
+  type CrashJobs,
+  type Ledger,
+  type LedgerOptions,
+} from '../fixtures/crash-jobs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { redisUrl, runners } from '../support/env.ts';
 import { deleteKeys, uniquePrefix } from '../support/redis.ts';
@@ -104,7 +111,13 @@ describe.each(runners)('a %s worker process stopped with SIGTERM mid-job', (runn
 
   it(`finishes the job before it exits (ledger: ${ledgerKind})`, async () => {
     const key = randomUUID();
-    const worker = startWorker({ RUNNER: runner, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, JOB_MS: '800', ENQUEUE_KEY: key });
+    const worker = startWorker({
+      RUNNER: runner,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      JOB_MS: '800',
+      ENQUEUE_KEY: key,
+    });
     await worker.waitForOutput(new RegExp(`^started ${key} attempt 1$`, 'm'), 15_000);
     expect(await ledger.effects(key)).toEqual([]);
 

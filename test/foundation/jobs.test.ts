@@ -181,7 +181,12 @@ describe.each(runners)('%s job runner', (kind) => {
   /** A job's state as another process sees it once this runner is closed. */
   const stateAfterClose = async (name: keyof TestJobs, id: string) => {
     if (!prefix) return runner.state(name, id);
-    const observer = createBullmqRunner({ redisUrl: redisUrl!, prefix, jobs: jobOptions, processors: makeProcessors().processors });
+    const observer = createBullmqRunner({
+      redisUrl: redisUrl!,
+      prefix,
+      jobs: jobOptions,
+      processors: makeProcessors().processors,
+    });
     try {
       return await observer.state(name, id);
     } finally {
@@ -191,7 +196,10 @@ describe.each(runners)('%s job runner', (kind) => {
 
   it('runs a job enqueued twice under the same id once', async () => {
     const tag = randomUUID();
-    const [a, b] = await Promise.all([runner.enqueue('square', { tag, n: 7 }), runner.enqueue('square', { tag, n: 7 })]);
+    const [a, b] = await Promise.all([
+      runner.enqueue('square', { tag, n: 7 }),
+      runner.enqueue('square', { tag, n: 7 }),
+    ]);
     expect(a).toBe(b);
     expect(await settled(runner, 'square', a)).toBe('completed');
     // Still a no-op after it finished (a periodic job enqueued by every server instance runs once).

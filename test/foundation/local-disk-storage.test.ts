@@ -33,7 +33,11 @@ describe('local disk storage', () => {
     await storage.put('documents/a/original', as(Buffer.from('first version')));
     const body = Buffer.from('年假 is 15 days');
     const info = await storage.put('documents/a/original', as(body));
-    expect(info).toEqual({ key: 'documents/a/original', size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(info).toEqual({
+      key: 'documents/a/original',
+      size: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
     expect(await bytesOf(await storage.get('documents/a/original'))).toEqual(body);
     expect(await filesUnder(root)).toEqual(['original']);
   });
@@ -43,7 +47,9 @@ describe('local disk storage', () => {
     ['a stream', (b: Buffer) => Readable.from([b])],
   ])('refuses %s over maxBytes and leaves nothing behind', async (_name, as) => {
     const storage = createLocalDiskStorage(root);
-    await expect(storage.put('documents/b/original', as(Buffer.alloc(11)), { maxBytes: 10 })).rejects.toBeInstanceOf(BlobTooLargeError);
+    await expect(storage.put('documents/b/original', as(Buffer.alloc(11)), { maxBytes: 10 })).rejects.toBeInstanceOf(
+      BlobTooLargeError,
+    );
     expect(await storage.get('documents/b/original')).toBeUndefined();
     expect(await filesUnder(root)).toEqual([]);
   });

@@ -53,7 +53,9 @@ describe.each(backends)('migrations on %s', (backend) => {
       const rows = await appliedRows(db);
       expect(rows.map((r) => r.name)).toEqual(files.map((f) => f.name));
 
-      const ext = await db.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`);
+      const ext = await db.query<{ extversion: string }>(
+        `SELECT extversion FROM pg_extension WHERE extname = 'vector'`,
+      );
       expect(ext.rows).toHaveLength(1);
       for (const table of ['users', 'chunks', 'messages', 'audit_log']) expect(await tableExists(db, table)).toBe(true);
 
@@ -61,7 +63,9 @@ describe.each(backends)('migrations on %s', (backend) => {
         `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'chunks'`,
       );
       const defs = indexes.map((i) => i.indexdef);
-      expect(defs).toEqual(expect.arrayContaining([expect.stringMatching(/USING hnsw \(embedding vector_cosine_ops\)/)]));
+      expect(defs).toEqual(
+        expect.arrayContaining([expect.stringMatching(/USING hnsw \(embedding vector_cosine_ops\)/)]),
+      );
       expect(defs).toEqual(expect.arrayContaining([expect.stringMatching(/USING gin \(tsv\)/)]));
     });
 

@@ -9,7 +9,9 @@ describe.each(backends)('prepared statements on %s', (backend: Backend) => {
   let t: TestDatabase;
   beforeAll(async () => {
     t = await createTestDatabase(backend, { empty: true });
-    await t.db.exec(`CREATE TABLE prepared_probe (id int PRIMARY KEY, name text); INSERT INTO prepared_probe VALUES (1, 'one');`);
+    await t.db.exec(
+      `CREATE TABLE prepared_probe (id int PRIMARY KEY, name text); INSERT INTO prepared_probe VALUES (1, 'one');`,
+    );
   });
   afterAll(() => t?.dispose());
 

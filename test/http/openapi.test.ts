@@ -20,7 +20,8 @@ function registeredRoutes(app: Express): string[] {
       if (layer.route) {
         for (const method of Object.keys(layer.route.methods)) found.push(`${method} ${prefix}${layer.route.path}`);
       } else if (layer.handle.stack) {
-        if (typeof layer.rawPath !== 'string') throw new Error(`a router mounted on ${String(layer.rawPath)}: teach this walk about it`);
+        if (typeof layer.rawPath !== 'string')
+          throw new Error(`a router mounted on ${String(layer.rawPath)}: teach this walk about it`);
         walk(layer.handle.stack, prefix + layer.rawPath.replace(/\/$/, ''));
       }
     }
@@ -42,10 +43,21 @@ type Paths = Record<string, Record<string, Operation>>;
 
 const operations = (paths: Paths) =>
   Object.entries(paths).flatMap(([path, byMethod]) =>
-    Object.entries(byMethod).map(([method, op]) => ({ key: `${method} ${path.replace(/\{(\w+)\}/g, ':$1')}`, path, op })),
+    Object.entries(byMethod).map(([method, op]) => ({
+      key: `${method} ${path.replace(/\{(\w+)\}/g, ':$1')}`,
+      path,
+      op,
+    })),
   );
 
-async function fetchDocument(app: TestApp): Promise<{ openapi: string; info: { version: string }; paths: Paths; components: { schemas: Record<string, unknown> } }> {
+async function fetchDocument(
+  app: TestApp,
+): Promise<{
+  openapi: string;
+  info: { version: string };
+  paths: Paths;
+  components: { schemas: Record<string, unknown> };
+}> {
   const res = await request(app.url, 'GET', '/api/openapi.json');
   expect(res.status).toBe(200);
   return res.body;
@@ -81,7 +93,10 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(doc.info.version).toBe(pkg.version);
-    expect(doc.components.schemas.Error).toMatchObject({ required: ['error'], properties: { error: { required: ['code', 'message'] } } });
+    expect(doc.components.schemas.Error).toMatchObject({
+      required: ['error'],
+      properties: { error: { required: ['code', 'message'] } },
+    });
   });
 
   it('documents exactly the routes the app registers, with their roles and path parameters', async () => {
@@ -91,7 +106,11 @@ describe('the OpenAPI document', () => {
   it('documents the single sign-on redirects when SSO is configured', async () => {
     // Discovery happens at the first sign-in, so no provider needs to be running.
     const sso = await startTestApp('pglite', {
-      env: { OIDC_ISSUER: 'http://127.0.0.1:9/', OIDC_CLIENT_ID: 'enclave', OIDC_CLIENT_SECRET: 'enclave-client-secret-0123456789' },
+      env: {
+        OIDC_ISSUER: 'http://127.0.0.1:9/',
+        OIDC_CLIENT_ID: 'enclave',
+        OIDC_CLIENT_SECRET: 'enclave-client-secret-0123456789',
+      },
     });
     try {
       await expectDocumentMatchesApp(sso);
@@ -115,20 +134,36 @@ describe('the OpenAPI document', () => {
     const bulk = paths['/api/collections/{id}/documents/bulk']!.post!;
     const documents = bulk.requestBody!.content['application/json']!.schema.properties.documents;
     expect(documents).toMatchObject({ type: 'array', minItems: 1, maxItems: 500 });
-    expect(documents.items.anyOf.map((s: { required: string[] }) => s.required)).toEqual([['title', 'text'], ['question', 'answer']]);
+    expect(documents.items.anyOf.map((s: { required: string[] }) => s.required)).toEqual([
+      ['title', 'text'],
+      ['question', 'answer'],
+    ]);
     expect(Object.keys(bulk.responses)).toEqual(expect.arrayContaining(['202', '200']));
     const tooMany = Array.from({ length: documents.maxItems + 1 }, (_, i) => ({ question: `q${i}`, answer: 'a' }));
-    const refused = await request(app.url, 'POST', `/api/collections/${crypto.randomUUID()}/documents/bulk`, { token: admin.token, body: { documents: tooMany } });
+    const refused = await request(app.url, 'POST', `/api/collections/${crypto.randomUUID()}/documents/bulk`, {
+      token: admin.token,
+      body: { documents: tooMany },
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('invalid_input');
 
     // A query schema becomes optional query parameters with their bounds and defaults.
     const limit = paths['/api/users']!.get!.parameters!.find((p) => p.name === 'limit');
-    expect(limit).toEqual({ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } });
+    expect(limit).toEqual({
+      name: 'limit',
+      in: 'query',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    });
 
     // Uploads are multipart; the OpenAI-compatible endpoint can answer as an event stream.
-    expect(Object.keys(paths['/api/collections/{id}/documents']!.post!.requestBody!.content).sort()).toEqual(['application/json', 'multipart/form-data']);
+    expect(Object.keys(paths['/api/collections/{id}/documents']!.post!.requestBody!.content).sort()).toEqual([
+      'application/json',
+      'multipart/form-data',
+    ]);
     expect(paths['/v1/chat/completions']!.post!.security).toEqual([{ bearer: [] }]);
-    expect(Object.keys((paths['/v1/chat/completions']!.post!.responses['200'] as { content: object }).content)).toContain('text/event-stream');
+    expect(
+      Object.keys((paths['/v1/chat/completions']!.post!.responses['200'] as { content: object }).content),
+    ).toContain('text/event-stream');
   });
 });

@@ -44,7 +44,9 @@ describe.each(backends)('HTTP skeleton on %s', (backend) => {
   it('exposes Prometheus metrics including HTTP latency by route', async () => {
     await fetch(`${app.url}/healthz`);
     const text = await (await fetch(`${app.url}/metrics`)).text();
-    expect(text).toMatch(/enclave_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/);
+    expect(text).toMatch(
+      /enclave_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/,
+    );
     expect(text).toContain('enclave_queue_jobs{name="purge-sessions",state="waiting"}');
   });
 

@@ -43,7 +43,8 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     expect((await login(app, user.email, 'not my password at all', { ip })).status).toBe(401);
     expect((await login(app, `nobody-${suffix()}@example.test`, 'whatever it is', { ip })).status).toBe(401);
     const session = await login(app, user.email, TEST_PASSWORD, { ip });
-    const token = (await request(app.url, 'POST', '/api/tokens', { token: user.token, body: { name: 'audited' } })).body;
+    const token = (await request(app.url, 'POST', '/api/tokens', { token: user.token, body: { name: 'audited' } }))
+      .body;
     await request(app.url, 'DELETE', `/api/tokens/${token.apiToken.id}`, { token: user.token });
     const created = (
       await request(app.url, 'POST', '/api/users', {
@@ -53,7 +54,9 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     ).body.user;
     await request(app.url, 'PATCH', `/api/users/${created.id}`, { token: admin.token, body: { role: 'agent' } });
     await request(app.url, 'PATCH', `/api/users/${created.id}`, { token: admin.token, body: { disabled: true } });
-    const group = (await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: `Audited ${suffix()}` } })).body.group;
+    const group = (
+      await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: `Audited ${suffix()}` } })
+    ).body.group;
     await request(app.url, 'PUT', `/api/groups/${group.id}/members/${user.id}`, { token: admin.token });
 
     const { items } = await audit('?limit=200');
@@ -78,7 +81,10 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
       actor: { id: admin.id },
       details: { email: created.email, role: 'employee' },
     });
-    expect(find('user.role.changed', (i) => i.target?.id === created.id).details).toEqual({ from: 'employee', to: 'agent' });
+    expect(find('user.role.changed', (i) => i.target?.id === created.id).details).toEqual({
+      from: 'employee',
+      to: 'agent',
+    });
     expect(find('user.disabled', (i) => i.target?.id === created.id).actor?.id).toBe(admin.id);
     expect(find('group.created', (i) => i.target?.id === group.id).details).toEqual({ name: group.name });
     expect(find('group.member.added', (i) => i.target?.id === group.id).details).toEqual({ userId: user.id });
@@ -107,7 +113,9 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     await sleep(20);
     const from = new Date();
     await sleep(20);
-    const group = (await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: `Window ${suffix()}` } })).body.group;
+    const group = (
+      await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: `Window ${suffix()}` } })
+    ).body.group;
     await sleep(20);
     const to = new Date();
     await sleep(20);
@@ -139,7 +147,9 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
   it('verifies its chain, and refuses plain edits, deletes and truncation', async () => {
     expect(await verify()).toEqual({ ok: true, rows: expect.any(Number) });
     const [{ id }] = (await sql<{ id: number }>(app, 'SELECT min(id)::int AS id FROM audit_log')) as [{ id: number }];
-    await expect(sql(app, `UPDATE audit_log SET details = '{"x":1}' WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(sql(app, `UPDATE audit_log SET details = '{"x":1}' WHERE id = $1`, [id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(sql(app, 'DELETE FROM audit_log WHERE id = $1', [id])).rejects.toThrow(/append-only/);
     await expect(app.services.db.exec('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
     expect((await verify()).ok).toBe(true);
@@ -152,7 +162,12 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
       actor: { id: admin.id, email: `odd\u0000\ud800@example.test` },
       target: { type: 'probe', id: '\udc00' },
       ip: '10.0.0.1\u0000',
-      details: { lone: 'a\ud800b', nul: 'x\u0000y', when: new Date(0), nested: [{ n: 1.5, big: 1e21, neg: -0, none: undefined }] },
+      details: {
+        lone: 'a\ud800b',
+        nul: 'x\u0000y',
+        when: new Date(0),
+        nested: [{ n: 1.5, big: 1e21, neg: -0, none: undefined }],
+      },
     });
     expect(await verify()).toEqual({ ok: true, rows: expect.any(Number) });
     const res = await login(app, 'x\ud800@example.test', 'whatever it is', { ip: freshIp() });
@@ -162,8 +177,13 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
   });
 
   it('links writers that append at the same moment into one chain', async () => {
-    await Promise.all(Array.from({ length: 12 }, (_, i) => recordAudit(app.services.db, { action: 'test.concurrent', details: { i } })));
-    const rows = await sql<{ prev_hash: string; hash: string }>(app, `SELECT prev_hash, hash FROM audit_log WHERE action = 'test.concurrent' ORDER BY id`);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => recordAudit(app.services.db, { action: 'test.concurrent', details: { i } })),
+    );
+    const rows = await sql<{ prev_hash: string; hash: string }>(
+      app,
+      `SELECT prev_hash, hash FROM audit_log WHERE action = 'test.concurrent' ORDER BY id`,
+    );
     expect(rows).toHaveLength(12);
     rows.slice(1).forEach((row, i) => expect(row.prev_hash).toBe(rows[i]!.hash));
     // A record is linked at commit: one added by a transaction that rolls back leaves nothing behind.
@@ -172,7 +192,9 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
       throw new Error('the audited change failed');
     });
     await expect(failing).rejects.toThrow(/audited change failed/);
-    expect(await sql(app, `SELECT 1 FROM audit_log WHERE action = 'test.rolled-back' UNION ALL SELECT 1 FROM audit_pending`)).toEqual([]);
+    expect(
+      await sql(app, `SELECT 1 FROM audit_log WHERE action = 'test.rolled-back' UNION ALL SELECT 1 FROM audit_pending`),
+    ).toEqual([]);
     expect(await verify()).toEqual({ ok: true, rows: expect.any(Number) });
   });
 
@@ -184,7 +206,14 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     );
   const makeRecords = async (n: number, tag: string) => {
     for (let i = 0; i < n; i += 1) {
-      expect((await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: `${tag} ${i} ${suffix()}` } })).status).toBe(201);
+      expect(
+        (
+          await request(app.url, 'POST', '/api/groups', {
+            token: admin.token,
+            body: { name: `${tag} ${i} ${suffix()}` },
+          })
+        ).status,
+      ).toBe(201);
     }
   };
 
@@ -195,7 +224,9 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     await sleep(30);
     await makeRecords(3, 'New');
     const before = await ids();
-    const old = (await sql<{ id: number }>(app, 'SELECT id FROM audit_log WHERE at < $1 ORDER BY id', [new Date(cutoff)])).map((r) => r.id);
+    const old = (
+      await sql<{ id: number }>(app, 'SELECT id FROM audit_log WHERE at < $1 ORDER BY id', [new Date(cutoff)])
+    ).map((r) => r.id);
     expect(old.length).toBeGreaterThanOrEqual(5); // the admin's sign-in and the four groups
 
     // Retention counts days back from "now": hold the clock still so the cutoff lands exactly
@@ -228,15 +259,28 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     await makeRecords(4, 'Edit');
     const all = await ids();
     const middle = all[Math.floor(all.length / 2)]!;
-    const [original] = await sql<{ details: string }>(app, 'SELECT details::text AS details FROM audit_log WHERE id = $1', [middle]);
+    const [original] = await sql<{ details: string }>(
+      app,
+      'SELECT details::text AS details FROM audit_log WHERE id = $1',
+      [middle],
+    );
     await bypassingGuard(`UPDATE audit_log SET details = '{"x":1}' WHERE id = ${middle}`);
-    expect(await verify()).toEqual({ ok: false, rows: expect.any(Number), brokenAtId: middle, reason: expect.stringMatching(/edited/) });
+    expect(await verify()).toEqual({
+      ok: false,
+      rows: expect.any(Number),
+      brokenAtId: middle,
+      reason: expect.stringMatching(/edited/),
+    });
     // Putting it back makes the chain whole again.
-    await bypassingGuard(`UPDATE audit_log SET details = '${original!.details.replace(/'/g, "''")}'::jsonb WHERE id = ${middle}`);
+    await bypassingGuard(
+      `UPDATE audit_log SET details = '${original!.details.replace(/'/g, "''")}'::jsonb WHERE id = ${middle}`,
+    );
     expect((await verify()).ok).toBe(true);
 
     // Forging the row's own hash too only moves the break to the next record.
-    await bypassingGuard(`UPDATE audit_log SET actor_email = 'someone-else@example.test', hash = repeat('a', 64) WHERE id = ${middle}`);
+    await bypassingGuard(
+      `UPDATE audit_log SET actor_email = 'someone-else@example.test', hash = repeat('a', 64) WHERE id = ${middle}`,
+    );
     const forged = await verify();
     expect(forged.ok).toBe(false);
     expect([middle, all[all.indexOf(middle) + 1]]).toContain(forged.brokenAtId);

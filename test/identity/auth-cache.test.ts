@@ -9,7 +9,13 @@ import { deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { sleep } from '../support/wait.ts';
 
 const entry = (userId: string, expiresAt: Date | null = null): CachedActor => ({
-  actor: { id: userId, email: `${userId}@example.test`, name: userId, role: 'employee', credential: { kind: 'session', id: `s-${userId}` } },
+  actor: {
+    id: userId,
+    email: `${userId}@example.test`,
+    name: userId,
+    role: 'employee',
+    credential: { kind: 'session', id: `s-${userId}` },
+  },
   lastUsedAt: null,
   expiresAt,
 });
@@ -65,9 +71,15 @@ describe.each(backends)('remembered sign-ins follow every change at once on %s',
     const user = await newUser(app);
     const listUsers = () => request(app.url, 'GET', '/api/users', { token: user.token });
     expect((await listUsers()).status).toBe(403);
-    expect((await request(app.url, 'PATCH', `/api/users/${user.id}`, { token: admin.token, body: { role: 'admin' } })).status).toBe(200);
+    expect(
+      (await request(app.url, 'PATCH', `/api/users/${user.id}`, { token: admin.token, body: { role: 'admin' } }))
+        .status,
+    ).toBe(200);
     expect((await listUsers()).status).toBe(200);
-    expect((await request(app.url, 'PATCH', `/api/users/${user.id}`, { token: admin.token, body: { role: 'employee' } })).status).toBe(200);
+    expect(
+      (await request(app.url, 'PATCH', `/api/users/${user.id}`, { token: admin.token, body: { role: 'employee' } }))
+        .status,
+    ).toBe(200);
     expect((await listUsers()).status).toBe(401);
   });
 });
@@ -91,7 +103,10 @@ describe.each(sharedRedis)('remembered sign-ins across two servers sharing Redis
   });
 
   /** Polls until the status changes from `from`; the time it took. */
-  async function untilNot(from: number, call: () => Promise<{ status: number }>): Promise<{ status: number; ms: number }> {
+  async function untilNot(
+    from: number,
+    call: () => Promise<{ status: number }>,
+  ): Promise<{ status: number; ms: number }> {
     const started = Date.now();
     for (;;) {
       const { status } = await call();
@@ -115,7 +130,9 @@ describe.each(sharedRedis)('remembered sign-ins across two servers sharing Redis
     const user = await newUser(a);
     const listOnB = () => request(b.url, 'GET', '/api/users', { token: user.token });
     expect((await listOnB()).status).toBe(403);
-    expect((await request(a.url, 'PATCH', `/api/users/${user.id}`, { token: admin.token, body: { role: 'admin' } })).status).toBe(200);
+    expect(
+      (await request(a.url, 'PATCH', `/api/users/${user.id}`, { token: admin.token, body: { role: 'admin' } })).status,
+    ).toBe(200);
     const after = await untilNot(403, listOnB);
     expect(after.status).toBe(200);
     expect(after.ms).toBeLessThan(2_000);

@@ -8,7 +8,14 @@ import { request, type ApiResponse } from '../support/http.ts';
 import { count, expectClientError, expectError, freshIp, fromIp, sql, suffix } from './helpers.ts';
 
 const STRONG = 'a long and unusual passphrase 42';
-const SQL_META = ["' OR 1=1 --", '"; DROP TABLE users; --', "Robert'); DROP TABLE groups;--", '%_\\', '$1::text', '/* */ ;'];
+const SQL_META = [
+  "' OR 1=1 --",
+  '"; DROP TABLE users; --',
+  "Robert'); DROP TABLE groups;--",
+  '%_\\',
+  '$1::text',
+  '/* */ ;',
+];
 
 interface Endpoint {
   label: string;
@@ -22,7 +29,13 @@ interface Endpoint {
 }
 
 /** A raw request: any bytes, any content type (the JSON helper cannot send invalid UTF-8). */
-async function raw(app: TestApp, method: string, path: string, body: Buffer | string, headers: Record<string, string>): Promise<ApiResponse> {
+async function raw(
+  app: TestApp,
+  method: string,
+  path: string,
+  body: Buffer | string,
+  headers: Record<string, string>,
+): Promise<ApiResponse> {
   const res = await fetch(`${app.url}${path}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
@@ -60,7 +73,19 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
       token: () => undefined,
       valid: () => ({ email: employee.email, password: 'wrong but well-formed' }),
       wrong: {
-        email: [null, 42, true, [], {}, ['a@b.c'], '', '   ', 'x'.repeat(321), 'a\u0000b@example.test', 'a\ud800@example.test'],
+        email: [
+          null,
+          42,
+          true,
+          [],
+          {},
+          ['a@b.c'],
+          '',
+          '   ',
+          'x'.repeat(321),
+          'a\u0000b@example.test',
+          'a\ud800@example.test',
+        ],
         password: [null, 42, false, [], {}, '', 'x'.repeat(1025)],
       },
     },
@@ -126,7 +151,11 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
     groups: await count(app, 'groups'),
     tokens: await count(app, 'api_tokens'),
     memberships: await count(app, 'user_groups'),
-    target: (await sql(app, 'SELECT email, name, role, disabled, skills, capacity, password_hash FROM users WHERE id = $1', [target.id]))[0],
+    target: (
+      await sql(app, 'SELECT email, name, role, disabled, skills, capacity, password_hash FROM users WHERE id = $1', [
+        target.id,
+      ])
+    )[0],
   });
 
   const send = (e: Endpoint, body: unknown, ip = freshIp()) =>
@@ -134,26 +163,52 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
 
   it('answers malformed, non-object, mistyped and non-UTF-8 bodies with a 4xx in the error shape and writes nothing', async () => {
     const before = await snapshot();
-    const malformed = ['{"email": ', '{', '{"a":1,}', "{'a':1}", '{"a":}', 'nul', '[1,2', '"just a string"', 'null', '123', 'true', '\u0000{}'];
+    const malformed = [
+      '{"email": ',
+      '{',
+      '{"a":1,}',
+      "{'a':1}",
+      '{"a":}',
+      'nul',
+      '[1,2',
+      '"just a string"',
+      'null',
+      '123',
+      'true',
+      '\u0000{}',
+    ];
     const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
     const deepObject = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
     for (const e of endpoints()) {
-      const headers = { 'content-type': 'application/json', ...(e.token() ? { authorization: `Bearer ${e.token()}` } : {}) };
+      const headers = {
+        'content-type': 'application/json',
+        ...(e.token() ? { authorization: `Bearer ${e.token()}` } : {}),
+      };
       for (const text of malformed) {
         const res = await raw(app, e.method, e.path(), text, { ...headers, ...fromIp(freshIp()) });
         expectClientError(res, `${e.label} ${JSON.stringify(text)}`);
       }
       for (const text of ['[]', '[{"name":"x"}]', deep, deepObject]) {
-        expectClientError(await raw(app, e.method, e.path(), text, { ...headers, ...fromIp(freshIp()) }), `${e.label} ${text.slice(0, 20)}`);
+        expectClientError(
+          await raw(app, e.method, e.path(), text, { ...headers, ...fromIp(freshIp()) }),
+          `${e.label} ${text.slice(0, 20)}`,
+        );
       }
       // Bytes that are not UTF-8 (0xff 0xfe) inside an otherwise valid JSON string.
       const valid = JSON.stringify(e.valid());
-      const bytes = Buffer.concat([Buffer.from(valid.slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from(valid.slice(-2))]);
+      const bytes = Buffer.concat([
+        Buffer.from(valid.slice(0, -2)),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(valid.slice(-2)),
+      ]);
       const nonUtf8 = await raw(app, e.method, e.path(), bytes, { ...headers, ...fromIp(freshIp()) });
       expectError(nonUtf8, 400, 'invalid_utf8');
       expectError(await raw(app, e.method, e.path(), Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), headers), 400);
       // Valid JSON, but not declared as JSON; or in a charset we do not speak.
-      expectClientError(await raw(app, e.method, e.path(), valid, { ...headers, 'content-type': 'text/plain' }), `${e.label} text/plain`);
+      expectClientError(
+        await raw(app, e.method, e.path(), valid, { ...headers, 'content-type': 'text/plain' }),
+        `${e.label} text/plain`,
+      );
       expectClientError(
         await raw(app, e.method, e.path(), valid, { ...headers, 'content-type': 'application/json; charset=latin1' }),
         `${e.label} latin1`,
@@ -176,42 +231,68 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
         }
       }
       // Unknown fields, including prototype-pollution attempts (sent as raw JSON text to keep `__proto__` a plain key).
-      for (const extra of ['"isAdmin":true', '"role_id":1', '"__proto__":{"role":"admin"}', '"constructor":{"prototype":{"role":"admin"}}']) {
+      for (const extra of [
+        '"isAdmin":true',
+        '"role_id":1',
+        '"__proto__":{"role":"admin"}',
+        '"constructor":{"prototype":{"role":"admin"}}',
+      ]) {
         const text = `{${JSON.stringify(e.valid()).slice(1, -1)},${extra}}`;
-        const headers = { 'content-type': 'application/json', ...fromIp(freshIp()), ...(e.token() ? { authorization: `Bearer ${e.token()}` } : {}) };
+        const headers = {
+          'content-type': 'application/json',
+          ...fromIp(freshIp()),
+          ...(e.token() ? { authorization: `Bearer ${e.token()}` } : {}),
+        };
         expectError(await raw(app, e.method, e.path(), text, headers), 400, 'invalid_input');
       }
       if (e.method === 'POST') expectError(await send(e, {}), 400, 'invalid_input');
     }
     // An empty PATCH is a no-op, not an error.
-    expect((await request(app.url, 'PATCH', `/api/users/${target.id}`, { token: admin.token, body: {} })).status).toBe(200);
+    expect((await request(app.url, 'PATCH', `/api/users/${target.id}`, { token: admin.token, body: {} })).status).toBe(
+      200,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
   it('stores SQL metacharacters verbatim and treats them as plain text in searches and sign-in', async () => {
     for (const meta of SQL_META) {
       const email = `o'brien+${suffix()}@example.test`;
-      const created = await request(app.url, 'POST', '/api/users', { token: admin.token, body: { email, name: meta, password: STRONG } });
+      const created = await request(app.url, 'POST', '/api/users', {
+        token: admin.token,
+        body: { email, name: meta, password: STRONG },
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       expect(created.body.user).toMatchObject({ email, name: meta });
-      const [row] = await sql<{ name: string; email: string }>(app, 'SELECT name, email FROM users WHERE id = $1', [created.body.user.id]);
+      const [row] = await sql<{ name: string; email: string }>(app, 'SELECT name, email FROM users WHERE id = $1', [
+        created.body.user.id,
+      ]);
       expect(row).toEqual({ name: meta, email });
 
-      const groupRes = await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: `${meta} ${suffix()}`, description: meta } });
+      const groupRes = await request(app.url, 'POST', '/api/groups', {
+        token: admin.token,
+        body: { name: `${meta} ${suffix()}`, description: meta },
+      });
       expect(groupRes.status).toBe(201);
       expect(groupRes.body.group.description).toBe(meta);
       const tokenRes = await request(app.url, 'POST', '/api/tokens', { token: employee.token, body: { name: meta } });
       expect(tokenRes.status).toBe(201);
       expect(tokenRes.body.apiToken.name).toBe(meta);
 
-      const login = await request(app.url, 'POST', '/api/auth/login', { body: { email: meta, password: meta }, headers: fromIp(freshIp()) });
+      const login = await request(app.url, 'POST', '/api/auth/login', {
+        body: { email: meta, password: meta },
+        headers: fromIp(freshIp()),
+      });
       expectError(login, 401, 'invalid_credentials');
     }
     // Searching for a LIKE wildcard finds only names that contain it, not everyone.
-    const percent = await request(app.url, 'GET', `/api/users?q=${encodeURIComponent('%_\\')}&limit=200`, { token: admin.token });
+    const percent = await request(app.url, 'GET', `/api/users?q=${encodeURIComponent('%_\\')}&limit=200`, {
+      token: admin.token,
+    });
     expect(percent.status).toBe(200);
     expect(percent.body.items.map((u: { name: string }) => u.name)).toEqual(['%_\\']);
-    const injection = await request(app.url, 'GET', `/api/users?q=${encodeURIComponent("' OR 1=1 --")}`, { token: admin.token });
+    const injection = await request(app.url, 'GET', `/api/users?q=${encodeURIComponent("' OR 1=1 --")}`, {
+      token: admin.token,
+    });
     expect(injection.body.items.map((u: { name: string }) => u.name)).toEqual(["' OR 1=1 --"]);
     // The tables are all still there.
     expect(await count(app, 'users')).toBeGreaterThan(3);
@@ -243,7 +324,13 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
     ]) {
       expectClientError(await get(path), path);
     }
-    for (const path of ['/api/users/not-a-uuid', `/api/users/${randomUUID()}`, '/api/users/%00', "/api/users/'%20OR%201=1", '/api/groups/1']) {
+    for (const path of [
+      '/api/users/not-a-uuid',
+      `/api/users/${randomUUID()}`,
+      '/api/users/%00',
+      "/api/users/'%20OR%201=1",
+      '/api/groups/1',
+    ]) {
       expectError(await get(path), 404, 'not_found');
     }
     // A cursor the server did not make is refused, whatever it holds.
@@ -260,17 +347,31 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.constantFrom(...SQL_META, '\u0000', '\ud800', 'x'.repeat(400), '', '  ', 'ünïcødé 中文 🙂'),
     );
-    const anyValue = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(text, { maxLength: 3 }), fc.dictionary(text, text, { maxKeys: 2 }));
-    const field = (valid: fc.Arbitrary<unknown>) => fc.oneof({ weight: 2, arbitrary: valid }, { weight: 3, arbitrary: anyValue });
+    const anyValue = fc.oneof(
+      text,
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(text, { maxLength: 3 }),
+      fc.dictionary(text, text, { maxKeys: 2 }),
+    );
+    const field = (valid: fc.Arbitrary<unknown>) =>
+      fc.oneof({ weight: 2, arbitrary: valid }, { weight: 3, arbitrary: anyValue });
     const withExtra = <T extends Record<string, unknown>>(arb: fc.Arbitrary<T>) =>
-      fc.tuple(arb, fc.option(fc.dictionary(text, anyValue, { minKeys: 1, maxKeys: 2 }), { freq: 4 })).map(([body, extra]) => ({ ...extra, ...body }));
+      fc
+        .tuple(arb, fc.option(fc.dictionary(text, anyValue, { minKeys: 1, maxKeys: 2 }), { freq: 4 }))
+        .map(([body, extra]) => ({ ...extra, ...body }));
     const runs = { numRuns: 50 };
 
     it('sign-in: any body gets 200, 401 or a 4xx, never a 5xx', async () => {
       const users = await count(app, 'users');
       await fc.assert(
         fc.asyncProperty(
-          fc.oneof(withExtra(fc.record({ email: field(fc.emailAddress()), password: field(text) }, { requiredKeys: [] })), anyValue),
+          fc.oneof(
+            withExtra(fc.record({ email: field(fc.emailAddress()), password: field(text) }, { requiredKeys: [] })),
+            anyValue,
+          ),
           async (body) => {
             const res = await request(app.url, 'POST', '/api/auth/login', { body, headers: fromIp(freshIp()) });
             if (res.status !== 401) expectClientError(res, JSON.stringify(body));
@@ -346,7 +447,12 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
       let created = 0;
       await fc.assert(
         fc.asyncProperty(
-          withExtra(fc.record({ name: field(fc.string({ minLength: 1, maxLength: 40 })), description: field(text) }, { requiredKeys: [] })),
+          withExtra(
+            fc.record(
+              { name: field(fc.string({ minLength: 1, maxLength: 40 })), description: field(text) },
+              { requiredKeys: [] },
+            ),
+          ),
           async (body) => {
             const res = await request(app.url, 'POST', '/api/groups', { token: admin.token, body });
             if (res.status === 201) created += 1;
@@ -364,7 +470,13 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
       await fc.assert(
         fc.asyncProperty(
           withExtra(
-            fc.record({ name: field(fc.string({ minLength: 1, maxLength: 40 })), expiresInDays: field(fc.integer({ min: 1, max: 3650 })) }, { requiredKeys: [] }),
+            fc.record(
+              {
+                name: field(fc.string({ minLength: 1, maxLength: 40 })),
+                expiresInDays: field(fc.integer({ min: 1, max: 3650 })),
+              },
+              { requiredKeys: [] },
+            ),
           ),
           async (body) => {
             const res = await request(app.url, 'POST', '/api/tokens', { token: employee.token, body });

@@ -33,7 +33,12 @@ export function login(
 }
 
 /** Signs in and returns the session token, failing the test on anything but 200. */
-export async function signIn(app: TestApp, email: string, password: string, options: { ip?: string; headers?: Record<string, string> } = {}) {
+export async function signIn(
+  app: TestApp,
+  email: string,
+  password: string,
+  options: { ip?: string; headers?: Record<string, string> } = {},
+) {
   const res = await login(app, email, password, options);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.token as string;
@@ -58,7 +63,9 @@ export function expectError(res: ApiResponse, status: number, code?: string) {
 export function expectClientError(res: ApiResponse, context: string) {
   expect(res.status, `${context}: ${res.status} ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(400);
   expect(res.status, `${context}: ${res.status} ${JSON.stringify(res.body)}`).toBeLessThan(500);
-  expect(res.body, context).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) });
+  expect(res.body, context).toEqual({
+    error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+  });
 }
 
 /** Records what the realtime bus carries (the hook the WebSocket layer uses to close sockets). */
@@ -74,7 +81,11 @@ export function recordBus(app: TestApp) {
   };
 }
 
-export async function sql<R = Record<string, unknown>>(app: TestApp, text: string, params: unknown[] = []): Promise<R[]> {
+export async function sql<R = Record<string, unknown>>(
+  app: TestApp,
+  text: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   return (await app.services.db.query<R>(text, params)).rows;
 }
 

@@ -53,19 +53,38 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
       expect(signedIn.status).toBe(200);
       expect(signedIn.body.user.role).toBe('agent');
       // Role defaults to employee.
-      const plain = await api('POST', '/api/users', { email: `plain-${suffix()}@example.test`, name: 'Plain', password: STRONG });
+      const plain = await api('POST', '/api/users', {
+        email: `plain-${suffix()}@example.test`,
+        name: 'Plain',
+        password: STRONG,
+      });
       expect(plain.body.user.role).toBe('employee');
     });
 
     it('refuses weak passwords (400 weak_password), duplicate emails in any case (409) and unknown groups (400), writing nothing', async () => {
       const before = await count(app, 'users');
       const email = `weak-${suffix()}@example.test`;
-      for (const password of ['short', 'password1234', 'aaaaaaaaaaaaaaaa', `${email.split('@')[0]}-and-more`, 'x'.repeat(300)]) {
+      for (const password of [
+        'short',
+        'password1234',
+        'aaaaaaaaaaaaaaaa',
+        `${email.split('@')[0]}-and-more`,
+        'x'.repeat(300),
+      ]) {
         expectError(await api('POST', '/api/users', { email, name: 'Weak', password }), 400, 'weak_password');
       }
-      expectError(await api('POST', '/api/users', { email: admin.email.toUpperCase(), name: 'Dup', password: STRONG }), 409, 'conflict');
       expectError(
-        await api('POST', '/api/users', { email: `g-${suffix()}@example.test`, name: 'G', password: STRONG, groups: [randomUUID()] }),
+        await api('POST', '/api/users', { email: admin.email.toUpperCase(), name: 'Dup', password: STRONG }),
+        409,
+        'conflict',
+      );
+      expectError(
+        await api('POST', '/api/users', {
+          email: `g-${suffix()}@example.test`,
+          name: 'G',
+          password: STRONG,
+          groups: [randomUUID()],
+        }),
         400,
         'unknown_group',
       );
@@ -144,14 +163,15 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
       expect((await request(app.url, 'GET', '/api/me', { token: again })).body.user.role).toBe('employee');
     });
 
-    it('resets a password: the user\'s sessions end, the old password stops working and the new one works', async () => {
+    it("resets a password: the user's sessions end, the old password stops working and the new one works", async () => {
       const user = await newUser(app);
       const other = await signIn(app, user.email, TEST_PASSWORD, { ip: freshIp() });
       expectError(await api('PATCH', `/api/users/${user.id}`, { password: 'short' }), 400, 'weak_password');
       expect((await request(app.url, 'GET', '/api/me', { token: user.token })).status).toBe(200);
 
       expect((await api('PATCH', `/api/users/${user.id}`, { password: STRONG })).status).toBe(200);
-      for (const token of [user.token, other]) expectError(await request(app.url, 'GET', '/api/me', { token }), 401, 'unauthorized');
+      for (const token of [user.token, other])
+        expectError(await request(app.url, 'GET', '/api/me', { token }), 401, 'unauthorized');
       expectError(await login(app, user.email, TEST_PASSWORD, { ip: freshIp() }), 401, 'invalid_credentials');
       expect((await login(app, user.email, STRONG, { ip: freshIp() })).status).toBe(200);
     });
@@ -165,7 +185,9 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
 
       // Two admins removing each other at the same moment: one of them must stay.
       const activeAdmins = async () =>
-        (await sql<{ n: number }>(app, `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`))[0]!.n;
+        (
+          await sql<{ n: number }>(app, `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`)
+        )[0]!.n;
       try {
         for (let round = 0; round < 4; round += 1) {
           // Only these two are admins this round.
@@ -177,7 +199,10 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
             api('PATCH', `/api/users/${b.id}`, change, a.token),
             api('PATCH', `/api/users/${a.id}`, change, b.token),
           ]);
-          expect([ab.status, ba.status].filter((s) => s === 200).length, `${ab.status} ${ba.status}`).toBeLessThanOrEqual(1);
+          expect(
+            [ab.status, ba.status].filter((s) => s === 200).length,
+            `${ab.status} ${ba.status}`,
+          ).toBeLessThanOrEqual(1);
           // The loser is refused as the last admin, or (if the winner finished first) is no longer signed in.
           for (const res of [ab, ba]) if (res.status !== 200) expectError(res, res.status === 401 ? 401 : 409);
           expect(await activeAdmins()).toBe(1);
@@ -218,7 +243,10 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
       const renamed = await api('PATCH', `/api/groups/${id}`, { name: `${name} & Controlling` });
       expect(renamed.status).toBe(200);
       expect(renamed.body.group).toMatchObject({ name: `${name} & Controlling`, description: 'Money people' });
-      expect((await api('GET', `/api/groups/${id}`)).body.group).toMatchObject({ name: `${name} & Controlling`, members: [] });
+      expect((await api('GET', `/api/groups/${id}`)).body.group).toMatchObject({
+        name: `${name} & Controlling`,
+        members: [],
+      });
 
       expect((await api('DELETE', `/api/groups/${id}`)).status).toBe(204);
       expectError(await api('GET', `/api/groups/${id}`), 404, 'not_found');
@@ -228,7 +256,8 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
 
     it('pages groups by name', async () => {
       const tag = `gp${suffix()}`;
-      for (const l of ['c', 'a', 'b']) expect((await api('POST', '/api/groups', { name: `${tag} ${l}` })).status).toBe(201);
+      for (const l of ['c', 'a', 'b'])
+        expect((await api('POST', '/api/groups', { name: `${tag} ${l}` })).status).toBe(201);
       const names: string[] = [];
       let cursor: string | null = null;
       do {
@@ -248,13 +277,20 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
       // Idempotent.
       expect((await api('PUT', `/api/groups/${group}/members/${user.id}`)).status).toBe(204);
       expect((await getUser(user.id)).groups).toEqual([{ id: group, name: groupName }]);
-      expect((await request(app.url, 'GET', '/api/me', { token: user.token })).body.user.groups).toEqual([{ id: group, name: groupName }]);
+      expect((await request(app.url, 'GET', '/api/me', { token: user.token })).body.user.groups).toEqual([
+        { id: group, name: groupName },
+      ]);
       const detail = (await api('GET', `/api/groups/${group}`)).body.group;
-      expect(detail).toMatchObject({ memberCount: 1, members: [{ id: user.id, email: user.email, name: expect.any(String) }] });
+      expect(detail).toMatchObject({
+        memberCount: 1,
+        members: [{ id: user.id, email: user.email, name: expect.any(String) }],
+      });
 
       // A rename shows up on the member too.
       await api('PATCH', `/api/groups/${group}`, { name: `${groupName} EU` });
-      expect((await request(app.url, 'GET', '/api/me', { token: user.token })).body.user.groups).toEqual([{ id: group, name: `${groupName} EU` }]);
+      expect((await request(app.url, 'GET', '/api/me', { token: user.token })).body.user.groups).toEqual([
+        { id: group, name: `${groupName} EU` },
+      ]);
 
       expect((await api('DELETE', `/api/groups/${group}/members/${user.id}`)).status).toBe(204);
       expect((await getUser(user.id)).groups).toEqual([]);

@@ -10,7 +10,10 @@ import { expectError } from './helpers.ts';
 
 /** A concrete URL for a declared route: every `:param` becomes a random UUID, optional `{…}` parts are dropped. */
 function concrete(path: string): string {
-  return path.replace(/\{[^}]*\}/g, '').replace(/:[A-Za-z_][A-Za-z0-9_]*/g, () => randomUUID()).replace(/\*[A-Za-z_]*/g, 'x');
+  return path
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/:[A-Za-z_][A-Za-z0-9_]*/g, () => randomUUID())
+    .replace(/\*[A-Za-z_]*/g, 'x');
 }
 
 const PUBLIC_API = [/^\/api\/auth\/login$/, /^\/api\/auth\/config$/, /^\/api\/auth\/oidc\//, /^\/api\/openapi\.json$/];

@@ -17,7 +17,8 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
   });
   afterAll(() => app?.close());
 
-  const me = (headers: { token?: string; headers?: Record<string, string> }) => request(app.url, 'GET', '/api/me', headers);
+  const me = (headers: { token?: string; headers?: Record<string, string> }) =>
+    request(app.url, 'GET', '/api/me', headers);
   const disable = (userId: string, disabled = true) =>
     request(app.url, 'PATCH', `/api/users/${userId}`, { token: admin.token, body: { disabled } });
 
@@ -27,7 +28,13 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       const res = await login(app, user.email, TEST_PASSWORD);
       expect(res.status).toBe(200);
       expect(res.body.token).toMatch(/^ens_[A-Za-z0-9_-]{43}$/);
-      expect(res.body.user).toMatchObject({ id: user.id, email: user.email, name: 'Lena Login', role: 'employee', disabled: false });
+      expect(res.body.user).toMatchObject({
+        id: user.id,
+        email: user.email,
+        name: 'Lena Login',
+        role: 'employee',
+        disabled: false,
+      });
       expect(res.body.user.lastLoginAt).toEqual(expect.any(String));
       const raw = JSON.stringify(res.body);
       expect(raw).not.toMatch(/password|argon2/i);
@@ -67,7 +74,8 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       const user = await newUser(app);
       const wrong = () => login(app, user.email, 'not the password at all', { ip: freshIp() });
       let n = 0;
-      const unknown = () => login(app, `nobody-${(n += 1)}-${user.id}@example.test`, 'not the password at all', { ip: freshIp() });
+      const unknown = () =>
+        login(app, `nobody-${(n += 1)}-${user.id}@example.test`, 'not the password at all', { ip: freshIp() });
       // Warm both paths once (JIT, connection pool), then interleave the measured attempts.
       const first = [await wrong(), await unknown()];
       expectError(first[0]!, 401, 'invalid_credentials');
@@ -89,7 +97,9 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
         }
       }
       const [w, u] = [median(wrongMs), median(unknownMs)];
-      console.log(`[identity] ${backend}: median failed sign-in, wrong password ${w.toFixed(1)} ms, unknown email ${u.toFixed(1)} ms`);
+      console.log(
+        `[identity] ${backend}: median failed sign-in, wrong password ${w.toFixed(1)} ms, unknown email ${u.toFixed(1)} ms`,
+      );
       expect(u).toBeLessThanOrEqual(w * 3 + 60);
       expect(w).toBeLessThanOrEqual(u * 3 + 60);
     });
@@ -120,7 +130,9 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
 
       // The browser way: cookie only, from our own page.
       const token = await signIn(app, user.email, TEST_PASSWORD);
-      const viaCookie = await request(app.url, 'POST', '/api/auth/logout', { headers: { ...cookie(token), origin: app.url } });
+      const viaCookie = await request(app.url, 'POST', '/api/auth/logout', {
+        headers: { ...cookie(token), origin: app.url },
+      });
       expect(viaCookie.status).toBe(204);
       expectError(await me({ headers: cookie(token) }), 401, 'unauthorized');
     });
@@ -141,16 +153,27 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expect(current).toHaveLength(1);
       // The address behind the loopback proxy is the one recorded: req.ip follows X-Forwarded-For.
       expect(current[0]).toMatchObject({ ip: ipA, userAgent: 'Laptop browser' });
-      expect(res.body.items.find((s: { ip: string }) => s.ip === ipB)).toMatchObject({ current: false, userAgent: 'Phone browser' });
+      expect(res.body.items.find((s: { ip: string }) => s.ip === ipB)).toMatchObject({
+        current: false,
+        userAgent: 'Phone browser',
+      });
       for (const item of res.body.items) {
-        expect(Object.keys(item).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+        expect(Object.keys(item).sort()).toEqual([
+          'createdAt',
+          'current',
+          'expiresAt',
+          'id',
+          'ip',
+          'lastUsedAt',
+          'userAgent',
+        ]);
       }
       // From the other session's point of view, that one is current.
       const fromB = await request(app.url, 'GET', '/api/auth/sessions', { token: b });
       expect(fromB.body.items.find((s: { current: boolean }) => s.current).ip).toBe(ipB);
     });
 
-    it('revokes another of my sessions (its token stops working at once) but never someone else\'s', async () => {
+    it("revokes another of my sessions (its token stops working at once) but never someone else's", async () => {
       const user = await newUser(app);
       const other = await newUser(app);
       const second = await signIn(app, user.email, TEST_PASSWORD, { ip: freshIp() });
@@ -159,10 +182,22 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       const otherList = await request(app.url, 'GET', '/api/auth/sessions', { token: other.token });
       const othersId = otherList.body.items[0].id as string;
 
-      expectError(await request(app.url, 'DELETE', `/api/auth/sessions/${othersId}`, { token: user.token }), 404, 'not_found');
+      expectError(
+        await request(app.url, 'DELETE', `/api/auth/sessions/${othersId}`, { token: user.token }),
+        404,
+        'not_found',
+      );
       expect((await me({ token: other.token })).status).toBe(200);
-      expectError(await request(app.url, 'DELETE', `/api/auth/sessions/${randomUUID()}`, { token: user.token }), 404, 'not_found');
-      expectError(await request(app.url, 'DELETE', '/api/auth/sessions/not-a-uuid', { token: user.token }), 404, 'not_found');
+      expectError(
+        await request(app.url, 'DELETE', `/api/auth/sessions/${randomUUID()}`, { token: user.token }),
+        404,
+        'not_found',
+      );
+      expectError(
+        await request(app.url, 'DELETE', '/api/auth/sessions/not-a-uuid', { token: user.token }),
+        404,
+        'not_found',
+      );
 
       const revoked = await request(app.url, 'DELETE', `/api/auth/sessions/${secondId}`, { token: user.token });
       expect(revoked.status).toBe(204);
@@ -171,7 +206,11 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       const after = await request(app.url, 'GET', '/api/auth/sessions', { token: user.token });
       expect(after.body.items.map((s: { id: string }) => s.id)).not.toContain(secondId);
       // Revoking it again: it is gone.
-      expectError(await request(app.url, 'DELETE', `/api/auth/sessions/${secondId}`, { token: user.token }), 404, 'not_found');
+      expectError(
+        await request(app.url, 'DELETE', `/api/auth/sessions/${secondId}`, { token: user.token }),
+        404,
+        'not_found',
+      );
     });
 
     it('refuses a session from the moment it expires, even one just used', async () => {
@@ -209,7 +248,9 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
         );
 
         const keepId = await sessionIdOf(keep);
-        const { apiToken } = (await request(app.url, 'POST', '/api/tokens', { token: keep, body: { name: 'socket client' } })).body;
+        const { apiToken } = (
+          await request(app.url, 'POST', '/api/tokens', { token: keep, body: { name: 'socket client' } })
+        ).body;
         expect((await disable(user.id)).status).toBe(200);
         // Every credential of a disabled user: its sessions and the sockets opened with its tokens.
         await bus.waitFor(
@@ -235,20 +276,36 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expect(created.status).toBe(201);
       const secret = created.body.token as string;
       expect(secret).toMatch(/^enp_[A-Za-z0-9_-]{43}$/);
-      expect(created.body.apiToken).toMatchObject({ id: expect.any(String), name: 'CI pipeline', prefix: secret.slice(0, 12), expiresAt: null });
+      expect(created.body.apiToken).toMatchObject({
+        id: expect.any(String),
+        name: 'CI pipeline',
+        prefix: secret.slice(0, 12),
+        expiresAt: null,
+      });
 
       const list = await request(app.url, 'GET', '/api/tokens', { token: user.token });
       expect(list.status).toBe(200);
       expect(list.body.items).toEqual([
-        { id: created.body.apiToken.id, name: 'CI pipeline', prefix: secret.slice(0, 12), createdAt: expect.any(String), lastUsedAt: null, expiresAt: null },
+        {
+          id: created.body.apiToken.id,
+          name: 'CI pipeline',
+          prefix: secret.slice(0, 12),
+          createdAt: expect.any(String),
+          lastUsedAt: null,
+          expiresAt: null,
+        },
       ]);
       expect(JSON.stringify(list.body)).not.toContain(secret.slice(12));
 
-      const [row] = await sql<{ token_hash: string }>(app, 'SELECT token_hash FROM api_tokens WHERE id = $1', [created.body.apiToken.id]);
+      const [row] = await sql<{ token_hash: string }>(app, 'SELECT token_hash FROM api_tokens WHERE id = $1', [
+        created.body.apiToken.id,
+      ]);
       expect(row!.token_hash).not.toBe(secret);
       expect(row!.token_hash).not.toContain(secret.slice(4));
       expect(row!.token_hash).toMatch(/^[0-9a-f]{64}$/);
-      const leaked = await sql(app, 'SELECT 1 FROM api_tokens WHERE token_hash = $1 OR name = $1 OR prefix = $1', [secret]);
+      const leaked = await sql(app, 'SELECT 1 FROM api_tokens WHERE token_hash = $1 OR name = $1 OR prefix = $1', [
+        secret,
+      ]);
       expect(leaked).toEqual([]);
 
       // Another user sees none of it.
@@ -256,14 +313,18 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expect((await request(app.url, 'GET', '/api/tokens', { token: other.token })).body.items).toEqual([]);
     });
 
-    it('authenticates as its user with exactly that user\'s rights', async () => {
+    it("authenticates as its user with exactly that user's rights", async () => {
       const employee = await newUser(app);
       const employeeToken = (await createToken(employee.token, { name: 'scripts' })).body.token as string;
       const meRes = await me({ token: employeeToken });
       expect(meRes.status).toBe(200);
       expect(meRes.body.user).toMatchObject({ id: employee.id, role: 'employee' });
       expectError(await request(app.url, 'GET', '/api/users', { token: employeeToken }), 403, 'forbidden');
-      expectError(await request(app.url, 'POST', '/api/groups', { token: employeeToken, body: { name: 'x' } }), 403, 'forbidden');
+      expectError(
+        await request(app.url, 'POST', '/api/groups', { token: employeeToken, body: { name: 'x' } }),
+        403,
+        'forbidden',
+      );
 
       const adminToken = (await createToken(admin.token, { name: 'provisioning' })).body.token as string;
       expect((await request(app.url, 'GET', '/api/users', { token: adminToken })).status).toBe(200);
@@ -280,13 +341,21 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       const { token, apiToken } = created.body;
       expect((await me({ token })).status).toBe(200);
 
-      expectError(await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: other.token }), 404, 'not_found');
+      expectError(
+        await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: other.token }),
+        404,
+        'not_found',
+      );
       expect((await me({ token })).status).toBe(200);
 
       expect((await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: user.token })).status).toBe(204);
       expectError(await me({ token }), 401, 'unauthorized');
       expect((await request(app.url, 'GET', '/api/tokens', { token: user.token })).body.items).toEqual([]);
-      expectError(await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: user.token }), 404, 'not_found');
+      expectError(
+        await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: user.token }),
+        404,
+        'not_found',
+      );
     });
 
     it('publishes auth.revoked with the token id when a token is revoked, so sockets opened with it close', async () => {
@@ -294,7 +363,9 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       try {
         const user = await newUser(app);
         const { apiToken } = (await createToken(user.token, { name: 'socket client' })).body;
-        expect((await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: user.token })).status).toBe(204);
+        expect((await request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { token: user.token })).status).toBe(
+          204,
+        );
         await bus.waitFor(
           (e) => e.type === 'auth.revoked' && e.userId === user.id && (e.tokenIds ?? []).includes(apiToken.id),
           'auth.revoked for the token',
@@ -316,7 +387,9 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       const other = await newUser(app);
       const created = (await createToken(other.token, { name: 'short-lived', expiresInDays: 1 })).body;
       expect(Date.parse(created.apiToken.expiresAt) - Date.now()).toBeGreaterThan(23 * 3_600_000);
-      await sql(app, `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [created.apiToken.id]);
+      await sql(app, `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+        created.apiToken.id,
+      ]);
       expectError(await me({ token: created.token }), 401, 'unauthorized');
     });
   });
@@ -325,7 +398,11 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
     it('refuses cookie-authenticated writes without our Origin (or Referer), or from another origin', async () => {
       const user = await newUser(app);
       const post = (headers: Record<string, string>, token?: string) =>
-        request(app.url, 'POST', '/api/tokens', { body: { name: 'from a page' }, headers, ...(token ? { token } : {}) });
+        request(app.url, 'POST', '/api/tokens', {
+          body: { name: 'from a page' },
+          headers,
+          ...(token ? { token } : {}),
+        });
       const before = (await request(app.url, 'GET', '/api/tokens', { token: user.token })).body.items.length;
 
       expectError(await post(cookie(user.token)), 403, 'origin_mismatch');
@@ -352,13 +429,18 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
         request(app.url, 'PATCH', `/api/users/${target.id}`, { body: { name: 'After' }, headers });
       expectError(await patch(adminCookie), 403, 'origin_mismatch');
       expectError(await patch({ ...adminCookie, origin: 'https://evil.example' }), 403, 'origin_mismatch');
-      expect((await request(app.url, 'GET', `/api/users/${target.id}`, { token: admin.token })).body.user.name).toBe('Before');
+      expect((await request(app.url, 'GET', `/api/users/${target.id}`, { token: admin.token })).body.user.name).toBe(
+        'Before',
+      );
       const ok = await patch({ ...adminCookie, origin: app.url });
       expect(ok.status).toBe(200);
       expect(ok.body.user.name).toBe('After');
 
-      const { apiToken, token } = (await request(app.url, 'POST', '/api/tokens', { token: target.token, body: { name: 'to delete' } })).body;
-      const del = (headers: Record<string, string>) => request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { headers });
+      const { apiToken, token } = (
+        await request(app.url, 'POST', '/api/tokens', { token: target.token, body: { name: 'to delete' } })
+      ).body;
+      const del = (headers: Record<string, string>) =>
+        request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { headers });
       expectError(await del(cookie(target.token)), 403, 'origin_mismatch');
       expectError(await del({ ...cookie(target.token), origin: 'https://evil.example' }), 403, 'origin_mismatch');
       expect((await me({ token })).status).toBe(200);
@@ -377,7 +459,9 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expect(res.status).toBe(200);
     }
     const p50 = median(times);
-    console.log(`[identity] ${backend}: login latency p50 ${p50.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
+    console.log(
+      `[identity] ${backend}: login latency p50 ${p50.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`,
+    );
     expect(p50).toBeLessThan(2000);
   });
 });

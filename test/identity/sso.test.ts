@@ -49,7 +49,12 @@ describe.each(backends)('single sign-on against a real OpenID Provider on %s', (
   });
 
   it('signs a new person in with code + PKCE, creating them just in time with mapped groups and role', async () => {
-    idp.state.account = { sub: 'sub-alice', email: 'alice@example.test', name: 'Alice Zhang', groups: ['HR', 'support-team'] };
+    idp.state.account = {
+      sub: 'sub-alice',
+      email: 'alice@example.test',
+      name: 'Alice Zhang',
+      groups: ['HR', 'support-team'],
+    };
     const { url, trail, session } = await signIn();
     expect(trail.some((u) => u.startsWith(idp.issuer) && u.includes('code_challenge_method=S256'))).toBe(true);
     expect(url.pathname).toBe('/');
@@ -73,7 +78,9 @@ describe.each(backends)('single sign-on against a real OpenID Provider on %s', (
     expect(me2.body.user.role).toBe('admin');
     expect(me2.body.user.groups.map((g: { name: string }) => g.name).sort()).toEqual(['Legal', 'enclave-admins']);
 
-    const audit = await request(app.url, 'GET', `/api/admin/audit?actorId=${me2.body.user.id}`, { token: second.session });
+    const audit = await request(app.url, 'GET', `/api/admin/audit?actorId=${me2.body.user.id}`, {
+      token: second.session,
+    });
     const actions = audit.body.items.map((i: { action: string }) => i.action);
     expect(actions).toContain('user.role.changed');
     expect(actions.filter((a: string) => a === 'auth.login.succeeded')).toHaveLength(2);
@@ -83,7 +90,9 @@ describe.each(backends)('single sign-on against a real OpenID Provider on %s', (
     idp.state.account = { sub: 'sub-carol', email: 'carol@example.test', name: 'Carol', groups: ['Sales'] };
     const { session } = await signIn();
     const me = await request(app.url, 'GET', '/api/me', { token: session });
-    const manual = await app.services.db.query<{ id: string }>(`INSERT INTO groups (name) VALUES ('Project X') RETURNING id`);
+    const manual = await app.services.db.query<{ id: string }>(
+      `INSERT INTO groups (name) VALUES ('Project X') RETURNING id`,
+    );
     await app.services.db.query(`INSERT INTO user_groups (user_id, group_id, source) VALUES ($1, $2, 'manual')`, [
       me.body.user.id,
       manual.rows[0]!.id,

@@ -50,7 +50,9 @@ describe.each(backends)('sign-in throttling on %s', (backend) => {
     expect(res.status).toBe(200);
     const sessions = await request(app.url, 'GET', '/api/auth/sessions', { token: res.body.token });
     expect(sessions.body.items.find((s: { current: boolean }) => s.current).ip).toBe(home);
-    const recorded = await sql<{ key: string }>(app, 'SELECT key FROM login_throttle WHERE key LIKE $1', [`%${attacker}`]);
+    const recorded = await sql<{ key: string }>(app, 'SELECT key FROM login_throttle WHERE key LIKE $1', [
+      `%${attacker}`,
+    ]);
     expect(recorded.map((r) => r.key).sort()).toEqual([`ip:${attacker}`, `pair:${victim.email}|${attacker}`].sort());
 
     // When the lock runs out, the right password works again from that address and clears its history.
@@ -82,9 +84,11 @@ describe.each(backends)('sign-in throttling on %s', (backend) => {
     expect(second).toBeLessThanOrEqual(120);
 
     // Many lock-outs later (driven up directly), the lock is still capped at 15 minutes.
-    await sql(app, `UPDATE login_throttle SET lockouts = 1000, failures = 0, locked_until = now() - interval '1 second' WHERE key LIKE $1`, [
-      `pair:%|${ip}`,
-    ]);
+    await sql(
+      app,
+      `UPDATE login_throttle SET lockouts = 1000, failures = 0, locked_until = now() - interval '1 second' WHERE key LIKE $1`,
+      [`pair:%|${ip}`],
+    );
     await failTimes(user.email, ip, 5);
     const capped = retryAfter(await login(app, user.email, WRONG, { ip }));
     expect(capped).toBeGreaterThan(800);
@@ -99,7 +103,10 @@ describe.each(backends)('sign-in throttling on %s', (backend) => {
     const ip = freshIp();
     const answers = await Promise.all(Array.from({ length: 16 }, () => login(app, user.email, WRONG, { ip })));
     const statuses = answers.map((a) => a.status);
-    expect(statuses.every((s) => s === 401 || s === 429), String(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 401 || s === 429),
+      String(statuses),
+    ).toBe(true);
     // Each 401 is a password actually tried against the hash.
     expect(statuses.filter((s) => s === 401).length, String(statuses)).toBeLessThanOrEqual(5);
     expect(answers.filter((a) => a.status === 429).every((a) => retryAfter(a) <= 60)).toBe(true);
@@ -112,7 +119,9 @@ describe.each(backends)('sign-in throttling on %s', (backend) => {
     expect((await login(app, user.email, TEST_PASSWORD, { ip: home })).status).toBe(200);
     // A distributed guess: 50 addresses, one wrong password each, ten at a time.
     for (let batch = 0; batch < 5; batch += 1) {
-      const answers = await Promise.all(Array.from({ length: 10 }, () => login(app, user.email, WRONG, { ip: freshIp() })));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => login(app, user.email, WRONG, { ip: freshIp() })),
+      );
       expect(answers.map((a) => a.status)).toEqual(Array(10).fill(401));
     }
     // Fresh addresses are now refused for 15 minutes, even with the right password…
@@ -129,12 +138,20 @@ describe.each(backends)('sign-in throttling on %s', (backend) => {
   it('trusts X-Forwarded-For only from the configured proxies (TRUST_PROXY, loopback by default)', async () => {
     expect(loadConfig({}).trustProxy).toEqual(['loopback']);
     expect(loadConfig({ TRUST_PROXY: 'none' }).trustProxy).toBe(false);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.1, uniquelocal' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.1', 'uniquelocal']);
-    for (const bad of ['everyone', '10.0.0.0/99', '10.0.0.1/8/1', 'true']) expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(ConfigError);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.1, uniquelocal' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.1',
+      'uniquelocal',
+    ]);
+    for (const bad of ['everyone', '10.0.0.0/99', '10.0.0.1/8/1', 'true'])
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(ConfigError);
 
     // The same application over the same services, configured with its proxy elsewhere: the
     // loopback test client is then an ordinary client, as an employee's machine on the LAN is.
-    const direct = createApp({ ...app.services, config: { ...app.services.config, trustProxy: ['10.0.0.0/8', '192.0.2.1'] } }, app.domain);
+    const direct = createApp(
+      { ...app.services, config: { ...app.services.config, trustProxy: ['10.0.0.0/8', '192.0.2.1'] } },
+      app.domain,
+    );
     const server = direct.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const other = { ...app, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
@@ -144,7 +161,10 @@ describe.each(backends)('sign-in throttling on %s', (backend) => {
       for (let i = 0; i < 5; i += 1) await login(other, user.email, WRONG, { ip: freshIp() });
       expectError(await login(other, user.email, TEST_PASSWORD, { ip: freshIp() }), 429, 'too_many_attempts');
       // …nor put a made-up one into the audit log.
-      const [row] = await sql<{ ip: string }>(app, `SELECT ip FROM audit_log WHERE action = 'auth.login.failed' ORDER BY id DESC LIMIT 1`);
+      const [row] = await sql<{ ip: string }>(
+        app,
+        `SELECT ip FROM audit_log WHERE action = 'auth.login.failed' ORDER BY id DESC LIMIT 1`,
+      );
       expect(row!.ip).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
     } finally {
       server.closeAllConnections();

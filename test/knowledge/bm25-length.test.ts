@@ -13,14 +13,24 @@ const PASSAGES = [
     text: 'Sea otters live along the northern Pacific coast, dive for urchins and clams, use stones as tools, groom their dense fur for hours every day, and rest in kelp forests; otters sleep holding hands.',
   },
   { id: 'zh-short', title: '海獭', text: '海獭睡觉时手牵着手。' },
-  { id: 'zh-long', title: '海獭', text: '海獭生活在北太平洋沿岸，潜水捕食海胆和蛤蜊，会用石头当工具，每天花几个小时梳理浓密的皮毛，在海藻林中休息；海獭睡觉时手牵着手。' },
+  {
+    id: 'zh-long',
+    title: '海獭',
+    text: '海獭生活在北太平洋沿岸，潜水捕食海胆和蛤蜊，会用石头当工具，每天花几个小时梳理浓密的皮毛，在海藻林中休息；海獭睡觉时手牵着手。',
+  },
   { id: 'mixed', title: 'Otters', text: 'Sea otters (海獭) float on their backs.' },
   { id: 'other', title: 'Rivers', text: 'The Rhine flows into the North Sea. 莱茵河流入北海。' },
 ];
 const QUERY = 'otters 海獭';
 
 /** BM25+ as docs/retrieval.md states it, with b chosen by each query lexeme's script. */
-function expectedScore(terms: { lexeme: string; tf: number; df: number }[], dl: number, n: number, avgdl: number, p: Bm25Params): number {
+function expectedScore(
+  terms: { lexeme: string; tf: number; df: number }[],
+  dl: number,
+  n: number,
+  avgdl: number,
+  p: Bm25Params,
+): number {
   return terms.reduce((sum, { lexeme, tf, df }) => {
     const b = isHan(lexeme) ? p.bHan : p.b;
     const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
@@ -45,11 +55,21 @@ describe('BM25 length normalisation', () => {
       const { n, avgdl } = stats[0]!;
 
       for (const bm25 of [DEFAULT_RETRIEVAL.bm25, { ...DEFAULT_RETRIEVAL.bm25, b: 0.3, bHan: 0.9 }]) {
-        const hits = await domain.retrieval.search(actor, { query: QUERY, k: 10 }, { mode: 'text', settings: { bm25 } });
+        const hits = await domain.retrieval.search(
+          actor,
+          { query: QUERY, k: 10 },
+          { mode: 'text', settings: { bm25 } },
+        );
         expect(hits).toHaveLength(5); // every passage but the one about the Rhine
         for (const hit of hits) {
           const own = postings.filter((p) => p.id === hit.chunkId);
-          const want = expectedScore(own.map((p) => ({ ...p, df: df.get(p.lexeme)! })), own[0]!.dl, n, avgdl, bm25);
+          const want = expectedScore(
+            own.map((p) => ({ ...p, df: df.get(p.lexeme)! })),
+            own[0]!.dl,
+            n,
+            avgdl,
+            bm25,
+          );
           expect(hit.textScore).toBeCloseTo(want, 9);
         }
       }

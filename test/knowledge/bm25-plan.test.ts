@@ -20,7 +20,17 @@ describe('the BM25 half’s candidate plan', () => {
   });
 
   it('always drives with the rarest lexeme, even a common one, and returns nothing for unknown words', () => {
-    expect(planFullText(['the', 'compani'], new Map([['the', 90_000], ['compani', 30_000]]), stats, params)!.drivers).toEqual(['compani']);
+    expect(
+      planFullText(
+        ['the', 'compani'],
+        new Map([
+          ['the', 90_000],
+          ['compani', 30_000],
+        ]),
+        stats,
+        params,
+      )!.drivers,
+    ).toEqual(['compani']);
     expect(planFullText(['zzz'], new Map(), stats, params)).toBeNull();
   });
 });

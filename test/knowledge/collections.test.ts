@@ -18,20 +18,36 @@ describe.each(backends)('collections on %s', (backend) => {
   afterAll(() => app?.close());
 
   it('creates, renames, lists with paging, and validates groups', async () => {
-    const created = await request(app.url, 'POST', '/api/collections', { token: admin.token, body: { name: 'Policies', description: 'All policies' } });
+    const created = await request(app.url, 'POST', '/api/collections', {
+      token: admin.token,
+      body: { name: 'Policies', description: 'All policies' },
+    });
     expect(created.status).toBe(201);
-    expect(created.body.collection).toMatchObject({ name: 'Policies', description: 'All policies', groups: [], documentCount: 0 });
+    expect(created.body.collection).toMatchObject({
+      name: 'Policies',
+      description: 'All policies',
+      groups: [],
+      documentCount: 0,
+    });
     const id = created.body.collection.id;
-    const renamed = await request(app.url, 'PATCH', `/api/collections/${id}`, { token: admin.token, body: { name: 'Company policies' } });
+    const renamed = await request(app.url, 'PATCH', `/api/collections/${id}`, {
+      token: admin.token,
+      body: { name: 'Company policies' },
+    });
     expect(renamed.body.collection).toMatchObject({ name: 'Company policies', description: 'All policies' });
-    const bad = await request(app.url, 'PATCH', `/api/collections/${id}`, { token: admin.token, body: { groups: ['00000000-0000-4000-8000-000000000000'] } });
+    const bad = await request(app.url, 'PATCH', `/api/collections/${id}`, {
+      token: admin.token,
+      body: { groups: ['00000000-0000-4000-8000-000000000000'] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('unknown_group');
     for (let i = 0; i < 3; i++) await newCollection(app, admin.token, { name: `Extra ${i}` });
     const first = await request(app.url, 'GET', '/api/collections?limit=2', { token: admin.token });
     expect(first.body.items).toHaveLength(2);
     expect(first.body.next).toEqual(expect.any(String));
-    const second = await request(app.url, 'GET', `/api/collections?limit=2&cursor=${first.body.next}`, { token: admin.token });
+    const second = await request(app.url, 'GET', `/api/collections?limit=2&cursor=${first.body.next}`, {
+      token: admin.token,
+    });
     const seen = [...first.body.items, ...second.body.items].map((c: { id: string }) => c.id);
     expect(new Set(seen).size).toBe(4);
   });
@@ -66,7 +82,13 @@ describe.each(backends)('collections on %s', (backend) => {
   it('deletes a collection with its documents, chunks and files, at once and audited', async () => {
     const id = await newCollection(app, admin.token, { name: 'Doomed' });
     const doc = await addText(app, admin.token, id, 'Aardvark', 'Aardvarks eat termites at night.');
-    const file = await upload(app, admin.token, id, 'aardvark.md', Buffer.from('# Aardvark diet\n\nTermites and ants.'));
+    const file = await upload(
+      app,
+      admin.token,
+      id,
+      'aardvark.md',
+      Buffer.from('# Aardvark diet\n\nTermites and ants.'),
+    );
     await settled(app, admin.token, file.body.document.id);
     expect((await search(app, admin.token, 'aardvark termites')).length).toBeGreaterThan(0);
     const filesDir = path.join(app.services.config.dataDir, 'files', 'documents');
@@ -76,7 +98,10 @@ describe.each(backends)('collections on %s', (backend) => {
     expect(await search(app, admin.token, 'aardvark termites')).toEqual([]);
     expect((await request(app.url, 'GET', `/api/collections/${id}`, { token: admin.token })).status).toBe(404);
     expect((await request(app.url, 'GET', `/api/documents/${doc.id}`, { token: admin.token })).status).toBe(404);
-    const { rows } = await app.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE collection_id = $1', [id]);
+    const { rows } = await app.services.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM chunks WHERE collection_id = $1',
+      [id],
+    );
     expect(rows[0]!.n).toBe(0);
     // Files and the directories they leave empty are gone.
     const left = await readdir(filesDir).catch(() => [] as string[]);
@@ -92,18 +117,25 @@ describe.each(backends)('collections on %s', (backend) => {
 
   it('pages documents and chunks', async () => {
     const id = await newCollection(app, admin.token, { name: 'Paged' });
-    const long = Array.from({ length: 12 }, (_, i) => `## Part ${i}\n\n${`Part ${i} covers topic ${i}. `.repeat(60)}`).join('\n\n');
+    const long = Array.from(
+      { length: 12 },
+      (_, i) => `## Part ${i}\n\n${`Part ${i} covers topic ${i}. `.repeat(60)}`,
+    ).join('\n\n');
     const doc = await addText(app, admin.token, id, 'Manual', long);
     expect(doc.chunkCount).toBeGreaterThan(4);
     const page1 = await request(app.url, 'GET', `/api/documents/${doc.id}/chunks?limit=3`, { token: admin.token });
     expect(page1.body.items.map((c: { ord: number }) => c.ord)).toEqual([0, 1, 2]);
-    const page2 = await request(app.url, 'GET', `/api/documents/${doc.id}/chunks?limit=3&cursor=${page1.body.next}`, { token: admin.token });
+    const page2 = await request(app.url, 'GET', `/api/documents/${doc.id}/chunks?limit=3&cursor=${page1.body.next}`, {
+      token: admin.token,
+    });
     expect(page2.body.items[0].ord).toBe(3);
     expect(page2.body.items[0].headings).toEqual([expect.stringMatching(/^Part \d+$/)]);
     await addText(app, admin.token, id, 'Second', 'Another one.');
     const docs = await request(app.url, 'GET', `/api/collections/${id}/documents?limit=1`, { token: admin.token });
     expect(docs.body.items).toHaveLength(1);
-    const rest = await request(app.url, 'GET', `/api/collections/${id}/documents?limit=1&cursor=${docs.body.next}`, { token: admin.token });
+    const rest = await request(app.url, 'GET', `/api/collections/${id}/documents?limit=1&cursor=${docs.body.next}`, {
+      token: admin.token,
+    });
     expect(rest.body.items[0].id).not.toBe(docs.body.items[0].id);
   });
 });

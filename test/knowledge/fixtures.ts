@@ -34,7 +34,9 @@ export function makePdf(pages: string[][]): Buffer {
   const descendant = add(
     `<< /Type /Font /Subtype /CIDFontType2 /BaseFont /EnclaveTest /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor ${descriptor} 0 R /DW 500 /CIDToGIDMap /Identity >>`,
   );
-  const font = add(`<< /Type /Font /Subtype /Type0 /BaseFont /EnclaveTest /Encoding /Identity-H /DescendantFonts [${descendant} 0 R] /ToUnicode ${cmap} 0 R >>`);
+  const font = add(
+    `<< /Type /Font /Subtype /Type0 /BaseFont /EnclaveTest /Encoding /Identity-H /DescendantFonts [${descendant} 0 R] /ToUnicode ${cmap} 0 R >>`,
+  );
   const kids: number[] = [];
   for (const lines of pages) {
     const ops = lines
@@ -44,7 +46,11 @@ export function makePdf(pages: string[][]): Buffer {
       })
       .join('\n');
     const content = add(`<< /Length ${Buffer.byteLength(ops)} >>\nstream\n${ops}\nendstream`);
-    kids.push(add(`<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${content} 0 R >>`));
+    kids.push(
+      add(
+        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${content} 0 R >>`,
+      ),
+    );
   }
   objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesObj} 0 R >>`;
   objects[pagesObj - 1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
@@ -121,7 +127,10 @@ const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 /** A Word document: [style, text] paragraphs ("Heading1" for a heading, "" for body text). */
 export function makeDocx(paragraphs: [string, string][]): Buffer {
   const body = paragraphs
-    .map(([style, text]) => `<w:p>${style ? `<w:pPr><w:pStyle w:val="${style}"/></w:pPr>` : ''}<w:r><w:t xml:space="preserve">${xmlEscape(text)}</w:t></w:r></w:p>`)
+    .map(
+      ([style, text]) =>
+        `<w:p>${style ? `<w:pPr><w:pStyle w:val="${style}"/></w:pPr>` : ''}<w:r><w:t xml:space="preserve">${xmlEscape(text)}</w:t></w:r></w:p>`,
+    )
     .join('');
   return makeZip({
     '[Content_Types].xml':

@@ -56,5 +56,8 @@ const runner = createBullmqRunner<IngestJobs>({
 await runner.startProcessing();
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
-  void runner.close(1000).then(() => db.close()).then(() => process.exit(0));
+  void runner
+    .close(1000)
+    .then(() => db.close())
+    .then(() => process.exit(0));
 });

@@ -27,7 +27,12 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     ]);
     const res = await upload(app, admin.token, collectionId, 'handbook.pdf', pdf, 'text/plain');
     expect(res.status).toBe(202);
-    expect(res.body.document).toMatchObject({ status: 'queued', source: 'upload', mime: 'application/pdf', title: 'handbook' });
+    expect(res.body.document).toMatchObject({
+      status: 'queued',
+      source: 'upload',
+      mime: 'application/pdf',
+      title: 'handbook',
+    });
     const doc = await settled(app, admin.token, res.body.document.id);
     expect(doc).toMatchObject({ status: 'ready', progress: 1, pageCount: 2, error: null });
     const chunks = await chunksOf(app, admin.token, doc.id);
@@ -56,7 +61,9 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     const html = Buffer.from(
       '<!doctype html><html><head><title>Cafeteria</title><style>.x{color:red}</style></head><body><nav>Home | About</nav><h1>Cafeteria hours</h1><p>The cafeteria opens at 7:30 &amp; closes at 15:00.</p><script>alert(1)</script></body></html>',
     );
-    const md = Buffer.from('# IT guide\n\n## VPN\n\nConnect to the VPN with the Enclave client.\n\n## Printers\n\nPrinters are on every floor.\n');
+    const md = Buffer.from(
+      '# IT guide\n\n## VPN\n\nConnect to the VPN with the Enclave client.\n\n## Printers\n\nPrinters are on every floor.\n',
+    );
     const uploads = await Promise.all([
       upload(app, admin.token, collectionId, 'policy.docx', docx),
       upload(app, admin.token, collectionId, 'prices.xlsx', xlsx),
@@ -74,7 +81,9 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     ]);
     const docs = await Promise.all(uploads.map((u) => settled(app, admin.token, u.body.document.id)));
     expect(docs.map((d) => d.status)).toEqual(['ready', 'ready', 'ready', 'ready', 'ready']);
-    const [docxChunks, xlsxChunks, csvChunks, htmlChunks, mdChunks] = (await Promise.all(docs.map((d) => chunksOf(app, admin.token, d.id)))) as [
+    const [docxChunks, xlsxChunks, csvChunks, htmlChunks, mdChunks] = (await Promise.all(
+      docs.map((d) => chunksOf(app, admin.token, d.id)),
+    )) as [
       Awaited<ReturnType<typeof chunksOf>>,
       Awaited<ReturnType<typeof chunksOf>>,
       Awaited<ReturnType<typeof chunksOf>>,
@@ -86,11 +95,16 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     expect(docxChunks[0]!.text).toContain('Visitor badges must be worn visibly at all times.');
     expect(xlsxChunks[0]!.text).toBe('Item: Laptop; Price: 1200\nItem: 显示器; Price: 300');
     expect(xlsxChunks[0]!.headings).toEqual(['Price list']);
-    expect(csvChunks[0]!.text).toBe('Office: HQ; City: Berlin, Germany; Phone: +49 30 1234\nOffice: Branch; City: 上海; Phone: +86 21 5555');
+    expect(csvChunks[0]!.text).toBe(
+      'Office: HQ; City: Berlin, Germany; Phone: +49 30 1234\nOffice: Branch; City: 上海; Phone: +86 21 5555',
+    );
     const htmlText = htmlChunks.map((c) => c.text).join('\n');
     expect(htmlText).toContain('The cafeteria opens at 7:30 & closes at 15:00.');
     expect(htmlText).not.toMatch(/alert|color:red|Home \| About/);
-    expect(mdChunks.map((c) => c.headings)).toEqual([['IT guide', 'VPN'], ['IT guide', 'Printers']]);
+    expect(mdChunks.map((c) => c.headings)).toEqual([
+      ['IT guide', 'VPN'],
+      ['IT guide', 'Printers'],
+    ]);
     expect(mdChunks.find((c) => c.text.includes('VPN with the Enclave client'))!.headings).toEqual(['IT guide', 'VPN']);
 
     expect((await search(app, admin.token, 'visitor badge'))[0]!.documentId).toBe(docs[0]!.id);
@@ -102,17 +116,35 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     const bytes = makeDocx([['', 'Download me.']]);
     const res = await upload(app, admin.token, collectionId, '下载.docx', bytes);
     await settled(app, admin.token, res.body.document.id);
-    const file = await fetch(`${app.url}/api/documents/${res.body.document.id}/file`, { headers: { authorization: `Bearer ${admin.token}` } });
+    const file = await fetch(`${app.url}/api/documents/${res.body.document.id}/file`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     expect(file.status).toBe(200);
-    expect(file.headers.get('content-disposition')).toBe(`attachment; filename*=UTF-8''${encodeURIComponent('下载.docx')}`);
+    expect(file.headers.get('content-disposition')).toBe(
+      `attachment; filename*=UTF-8''${encodeURIComponent('下载.docx')}`,
+    );
     expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
   it('fails a corrupt or empty file with a readable error, and keeps serving', async () => {
-    const corrupt = await upload(app, admin.token, collectionId, 'broken.pdf', Buffer.from('%PDF-1.7\nthis is not really a pdf'));
+    const corrupt = await upload(
+      app,
+      admin.token,
+      collectionId,
+      'broken.pdf',
+      Buffer.from('%PDF-1.7\nthis is not really a pdf'),
+    );
     const empty = await upload(app, admin.token, collectionId, 'empty.txt', Buffer.alloc(0));
-    const brokenDocx = await upload(app, admin.token, collectionId, 'broken.docx', Buffer.concat([Buffer.from('PK\u0003\u0004word/'), Buffer.alloc(64)]));
-    const [a, b, c] = await Promise.all([corrupt, empty, brokenDocx].map((r) => settled(app, admin.token, r.body.document.id)));
+    const brokenDocx = await upload(
+      app,
+      admin.token,
+      collectionId,
+      'broken.docx',
+      Buffer.concat([Buffer.from('PK\u0003\u0004word/'), Buffer.alloc(64)]),
+    );
+    const [a, b, c] = await Promise.all(
+      [corrupt, empty, brokenDocx].map((r) => settled(app, admin.token, r.body.document.id)),
+    );
     expect(a).toMatchObject({ status: 'failed' });
     expect(a.error).toMatch(/PDF could not be read/);
     expect(b).toMatchObject({ status: 'failed', error: 'The file is empty' });
@@ -132,7 +164,9 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
   });
 
   it('answers an oversized upload with 413 and leaves nothing behind', async () => {
-    const before = await request(app.url, 'GET', `/api/collections/${collectionId}/documents?limit=200`, { token: admin.token });
+    const before = await request(app.url, 'GET', `/api/collections/${collectionId}/documents?limit=200`, {
+      token: admin.token,
+    });
     const filesBefore = await filesUnder(path.join(app.services.config.dataDir, 'files'));
     const big = Buffer.alloc(1024 * 1024 + 10, 'a');
     const res = await upload(app, admin.token, collectionId, 'big.txt', big);
@@ -144,7 +178,11 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
       headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'multipart/form-data; boundary=XyZ' },
       body: new ReadableStream({
         start(controller) {
-          controller.enqueue(new TextEncoder().encode('--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n'));
+          controller.enqueue(
+            new TextEncoder().encode(
+              '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n',
+            ),
+          );
           for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(98));
           controller.enqueue(new TextEncoder().encode('\r\n--XyZ--\r\n'));
           controller.close();
@@ -153,7 +191,9 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
-    const after = await request(app.url, 'GET', `/api/collections/${collectionId}/documents?limit=200`, { token: admin.token });
+    const after = await request(app.url, 'GET', `/api/collections/${collectionId}/documents?limit=200`, {
+      token: admin.token,
+    });
     expect(after.body.items.length).toBe(before.body.items.length);
     expect(await filesUnder(path.join(app.services.config.dataDir, 'files'))).toEqual(filesBefore);
   });
@@ -166,8 +206,14 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     const again = await upload(app, admin.token, collectionId, 'parking-copy.md', bytes);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ duplicate: true, document: { id: first.body.document.id, status: 'ready' } });
-    const text1 = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, { token: admin.token, body: { title: 'A', text: 'Same words.' } });
-    const text2 = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, { token: admin.token, body: { title: 'B', text: 'Same words.' } });
+    const text1 = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, {
+      token: admin.token,
+      body: { title: 'A', text: 'Same words.' },
+    });
+    const text2 = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, {
+      token: admin.token,
+      body: { title: 'B', text: 'Same words.' },
+    });
     expect(text2.body.document.id).toBe(text1.body.document.id);
     const chunks = await chunksOf(app, admin.token, first.body.document.id);
     expect(chunks.length).toBe(1);
@@ -177,10 +223,19 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
   });
 
   it('removes a deleted document from search at once; disable hides it; re-index replaces its chunks', async () => {
-    const doc = await addText(app, admin.token, collectionId, 'Quokka facts', 'The quokka is a small marsupial living on Rottnest Island.');
+    const doc = await addText(
+      app,
+      admin.token,
+      collectionId,
+      'Quokka facts',
+      'The quokka is a small marsupial living on Rottnest Island.',
+    );
     expect((await search(app, admin.token, 'quokka marsupial'))[0]!.documentId).toBe(doc.id);
 
-    const disabled = await request(app.url, 'PATCH', `/api/documents/${doc.id}`, { token: admin.token, body: { enabled: false } });
+    const disabled = await request(app.url, 'PATCH', `/api/documents/${doc.id}`, {
+      token: admin.token,
+      body: { enabled: false },
+    });
     expect(disabled.body.document.enabled).toBe(false);
     expect((await search(app, admin.token, 'quokka marsupial')).some((h) => h.documentId === doc.id)).toBe(false);
     await request(app.url, 'PATCH', `/api/documents/${doc.id}`, { token: admin.token, body: { enabled: true } });
@@ -197,30 +252,52 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     expect((await request(app.url, 'DELETE', `/api/documents/${doc.id}`, { token: admin.token })).status).toBe(204);
     expect((await search(app, admin.token, 'quokka marsupial')).some((h) => h.documentId === doc.id)).toBe(false);
     expect((await request(app.url, 'GET', `/api/documents/${doc.id}`, { token: admin.token })).status).toBe(404);
-    const { rows } = await app.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [doc.id]);
+    const { rows } = await app.services.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM chunks WHERE document_id = $1',
+      [doc.id],
+    );
     expect(rows[0]!.n).toBe(0);
   });
 
   it('finds a new document by a word that no document held when it was last searched for', async () => {
     // Search caches how many chunks hold each word; a word that none held must not stay "unknown".
     expect(await search(app, admin.token, 'wombatology', { mode: 'text' })).toEqual([]);
-    const doc = await addText(app, admin.token, collectionId, 'Wombatology course', 'Wombatology is taught on Thursdays in room 4.');
-    expect((await search(app, admin.token, 'wombatology', { mode: 'text' })).map((h) => h.documentId)).toEqual([doc.id]);
+    const doc = await addText(
+      app,
+      admin.token,
+      collectionId,
+      'Wombatology course',
+      'Wombatology is taught on Thursdays in room 4.',
+    );
+    expect((await search(app, admin.token, 'wombatology', { mode: 'text' })).map((h) => h.documentId)).toEqual([
+      doc.id,
+    ]);
     expect((await search(app, admin.token, 'wombatology'))[0]!.documentId).toBe(doc.id);
   });
 
   it('retrieves a FAQ pair as one unit and prefers it when it matches', async () => {
     const faq = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, {
       token: admin.token,
-      body: { question: 'How do I reset my password?', answer: 'Open the self-service portal and choose "Forgot password".' },
+      body: {
+        question: 'How do I reset my password?',
+        answer: 'Open the self-service portal and choose "Forgot password".',
+      },
     });
     expect(faq.status).toBe(202);
     const doc = await settled(app, admin.token, faq.body.document.id);
     expect(doc).toMatchObject({ source: 'faq', title: 'How do I reset my password?', chunkCount: 1 });
-    await addText(app, admin.token, collectionId, 'Password rules', 'A password must have 12 characters. Reset your password every year.');
+    await addText(
+      app,
+      admin.token,
+      collectionId,
+      'Password rules',
+      'A password must have 12 characters. Reset your password every year.',
+    );
     const hits = await search(app, admin.token, 'how to reset password');
     expect(hits[0]).toMatchObject({ documentId: doc.id, kind: 'faq' });
-    expect(hits[0]!.text).toBe('How do I reset my password?\nOpen the self-service portal and choose "Forgot password".');
+    expect(hits[0]!.text).toBe(
+      'How do I reset my password?\nOpen the self-service portal and choose "Forgot password".',
+    );
   });
 
   it('streams status and progress to admins over the WebSocket', async () => {
@@ -231,9 +308,14 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
         body: { title: 'Live', text: 'Progress events reach the admin console.' },
       });
       const id = res.body.document.id;
-      const ready = await socket.waitFor((f) => f.type === 'document.updated' && f.document.id === id && f.document.status === 'ready', 10_000);
+      const ready = await socket.waitFor(
+        (f) => f.type === 'document.updated' && f.document.id === id && f.document.status === 'ready',
+        10_000,
+      );
       expect(ready.document.progress).toBe(1);
-      const states = socket.frames.filter((f) => f.type === 'document.updated' && f.document.id === id).map((f) => f.document.status);
+      const states = socket.frames
+        .filter((f) => f.type === 'document.updated' && f.document.id === id)
+        .map((f) => f.document.status);
       expect(states).toContain('processing');
       expect(states.indexOf('processing')).toBeLessThan(states.lastIndexOf('ready'));
     } finally {

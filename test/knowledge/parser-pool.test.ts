@@ -14,7 +14,10 @@ describe('parsing off the event loop', () => {
 
   it('parses a large PDF in a worker thread while the event loop stays responsive', async () => {
     const pages = Array.from({ length: 150 }, (_, p) =>
-      Array.from({ length: 30 }, (_, l) => `Page ${p + 1} line ${l + 1}: policies, procedures and 第${p + 1}页的规定。`),
+      Array.from(
+        { length: 30 },
+        (_, l) => `Page ${p + 1} line ${l + 1}: policies, procedures and 第${p + 1}页的规定。`,
+      ),
     );
     const pdf = makePdf(pages);
     // Inline, the same parse blocks the loop for the whole time (the reason for the pool).
@@ -34,7 +37,9 @@ describe('parsing off the event loop', () => {
   }, 60_000);
 
   it('reports a corrupt file as unparseable (not retried), and survives it', async () => {
-    await expect(pool.parse(Buffer.from('%PDF-1.4\ngarbage'), 'application/pdf')).rejects.toBeInstanceOf(UnparseableError);
+    await expect(pool.parse(Buffer.from('%PDF-1.4\ngarbage'), 'application/pdf')).rejects.toBeInstanceOf(
+      UnparseableError,
+    );
     expect((await pool.parse(Buffer.from('still alive'), 'text/plain')).sections[0]!.text).toBe('still alive');
   });
 });

@@ -27,17 +27,47 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
     employee = await newUser(app);
     publicCollection = await newCollection(app, admin.token, { name: 'Company' });
     hrCollection = await newCollection(app, admin.token, { name: 'HR confidential', groups: [hr] });
-    publicDoc = (await addText(app, admin.token, publicCollection, 'Salary payment dates', 'Salaries are paid on the 25th of each month.')).id;
-    const hrOnly = await addText(app, admin.token, publicCollection, 'Salary bands 2026', 'Salary bands: engineers earn between 80k and 120k. 工资等级：工程师八万到十二万。');
+    publicDoc = (
+      await addText(
+        app,
+        admin.token,
+        publicCollection,
+        'Salary payment dates',
+        'Salaries are paid on the 25th of each month.',
+      )
+    ).id;
+    const hrOnly = await addText(
+      app,
+      admin.token,
+      publicCollection,
+      'Salary bands 2026',
+      'Salary bands: engineers earn between 80k and 120k. 工资等级：工程师八万到十二万。',
+    );
     hrOnlyDoc = hrOnly.id;
-    const narrowed = await request(app.url, 'PATCH', `/api/documents/${hrOnlyDoc}`, { token: admin.token, body: { groups: [hr] } });
+    const narrowed = await request(app.url, 'PATCH', `/api/documents/${hrOnlyDoc}`, {
+      token: admin.token,
+      body: { groups: [hr] },
+    });
     expect(narrowed.body.document.groups).toEqual([{ id: hr, name: 'HR' }]);
-    hrCollectionDoc = (await addText(app, admin.token, hrCollection, 'Dismissal cases', 'Confidential salary and dismissal cases of 2026. 解雇案例与工资。')).id;
+    hrCollectionDoc = (
+      await addText(
+        app,
+        admin.token,
+        hrCollection,
+        'Dismissal cases',
+        'Confidential salary and dismissal cases of 2026. 解雇案例与工资。',
+      )
+    ).id;
   });
   afterAll(() => app?.close());
 
   it.each(MODES)('never gives a non-HR employee an HR passage over the %s path', async (mode) => {
-    for (const query of ['salary bands engineers', 'confidential dismissal cases salary', '工程师工资等级', '解雇案例']) {
+    for (const query of [
+      'salary bands engineers',
+      'confidential dismissal cases salary',
+      '工程师工资等级',
+      '解雇案例',
+    ]) {
       const hits = await search(app, employee.token, query, { mode, k: 20 });
       const ids = hits.map((h) => h.documentId);
       expect(ids).not.toContain(hrOnlyDoc);
@@ -46,21 +76,31 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
       expect(await search(app, employee.token, query, { mode, collectionIds: [hrCollection] })).toEqual([]);
     }
     // The public passage is found by the same employee.
-    expect((await search(app, employee.token, 'when are salaries paid', { mode })).map((h) => h.documentId)).toContain(publicDoc);
+    expect((await search(app, employee.token, 'when are salaries paid', { mode })).map((h) => h.documentId)).toContain(
+      publicDoc,
+    );
   });
 
   it.each(MODES)('gives HR members and admins the HR passages over the %s path', async (mode) => {
     for (const user of [hrEmployee, admin]) {
-      expect((await search(app, user.token, 'salary bands engineers', { mode, k: 20 })).map((h) => h.documentId)).toContain(hrOnlyDoc);
-      expect((await search(app, user.token, 'confidential dismissal cases', { mode, k: 20 })).map((h) => h.documentId)).toContain(hrCollectionDoc);
+      expect(
+        (await search(app, user.token, 'salary bands engineers', { mode, k: 20 })).map((h) => h.documentId),
+      ).toContain(hrOnlyDoc);
+      expect(
+        (await search(app, user.token, 'confidential dismissal cases', { mode, k: 20 })).map((h) => h.documentId),
+      ).toContain(hrCollectionDoc);
     }
   });
 
   it('lists and shows only readable collections; an unreadable one does not exist for the reader', async () => {
     const mine = await request(app.url, 'GET', '/api/collections', { token: employee.token });
     expect(mine.body.items.map((c: { id: string }) => c.id)).toEqual([publicCollection]);
-    expect((await request(app.url, 'GET', `/api/collections/${hrCollection}`, { token: employee.token })).status).toBe(404);
-    expect((await request(app.url, 'GET', `/api/collections/${hrCollection}`, { token: hrEmployee.token })).body.collection).toMatchObject({
+    expect((await request(app.url, 'GET', `/api/collections/${hrCollection}`, { token: employee.token })).status).toBe(
+      404,
+    );
+    expect(
+      (await request(app.url, 'GET', `/api/collections/${hrCollection}`, { token: hrEmployee.token })).body.collection,
+    ).toMatchObject({
       name: 'HR confidential',
       groups: [{ id: hr, name: 'HR' }],
     });
@@ -116,27 +156,50 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
   });
 
   it('keeps administration to admins', async () => {
-    expect((await request(app.url, 'POST', '/api/collections', { token: employee.token, body: { name: 'Mine' } })).status).toBe(403);
-    expect((await request(app.url, 'GET', `/api/documents/${publicDoc}`, { token: hrEmployee.token })).status).toBe(403);
-    expect((await request(app.url, 'GET', `/api/collections/${publicCollection}/documents`, { token: employee.token })).status).toBe(403);
+    expect(
+      (await request(app.url, 'POST', '/api/collections', { token: employee.token, body: { name: 'Mine' } })).status,
+    ).toBe(403);
+    expect((await request(app.url, 'GET', `/api/documents/${publicDoc}`, { token: hrEmployee.token })).status).toBe(
+      403,
+    );
+    expect(
+      (await request(app.url, 'GET', `/api/collections/${publicCollection}/documents`, { token: employee.token }))
+        .status,
+    ).toBe(403);
     expect((await request(app.url, 'POST', '/api/search', { body: { query: 'salary' } })).status).toBe(401);
     const knowledgeRoutes = app.routes.filter((r) => /collections|documents|search/.test(r.path));
-    expect(knowledgeRoutes.filter((r) => r.access !== 'admin').map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      ['get /api/collections', 'get /api/collections/:id', 'post /api/search'].sort(),
-    );
+    expect(
+      knowledgeRoutes
+        .filter((r) => r.access !== 'admin')
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual(['get /api/collections', 'get /api/collections/:id', 'post /api/search'].sort());
   });
 
   it('applies a permission change at once, and audits it', async () => {
-    const opened = await request(app.url, 'PATCH', `/api/collections/${hrCollection}`, { token: admin.token, body: { groups: [] } });
+    const opened = await request(app.url, 'PATCH', `/api/collections/${hrCollection}`, {
+      token: admin.token,
+      body: { groups: [] },
+    });
     expect(opened.body.collection.groups).toEqual([]);
-    expect((await search(app, employee.token, 'confidential dismissal cases')).map((h) => h.documentId)).toContain(hrCollectionDoc);
+    expect((await search(app, employee.token, 'confidential dismissal cases')).map((h) => h.documentId)).toContain(
+      hrCollectionDoc,
+    );
     await request(app.url, 'PATCH', `/api/collections/${hrCollection}`, { token: admin.token, body: { groups: [hr] } });
-    expect((await search(app, employee.token, 'confidential dismissal cases')).map((h) => h.documentId)).not.toContain(hrCollectionDoc);
+    expect((await search(app, employee.token, 'confidential dismissal cases')).map((h) => h.documentId)).not.toContain(
+      hrCollectionDoc,
+    );
     const { rows } = await app.services.db.query<{ action: string; target_id: string; actor_id: string }>(
       `SELECT action, target_id, actor_id FROM audit_log WHERE action LIKE 'collection.%' OR action LIKE 'document.permissions%' ORDER BY id`,
     );
-    expect(rows.filter((r) => r.action === 'collection.permissions_changed' && r.target_id === hrCollection)).toHaveLength(2);
-    expect(rows.some((r) => r.action === 'document.permissions_changed' && r.target_id === hrOnlyDoc && r.actor_id === admin.id)).toBe(true);
+    expect(
+      rows.filter((r) => r.action === 'collection.permissions_changed' && r.target_id === hrCollection),
+    ).toHaveLength(2);
+    expect(
+      rows.some(
+        (r) => r.action === 'document.permissions_changed' && r.target_id === hrOnlyDoc && r.actor_id === admin.id,
+      ),
+    ).toBe(true);
   });
 
   it('still returns k passages when the permission filter rejects most nearest neighbours (iterative index scan)', async () => {
@@ -146,7 +209,10 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
       adds.push(
         request(app.url, 'POST', `/api/collections/${restricted}/documents`, {
           token: admin.token,
-          body: { title: `Archive ${i}`, text: `Travel expense report number ${i}: hotel, flights and meals reimbursed.` },
+          body: {
+            title: `Archive ${i}`,
+            text: `Travel expense report number ${i}: hotel, flights and meals reimbursed.`,
+          },
         }),
       );
     }
@@ -160,18 +226,24 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
       const poll = async () => {
-        const { rows } = await app.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM documents WHERE status IN ('queued', 'processing')`);
+        const { rows } = await app.services.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM documents WHERE status IN ('queued', 'processing')`,
+        );
         if (rows[0]!.n === 0) return resolve();
         if (Date.now() - started > 60_000) return reject(new Error('ingestion did not finish'));
         setTimeout(poll, 100);
       };
       void poll();
     });
-    const hits = await search(app, employee.token, 'travel expense report hotel flights meals', { mode: 'vector', k: 10 });
+    const hits = await search(app, employee.token, 'travel expense report hotel flights meals', {
+      mode: 'vector',
+      k: 10,
+    });
     expect(hits).toHaveLength(10);
-    const { rows } = await app.services.db.query<{ collection_id: string }>('SELECT collection_id FROM documents WHERE id = ANY($1::uuid[])', [
-      hits.map((h) => h.documentId),
-    ]);
+    const { rows } = await app.services.db.query<{ collection_id: string }>(
+      'SELECT collection_id FROM documents WHERE id = ANY($1::uuid[])',
+      [hits.map((h) => h.documentId)],
+    );
     expect(new Set(rows.map((r) => r.collection_id))).toEqual(new Set([publicCollection]));
   }, 90_000);
 });

@@ -24,10 +24,19 @@ describe.each(backends)('ingestion after a crash, embedded runner, on %s', (back
 
   it('re-enqueues documents left queued or processing at start, and indexes them once', async () => {
     const collection = await newCollection(app, admin.token);
-    const doc = await addText(app, admin.token, collection, 'Crash manual', 'Restart safety: the pipeline resumes interrupted work.');
+    const doc = await addText(
+      app,
+      admin.token,
+      collection,
+      'Crash manual',
+      'Restart safety: the pipeline resumes interrupted work.',
+    );
     // The state a crash leaves: processing, half-done (no chunks of this version yet), and the
     // in-memory job gone with the process.
-    await app.services.db.query(`UPDATE documents SET status = 'processing', progress = 0.4, indexed_version = 0, chunk_count = 0 WHERE id = $1`, [doc.id]);
+    await app.services.db.query(
+      `UPDATE documents SET status = 'processing', progress = 0.4, indexed_version = 0, chunk_count = 0 WHERE id = $1`,
+      [doc.id],
+    );
     await app.services.db.query('DELETE FROM chunks WHERE document_id = $1', [doc.id]);
 
     // A fresh process's runner over the same database.
@@ -43,7 +52,10 @@ describe.each(backends)('ingestion after a crash, embedded runner, on %s', (back
         return res.body.document.status === 'ready' ? res.body.document : undefined;
       }, 'the resumed document to be ready');
       expect(ready.chunkCount).toBe(1);
-      const { rows } = await app.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [doc.id]);
+      const { rows } = await app.services.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM chunks WHERE document_id = $1',
+        [doc.id],
+      );
       expect(rows[0]!.n).toBe(1);
       expect((await search(app, admin.token, 'pipeline resumes interrupted work'))[0]!.documentId).toBe(doc.id);
     } finally {
@@ -63,7 +75,10 @@ describe.each([
   beforeAll(async () => {
     // Jobs are enqueued but this process never runs them: the state a crash (in-process) or a
     // restart with the jobs still in Redis (BullMQ) leaves.
-    app = await startTestApp(backend, { processJobs: false, ...(redis ? { redisUrl: process.env.REDIS_URL!, env: { REDIS_PREFIX: prefix } } : {}) });
+    app = await startTestApp(backend, {
+      processJobs: false,
+      ...(redis ? { redisUrl: process.env.REDIS_URL!, env: { REDIS_PREFIX: prefix } } : {}),
+    });
     admin = await newUser(app, { role: 'admin' });
   });
   afterAll(async () => {
@@ -73,8 +88,18 @@ describe.each([
 
   it('resumes its documents as the same batch jobs — none twice, none one by one — and indexes each once', async () => {
     const collection = await newCollection(app, admin.token);
-    const entries = Array.from({ length: 30 }, (_, i) => ({ question: `Which floor is office ${i} on?`, answer: `Floor ${i % 9}.` }));
-    expect((await request(app.url, 'POST', `/api/collections/${collection}/documents/bulk`, { token: admin.token, body: { documents: entries } })).status).toBe(202);
+    const entries = Array.from({ length: 30 }, (_, i) => ({
+      question: `Which floor is office ${i} on?`,
+      answer: `Floor ${i % 9}.`,
+    }));
+    expect(
+      (
+        await request(app.url, 'POST', `/api/collections/${collection}/documents/bulk`, {
+          token: admin.token,
+          body: { documents: entries },
+        })
+      ).status,
+    ).toBe(202);
 
     const runner = createJobRunner<JobMap>({
       jobs: jobOptions,
@@ -89,7 +114,10 @@ describe.each([
       expect((await runner.counts('ingest-document')).waiting).toBe(0);
       await runner.startProcessing();
       await until(async () => {
-        const { rows } = await app.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM documents WHERE collection_id = $1 AND status = 'ready'`, [collection]);
+        const { rows } = await app.services.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM documents WHERE collection_id = $1 AND status = 'ready'`,
+          [collection],
+        );
         return rows[0]!.n === 30 ? true : undefined;
       }, 'the resumed import to be ready');
       const { rows } = await app.services.db.query<{ n: number }>(

@@ -35,11 +35,32 @@ describe('npm run reembed', () => {
     try {
       const { services, domain } = composition;
       await services.jobs.startProcessing();
-      const user = await createUserRepository(services.db).insert({ email: 'a@example.test', name: 'A', passwordHash: null, role: 'admin' });
-      const actor: Actor = { id: user.id, email: user.email, name: 'A', role: 'admin', credential: { kind: 'session', id: 'x' } };
+      const user = await createUserRepository(services.db).insert({
+        email: 'a@example.test',
+        name: 'A',
+        passwordHash: null,
+        role: 'admin',
+      });
+      const actor: Actor = {
+        id: user.id,
+        email: user.email,
+        name: 'A',
+        role: 'admin',
+        credential: { kind: 'session', id: 'x' },
+      };
       const collection = await domain.knowledge.createCollection(actor, { name: 'C' }, { ip: '127.0.0.1' });
-      documentId = (await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: 'Otters', text: 'Sea otters hold hands while sleeping.' }, { ip: '127.0.0.1' })).document.id;
-      await until(async () => (await domain.knowledge.getDocument(documentId)).status === 'ready', 'the document to be indexed');
+      documentId = (
+        await domain.knowledge.addSource(
+          actor,
+          collection.id,
+          { kind: 'text', title: 'Otters', text: 'Sea otters hold hands while sleeping.' },
+          { ip: '127.0.0.1' },
+        )
+      ).document.id;
+      await until(
+        async () => (await domain.knowledge.getDocument(documentId)).status === 'ready',
+        'the document to be indexed',
+      );
     } finally {
       await composition.close(2000);
     }
@@ -48,7 +69,9 @@ describe('npm run reembed', () => {
     await expect(open('256')).rejects.toThrow(EmbeddingSpaceMismatchError);
 
     // … until the re-embed.
-    const cli = spawnTs('server/src/cli/reembed.ts', [], { env: childEnv({ DATA_DIR: dataDir, EMBEDDING_DIMENSIONS: '256', SESSION_SECRET: SECRET }) });
+    const cli = spawnTs('server/src/cli/reembed.ts', [], {
+      env: childEnv({ DATA_DIR: dataDir, EMBEDDING_DIMENSIONS: '256', SESSION_SECRET: SECRET }),
+    });
     const exit = await cli.waitForExit(60_000);
     expect(cli.stdout()).toMatch(/1 document\(s\) queued/);
     expect(cli.stdout()).toMatch(/Finished/);
@@ -62,7 +85,11 @@ describe('npm run reembed', () => {
       );
       expect(rows).toEqual([{ dims: 256, version: 2, status: 'ready', n: 1 }]);
       const { rows: users } = await services.db.query<{ id: string }>('SELECT id FROM users');
-      const hits = await domain.retrieval.search({ id: users[0]!.id }, { query: 'otters sleeping' }, { mode: 'vector' });
+      const hits = await domain.retrieval.search(
+        { id: users[0]!.id },
+        { query: 'otters sleeping' },
+        { mode: 'vector' },
+      );
       expect(hits[0]!.documentId).toBe(documentId!);
     } finally {
       await composition.close(2000);

@@ -7,17 +7,26 @@ import { newUser, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
 import { chunksOf, newCollection, search, settled } from './helpers.ts';
 
-const page = (title: string, body: string) => `<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`;
+const page = (title: string, body: string) =>
+  `<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`;
 
 /** A small intranet on loopback: every request is counted, so the tests see what was fetched. */
 function intranet() {
   const hits: string[] = [];
   let base = '';
-  const routes: Record<string, () => { status?: number; type?: string; location?: string; body: string | Buffer; delayMs?: number }> = {
+  const routes: Record<
+    string,
+    () => { status?: number; type?: string; location?: string; body: string | Buffer; delayMs?: number }
+  > = {
     '/index.html': () => ({
-      body: page('Intranet home', '<h1>Welcome</h1><p>Start here.</p><a href="/a.html">A</a> <a href="b.html#top">B</a> <a href="http://offsite.invalid/x.html">elsewhere</a> <a href="/c.html">C</a>'),
+      body: page(
+        'Intranet home',
+        '<h1>Welcome</h1><p>Start here.</p><a href="/a.html">A</a> <a href="b.html#top">B</a> <a href="http://offsite.invalid/x.html">elsewhere</a> <a href="/c.html">C</a>',
+      ),
     }),
-    '/a.html': () => ({ body: page('Canteen menu', '<p>The canteen serves ramen on Fridays.</p><a href="/deep.html">deeper</a>') }),
+    '/a.html': () => ({
+      body: page('Canteen menu', '<p>The canteen serves ramen on Fridays.</p><a href="/deep.html">deeper</a>'),
+    }),
     '/b.html': () => ({ body: page('Gym rules', '<p>The gym is open to employees from 6:00.</p>') }),
     '/c.html': () => ({ body: page('Library', '<p>The library lends laptops.</p>') }),
     '/deep.html': () => ({ body: page('Deep page', '<p>Only reachable two links away.</p>') }),
@@ -40,7 +49,12 @@ function intranet() {
     const r = route();
     setTimeout(() => {
       if (res.destroyed) return;
-      res.writeHead(r.status ?? 200, { 'content-type': r.type ?? 'text/html; charset=utf-8', ...(r.location ? { location: r.location } : {}) }).end(r.body);
+      res
+        .writeHead(r.status ?? 200, {
+          'content-type': r.type ?? 'text/html; charset=utf-8',
+          ...(r.location ? { location: r.location } : {}),
+        })
+        .end(r.body);
     }, r.delayMs ?? 0);
   });
   return {
@@ -80,7 +94,14 @@ describe.each(backends)('URL import and site crawl on %s', (backend) => {
     const res = await importUrl(collection, { url: `${base}/a.html` });
     expect(res.status).toBe(202);
     const doc = await settled(app, admin.token, res.body.document.id);
-    expect(doc).toMatchObject({ status: 'ready', source: 'url', sourceUrl: `${base}/a.html`, title: 'Canteen menu', mime: 'text/html', hasFile: true });
+    expect(doc).toMatchObject({
+      status: 'ready',
+      source: 'url',
+      sourceUrl: `${base}/a.html`,
+      title: 'Canteen menu',
+      mime: 'text/html',
+      hasFile: true,
+    });
     expect((await chunksOf(app, admin.token, doc.id))[0]!.text).toContain('The canteen serves ramen on Fridays.');
     const again = await importUrl(collection, { url: `${base}/a.html` });
     expect(again.body).toMatchObject({ duplicate: true, document: { id: doc.id } });
@@ -96,31 +117,37 @@ describe.each(backends)('URL import and site crawl on %s', (backend) => {
     expect(root.status).toBe('ready');
     const docs = await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token });
     await Promise.all(docs.body.items.map((d: { id: string }) => settled(app, admin.token, d.id)));
-    const all = (await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token })).body.items;
+    const all = (await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token })).body
+      .items;
     expect(all.map((d: { title: string }) => d.title).sort()).toEqual(['Canteen menu', 'Gym rules', 'Intranet home']);
     expect(all.filter((d: { parentId: string | null }) => d.parentId === root.id)).toHaveLength(2);
     expect(all.every((d: { status: string }) => d.status === 'ready')).toBe(true);
     // Never off-site, never past the page limit, never two links deep.
     expect(site.hits.some((h) => h.includes('deep') || h.includes('c.html'))).toBe(false);
-    expect((await search(app, admin.token, 'when is the gym open', { collectionIds: [collection] }))[0]!.title).toBe('Gym rules');
+    expect((await search(app, admin.token, 'when is the gym open', { collectionIds: [collection] }))[0]!.title).toBe(
+      'Gym rules',
+    );
   });
 
   it('follows a sitemap', async () => {
     const collection = await newCollection(app, admin.token, { name: 'Sitemap' });
     const res = await importUrl(collection, { url: `${base}/sitemap.xml`, crawl: { depth: 1, maxPages: 10 } });
     await settled(app, admin.token, res.body.document.id);
-    const items = (await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token })).body.items;
+    const items = (await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token }))
+      .body.items;
     await Promise.all(items.map((d: { id: string }) => settled(app, admin.token, d.id)));
-    const titles = (await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token })).body.items.map(
-      (d: { title: string }) => d.title,
-    );
+    const titles = (
+      await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token })
+    ).body.items.map((d: { title: string }) => d.title);
     expect(titles).toEqual(expect.arrayContaining(['Canteen menu', 'Gym rules']));
   });
 
   it('fails an import that times out, is too large or is missing, with a readable error', async () => {
     const collection = await newCollection(app, admin.token, { name: 'Failures' });
     const [slow, big, missing] = (await Promise.all(
-      ['/slow.html', '/big.html', '/missing.html'].map(async (p) => (await importUrl(collection, { url: `${base}${p}` })).body.document.id as string),
+      ['/slow.html', '/big.html', '/missing.html'].map(
+        async (p) => (await importUrl(collection, { url: `${base}${p}` })).body.document.id as string,
+      ),
     )) as [string, string, string];
     const missingDoc = await settled(app, admin.token, missing);
     expect(missingDoc).toMatchObject({ status: 'failed' });

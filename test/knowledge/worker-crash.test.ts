@@ -29,8 +29,12 @@ describe('ingest job identity', () => {
     expect(id).toBe('ingest-0b6f3c1e-8f0a-4c57-9d1e-2a3b4c5d6e7f-v3');
     expect(id).not.toContain(':');
     // A retry or a duplicate add of the same version is the same job; a re-index is a new one.
-    expect(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 })).toBe(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 }));
-    expect(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 2 })).not.toBe(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 }));
+    expect(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 })).toBe(
+      jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 }),
+    );
+    expect(jobOptions['ingest-document'].jobId({ documentId: 'd', version: 2 })).not.toBe(
+      jobOptions['ingest-document'].jobId({ documentId: 'd', version: 1 }),
+    );
   });
 });
 
@@ -46,13 +50,30 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
   beforeAll(async () => {
     testDb = await createTestDatabase('postgres');
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-ingest-crash-'));
-    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REDIS_URL: url, REDIS_PREFIX: prefix });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      REDIS_URL: url,
+      REDIS_PREFIX: prefix,
+    });
     // This process only enqueues (no startProcessing): the spawned workers do the work.
     const secret = 'test-secret-test-secret-test-secret-00';
     composition = await compose(config, createLogger('silent'), { db: testDb.db, secret });
     ({ services, domain } = composition);
-    const user = await createUserRepository(testDb.db).insert({ email: 'crash-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
-    actor = { id: user.id, email: user.email, name: user.name, role: 'admin', credential: { kind: 'session', id: 'test' } };
+    const user = await createUserRepository(testDb.db).insert({
+      email: 'crash-admin@example.test',
+      name: 'Admin',
+      passwordHash: null,
+      role: 'admin',
+    });
+    actor = {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: 'admin',
+      credential: { kind: 'session', id: 'test' },
+    };
   });
   afterEach(killAllChildren);
   afterAll(async () => {
@@ -64,15 +85,39 @@ describe.each(shared)('an ingest worker killed mid-document (BullMQ at %s)', (ur
 
   const worker = (slowMs: number) =>
     spawnTs('test/knowledge/ingest-worker.ts', [], {
-      env: childEnv({ DATABASE_URL: testDb.url!, REDIS_URL: url, REDIS_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent', SLOW_EMBED_MS: String(slowMs) }),
+      env: childEnv({
+        DATABASE_URL: testDb.url!,
+        REDIS_URL: url,
+        REDIS_PREFIX: prefix,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        SLOW_EMBED_MS: String(slowMs),
+      }),
     });
 
   it('finishes on the next worker with no duplicate chunks', async () => {
-    const paragraphs = Array.from({ length: 40 }, (_, i) => `Section ${i}. ${`Paragraph ${i} explains procedure number ${i} in detail. `.repeat(40)}`);
+    const paragraphs = Array.from(
+      { length: 40 },
+      (_, i) => `Section ${i}. ${`Paragraph ${i} explains procedure number ${i} in detail. `.repeat(40)}`,
+    );
     const collection = await domain.knowledge.createCollection(actor, { name: 'Crash' }, { ip: '127.0.0.1' });
-    const { document } = await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: 'Long manual', text: paragraphs.join('\n\n') }, { ip: '127.0.0.1' });
+    const { document } = await domain.knowledge.addSource(
+      actor,
+      collection.id,
+      { kind: 'text', title: 'Long manual', text: paragraphs.join('\n\n') },
+      { ip: '127.0.0.1' },
+    );
     // A duplicate add and a duplicate enqueue are the same job.
-    expect((await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: 'Again', text: paragraphs.join('\n\n') }, { ip: '127.0.0.1' })).duplicate).toBe(true);
+    expect(
+      (
+        await domain.knowledge.addSource(
+          actor,
+          collection.id,
+          { kind: 'text', title: 'Again', text: paragraphs.join('\n\n') },
+          { ip: '127.0.0.1' },
+        )
+      ).duplicate,
+    ).toBe(true);
     await services.jobs.enqueue('ingest-document', { documentId: document.id, version: 1 });
     expect(await services.jobs.counts('ingest-document')).toMatchObject({ waiting: 1 });
 

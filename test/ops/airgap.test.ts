@@ -30,7 +30,13 @@ describe('air-gapped embedded deployment', () => {
     const connectLog = path.join(dataDir, 'outbound.jsonl');
     const proc = spawnProcess(
       'unshare',
-      ['--net', '--', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --import tsx test/ops/support/airgap-journey.ts`],
+      [
+        '--net',
+        '--',
+        'sh',
+        '-c',
+        `ip link set lo up && exec "${process.execPath}" --import tsx test/ops/support/airgap-journey.ts`,
+      ],
       childEnv({ DATA_DIR: dataDir, PORT: '0', ENCLAVE_CONNECT_LOG: connectLog }),
     );
     const exit = await proc.waitForExit(170_000);
@@ -58,14 +64,24 @@ describe('air-gapped embedded deployment', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-airgap-control-'));
     dirs.push(dataDir);
     const connectLog = path.join(dataDir, 'outbound.jsonl');
-    const script = "fetch('http://192.0.2.1:8443/').catch(() => {}).finally(() => require('node:dns').lookup('models.example.com', () => {}))";
+    const script =
+      "fetch('http://192.0.2.1:8443/').catch(() => {}).finally(() => require('node:dns').lookup('models.example.com', () => {}))";
     const r = run(
       'unshare',
-      ['--net', '--', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --import ./test/ops/support/connection-recorder.mjs -e "${script}"`],
+      [
+        '--net',
+        '--',
+        'sh',
+        '-c',
+        `ip link set lo up && exec "${process.execPath}" --import ./test/ops/support/connection-recorder.mjs -e "${script}"`,
+      ],
       { env: { ...process.env, ENCLAVE_CONNECT_LOG: connectLog } },
     );
     expect(r.status, r.stderr).toBe(0);
-    const attempts = (await readFile(connectLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const attempts = (await readFile(connectLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(attempts).toEqual([
       expect.objectContaining({ kind: 'tcp', host: '192.0.2.1', port: '8443' }),
       expect.objectContaining({ kind: 'dns', host: 'models.example.com' }),

@@ -51,7 +51,14 @@ const SEARCHES = ['How many vacation days do employees get?', '报销 流程', '
 async function searchAll(db: Database, userId: string) {
   const retrieval = createRetrievalService({ db, embedder: createEmbedder(loadConfig({ DATA_DIR: os.tmpdir() })) });
   const out = [];
-  for (const query of SEARCHES) out.push((await retrieval.search({ id: userId }, { query, k: 5 })).map((h) => [h.chunkId, h.documentId, h.score.toFixed(6)]));
+  for (const query of SEARCHES)
+    out.push(
+      (await retrieval.search({ id: userId }, { query, k: 5 })).map((h) => [
+        h.chunkId,
+        h.documentId,
+        h.score.toFixed(6),
+      ]),
+    );
   return out;
 }
 
@@ -73,36 +80,64 @@ async function seed(backend: Backend): Promise<Seeded> {
   });
   expect(created.status).toBe(201);
   const { collectionId } = await newKnowledge(app, admin, [
-    { title: 'Leave policy', text: 'Employees get 25 vacation days per year. Unused vacation days carry over until March.\n\nSick leave needs a note after three days.' },
-    { title: '报销制度', text: '员工出差报销流程：提交发票，经理审批，财务在五个工作日内付款。\n\n餐费每天上限一百五十元。' },
-    { title: 'IT help', text: 'To reset your VPN password, open the self-service portal and choose "Forgot password".' },
+    {
+      title: 'Leave policy',
+      text: 'Employees get 25 vacation days per year. Unused vacation days carry over until March.\n\nSick leave needs a note after three days.',
+    },
+    {
+      title: '报销制度',
+      text: '员工出差报销流程：提交发票，经理审批，财务在五个工作日内付款。\n\n餐费每天上限一百五十元。',
+    },
+    {
+      title: 'IT help',
+      text: 'To reset your VPN password, open the self-service portal and choose "Forgot password".',
+    },
   ]);
   const bot = await newApiBot(app, admin, { collectionIds: [collectionId] });
-  const conversation = await request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { botId: bot.id } });
+  const conversation = await request(app.url, 'POST', '/api/conversations', {
+    token: employee.token,
+    body: { botId: bot.id },
+  });
   expect(conversation.status).toBe(201);
   const id = conversation.body.conversation.id;
   const messageIds: number[] = [];
   for (const body of ['How many vacation days do I get?', '报销需要什么？']) {
-    const posted = await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: employee.token, body: { body, clientId: `c-${body.length}` } });
+    const posted = await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+      token: employee.token,
+      body: { body, clientId: `c-${body.length}` },
+    });
     expect(posted.status).toBe(201);
     messageIds.push(posted.body.message.id);
   }
   // Let the bot finish answering (answers are rows too), then hand off to a human.
-  await until(async () => {
-    const { rows } = await app.services.db.query<{ n: number; streaming: number }>(
-      `SELECT count(*) FILTER (WHERE sender_type = 'bot')::int AS n, count(*) FILTER (WHERE status = 'streaming')::int AS streaming FROM messages WHERE conversation_id = $1`,
-      [id],
-    );
-    return rows[0]!.n >= 2 && rows[0]!.streaming === 0;
-  }, 'bot answers', 20_000);
-  const handoff = await request(app.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: { reason: 'user_request' } });
+  await until(
+    async () => {
+      const { rows } = await app.services.db.query<{ n: number; streaming: number }>(
+        `SELECT count(*) FILTER (WHERE sender_type = 'bot')::int AS n, count(*) FILTER (WHERE status = 'streaming')::int AS streaming FROM messages WHERE conversation_id = $1`,
+        [id],
+      );
+      return rows[0]!.n >= 2 && rows[0]!.streaming === 0;
+    },
+    'bot answers',
+    20_000,
+  );
+  const handoff = await request(app.url, 'POST', `/api/conversations/${id}/handoff`, {
+    token: employee.token,
+    body: { reason: 'user_request' },
+  });
   expect(handoff.status, JSON.stringify(handoff.body)).toBeLessThan(300);
   const claim = await request(app.url, 'POST', `/api/conversations/${id}/claim`, { token: agent.token });
   expect(claim.status, JSON.stringify(claim.body)).toBeLessThan(300);
-  const reply = await request(app.url, 'POST', `/api/conversations/${id}/messages`, { token: agent.token, body: { body: 'Hi, I can help with that.' } });
+  const reply = await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+    token: agent.token,
+    body: { body: 'Hi, I can help with that.' },
+  });
   expect(reply.status).toBe(201);
   // A stored file, as an upload or attachment would leave it.
-  await createLocalDiskStorage(path.join(app.services.config.dataDir, 'files')).put('attachments/demo/report.txt', Buffer.from('quarterly report ✓\n'));
+  await createLocalDiskStorage(path.join(app.services.config.dataDir, 'files')).put(
+    'attachments/demo/report.txt',
+    Buffer.from('quarterly report ✓\n'),
+  );
   return { app, employee, messageIds: [...messageIds, reply.body.message.id] };
 }
 
@@ -120,7 +155,10 @@ describe.each(backends)('backup and restore on %s', (backend) => {
 
       const archive = path.join(await tmpDir('archive'), 'backup.tar.gz');
       const t0 = performance.now();
-      const backup: BackupResult = await createBackup(app.services.db, { dataDir: app.services.config.dataDir, archive });
+      const backup: BackupResult = await createBackup(app.services.db, {
+        dataDir: app.services.config.dataDir,
+        archive,
+      });
       target = await createTestDatabase(backend, { empty: true });
       const dataDir = await tmpDir('restored');
       const restored = await restoreBackup(target.db, { dataDir, archive });
@@ -142,7 +180,8 @@ describe.each(backends)('backup and restore on %s', (backend) => {
       expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
       for (const table of Object.keys(before)) expect(after[table], table).toEqual(before[table]);
       // Vectors, explicitly: every float identical.
-      const vectors = async (db: Database) => (await db.query<{ id: number; v: string }>('SELECT id, embedding::text AS v FROM chunks ORDER BY id')).rows;
+      const vectors = async (db: Database) =>
+        (await db.query<{ id: number; v: string }>('SELECT id, embedding::text AS v FROM chunks ORDER BY id')).rows;
       expect(await vectors(target.db)).toEqual(await vectors(app.services.db));
       expect(await searchAll(target.db, employee.id)).toEqual(searchBefore);
 
@@ -151,10 +190,14 @@ describe.each(backends)('backup and restore on %s', (backend) => {
       expect(before.audit_log!.length).toBeGreaterThan(3);
 
       // Identity sequences continue where they were: the next message id is the one the source would give.
-      const next = async (db: Database) => (await db.query<{ v: number }>(`SELECT nextval(pg_get_serial_sequence('messages', 'id'))::int AS v`)).rows[0]!.v;
+      const next = async (db: Database) =>
+        (await db.query<{ v: number }>(`SELECT nextval(pg_get_serial_sequence('messages', 'id'))::int AS v`)).rows[0]!
+          .v;
       expect(await next(target.db)).toBe(await next(app.services.db));
 
-      expect(await readFile(path.join(dataDir, 'files/attachments/demo/report.txt'), 'utf8')).toBe('quarterly report ✓\n');
+      expect(await readFile(path.join(dataDir, 'files/attachments/demo/report.txt'), 'utf8')).toBe(
+        'quarterly report ✓\n',
+      );
 
       // A second restore into the now non-empty deployment is refused, unless forced.
       await expect(restoreBackup(target.db, { dataDir, archive })).rejects.toThrow(/not empty/);
@@ -171,7 +214,9 @@ describe.each(backends)('backup and restore on %s', (backend) => {
       await tar.c({ gzip: true, file: damaged, cwd: work }, ['manifest.json', 'db', 'files']);
       const fresh = await createTestDatabase(backend, { empty: true });
       try {
-        await expect(restoreBackup(fresh.db, { dataDir: await tmpDir('damaged-data'), archive: damaged })).rejects.toThrow(/Checksum mismatch.*db\/messages\.jsonl/);
+        await expect(
+          restoreBackup(fresh.db, { dataDir: await tmpDir('damaged-data'), archive: damaged }),
+        ).rejects.toThrow(/Checksum mismatch.*db\/messages\.jsonl/);
       } finally {
         await fresh.dispose();
       }
@@ -215,10 +260,14 @@ describe('npm run backup / npm run restore (embedded database)', () => {
     const archive = path.join(await tmpDir('cli-archive'), 'enclave.tar.gz');
     const backup = spawnTs('server/src/cli/backup.ts', [archive], { env: env(source) });
     expect((await backup.waitForExit(60_000)).code, backup.stderr()).toBe(0);
-    expect(backup.stdout()).toMatch(/Backup written: .*enclave\.tar\.gz\n\s+[\d.]+ KiB, \d+ rows in \d+ tables, 1 stored file\(s\)/);
+    expect(backup.stdout()).toMatch(
+      /Backup written: .*enclave\.tar\.gz\n\s+[\d.]+ KiB, \d+ rows in \d+ tables, 1 stored file\(s\)/,
+    );
     const entries: string[] = [];
     await tar.t({ file: archive, onReadEntry: (e) => void entries.push(e.path) });
-    expect(entries).toEqual(expect.arrayContaining(['manifest.json', 'db/users.jsonl', 'db/chunks.jsonl', 'files/documents/a/original']));
+    expect(entries).toEqual(
+      expect.arrayContaining(['manifest.json', 'db/users.jsonl', 'db/chunks.jsonl', 'files/documents/a/original']),
+    );
 
     const target = await tmpDir('cli-dst');
     const restore = spawnTs('server/src/cli/restore.ts', [archive], { env: env(target) });

@@ -30,7 +30,18 @@ const appEnv = (name: string) => services[name].environment as Record<string, st
 describe('docker/compose.yaml', () => {
   it('has the full stack: pinned pgvector Postgres, Redis, migrate, server, worker, proxy, and the optional profiles', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'migrate', 'ollama', 'ollama-pull', 'postgres', 'prometheus', 'proxy', 'redis', 'server', 'worker'].sort(),
+      [
+        'grafana',
+        'migrate',
+        'ollama',
+        'ollama-pull',
+        'postgres',
+        'prometheus',
+        'proxy',
+        'redis',
+        'server',
+        'worker',
+      ].sort(),
     );
     // Every image is pinned to a version (no bare or :latest tags) except our own build.
     for (const [name, service] of Object.entries(services)) {
@@ -43,7 +54,8 @@ describe('docker/compose.yaml', () => {
     expect(services['ollama-pull'].profiles).toEqual(['local-model']);
     expect(services.prometheus.profiles).toEqual(['monitoring']);
     expect(services.grafana.profiles).toEqual(['monitoring']);
-    for (const core of ['postgres', 'redis', 'migrate', 'server', 'worker', 'proxy']) expect(services[core].profiles, core).toBeUndefined();
+    for (const core of ['postgres', 'redis', 'migrate', 'server', 'worker', 'proxy'])
+      expect(services[core].profiles, core).toBeUndefined();
   });
 
   it('runs Redis with AOF and noeviction, and health-checks Postgres and Redis', () => {
@@ -120,7 +132,8 @@ describe('docker/compose.yaml', () => {
     expect(services.ollama.expose).toEqual(['11434']);
     expect(services['ollama-pull'].environment.OLLAMA_HOST).toBe('http://ollama:11434');
     const known = new Set(ENV_VARIABLES);
-    for (const name of Object.keys(env)) expect(known.has(name), `${name} is not read by server/src/config.ts`).toBe(true);
+    for (const name of Object.keys(env))
+      expect(known.has(name), `${name} is not read by server/src/config.ts`).toBe(true);
     // The worker and migration get exactly the server's environment (the worker also serves its metrics).
     expect(appEnv('worker')).toEqual({ ...env, WORKER_METRICS_PORT: '9464' });
     expect(appEnv('migrate')).toEqual(env);
@@ -144,14 +157,20 @@ describe('docker/compose.yaml', () => {
       file = path.join(dir, 'compose.yaml');
       writeFileSync(file, rewriteForV1(docker('compose.yaml')));
     }
-    const ok = run(command[0]!, [...command.slice(1), '-f', file, '--profile', 'local-model', '--profile', 'monitoring', 'config'], {
-      cwd: path.dirname(file),
-      env,
-    });
+    const ok = run(
+      command[0]!,
+      [...command.slice(1), '-f', file, '--profile', 'local-model', '--profile', 'monitoring', 'config'],
+      {
+        cwd: path.dirname(file),
+        env,
+      },
+    );
     expect(ok.status, ok.stderr).toBe(0);
     const rendered = parse(ok.stdout);
     expect(Object.keys(rendered.services)).toContain('ollama');
-    expect(rendered.services.server.environment.DATABASE_URL).toBe('postgres://enclave:compose-test@postgres:5432/enclave');
+    expect(rendered.services.server.environment.DATABASE_URL).toBe(
+      'postgres://enclave:compose-test@postgres:5432/enclave',
+    );
 
     // The required secrets are enforced by compose itself.
     const missing = run(command[0]!, [...command.slice(1), '-f', file, 'config'], {
@@ -178,7 +197,9 @@ describe('docker/compose.yaml', () => {
 /** The compose file for docker-compose 1.29: without the top-level `name`, relative paths kept. */
 function rewriteForV1(file: string): string {
   const text = readFileSync(file, 'utf8');
-  return text.replace(/^name: .*$/m, '').replaceAll('./nginx.conf', path.join(path.dirname(file), 'nginx.conf'))
+  return text
+    .replace(/^name: .*$/m, '')
+    .replaceAll('./nginx.conf', path.join(path.dirname(file), 'nginx.conf'))
     .replaceAll('./prometheus.yml', path.join(path.dirname(file), 'prometheus.yml'))
     .replaceAll('./grafana/', `${path.join(path.dirname(file), 'grafana')}/`)
     .replace('context: ..', `context: ${path.dirname(path.dirname(file))}`);
@@ -208,10 +229,18 @@ describe('.env.example', () => {
     const text = await readFile(path.join(ROOT, '.env.example'), 'utf8');
     const documented = new Set([...text.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
     expect(ENV_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
-    const interpolated = new Set([...(await readFile(docker('compose.yaml'), 'utf8')).matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    const interpolated = new Set(
+      [...(await readFile(docker('compose.yaml'), 'utf8')).matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!),
+    );
     expect([...interpolated].filter((name) => !documented.has(name))).toEqual([]);
     // Documented variables are real ones (no typos, nothing stale).
-    const composeOnly = new Set(['POSTGRES_PASSWORD', 'HTTP_PORT', 'ENCLAVE_IMAGE', 'GRAFANA_PORT', 'GRAFANA_ADMIN_PASSWORD']);
+    const composeOnly = new Set([
+      'POSTGRES_PASSWORD',
+      'HTTP_PORT',
+      'ENCLAVE_IMAGE',
+      'GRAFANA_PORT',
+      'GRAFANA_ADMIN_PASSWORD',
+    ]);
     expect([...documented].filter((name) => !ENV_VARIABLES.includes(name) && !composeOnly.has(name))).toEqual([]);
   });
 });

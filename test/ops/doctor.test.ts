@@ -54,7 +54,12 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/v1/models') return res.end(JSON.stringify({ data: [{ id: 'fake-chat' }, { id: 'fake-embed' }] }));
     if (req.url === '/v1/embeddings') {
-      return res.end(JSON.stringify({ data: [{ index: 0, embedding: Array.from({ length: 384 }, (_, i) => i / 384) }], model: 'fake-embed' }));
+      return res.end(
+        JSON.stringify({
+          data: [{ index: 0, embedding: Array.from({ length: 384 }, (_, i) => i / 384) }],
+          model: 'fake-embed',
+        }),
+      );
     }
     res.statusCode = 404;
     res.end('{}');
@@ -74,8 +79,23 @@ describe('npm run doctor', () => {
     expect(code, stdout + stderr).toBe(0);
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^check\s+status\s+detail\s+fix$/);
-    for (const check of ['node', 'database', 'pgvector', 'migrations', 'clock skew', 'redis', 'chat model', 'embeddings', 'disk space', 'SESSION_SECRET', 'ADMIN_PASSWORD']) {
-      expect(lines.some((l) => l.startsWith(`${check} `)), check).toBe(true);
+    for (const check of [
+      'node',
+      'database',
+      'pgvector',
+      'migrations',
+      'clock skew',
+      'redis',
+      'chat model',
+      'embeddings',
+      'disk space',
+      'SESSION_SECRET',
+      'ADMIN_PASSWORD',
+    ]) {
+      expect(
+        lines.some((l) => l.startsWith(`${check} `)),
+        check,
+      ).toBe(true);
     }
     expect(stdout).toMatch(/^database\s+ok\s+embedded PGlite/m);
     expect(stdout).toMatch(/^pgvector\s+ok\s+vector 0\.8\.\d+.*iterative index scans available/m);
@@ -103,7 +123,10 @@ describe('npm run doctor', () => {
     expect(row(rows, 'database').detail).toMatch(/cannot reach postgres:\/\/enclave:\*\*\*@127\.0\.0\.1/);
     expect(row(rows, 'database').detail).not.toContain('hunter2');
     expect(row(rows, 'redis').detail).toMatch(/cannot reach redis:\/\/127\.0\.0\.1/);
-    expect(row(rows, 'embeddings')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/returned 384 dimensions; the configuration says 512/) });
+    expect(row(rows, 'embeddings')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/returned 384 dimensions; the configuration says 512/),
+    });
     expect(row(rows, 'embeddings').fix).toContain('EMBEDDING_DIMENSIONS=384');
     expect(row(rows, 'chat model')).toMatchObject({ status: 'ok', detail: expect.stringContaining('fake-chat') });
     expect(row(rows, 'ADMIN_PASSWORD').status).toBe('warn');
@@ -140,16 +163,30 @@ describe.each(production)('npm run doctor on Postgres and Redis (%s)', (redis) =
   afterAll(async () => testDb?.dispose());
 
   it('reports the server versions, pgvector ≥ 0.8 with iterative scans, and flags Redis without persistence', async () => {
-    const env = { DATA_DIR: dataDir, DATABASE_URL: testDb.url!, REDIS_URL: redis, SESSION_SECRET: 'kQ7x+2vR9pLm3Zt8Wc4Yb6Nf1Hd5Jg0S-aE' };
+    const env = {
+      DATA_DIR: dataDir,
+      DATABASE_URL: testDb.url!,
+      REDIS_URL: redis,
+      SESSION_SECRET: 'kQ7x+2vR9pLm3Zt8Wc4Yb6Nf1Hd5Jg0S-aE',
+    };
     const dev = await doctorRows(env);
     expect(dev.code, dev.stderr).toBe(0);
-    expect(row(dev.rows, 'database')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^PostgreSQL 1[5-9]/) });
-    expect(row(dev.rows, 'pgvector')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^vector 0\.(8|9|\d\d)\.\d+ \(installed\); iterative index scans available/) });
+    expect(row(dev.rows, 'database')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^PostgreSQL 1[5-9]/),
+    });
+    expect(row(dev.rows, 'pgvector')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^vector 0\.(8|9|\d\d)\.\d+ \(installed\); iterative index scans available/),
+    });
     expect(row(dev.rows, 'migrations').status).toBe('ok');
     expect(row(dev.rows, 'redis')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^Redis \d+\.\d+/) });
     expect(row(dev.rows, 'redis maxmemory-policy')).toMatchObject({ status: 'ok', detail: 'noeviction' });
     // CI's Redis runs with --save "" --appendonly no: a warning outside production …
-    expect(row(dev.rows, 'redis persistence')).toMatchObject({ status: 'warn', detail: expect.stringContaining('none (no AOF, no RDB)') });
+    expect(row(dev.rows, 'redis persistence')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('none (no AOF, no RDB)'),
+    });
     expect(row(dev.rows, 'clock skew').status).toBe('ok');
 
     // … and blocking in production, where a restart would lose queued jobs.

@@ -22,7 +22,8 @@ const BASE = path.join(ROOT, 'deploy/kubernetes/base');
 async function render(dir: string): Promise<Any[]> {
   const kustomization = parse(await readFile(path.join(dir, 'kustomization.yaml'), 'utf8'));
   const supported = new Set(['apiVersion', 'kind', 'resources', 'labels', 'images']);
-  for (const key of Object.keys(kustomization)) expect(supported.has(key), `kustomization field ${key} is not rendered by this test`).toBe(true);
+  for (const key of Object.keys(kustomization))
+    expect(supported.has(key), `kustomization field ${key} is not rendered by this test`).toBe(true);
   const objects: Any[] = [];
   for (const file of kustomization.resources as string[]) {
     for (const doc of parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
@@ -115,7 +116,10 @@ describe('deploy/kubernetes/base (kustomize)', () => {
     expect(migrate.spec.template.spec.containers[0].args).toEqual(['server/src/cli/migrate.ts']);
     for (const c of [container(server), container(worker), migrate.spec.template.spec.containers[0]]) {
       expect(c.image).toBe('registry.example.internal/enclave:0.1.0');
-      expect(c.envFrom).toEqual([{ configMapRef: { name: 'enclave-config' } }, { secretRef: { name: 'enclave-secrets' } }]);
+      expect(c.envFrom).toEqual([
+        { configMapRef: { name: 'enclave-config' } },
+        { secretRef: { name: 'enclave-secrets' } },
+      ]);
       expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
     }
     expect(container(server).ports).toEqual([{ name: 'http', containerPort: port }]);
@@ -125,11 +129,16 @@ describe('deploy/kubernetes/base (kustomize)', () => {
     const pvc = find('PersistentVolumeClaim', 'enclave-files');
     expect(pvc.spec.accessModes).toEqual(['ReadWriteMany']);
     for (const d of [server, worker]) {
-      expect(d.spec.template.spec.volumes).toContainEqual({ name: 'files', persistentVolumeClaim: { claimName: 'enclave-files' } });
+      expect(d.spec.template.spec.volumes).toContainEqual({
+        name: 'files',
+        persistentVolumeClaim: { claimName: 'enclave-files' },
+      });
       expect(container(d).volumeMounts).toContainEqual({ name: 'files', mountPath: config.DATA_DIR });
       expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
       // Grace period longer than the process's own shutdown deadline.
-      expect(d.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(config.SHUTDOWN_TIMEOUT_MS));
+      expect(d.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+        Number(config.SHUTDOWN_TIMEOUT_MS),
+      );
     }
   });
 
@@ -151,8 +160,12 @@ describe('deploy/kubernetes/base (kustomize)', () => {
     const ingress = find('Ingress', 'enclave');
     const backend = ingress.spec.rules[0].http.paths[0].backend.service;
     expect(backend).toEqual({ name: service.metadata.name, port: { name: service.spec.ports[0].name } });
-    expect(Number(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
-    expect(Number(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(3600);
+    expect(
+      Number(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']),
+    ).toBeGreaterThanOrEqual(3600);
+    expect(
+      Number(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-send-timeout']),
+    ).toBeGreaterThanOrEqual(3600);
   });
 
   it('scales servers with an HPA and workers on queue depth with KEDA, with disruption budgets for both', () => {
@@ -168,7 +181,11 @@ describe('deploy/kubernetes/base (kustomize)', () => {
       return t.metadata.listName;
     });
     // Every BullMQ queue (one per job name) has a trigger on its wait list.
-    expect(lists.sort()).toEqual(Object.keys(jobOptions).map((name) => `${prefix}:${name}:wait`).sort());
+    expect(lists.sort()).toEqual(
+      Object.keys(jobOptions)
+        .map((name) => `${prefix}:${name}:wait`)
+        .sort(),
+    );
     for (const name of ['enclave-server', 'enclave-worker']) {
       const pdb = find('PodDisruptionBudget', name);
       expect(matches(pdb.spec.selector.matchLabels, find('Deployment', name).spec.template.metadata.labels)).toBe(true);

@@ -56,10 +56,19 @@ describe('/metrics and the monitoring files in docker/', () => {
     const admin = await newUser(app, { role: 'admin' });
     const employee = await newUser(app);
     // A conversation waiting for an agent since 90 seconds ago, and a document stuck in the queue for 2 minutes.
-    const support = await request(app.url, 'POST', '/api/conversations', { token: employee.token, body: { kind: 'support' } });
+    const support = await request(app.url, 'POST', '/api/conversations', {
+      token: employee.token,
+      body: { kind: 'support' },
+    });
     expect(support.status).toBe(201);
-    await app.services.db.query(`UPDATE conversations SET status = 'queued', queued_at = now() - interval '90 seconds' WHERE id = $1`, [support.body.conversation.id]);
-    const { rows } = await app.services.db.query<{ id: string }>(`INSERT INTO collections (name, created_by) VALUES ('metrics', $1) RETURNING id`, [admin.id]);
+    await app.services.db.query(
+      `UPDATE conversations SET status = 'queued', queued_at = now() - interval '90 seconds' WHERE id = $1`,
+      [support.body.conversation.id],
+    );
+    const { rows } = await app.services.db.query<{ id: string }>(
+      `INSERT INTO collections (name, created_by) VALUES ('metrics', $1) RETURNING id`,
+      [admin.id],
+    );
     await app.services.db.query(
       `INSERT INTO documents (collection_id, title, source, mime, sha256, status, updated_at) VALUES ($1, 'stuck', 'text', 'text/plain', 'abc', 'queued', now() - interval '120 seconds')`,
       [rows[0]!.id],
@@ -73,7 +82,9 @@ describe('/metrics and the monitoring files in docker/', () => {
     expect(sample(text, 'enclave_queue_jobs', 'name="ingest-document",state="waiting"')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'enclave_queue_jobs', 'name="retention",state="failed"')).toBe(0);
     expect(text).toMatch(/^enclave_build_info\{version="\d+\.\d+\.\d+",node="v\d+\.\d+\.\d+"\} 1$/m);
-    expect(text).toMatch(/^enclave_http_request_duration_seconds_count\{method="POST",route="\/api\/conversations",status="201"\} \d+$/m);
+    expect(text).toMatch(
+      /^enclave_http_request_duration_seconds_count\{method="POST",route="\/api\/conversations",status="201"\} \d+$/m,
+    );
   });
 });
 
@@ -93,12 +104,22 @@ describe('conversation counters from the domain events', () => {
     const unanswered = await counted([app.url], 'enclave_bot_answers_total', 'outcome="no_answer"');
 
     const asked = (await post('/api/conversations', { botId })).body.conversation.id;
-    expect((await post(`/api/conversations/${asked}/messages`, { body: 'What is the parking policy?' })).status).toBe(201);
-    await until(async () => (await counted([app.url], 'enclave_bot_answers_total', 'outcome="no_answer"')) === unanswered + 1, 'the counter');
+    expect((await post(`/api/conversations/${asked}/messages`, { body: 'What is the parking policy?' })).status).toBe(
+      201,
+    );
+    await until(
+      async () => (await counted([app.url], 'enclave_bot_answers_total', 'outcome="no_answer"')) === unanswered + 1,
+      'the counter',
+    );
     const handed = (await post('/api/conversations', { botId })).body.conversation.id;
-    expect((await post(`/api/conversations/${handed}/messages`, { body: 'I want to talk to a human' })).status).toBe(201);
+    expect((await post(`/api/conversations/${handed}/messages`, { body: 'I want to talk to a human' })).status).toBe(
+      201,
+    );
 
-    await until(async () => (await counted([app.url], 'enclave_conversation_transitions_total', handoff)) === before + 1, 'the counter');
+    await until(
+      async () => (await counted([app.url], 'enclave_conversation_transitions_total', handoff)) === before + 1,
+      'the counter',
+    );
     expect(await counted([app.url], 'enclave_messages_total', 'sender="user"')).toBeGreaterThanOrEqual(2);
     expect(await counted([app.url], 'enclave_messages_total', 'sender="bot"')).toBeGreaterThanOrEqual(1);
   });
@@ -123,10 +144,16 @@ describe('conversation counters from the domain events', () => {
       const botId = await newBot(a);
       const id = (await request(b.url, 'POST', '/api/conversations', { token: employee.token, body: { botId } })).body
         .conversation.id;
-      const handed = await request(b.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: {} });
+      const handed = await request(b.url, 'POST', `/api/conversations/${id}/handoff`, {
+        token: employee.token,
+        body: {},
+      });
       expect(handed.status).toBe(200);
       const labels = 'transition="handoff",to="queued",reason="user_request"';
-      await until(async () => (await counted([a.url, b.url], 'enclave_conversation_transitions_total', labels)) >= 1, 'the counter');
+      await until(
+        async () => (await counted([a.url, b.url], 'enclave_conversation_transitions_total', labels)) >= 1,
+        'the counter',
+      );
       await sleep(300); // the copy that reaches server A over Redis must not count again
       expect(await counted([a.url, b.url], 'enclave_conversation_transitions_total', labels)).toBe(1);
       expect(await counted([a.url], 'enclave_conversation_transitions_total', labels)).toBe(0);

@@ -8,7 +8,12 @@ import { loadConfig } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
 import type { Domain } from '../../server/src/domain.ts';
 import type { RouteRecord } from '../../server/src/http/secure-router.ts';
-import { createGateway, DEFAULT_GATEWAY_OPTIONS, type Gateway, type GatewayOptions } from '../../server/src/ws/gateway.ts';
+import {
+  createGateway,
+  DEFAULT_GATEWAY_OPTIONS,
+  type Gateway,
+  type GatewayOptions,
+} from '../../server/src/ws/gateway.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import type { Services } from '../../server/src/services.ts';
 import { createPostgresDatabase } from '../../server/src/core/db/postgres.ts';
@@ -52,7 +57,8 @@ export async function startTestApp(
     processJobs?: boolean;
   } = {},
 ): Promise<TestApp> {
-  if (options.databaseUrl && backend !== 'postgres') throw new Error('Only the postgres backend can share a database between servers');
+  if (options.databaseUrl && backend !== 'postgres')
+    throw new Error('Only the postgres backend can share a database between servers');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-app-'));
   const testDb = options.databaseUrl ? sharedDatabase(options.databaseUrl) : await createTestDatabase(backend);
   const config = loadConfig({

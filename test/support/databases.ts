@@ -39,7 +39,9 @@ export async function createTestDatabase(backend: Backend, options: { empty?: bo
   const template = inject('postgresTemplate');
   if (!template) throw new Error('TEST_DATABASE_URL is set but no Postgres template was prepared');
   const name = `${template}_${randomBytes(4).toString('hex')}`;
-  await withAdmin((c) => c.query(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${template}`));
+  await withAdmin((c) =>
+    c.query(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${template}`),
+  );
   const url = new URL(process.env.TEST_DATABASE_URL!);
   url.pathname = `/${name}`;
   const db = createPostgresDatabase(url.toString(), { max: 5 });

@@ -55,15 +55,25 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
     const text = b.reply ?? 'OK.';
     const pieces = Array.isArray(text) ? text : text.split(/(?<=\s)/);
     const id = `chatcmpl-${calls.length}`;
-    const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: call.body.model };
+    const base = {
+      id,
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: call.body.model,
+    };
     if (!call.body.stream) {
       await wait(b.firstTokenDelayMs);
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({
-        id, object: 'chat.completion', created: base.created, model: call.body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: pieces.join('') }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 42, completion_tokens: pieces.length, total_tokens: 42 + pieces.length },
-      }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created: base.created,
+          model: call.body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: pieces.join('') }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 42, completion_tokens: pieces.length, total_tokens: 42 + pieces.length },
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -76,10 +86,14 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
         res.end();
         return;
       }
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`,
+      );
     }
     res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-    res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: pieces.length, total_tokens: 42 + pieces.length } })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: pieces.length, total_tokens: 42 + pieces.length } })}\n\n`,
+    );
     res.write('data: [DONE]\n\n');
     res.end();
   });

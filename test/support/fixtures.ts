@@ -35,12 +35,17 @@ export async function newUser(
 }
 
 export async function newGroup(app: TestApp, name = `group-${randomBytes(3).toString('hex')}`): Promise<string> {
-  const { rows } = await app.services.db.query<{ id: string }>('INSERT INTO groups (name) VALUES ($1) RETURNING id', [name]);
+  const { rows } = await app.services.db.query<{ id: string }>('INSERT INTO groups (name) VALUES ($1) RETURNING id', [
+    name,
+  ]);
   return rows[0]!.id;
 }
 
 /** A bot row (the bots issue adds its API); conversations only need it to exist. */
-export async function newBot(app: TestApp, options: { greeting?: string; triggerWords?: string[] } = {}): Promise<string> {
+export async function newBot(
+  app: TestApp,
+  options: { greeting?: string; triggerWords?: string[] } = {},
+): Promise<string> {
   const slug = `bot-${randomBytes(3).toString('hex')}`;
   const { rows } = await app.services.db.query<{ id: string }>(
     `INSERT INTO bots (slug, name, greeting, handoff) VALUES ($1, $2, $3, $4) RETURNING id`,
@@ -64,7 +69,10 @@ export async function newKnowledge(
   const collectionId: string = collection.body.collection.id;
   const documentIds: string[] = [];
   for (const doc of documents) {
-    const added = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, { token: admin.token, body: doc });
+    const added = await request(app.url, 'POST', `/api/collections/${collectionId}/documents`, {
+      token: admin.token,
+      body: doc,
+    });
     if (added.status !== 202) throw new Error(`document: ${added.status} ${JSON.stringify(added.body)}`);
     documentIds.push(added.body.document.id);
   }
@@ -85,7 +93,13 @@ export async function newKnowledge(
 export async function newApiBot(
   app: TestApp,
   admin: TestUser,
-  input: { collectionIds: string[]; handoff?: Record<string, unknown>; model?: Record<string, unknown>; greeting?: string; name?: string },
+  input: {
+    collectionIds: string[];
+    handoff?: Record<string, unknown>;
+    model?: Record<string, unknown>;
+    greeting?: string;
+    name?: string;
+  },
 ): Promise<{ id: string; slug: string }> {
   const slug = `bot-${randomBytes(3).toString('hex')}`;
   const created = await request(app.url, 'POST', '/api/bots', {

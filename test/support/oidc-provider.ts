@@ -14,7 +14,9 @@ export interface TestAccount {
  * step signs in as `provider.account` without a form, standing in for a person at the IdP.
  */
 export async function startOidcProvider(options: { clientId: string; clientSecret: string; redirectUri: string }) {
-  const state: { account: TestAccount } = { account: { sub: 'alice', email: 'alice@example.test', name: 'Alice', groups: [] } };
+  const state: { account: TestAccount } = {
+    account: { sub: 'alice', email: 'alice@example.test', name: 'Alice', groups: [] },
+  };
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -37,7 +39,13 @@ export async function startOidcProvider(options: { clientId: string; clientSecre
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     findAccount: async (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: async () => ({ sub, email: state.account.email, email_verified: true, name: state.account.name, groups: state.account.groups }),
+      claims: async () => ({
+        sub,
+        email: state.account.email,
+        email_verified: true,
+        name: state.account.name,
+        groups: state.account.groups,
+      }),
     }),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
   });
@@ -70,10 +78,11 @@ export async function startOidcProvider(options: { clientId: string; clientSecre
   return {
     issuer,
     state,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

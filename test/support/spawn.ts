@@ -84,8 +84,7 @@ export function spawnTs(
   args: string[],
   options: { env: NodeJS.ProcessEnv; via?: 'node' | 'tsx-cli' },
 ): SpawnedProcess {
-  const [command, prefix] =
-    options.via === 'tsx-cli' ? [TSX_CLI, []] : [process.execPath, ['--import', 'tsx']];
+  const [command, prefix] = options.via === 'tsx-cli' ? [TSX_CLI, []] : [process.execPath, ['--import', 'tsx']];
   return spawnProcess(command, [...prefix, script, ...args], options.env);
 }
 
@@ -167,7 +166,8 @@ export function spawnProcess(command: string, args: string[], env: NodeJS.Proces
     stdout: () => out,
     stderr: () => err,
     logs: () => logs,
-    waitForLog: (predicate, timeoutMs = 30_000) => waitUntil(() => logs.find(predicate), 'matching log line', timeoutMs),
+    waitForLog: (predicate, timeoutMs = 30_000) =>
+      waitUntil(() => logs.find(predicate), 'matching log line', timeoutMs),
     waitForOutput: (pattern, timeoutMs = 30_000) =>
       waitUntil(() => out.match(pattern) ?? undefined, `output matching ${pattern}`, timeoutMs),
     async waitForExit(timeoutMs = 15_000) {

@@ -20,7 +20,11 @@ export interface TestSocket {
 }
 
 /** A WebSocket client that records every frame it receives. */
-export function connectSocket(baseUrl: string, token: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+export function connectSocket(
+  baseUrl: string,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<TestSocket> {
   const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`, { headers });
   const frames: Frame[] = [];
   const listeners = new Set<() => void>();

@@ -15,7 +15,11 @@ describe('auth store', () => {
     const { calls } = mockFetch({ 'POST /api/auth/login': { body: { token: 't', user: { ...me, role: 'agent' } } } });
     const auth = useAuthStore();
     await auth.login('me@example.test', 'pw');
-    expect(calls[0]).toEqual({ method: 'POST', path: '/api/auth/login', body: { email: 'me@example.test', password: 'pw' } });
+    expect(calls[0]).toEqual({
+      method: 'POST',
+      path: '/api/auth/login',
+      body: { email: 'me@example.test', password: 'pw' },
+    });
     expect(auth.signedIn).toBe(true);
     expect(auth.isAgent).toBe(true);
     expect(auth.isAdmin).toBe(false);
@@ -25,7 +29,9 @@ describe('auth store', () => {
   });
 
   it('turns the error shape into an ApiError with its code', async () => {
-    mockFetch({ 'POST /api/auth/login': { status: 401, body: { error: { code: 'invalid_credentials', message: 'Wrong' } } } });
+    mockFetch({
+      'POST /api/auth/login': { status: 401, body: { error: { code: 'invalid_credentials', message: 'Wrong' } } },
+    });
     const auth = useAuthStore();
     const error = await auth.login('x@example.test', 'bad').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -35,7 +41,9 @@ describe('auth store', () => {
   });
 
   it('loads the current user once, and is ready but signed out on 401', async () => {
-    const { calls } = mockFetch({ 'GET /api/me': { status: 401, body: { error: { code: 'unauthorized', message: 'Sign in' } } } });
+    const { calls } = mockFetch({
+      'GET /api/me': { status: 401, body: { error: { code: 'unauthorized', message: 'Sign in' } } },
+    });
     const auth = useAuthStore();
     await Promise.all([auth.load(), auth.load()]);
     expect(calls.filter((c) => c.path === '/api/me')).toHaveLength(1);
@@ -58,7 +66,10 @@ describe('auth store', () => {
     const auth = useAuthStore();
     await auth.login('me@example.test', 'pw');
     expect(auth.homePath()).toBe('/admin');
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('offline'))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('offline'))),
+    );
     await auth.logout().catch(() => {});
     expect(auth.signedIn).toBe(false);
   });

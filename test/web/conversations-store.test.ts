@@ -64,7 +64,9 @@ describe('realtime frames → conversation state', () => {
     const streaming = store.list('c1').find((m) => m.id === 7)!;
     expect(streaming.status).toBe('streaming');
     expect(streaming.body).toBe('According to the handbook…');
-    const citations = [{ index: 1, documentId: 'd1', chunkId: 'k1', title: 'Handbook', page: 3, snippet: 'Annual leave is 15 days.' }];
+    const citations = [
+      { index: 1, documentId: 'd1', chunkId: 'k1', title: 'Handbook', page: 3, snippet: 'Annual leave is 15 days.' },
+    ];
     const answer = sentMessage({ id: 7, body: 'According to the handbook [1], 15 days.', citations });
     dispatch({ type: 'message.completed', message: answer });
     const done = store.list('c1').filter((m) => m.id === 7);
@@ -78,10 +80,30 @@ describe('realtime frames → conversation state', () => {
 
   it('conversation.updated moves a conversation into and out of the agent queue', () => {
     const store = useConversationsStore();
-    dispatch({ type: 'conversation.updated', conversation: asConversation({ id: 'c2', kind: 'support', status: 'queued', createdBy: 'u-other', queuedAt: '2026-11-26T10:00:00.000Z', queuePosition: 1, estimatedWaitSeconds: 120 }) });
+    dispatch({
+      type: 'conversation.updated',
+      conversation: asConversation({
+        id: 'c2',
+        kind: 'support',
+        status: 'queued',
+        createdBy: 'u-other',
+        queuedAt: '2026-11-26T10:00:00.000Z',
+        queuePosition: 1,
+        estimatedWaitSeconds: 120,
+      }),
+    });
     expect(store.queue.map((c) => c.id)).toEqual(['c2']);
     expect(store.get('c2')?.estimatedWaitSeconds).toBe(120);
-    dispatch({ type: 'conversation.updated', conversation: asConversation({ id: 'c2', kind: 'support', status: 'assigned', assigneeId: 'u-me', createdBy: 'u-other' }) });
+    dispatch({
+      type: 'conversation.updated',
+      conversation: asConversation({
+        id: 'c2',
+        kind: 'support',
+        status: 'assigned',
+        assigneeId: 'u-me',
+        createdBy: 'u-other',
+      }),
+    });
     expect(store.queue).toEqual([]);
     expect(store.mine.map((c) => c.id)).toEqual(['c2']);
     expect(store.get('c2')?.queuePosition).toBeUndefined();
@@ -113,10 +135,40 @@ describe('realtime frames → conversation state', () => {
   it('document.updated updates a listed document (live ingestion progress)', () => {
     const knowledge = useKnowledgeStore();
     const at = (ms: number) => new Date(Date.UTC(2026, 10, 27, 8, 0, 0, ms)).toISOString();
-    knowledge.documents.col1 = [{ id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'processing', progress: 0.2, updatedAt: at(0) } as never];
-    dispatch({ type: 'document.updated', document: { id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'processing', progress: 0.6, updatedAt: at(250) } as never });
+    knowledge.documents.col1 = [
+      {
+        id: 'd1',
+        collectionId: 'col1',
+        title: 'Handbook.pdf',
+        status: 'processing',
+        progress: 0.2,
+        updatedAt: at(0),
+      } as never,
+    ];
+    dispatch({
+      type: 'document.updated',
+      document: {
+        id: 'd1',
+        collectionId: 'col1',
+        title: 'Handbook.pdf',
+        status: 'processing',
+        progress: 0.6,
+        updatedAt: at(250),
+      } as never,
+    });
     expect(knowledge.documents.col1![0]!.progress).toBe(0.6);
-    dispatch({ type: 'document.updated', document: { id: 'd1', collectionId: 'col1', title: 'Handbook.pdf', status: 'ready', progress: 1, chunkCount: 12, updatedAt: at(500) } as never });
+    dispatch({
+      type: 'document.updated',
+      document: {
+        id: 'd1',
+        collectionId: 'col1',
+        title: 'Handbook.pdf',
+        status: 'ready',
+        progress: 1,
+        chunkCount: 12,
+        updatedAt: at(500),
+      } as never,
+    });
     expect(knowledge.documents.col1![0]!.status).toBe('ready');
   });
 });
@@ -134,10 +186,15 @@ describe('sending', () => {
       const body = JSON.parse(String(init!.body)) as { body: string; clientId: string };
       calls.push({ method: 'POST', path: '/x', body });
       await gate;
-      return new Response(JSON.stringify({ message: message({ id: 20, senderType: 'user', senderId: 'u-me', body: body.body, clientId: body.clientId }) }), {
-        status: 201,
-        headers: { 'content-type': 'application/json' },
-      });
+      return new Response(
+        JSON.stringify({
+          message: message({ id: 20, senderType: 'user', senderId: 'u-me', body: body.body, clientId: body.clientId }),
+        }),
+        {
+          status: 201,
+          headers: { 'content-type': 'application/json' },
+        },
+      );
     });
     vi.stubGlobal('fetch', fetchMock);
     const store = useConversationsStore();
@@ -170,11 +227,26 @@ describe('sending', () => {
       vi.fn(async (_input: RequestInfo | URL, init?: RequestInit) => {
         const body = JSON.parse(String(init!.body)) as { body: string; clientId: string };
         clientIds.push(body.clientId);
-        if (fail) return new Response(JSON.stringify({ error: { code: 'internal', message: 'boom' } }), { status: 503, headers: { 'content-type': 'application/json' } });
-        return new Response(JSON.stringify({ message: message({ id: 30, senderType: 'user', senderId: 'u-me', body: body.body, clientId: body.clientId }) }), {
-          status: 201,
-          headers: { 'content-type': 'application/json' },
-        });
+        if (fail)
+          return new Response(JSON.stringify({ error: { code: 'internal', message: 'boom' } }), {
+            status: 503,
+            headers: { 'content-type': 'application/json' },
+          });
+        return new Response(
+          JSON.stringify({
+            message: message({
+              id: 30,
+              senderType: 'user',
+              senderId: 'u-me',
+              body: body.body,
+              clientId: body.clientId,
+            }),
+          }),
+          {
+            status: 201,
+            headers: { 'content-type': 'application/json' },
+          },
+        );
       }),
     );
     const store = useConversationsStore();
@@ -185,6 +257,11 @@ describe('sending', () => {
     await store.retry('c1', failed.clientId!);
     expect(clientIds).toHaveLength(2);
     expect(clientIds[0]).toBe(clientIds[1]);
-    expect(store.list('c1').filter((m) => m.body === 'retry me').map((m) => [m.id, m.status])).toEqual([[30, 'complete']]);
+    expect(
+      store
+        .list('c1')
+        .filter((m) => m.body === 'retry me')
+        .map((m) => [m.id, m.status]),
+    ).toEqual([[30, 'complete']]);
   });
 });

@@ -12,12 +12,19 @@ const BULK = 'POST /api/collections/k1/documents/bulk';
 /** The bulk endpoint: every question starting with "old" is already in the collection. */
 function bulkAnswer(call: MockCall) {
   const { documents } = call.body as { documents: { question: string; answer: string }[] };
-  const items = documents.map((d, i) => ({ document: knowledgeDocument({ id: `${d.question}-${i}`, title: d.question }), duplicate: d.question.startsWith('old') }));
+  const items = documents.map((d, i) => ({
+    document: knowledgeDocument({ id: `${d.question}-${i}`, title: d.question }),
+    duplicate: d.question.startsWith('old'),
+  }));
   return { status: items.every((i) => i.duplicate) ? 200 : 202, body: { items } };
 }
 
 function mountImport() {
-  return mount(DocumentFaqImport, { props: { collectionId: 'k1' }, global: { plugins: [i18nPlugin] }, attachTo: document.body });
+  return mount(DocumentFaqImport, {
+    props: { collectionId: 'k1' },
+    global: { plugins: [i18nPlugin] },
+    attachTo: document.body,
+  });
 }
 
 const text = (wrapper: ReturnType<typeof mountImport>, id: string) => wrapper.find(`[data-testid="${id}"]`).text();
@@ -33,9 +40,14 @@ describe('DocumentFaqImport', () => {
   it('previews pasted rows with their problems, imports the good ones in one request and lists the new documents', async () => {
     const { calls } = mockFetch({ [BULK]: bulkAnswer });
     const wrapper = mountImport();
-    await wrapper.find('[data-testid="faq-import-text"]').setValue('Question,Answer\nHow?,"Like this, then that"\n,orphan answer\nold one,known\n');
+    await wrapper
+      .find('[data-testid="faq-import-text"]')
+      .setValue('Question,Answer\nHow?,"Like this, then that"\n,orphan answer\nold one,known\n');
     expect(text(wrapper, 'faq-import-count')).toBe('Pairs to import: 2');
-    expect(wrapper.findAll('[data-testid="faq-import-pair"]').map((r) => r.text())).toEqual(['2How?Like this, then that', '4old oneknown']);
+    expect(wrapper.findAll('[data-testid="faq-import-pair"]').map((r) => r.text())).toEqual([
+      '2How?Like this, then that',
+      '4old oneknown',
+    ]);
     expect(text(wrapper, 'faq-import-errors')).toBe('Line 3: the question is empty');
 
     await wrapper.find('[data-testid="faq-import-submit"]').trigger('click');
@@ -53,7 +65,11 @@ describe('DocumentFaqImport', () => {
       },
     ]);
     expect(text(wrapper, 'faq-import-summary')).toBe('Added: 1. Already in the collection: 1.');
-    expect(useKnowledgeStore().documents.k1!.map((d) => d.title).sort()).toEqual(['How?', 'old one']);
+    expect(
+      useKnowledgeStore()
+        .documents.k1!.map((d) => d.title)
+        .sort(),
+    ).toEqual(['How?', 'old one']);
     // done: the box is cleared so the same rows are not sent twice by accident
     expect((wrapper.find('[data-testid="faq-import-text"]').element as HTMLTextAreaElement).value).toBe('');
     wrapper.unmount();
@@ -72,7 +88,9 @@ describe('DocumentFaqImport', () => {
       },
     });
     const rows = Array.from({ length: 250 }, (_, i) => `q${i}\ta${i}`);
-    const file = new File([`\uFEFFquestion\tanswer\r\n${rows.join('\r\n')}`], 'faq.tsv', { type: 'text/tab-separated-values' });
+    const file = new File([`\uFEFFquestion\tanswer\r\n${rows.join('\r\n')}`], 'faq.tsv', {
+      type: 'text/tab-separated-values',
+    });
     const wrapper = mountImport();
     const input = wrapper.find('[data-testid="faq-import-file"]');
     Object.defineProperty(input.element, 'files', { value: [file], configurable: true });
@@ -84,7 +102,8 @@ describe('DocumentFaqImport', () => {
 
     await wrapper.find('[data-testid="faq-import-submit"]').trigger('click');
     await flushPromises();
-    const posts = () => calls.filter((c) => c.method === 'POST').map((c) => (c.body as { documents: unknown[] }).documents.length);
+    const posts = () =>
+      calls.filter((c) => c.method === 'POST').map((c) => (c.body as { documents: unknown[] }).documents.length);
     expect(posts()).toEqual([200, 50]);
     const summary = text(wrapper, 'faq-import-summary');
     expect(summary).toContain('Added: 200. Already in the collection: 0.');

@@ -199,7 +199,10 @@ describe('decodeFaqFile', () => {
     expect(qa(parseFaqText(decoded.text, { fileName: 'faq.txt' }))).toEqual([['年假', '十五天']]);
 
     // 问题,答案 / 年假,十五天 in GB18030 (GBK) bytes: not valid UTF-8
-    const gbk = Uint8Array.from([0xce, 0xca, 0xcc, 0xe2, 0x2c, 0xb4, 0xf0, 0xb0, 0xb8, 0x0a, 0xc4, 0xea, 0xbc, 0xd9, 0x2c, 0xca, 0xae, 0xce, 0xe5, 0xcc, 0xec]);
+    const gbk = Uint8Array.from([
+      0xce, 0xca, 0xcc, 0xe2, 0x2c, 0xb4, 0xf0, 0xb0, 0xb8, 0x0a, 0xc4, 0xea, 0xbc, 0xd9, 0x2c, 0xca, 0xae, 0xce, 0xe5,
+      0xcc, 0xec,
+    ]);
     expect(decodeFaqFile(gbk)).toEqual({ text: '问题,答案\n年假,十五天', encoding: 'gb18030' });
   });
 });
@@ -220,7 +223,9 @@ describe('batchPairs', () => {
     expect(batches.length).toBeGreaterThan(2);
     expect(batches.flat()).toEqual(pairs);
     for (const batch of batches) {
-      const bytes = new TextEncoder().encode(JSON.stringify({ documents: batch.map(({ question, answer }) => ({ question, answer })) })).length;
+      const bytes = new TextEncoder().encode(
+        JSON.stringify({ documents: batch.map(({ question, answer }) => ({ question, answer })) }),
+      ).length;
       expect(bytes).toBeLessThanOrEqual(900_000);
     }
     // and no batch could have taken one more pair

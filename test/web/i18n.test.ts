@@ -28,7 +28,9 @@ describe('i18n dictionaries', () => {
     const values = Object.values(zhCN);
     const cjk = values.filter((v) => /[\u4e00-\u9fff]/.test(v));
     // Only product names, symbols and pure placeholders may stay untranslated.
-    const untranslated = Object.entries(zhCN).filter(([, v]) => !/[\u4e00-\u9fff]/.test(v)).map(([k]) => k);
+    const untranslated = Object.entries(zhCN)
+      .filter(([, v]) => !/[\u4e00-\u9fff]/.test(v))
+      .map(([k]) => k);
     expect(untranslated).toEqual(['app.title', 'agent.event']);
     expect(cjk.length).toBe(values.length - 2);
   });

@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { useKnowledgeStore } from '../../web/src/stores/knowledge';
 import { knowledgeDocument, mockFetch } from './helpers';
 
-const doc = (overrides: Parameters<typeof knowledgeDocument>[0]) => knowledgeDocument({ collectionId: 'c1', ...overrides });
+const doc = (overrides: Parameters<typeof knowledgeDocument>[0]) =>
+  knowledgeDocument({ collectionId: 'c1', ...overrides });
 
 describe('knowledge store', () => {
   beforeEach(() => setActivePinia(createPinia()));
@@ -14,7 +15,10 @@ describe('knowledge store', () => {
     const ready = doc({ status: 'ready', progress: 1, chunkCount: 1, updatedAt: '2026-11-27T08:00:00.250Z' });
     mockFetch({
       'GET /api/collections/c1/documents': { body: { items: [], next: null } },
-      'POST /api/collections/c1/documents/bulk': { status: 202, body: { items: [{ document: queued, duplicate: false }] } },
+      'POST /api/collections/c1/documents/bulk': {
+        status: 202,
+        body: { items: [{ document: queued, duplicate: false }] },
+      },
     });
     const store = useKnowledgeStore();
     await store.fetchDocuments('c1');

@@ -61,7 +61,10 @@ describe('LoginView', () => {
     await wrapper.find('input[name="password"]').setValue('secret');
     await wrapper.find('form').trigger('submit');
     await flushPromises();
-    expect(calls.find((c) => c.path === '/api/auth/login')?.body).toEqual({ email: 'me@example.test', password: 'secret' });
+    expect(calls.find((c) => c.path === '/api/auth/login')?.body).toEqual({
+      email: 'me@example.test',
+      password: 'secret',
+    });
     expect(router.currentRoute.value.path).toBe('/agent');
   });
 
@@ -69,7 +72,10 @@ describe('LoginView', () => {
     setLocale('zh-CN');
     mockFetch({
       'GET /api/auth/config': { body: { sso: { enabled: false } } },
-      'POST /api/auth/login': { status: 401, body: { error: { code: 'invalid_credentials', message: 'Invalid email or password' } } },
+      'POST /api/auth/login': {
+        status: 401,
+        body: { error: { code: 'invalid_credentials', message: 'Invalid email or password' } },
+      },
     });
     const { wrapper } = await mountAt('/login');
     await wrapper.find('input[name="email"]').setValue('me@example.test');

@@ -10,7 +10,9 @@ function render(source: string): HTMLElement {
 
 describe('safe Markdown', () => {
   it('renders ordinary Markdown', () => {
-    const el = render('**Annual leave** is `15` days.\n\n- one\n- two\n\n[Handbook](https://intranet.example/handbook)');
+    const el = render(
+      '**Annual leave** is `15` days.\n\n- one\n- two\n\n[Handbook](https://intranet.example/handbook)',
+    );
     expect(el.querySelector('strong')?.textContent).toBe('Annual leave');
     expect(el.querySelectorAll('li')).toHaveLength(2);
     const link = el.querySelector('a')!;
@@ -20,7 +22,9 @@ describe('safe Markdown', () => {
   });
 
   it('never renders script, iframes or event handlers', () => {
-    const el = render('<script>alert(1)</script>\n\n<iframe src="https://evil.example"></iframe>\n\n<img src=x onerror="alert(1)">\n\n<a href="#" onclick="alert(1)">x</a>');
+    const el = render(
+      '<script>alert(1)</script>\n\n<iframe src="https://evil.example"></iframe>\n\n<img src=x onerror="alert(1)">\n\n<a href="#" onclick="alert(1)">x</a>',
+    );
     expect(el.querySelector('script, iframe')).toBeNull();
     const attributes = [...el.querySelectorAll('*')].flatMap((e) => [...e.attributes].map((a) => a.name));
     expect(attributes.filter((a) => a.startsWith('on'))).toEqual([]);
@@ -29,13 +33,17 @@ describe('safe Markdown', () => {
   });
 
   it('drops javascript: links', () => {
-    const el = render('[click](javascript:alert(1)) [also](JAVASCRIPT:alert(2)) [data](data:text/html,<script>1</script>)');
+    const el = render(
+      '[click](javascript:alert(1)) [also](JAVASCRIPT:alert(2)) [data](data:text/html,<script>1</script>)',
+    );
     const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('href') ?? '');
     expect(hrefs.filter((h) => /^(javascript|data):/i.test(h.trim()))).toEqual([]);
   });
 
   it('loads images only from data: URIs or this origin (no tracking pixels)', () => {
-    const el = render('![pixel](http://evil.example/p.gif) ![local](/api/files/a.png) ![inline](data:image/png;base64,iVBORw0KGgo=)');
+    const el = render(
+      '![pixel](http://evil.example/p.gif) ![local](/api/files/a.png) ![inline](data:image/png;base64,iVBORw0KGgo=)',
+    );
     const images = [...el.querySelectorAll('img')];
     const byAlt = Object.fromEntries(images.map((img) => [img.getAttribute('alt'), img.getAttribute('src')]));
     expect(byAlt.pixel).toBeNull();
@@ -55,7 +63,10 @@ describe('safe Markdown', () => {
 describe('inline citation markers', () => {
   it('turns known [n] markers into buttons, but not in code or unknown numbers', () => {
     const div = document.createElement('div');
-    div.innerHTML = renderMarkdown('Leave is 15 days [1], see also [2] and `[1]` and [9].', { indexes: [1, 2], label: (n) => `Source ${n}` });
+    div.innerHTML = renderMarkdown('Leave is 15 days [1], see also [2] and `[1]` and [9].', {
+      indexes: [1, 2],
+      label: (n) => `Source ${n}`,
+    });
     const buttons = [...div.querySelectorAll('button.cite')];
     expect(buttons.map((b) => b.getAttribute('data-cite'))).toEqual(['1', '2']);
     expect(buttons[0]!.getAttribute('aria-label')).toBe('Source 1');

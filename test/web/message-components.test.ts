@@ -11,8 +11,22 @@ import { useAuthStore } from '../../web/src/stores/auth';
 import { conversation, me, message } from './helpers';
 
 const citations = [
-  { index: 1, documentId: 'd1', chunkId: 'k1', title: 'Employee Handbook', page: 12, snippet: 'Annual leave is 15 working days.' },
-  { index: 2, documentId: 'd2', chunkId: 'k2', title: 'Travel Policy', page: null, snippet: 'Book trains in second class.' },
+  {
+    index: 1,
+    documentId: 'd1',
+    chunkId: 'k1',
+    title: 'Employee Handbook',
+    page: 12,
+    snippet: 'Annual leave is 15 working days.',
+  },
+  {
+    index: 2,
+    documentId: 'd2',
+    chunkId: 'k2',
+    title: 'Travel Policy',
+    page: null,
+    snippet: 'Book trains in second class.',
+  },
 ];
 
 describe('message rendering', () => {
@@ -25,14 +39,20 @@ describe('message rendering', () => {
 
   it('renders a message as sanitised Markdown: no script, no remote image', () => {
     const wrapper = mount(MessageListItem, {
-      props: { message: message({ body: 'Hi **there**\n\n<script>window.pwned = true</script>\n\n<img src="http://evil/x.png">\n\n![t](http://evil/track.gif)' }) as unknown as Message },
+      props: {
+        message: message({
+          body: 'Hi **there**\n\n<script>window.pwned = true</script>\n\n<img src="http://evil/x.png">\n\n![t](http://evil/track.gif)',
+        }) as unknown as Message,
+      },
       global: { plugins: [i18nPlugin] },
     });
     const html = wrapper.html();
     expect(wrapper.find('strong').text()).toBe('there');
     expect(wrapper.find('script').exists()).toBe(false);
     expect(wrapper.findAll('img').every((img) => !img.attributes('src'))).toBe(true);
-    expect(wrapper.findAll('img').map((img) => img.attributes('src'))).toEqual([undefined, undefined].slice(0, wrapper.findAll('img').length));
+    expect(wrapper.findAll('img').map((img) => img.attributes('src'))).toEqual(
+      [undefined, undefined].slice(0, wrapper.findAll('img').length),
+    );
     // raw HTML stays visible as text
     expect(wrapper.text()).toContain('<script>window.pwned = true</script>');
     expect(html).not.toMatch(/<img[^>]+src="http/);
@@ -41,7 +61,15 @@ describe('message rendering', () => {
 
   it('labels senders, internal notes and failed sends', async () => {
     const note = mount(MessageListItem, {
-      props: { message: message({ senderType: 'agent', senderId: 'u-agent', senderName: 'Alice', internal: true, body: 'VIP customer' }) as unknown as Message },
+      props: {
+        message: message({
+          senderType: 'agent',
+          senderId: 'u-agent',
+          senderName: 'Alice',
+          internal: true,
+          body: 'VIP customer',
+        }) as unknown as Message,
+      },
       global: { plugins: [i18nPlugin] },
     });
     expect(note.classes()).toContain('internal');
@@ -49,16 +77,30 @@ describe('message rendering', () => {
     expect(note.text()).toContain('Internal note');
 
     const failed = mount(MessageListItem, {
-      props: { message: message({ id: 0, senderType: 'user', senderId: 'u-me', status: 'failed-send', clientId: 'abc' }) as unknown as Message },
+      props: {
+        message: message({
+          id: 0,
+          senderType: 'user',
+          senderId: 'u-me',
+          status: 'failed-send',
+          clientId: 'abc',
+        }) as unknown as Message,
+      },
       global: { plugins: [i18nPlugin] },
     });
     expect(failed.text()).toContain('You');
-    await failed.findAll('button').find((b) => b.text() === 'Retry')!.trigger('click');
+    await failed
+      .findAll('button')
+      .find((b) => b.text() === 'Retry')!
+      .trigger('click');
     expect(failed.emitted('retry')).toEqual([['abc']]);
   });
 
   it('shows feedback buttons only on complete bot answers when asked', () => {
-    const bot = mount(MessageListItem, { props: { message: message() as unknown as Message, showFeedback: true }, global: { plugins: [i18nPlugin] } });
+    const bot = mount(MessageListItem, {
+      props: { message: message() as unknown as Message, showFeedback: true },
+      global: { plugins: [i18nPlugin] },
+    });
     expect(bot.find('[aria-label="Helpful"]').exists()).toBe(true);
     const streaming = mount(MessageListItem, {
       props: { message: message({ status: 'streaming' }) as unknown as Message, showFeedback: true },
@@ -102,7 +144,9 @@ describe('citations', () => {
     expect(panel.textContent).toContain('Annual leave is 15 working days.');
     expect(document.querySelector('[role="dialog"]')?.getAttribute('aria-label')).toBe('Source 1');
     // Escape closes it
-    document.querySelector('[role="dialog"]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    document
+      .querySelector('[role="dialog"]')!
+      .dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
     await wrapper.vm.$nextTick();
     expect(document.querySelector('[data-testid="citation-panel"]')).toBeNull();
     wrapper.unmount();

@@ -29,7 +29,11 @@ describe('NewChatDialog', () => {
 
   it('shows an empty state when there are no bots (or no bots API yet) and still offers a person', async () => {
     mockFetch({});
-    const wrapper = mount(NewChatDialog, { props: { open: true }, global: { plugins: [router(), i18nPlugin] }, attachTo: document.body });
+    const wrapper = mount(NewChatDialog, {
+      props: { open: true },
+      global: { plugins: [router(), i18nPlugin] },
+      attachTo: document.body,
+    });
     await flushPromises();
     expect(document.body.textContent).toContain('No assistants are available yet');
     expect(document.querySelector('[data-testid="start-support"]')).not.toBeNull();
@@ -38,11 +42,20 @@ describe('NewChatDialog', () => {
 
   it('starts a chat with the chosen bot and opens it', async () => {
     const { calls } = mockFetch({
-      'GET /api/bots': { body: { items: [{ id: 'b1', slug: 'hr', name: 'HR Assistant', description: 'Leave, pay, benefits' }], next: null } },
+      'GET /api/bots': {
+        body: {
+          items: [{ id: 'b1', slug: 'hr', name: 'HR Assistant', description: 'Leave, pay, benefits' }],
+          next: null,
+        },
+      },
       'POST /api/conversations': { status: 201, body: { conversation: conversation({ id: 'c9' }) } },
     });
     const r = router();
-    const wrapper = mount(NewChatDialog, { props: { open: true }, global: { plugins: [r, i18nPlugin] }, attachTo: document.body });
+    const wrapper = mount(NewChatDialog, {
+      props: { open: true },
+      global: { plugins: [r, i18nPlugin] },
+      attachTo: document.body,
+    });
     await flushPromises();
     const option = document.querySelector<HTMLButtonElement>('[data-testid="bot-option"]')!;
     expect(option.textContent).toContain('HR Assistant');

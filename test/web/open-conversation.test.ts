@@ -16,12 +16,17 @@ function pane(readsNewMessages?: (c: Conversation | undefined) => boolean) {
     props: { conversationId: { type: String, required: true } },
     setup(props) {
       const open = useOpenConversation(() => props.conversationId, readsNewMessages ? { readsNewMessages } : {});
-      return () => h('p', `${open.loading.value ? 'loading' : 'ready'}|${open.error.value ?? ''}|${open.conversation.value?.title ?? ''}|${open.messages.value.length}`);
+      return () =>
+        h(
+          'p',
+          `${open.loading.value ? 'loading' : 'ready'}|${open.error.value ?? ''}|${open.conversation.value?.title ?? ''}|${open.messages.value.length}`,
+        );
     },
   });
 }
 
-const reads = (calls: { method: string; path: string }[]) => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/read')).length;
+const reads = (calls: { method: string; path: string }[]) =>
+  calls.filter((c) => c.method === 'POST' && c.path.endsWith('/read')).length;
 
 describe('useOpenConversation', () => {
   beforeEach(() => {
@@ -65,7 +70,10 @@ describe('useOpenConversation', () => {
     });
     const store = useConversationsStore();
     let mine = false;
-    mount(pane(() => mine), { props: { conversationId: 'c1' }, global: { plugins: [i18nPlugin] } });
+    mount(
+      pane(() => mine),
+      { props: { conversationId: 'c1' }, global: { plugins: [i18nPlugin] } },
+    );
     await flushPromises();
     const afterLoad = reads(calls);
 

@@ -22,6 +22,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `Verification failed: ${String(error instanceof Error ? error.message : error)}`}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : `Verification failed: ${String(error instanceof Error ? error.message : error)}`}\n`,
+  );
   process.exit(2);
 });

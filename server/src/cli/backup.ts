@@ -11,8 +11,13 @@ import { connectDatabase } from '../core/db/connect.ts';
  */
 async function main() {
   const config = loadConfig();
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const archive = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('-')) ?? `enclave-backup-${stamp}.tar.gz`);
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const archive = path.resolve(
+    process.argv.slice(2).find((a) => !a.startsWith('-')) ?? `enclave-backup-${stamp}.tar.gz`,
+  );
   const db = await connectDatabase(config);
   try {
     const result = await createBackup(db, { dataDir: config.dataDir, archive });
@@ -28,6 +33,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `Backup failed: ${error instanceof Error ? error.message : String(error)}`}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : `Backup failed: ${error instanceof Error ? error.message : String(error)}`}\n`,
+  );
   process.exit(1);
 });

@@ -27,14 +27,18 @@ import { EVAL_SETS, evalData } from './eval-data.ts';
 const COPIES = Number(process.env.BENCH_COPIES ?? '5');
 
 async function readJsonl<T>(file: string): Promise<T[]> {
-  return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 async function main() {
   const base = process.env.DATABASE_URL;
-  if (!base) throw new Error('Set DATABASE_URL to a Postgres server with pgvector (a scratch database is created there)');
+  if (!base)
+    throw new Error('Set DATABASE_URL to a Postgres server with pgvector (a scratch database is created there)');
   const name = `enclave_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
@@ -51,26 +55,58 @@ async function main() {
   try {
     await services.jobs.startProcessing();
     const users = createUserRepository(db);
-    const adminUser = await users.insert({ email: 'bench-admin@example.test', name: 'Admin', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: adminUser.id, email: adminUser.email, name: 'Admin', role: 'admin', credential: { kind: 'session', id: 'bench' } };
+    const adminUser = await users.insert({
+      email: 'bench-admin@example.test',
+      name: 'Admin',
+      passwordHash: null,
+      role: 'admin',
+    });
+    const actor: Actor = {
+      id: adminUser.id,
+      email: adminUser.email,
+      name: 'Admin',
+      role: 'admin',
+      credential: { kind: 'session', id: 'bench' },
+    };
     const restricted = await createGroupRepository(db).insert({ name: 'Restricted', description: '' });
     const password = 'bench password that is long enough';
-    await users.insert({ email: 'bench-employee@example.test', name: 'Employee', passwordHash: await hashPassword(password), role: 'employee' });
+    await users.insert({
+      email: 'bench-employee@example.test',
+      name: 'Employee',
+      passwordHash: await hashPassword(password),
+      role: 'employee',
+    });
 
     const passages: { title: string; text: string }[] = [];
     const questions: string[] = [];
     const data = evalData();
     process.stdout.write(`${data.note}\n`);
     for (const set of EVAL_SETS) {
-      passages.push(...(await readJsonl<{ title: string; text: string }>(path.join(data.root, set, 'dev-passages.jsonl'))));
-      questions.push(...(await readJsonl<{ question: string }>(path.join(data.root, set, 'dev-questions.jsonl'))).map((q) => q.question));
+      passages.push(
+        ...(await readJsonl<{ title: string; text: string }>(path.join(data.root, set, 'dev-passages.jsonl'))),
+      );
+      questions.push(
+        ...(await readJsonl<{ question: string }>(path.join(data.root, set, 'dev-questions.jsonl'))).map(
+          (q) => q.question,
+        ),
+      );
     }
     const started = Date.now();
     for (let copy = 0; copy < COPIES; copy++) {
       // Two copies in five are readable only by a group the searcher is not in.
       const groups = copy % 5 === 1 || copy % 5 === 3 ? [restricted.id] : [];
-      const collection = await domain.knowledge.createCollection(actor, { name: `Copy ${copy}`, groups }, { ip: '127.0.0.1' });
-      for (const p of passages) await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: p.title, text: p.text }, { ip: '127.0.0.1' });
+      const collection = await domain.knowledge.createCollection(
+        actor,
+        { name: `Copy ${copy}`, groups },
+        { ip: '127.0.0.1' },
+      );
+      for (const p of passages)
+        await domain.knowledge.addSource(
+          actor,
+          collection.id,
+          { kind: 'text', title: p.title, text: p.text },
+          { ip: '127.0.0.1' },
+        );
     }
     let last = 0;
     for (;;) {
@@ -132,6 +168,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

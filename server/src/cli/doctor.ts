@@ -40,7 +40,12 @@ export async function diagnose(config: Config): Promise<Row[]> {
       await opened.db.close().catch(() => {});
     }
   } else {
-    rows.push({ check: 'pgvector', status: 'fail', detail: 'not checked: no database connection', fix: 'Fix the database row first' });
+    rows.push({
+      check: 'pgvector',
+      status: 'fail',
+      detail: 'not checked: no database connection',
+      fix: 'Fix the database row first',
+    });
     rows.push({ check: 'clock skew', status: 'warn', detail: 'not checked: no database connection' });
   }
   const [redis, chat, embeddings, oidc, disk, secrets] = await Promise.all([
@@ -61,7 +66,11 @@ export function formatTable(rows: Row[]): string {
   const header = ['check', 'status', 'detail', 'fix'];
   const cells = rows.map((r) => [r.check, MARK[r.status], r.detail, r.fix ?? '']);
   const widths = header.slice(0, 3).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v)).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w)).concat('---')), ...cells.map(line)].join('\n');
 }
 
@@ -72,8 +81,18 @@ async function main() {
     config = loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const rows: Row[] = [checkNode(), ...error.issues.map((issue) => ({ check: 'configuration', status: 'fail' as const, detail: issue, fix: 'Fix the variable (see .env.example)' }))];
-    process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatTable(rows)}\n\nBlocking: the configuration is invalid.\n`);
+    const rows: Row[] = [
+      checkNode(),
+      ...error.issues.map((issue) => ({
+        check: 'configuration',
+        status: 'fail' as const,
+        detail: issue,
+        fix: 'Fix the variable (see .env.example)',
+      })),
+    ];
+    process.stdout.write(
+      json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatTable(rows)}\n\nBlocking: the configuration is invalid.\n`,
+    );
     process.exit(1);
   }
   const rows = await diagnose(config);

@@ -46,7 +46,9 @@ async function main() {
     async function run(q: DevQuestion) {
       const prepared = await answerer.prepare(bot, actor.id, q.question, [], null);
       const answer = await answerer.generate(prepared, { kind: 'answer', conversationId: null }, never, () => {});
-      const cites = answer.outcome === 'answered' && answer.citations.some((c) => (passagesOf.get(c.documentId) ?? []).includes(q.passage_id));
+      const cites =
+        answer.outcome === 'answered' &&
+        answer.citations.some((c) => (passagesOf.get(c.documentId) ?? []).includes(q.passage_id));
       return { confidence: prepared.confidence, answered: answer.outcome === 'answered', cites };
     }
     const a = [];
@@ -54,7 +56,9 @@ async function main() {
     const u = [];
     for (const q of unanswerable) u.push(await run(q));
 
-    process.stdout.write(`\n| minScore | answerable: answered citing the right passage | unanswerable: declined or handed off |\n| --- | --- | --- |\n`);
+    process.stdout.write(
+      `\n| minScore | answerable: answered citing the right passage | unanswerable: declined or handed off |\n| --- | --- | --- |\n`,
+    );
     for (const t of thresholds) {
       const right = a.filter((r) => r.confidence >= t && r.answered && r.cites).length / a.length;
       const declined = u.filter((r) => r.confidence < t || !r.answered).length / u.length;
@@ -64,6 +68,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

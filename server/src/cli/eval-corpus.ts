@@ -45,7 +45,11 @@ export interface IngestedCorpus {
  * Runs `fn` against a throwaway embedded deployment (PGlite in a temp dir, offline embedder,
  * in-process jobs) into which `passages` were ingested through the real pipeline.
  */
-export async function withIngestedCorpus<T>(name: string, passages: DevPassage[], fn: (corpus: IngestedCorpus) => Promise<T>): Promise<T> {
+export async function withIngestedCorpus<T>(
+  name: string,
+  passages: DevPassage[],
+  fn: (corpus: IngestedCorpus) => Promise<T>,
+): Promise<T> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-eval-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
   const db = await createPgliteDatabase({ dataDir: path.join(dataDir, 'db') });
@@ -54,13 +58,29 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
   const { services, domain } = composition;
   try {
     await services.jobs.startProcessing();
-    const user = await createUserRepository(db).insert({ email: 'eval@enclave.local', name: 'Eval', passwordHash: null, role: 'admin' });
-    const actor: Actor = { id: user.id, email: user.email, name: user.name, role: 'admin', credential: { kind: 'session', id: 'eval' } };
+    const user = await createUserRepository(db).insert({
+      email: 'eval@enclave.local',
+      name: 'Eval',
+      passwordHash: null,
+      role: 'admin',
+    });
+    const actor: Actor = {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: 'admin',
+      credential: { kind: 'session', id: 'eval' },
+    };
     const collection = await domain.knowledge.createCollection(actor, { name }, { ip: '127.0.0.1' });
     const started = Date.now();
     const passagesOf = new Map<string, string[]>();
     for (const p of passages) {
-      const { document } = await domain.knowledge.addSource(actor, collection.id, { kind: 'text', title: p.title, text: p.text }, { ip: '127.0.0.1' });
+      const { document } = await domain.knowledge.addSource(
+        actor,
+        collection.id,
+        { kind: 'text', title: p.title, text: p.text },
+        { ip: '127.0.0.1' },
+      );
       passagesOf.set(document.id, [...(passagesOf.get(document.id) ?? []), p.id]);
     }
     for (;;) {
@@ -71,7 +91,14 @@ export async function withIngestedCorpus<T>(name: string, passages: DevPassage[]
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    return await fn({ services, domain, actor, collectionId: collection.id, passagesOf, ingestSeconds: (Date.now() - started) / 1000 });
+    return await fn({
+      services,
+      domain,
+      actor,
+      collectionId: collection.id,
+      passagesOf,
+      ingestSeconds: (Date.now() - started) / 1000,
+    });
   } finally {
     await composition.close(5000).catch(() => {});
     await rm(dataDir, { recursive: true, force: true });

@@ -39,7 +39,9 @@ function args() {
   if (num('vector-weight') !== undefined) settings.vectorWeight = num('vector-weight')!;
   if (num('text-weight') !== undefined) settings.textWeight = num('text-weight')!;
   if (num('rrf-k') !== undefined) settings.rrfK = num('rrf-k')!;
-  const bm25 = Object.entries({ k1: num('k1'), b: num('b'), bHan: num('b-han'), delta: num('delta') }).filter(([, value]) => value !== undefined);
+  const bm25 = Object.entries({ k1: num('k1'), b: num('b'), bHan: num('b-han'), delta: num('delta') }).filter(
+    ([, value]) => value !== undefined,
+  );
   if (bm25.length) settings.bm25 = { ...DEFAULT_RETRIEVAL.bm25, ...Object.fromEntries(bm25) };
   return {
     data: evalData(get('data')),
@@ -88,14 +90,23 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
 
     const results: Record<string, Scores> = {};
     const latencies: number[] = [];
-    const dump = (dumps[name] = questions.map((question) => ({ question, vector: [] as string[][], text: [] as string[][] })));
+    const dump = (dumps[name] = questions.map((question) => ({
+      question,
+      vector: [] as string[][],
+      text: [] as string[][],
+    })));
     for (const mode of ['vector', 'text', 'hybrid'] as SearchMode[]) {
       const ranks: number[] = [];
       for (const q of questions) {
         const t = performance.now();
         const hits = await domain.retrieval.search(actor, { query: q.question, k: 30 }, { mode, settings });
         if (mode === 'hybrid') latencies.push(performance.now() - t);
-        ranks.push(rankOf(hits.map((h) => passagesOf.get(h.documentId) ?? []), q.passage_id));
+        ranks.push(
+          rankOf(
+            hits.map((h) => passagesOf.get(h.documentId) ?? []),
+            q.passage_id,
+          ),
+        );
         if (mode !== 'hybrid') dump[ranks.length - 1]![mode] = hits.map((h) => passagesOf.get(h.documentId) ?? []);
       }
       results[mode] = score(ranks);
@@ -114,7 +125,15 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
     for (const p of passages) textToIds.set(p.text, [...(textToIds.get(p.text) ?? []), p.id]);
     const byId = new Map(passages.map((p) => [p.id, p]));
     results.bm25 = score(
-      questions.map((q) => rankOf(mini.search(q.question).slice(0, 10).map((r) => textToIds.get(byId.get(String(r.id))!.text)!), q.passage_id)),
+      questions.map((q) =>
+        rankOf(
+          mini
+            .search(q.question)
+            .slice(0, 10)
+            .map((r) => textToIds.get(byId.get(String(r.id))!.text)!),
+          q.passage_id,
+        ),
+      ),
     );
     latencies.sort((a, b) => a - b);
     return {
@@ -136,7 +155,9 @@ async function main() {
   const options = args();
   process.stdout.write(`${options.data.note}\n`);
   const all = [];
-  process.stdout.write(`Offline embedder, embedded PGlite; fusion ${JSON.stringify({ ...DEFAULT_RETRIEVAL, ...options.settings })}\n\n`);
+  process.stdout.write(
+    `Offline embedder, embedded PGlite; fusion ${JSON.stringify({ ...DEFAULT_RETRIEVAL, ...options.settings })}\n\n`,
+  );
   for (const set of options.sets) {
     const result = await evaluateSet(set, path.join(options.data.root, set), options.settings, options.limit);
     all.push(result);
@@ -154,7 +175,10 @@ async function main() {
     }
   }
   process.stdout.write(`\n${table}\n`);
-  const verdicts = all.map((r) => `${r.name}: hybrid ${r.results.hybrid!.mrr10 >= r.results.bm25!.mrr10 ? '≥' : '<'} BM25 on MRR@10 (${fmt(r.results.hybrid!.mrr10)} vs ${fmt(r.results.bm25!.mrr10)})`);
+  const verdicts = all.map(
+    (r) =>
+      `${r.name}: hybrid ${r.results.hybrid!.mrr10 >= r.results.bm25!.mrr10 ? '≥' : '<'} BM25 on MRR@10 (${fmt(r.results.hybrid!.mrr10)} vs ${fmt(r.results.bm25!.mrr10)})`,
+  );
   process.stdout.write(`${verdicts.join('\n')}\n`);
   if (options.json) await writeFile(options.json, JSON.stringify(all, null, 2));
   if (options.dump) await writeFile(options.dump, JSON.stringify(dumps));
@@ -163,6 +187,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

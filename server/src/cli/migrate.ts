@@ -19,6 +19,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `Migration failed: ${String(error instanceof Error ? error.message : error)}`}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : `Migration failed: ${String(error instanceof Error ? error.message : error)}`}\n`,
+  );
   process.exit(1);
 });

@@ -61,7 +61,9 @@ async function main() {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    error instanceof ConfigError ? `${error.message}\n` : `Re-embedding failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    error instanceof ConfigError
+      ? `${error.message}\n`
+      : `Re-embedding failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   process.exit(1);
 });

@@ -18,7 +18,11 @@ async function main() {
   const config = loadConfig();
   const db = await connectDatabase(config);
   try {
-    const result = await restoreBackup(db, { dataDir: config.dataDir, archive: path.resolve(archive), force: args.includes('--force') });
+    const result = await restoreBackup(db, {
+      dataDir: config.dataDir,
+      archive: path.resolve(archive),
+      force: args.includes('--force'),
+    });
     process.stdout.write(
       `Restored ${path.basename(archive)} (made ${result.manifest.createdAt} by Enclave ${result.manifest.enclaveVersion} on ${result.manifest.source.database}):\n` +
         `  ${result.rows} rows in ${result.manifest.tables.length} tables, ${result.files} stored file(s), checksums verified, in ${(result.ms / 1000).toFixed(1)} s\n`,
@@ -29,7 +33,10 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  const text = error instanceof ConfigError || error instanceof RestoreError ? error.message : `Restore failed: ${error instanceof Error ? error.message : String(error)}`;
+  const text =
+    error instanceof ConfigError || error instanceof RestoreError
+      ? error.message
+      : `Restore failed: ${error instanceof Error ? error.message : String(error)}`;
   process.stderr.write(`${text}\n`);
   process.exit(1);
 });

@@ -32,7 +32,11 @@ function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer) {
   try {
     utf8.decode(buf);
   } catch {
-    throw Object.assign(new Error('The request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid', expose: true });
+    throw Object.assign(new Error('The request body is not valid UTF-8'), {
+      status: 400,
+      type: 'encoding.invalid',
+      expose: true,
+    });
   }
 }
 

@@ -40,116 +40,308 @@ interface OperationDoc {
   sso?: true;
 }
 
-const MESSAGE_ID: Record<string, JsonSchema> = { id: { type: 'integer', minimum: 1, description: 'message id (ids order a conversation)' } };
+const MESSAGE_ID: Record<string, JsonSchema> = {
+  id: { type: 'integer', minimum: 1, description: 'message id (ids order a conversation)' },
+};
 const FILE = ['*/*'];
 
 /** Every HTTP route of the server, by tag. The access level comes from the route's declaration. */
 const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
   operations: {
     'get /healthz': { summary: 'Liveness', responses: { 200: '`{status: "ok"}`' } },
-    'get /readyz': { summary: 'Readiness: database, queue and realtime bus', responses: { 200: '`{status: "ready", checks}`', 503: '`{status: "unavailable", checks}` naming the failing check' } },
-    'get /metrics': { summary: 'Prometheus metrics', description: 'For the scraper; restrict it at the proxy.', responses: { 200: 'Prometheus text format' }, produces: ['text/plain'] },
+    'get /readyz': {
+      summary: 'Readiness: database, queue and realtime bus',
+      responses: {
+        200: '`{status: "ready", checks}`',
+        503: '`{status: "unavailable", checks}` naming the failing check',
+      },
+    },
+    'get /metrics': {
+      summary: 'Prometheus metrics',
+      description: 'For the scraper; restrict it at the proxy.',
+      responses: { 200: 'Prometheus text format' },
+      produces: ['text/plain'],
+    },
     'get /api/openapi.json': { summary: 'This OpenAPI document', responses: { 200: 'OpenAPI 3.1 document' } },
   },
   auth: {
-    'post /api/auth/login': { summary: 'Sign in with email and password', description: 'Repeated failures answer 429 with Retry-After.', body: auth.loginSchema, responses: { 200: '`{token, user}`; also sets the session cookie' } },
-    'get /api/auth/config': { summary: 'What the sign-in page offers (SSO or not)', responses: { 200: '`{sso: {enabled, loginUrl?}}`' } },
-    'get /api/auth/oidc/login': { summary: 'Start single sign-on', responses: { 302: 'Redirect to the identity provider' }, sso: true },
-    'get /api/auth/oidc/callback': { summary: 'Finish single sign-on', responses: { 302: 'Redirect to the app with the session cookie, or to /login?error=<code>' }, sso: true },
-    'post /api/auth/logout': { summary: 'Sign out (ends this session)', responses: { 204: 'Signed out; the cookie is cleared' } },
+    'post /api/auth/login': {
+      summary: 'Sign in with email and password',
+      description: 'Repeated failures answer 429 with Retry-After.',
+      body: auth.loginSchema,
+      responses: { 200: '`{token, user}`; also sets the session cookie' },
+    },
+    'get /api/auth/config': {
+      summary: 'What the sign-in page offers (SSO or not)',
+      responses: { 200: '`{sso: {enabled, loginUrl?}}`' },
+    },
+    'get /api/auth/oidc/login': {
+      summary: 'Start single sign-on',
+      responses: { 302: 'Redirect to the identity provider' },
+      sso: true,
+    },
+    'get /api/auth/oidc/callback': {
+      summary: 'Finish single sign-on',
+      responses: { 302: 'Redirect to the app with the session cookie, or to /login?error=<code>' },
+      sso: true,
+    },
+    'post /api/auth/logout': {
+      summary: 'Sign out (ends this session)',
+      responses: { 204: 'Signed out; the cookie is cleared' },
+    },
     'get /api/me': { summary: 'Who am I', responses: { 200: '`{user}`' } },
-    'get /api/auth/sessions': { summary: 'My sign-in sessions', responses: { 200: '`{items, next}`; `current` marks this one' } },
+    'get /api/auth/sessions': {
+      summary: 'My sign-in sessions',
+      responses: { 200: '`{items, next}`; `current` marks this one' },
+    },
     'delete /api/auth/sessions/:id': { summary: 'End one of my sessions', responses: { 204: 'Ended' } },
-    'post /api/tokens': { summary: 'Create a personal API token', body: auth.tokenSchema, responses: { 201: '`{token, apiToken}`: the secret `token` is shown this once' } },
+    'post /api/tokens': {
+      summary: 'Create a personal API token',
+      body: auth.tokenSchema,
+      responses: { 201: '`{token, apiToken}`: the secret `token` is shown this once' },
+    },
     'get /api/tokens': { summary: 'My personal API tokens', responses: { 200: '`{items, next}`' } },
     'delete /api/tokens/:id': { summary: 'Revoke a personal API token', responses: { 204: 'Revoked' } },
   },
   people: {
     'post /api/users': { summary: 'Create a user', body: users.createSchema, responses: { 201: '`{user}`' } },
-    'get /api/users': { summary: 'List users (search by `q`, filter by role)', query: users.listQuery, responses: { 200: '`{items, next}`' } },
+    'get /api/users': {
+      summary: 'List users (search by `q`, filter by role)',
+      query: users.listQuery,
+      responses: { 200: '`{items, next}`' },
+    },
     'get /api/users/:id': { summary: 'Read a user', responses: { 200: '`{user}`' } },
-    'patch /api/users/:id': { summary: 'Update, disable or reset the password of a user', body: users.updateSchema, responses: { 200: '`{user}`' } },
-    'post /api/groups': { summary: 'Create a group (department, team)', body: groups.createSchema, responses: { 201: '`{group}`' } },
+    'patch /api/users/:id': {
+      summary: 'Update, disable or reset the password of a user',
+      body: users.updateSchema,
+      responses: { 200: '`{user}`' },
+    },
+    'post /api/groups': {
+      summary: 'Create a group (department, team)',
+      body: groups.createSchema,
+      responses: { 201: '`{group}`' },
+    },
     'get /api/groups': { summary: 'List groups', query: groups.listQuery, responses: { 200: '`{items, next}`' } },
     'get /api/groups/:id': { summary: 'Read a group with its members', responses: { 200: '`{group}` with `members`' } },
     'patch /api/groups/:id': { summary: 'Update a group', body: groups.updateSchema, responses: { 200: '`{group}`' } },
     'delete /api/groups/:id': { summary: 'Delete a group', responses: { 204: 'Deleted' } },
-    'put /api/groups/:id/members/:userId': { summary: 'Add a user to a group', responses: { 204: 'Added (or already a member)' } },
+    'put /api/groups/:id/members/:userId': {
+      summary: 'Add a user to a group',
+      responses: { 204: 'Added (or already a member)' },
+    },
     'delete /api/groups/:id/members/:userId': { summary: 'Remove a user from a group', responses: { 204: 'Removed' } },
-    'get /api/people': { summary: 'Colleagues to start a chat with', query: people.peopleQuery, responses: { 200: '`{items, next: null}`' } },
-    'get /api/agents': { summary: 'Agents with availability and load (for transfers)', responses: { 200: '`{items, next: null}`' } },
+    'get /api/people': {
+      summary: 'Colleagues to start a chat with',
+      query: people.peopleQuery,
+      responses: { 200: '`{items, next: null}`' },
+    },
+    'get /api/agents': {
+      summary: 'Agents with availability and load (for transfers)',
+      responses: { 200: '`{items, next: null}`' },
+    },
   },
   knowledge: {
-    'post /api/collections': { summary: 'Create a collection (knowledge base)', description: '`groups` are who may read it; none: everyone.', body: collections.createSchema, responses: { 201: '`{collection}`' } },
-    'get /api/collections': { summary: 'Collections I may read', query: pageQuery, responses: { 200: '`{items, next}`' } },
+    'post /api/collections': {
+      summary: 'Create a collection (knowledge base)',
+      description: '`groups` are who may read it; none: everyone.',
+      body: collections.createSchema,
+      responses: { 201: '`{collection}`' },
+    },
+    'get /api/collections': {
+      summary: 'Collections I may read',
+      query: pageQuery,
+      responses: { 200: '`{items, next}`' },
+    },
     'get /api/collections/:id': { summary: 'Read a collection', responses: { 200: '`{collection}`' } },
-    'patch /api/collections/:id': { summary: 'Update a collection', body: collections.updateSchema, responses: { 200: '`{collection}`' } },
+    'patch /api/collections/:id': {
+      summary: 'Update a collection',
+      body: collections.updateSchema,
+      responses: { 200: '`{collection}`' },
+    },
     'delete /api/collections/:id': { summary: 'Delete a collection and its documents', responses: { 204: 'Deleted' } },
     'post /api/collections/:id/documents': {
       summary: 'Add a document: upload a file, paste text, add an FAQ entry, or import a URL',
-      description: 'Multipart with one `file` field, or JSON `{title, text}`, `{question, answer}` or `{url, title?, crawl?}`.',
+      description:
+        'Multipart with one `file` field, or JSON `{title, text}`, `{question, answer}` or `{url, title?, crawl?}`.',
       body: documents.sourceSchema,
       upload: true,
-      responses: { 202: '`{document, duplicate: false}`, queued for ingestion', 200: '`{document, duplicate: true}`: identical content exists already' },
+      responses: {
+        202: '`{document, duplicate: false}`, queued for ingestion',
+        200: '`{document, duplicate: true}`: identical content exists already',
+      },
     },
     'post /api/collections/:id/documents/bulk': {
       summary: 'Add up to 500 pasted texts and FAQ entries at once',
       body: documents.bulkSchema,
-      responses: { 202: '`{items: [{document, duplicate}]}`, new ones queued for ingestion', 200: '`{items}`: every one was a duplicate' },
+      responses: {
+        202: '`{items: [{document, duplicate}]}`, new ones queued for ingestion',
+        200: '`{items}`: every one was a duplicate',
+      },
     },
-    'get /api/collections/:id/documents': { summary: 'Documents of a collection with status and progress', query: documents.listQuery, responses: { 200: '`{items, next}`' } },
-    'get /api/documents/:id': { summary: 'Read a document (status, progress, error, chunk count)', responses: { 200: '`{document}`' } },
-    'patch /api/documents/:id': { summary: 'Enable or disable a document, or narrow who may read it', body: documents.updateSchema, responses: { 200: '`{document}`' } },
+    'get /api/collections/:id/documents': {
+      summary: 'Documents of a collection with status and progress',
+      query: documents.listQuery,
+      responses: { 200: '`{items, next}`' },
+    },
+    'get /api/documents/:id': {
+      summary: 'Read a document (status, progress, error, chunk count)',
+      responses: { 200: '`{document}`' },
+    },
+    'patch /api/documents/:id': {
+      summary: 'Enable or disable a document, or narrow who may read it',
+      body: documents.updateSchema,
+      responses: { 200: '`{document}`' },
+    },
     'delete /api/documents/:id': { summary: 'Delete a document and its chunks', responses: { 204: 'Deleted' } },
-    'post /api/documents/:id/reindex': { summary: 'Parse, split and embed a document again', responses: { 202: '`{document}`, queued for ingestion' } },
-    'get /api/documents/:id/chunks': { summary: 'Preview the chunks of a document', query: documents.chunkQuery, responses: { 200: '`{items, next}`' } },
+    'post /api/documents/:id/reindex': {
+      summary: 'Parse, split and embed a document again',
+      responses: { 202: '`{document}`, queued for ingestion' },
+    },
+    'get /api/documents/:id/chunks': {
+      summary: 'Preview the chunks of a document',
+      query: documents.chunkQuery,
+      responses: { 200: '`{items, next}`' },
+    },
     'get /api/documents/:id/file': {
       summary: 'Download the original file',
       description: '`?disposition=inline` shows PDFs and plain text inline; anything else is an attachment.',
       responses: { 200: 'The file, in its own media type' },
       produces: FILE,
     },
-    'post /api/search': { summary: 'Hybrid search within what I may read', body: search.searchSchema, responses: { 200: '`{hits: [{documentId, chunkId, title, text, score}]}`' } },
+    'post /api/search': {
+      summary: 'Hybrid search within what I may read',
+      body: search.searchSchema,
+      responses: { 200: '`{hits: [{documentId, chunkId, title, text, score}]}`' },
+    },
   },
   conversations: {
-    'post /api/conversations': { summary: 'Start a conversation with a bot, support, a colleague or a group', body: conversations.createSchema, responses: { 201: '`{conversation}`', 200: '`{conversation}`: the existing one (direct chats)' } },
-    'get /api/conversations': { summary: 'My conversations; agents also see the queue', description: '`status=queued` comes in queue order.', query: conversations.listQuery, responses: { 200: '`{items, next}`' } },
+    'post /api/conversations': {
+      summary: 'Start a conversation with a bot, support, a colleague or a group',
+      body: conversations.createSchema,
+      responses: { 201: '`{conversation}`', 200: '`{conversation}`: the existing one (direct chats)' },
+    },
+    'get /api/conversations': {
+      summary: 'My conversations; agents also see the queue',
+      description: '`status=queued` comes in queue order.',
+      query: conversations.listQuery,
+      responses: { 200: '`{items, next}`' },
+    },
     'get /api/conversations/:id': { summary: 'Read a conversation', responses: { 200: '`{conversation}`' } },
-    'get /api/conversations/:id/messages': { summary: 'History, oldest first', query: conversations.historyQuery, responses: { 200: '`{items, next: null}`' } },
-    'post /api/conversations/:id/messages': { summary: 'Send a message', description: 'The same `clientId` again answers with the original message.', body: conversations.postSchema, responses: { 201: '`{message}`' } },
-    'post /api/conversations/:id/read': { summary: 'Mark read up to a message', body: conversations.readSchema, responses: { 204: 'Marked' } },
-    'post /api/conversations/:id/attachments': { summary: 'Upload a file for my next message', upload: true, responses: { 201: '`{attachment: {id, filename, mime, size}}`' } },
-    'post /api/conversations/:id/handoff': { summary: 'Ask for a person (members only)', body: conversations.handoffSchema, responses: { 200: '`{conversation}`, now queued' } },
-    'post /api/conversations/:id/claim': { summary: 'Claim a queued conversation', responses: { 200: '`{conversation}`, assigned to me' } },
-    'post /api/conversations/:id/transfer': { summary: 'Transfer to another agent or team', body: conversations.transferSchema, responses: { 200: '`{conversation}`' } },
+    'get /api/conversations/:id/messages': {
+      summary: 'History, oldest first',
+      query: conversations.historyQuery,
+      responses: { 200: '`{items, next: null}`' },
+    },
+    'post /api/conversations/:id/messages': {
+      summary: 'Send a message',
+      description: 'The same `clientId` again answers with the original message.',
+      body: conversations.postSchema,
+      responses: { 201: '`{message}`' },
+    },
+    'post /api/conversations/:id/read': {
+      summary: 'Mark read up to a message',
+      body: conversations.readSchema,
+      responses: { 204: 'Marked' },
+    },
+    'post /api/conversations/:id/attachments': {
+      summary: 'Upload a file for my next message',
+      upload: true,
+      responses: { 201: '`{attachment: {id, filename, mime, size}}`' },
+    },
+    'post /api/conversations/:id/handoff': {
+      summary: 'Ask for a person (members only)',
+      body: conversations.handoffSchema,
+      responses: { 200: '`{conversation}`, now queued' },
+    },
+    'post /api/conversations/:id/claim': {
+      summary: 'Claim a queued conversation',
+      responses: { 200: '`{conversation}`, assigned to me' },
+    },
+    'post /api/conversations/:id/transfer': {
+      summary: 'Transfer to another agent or team',
+      body: conversations.transferSchema,
+      responses: { 200: '`{conversation}`' },
+    },
     'post /api/conversations/:id/resolve': { summary: 'Resolve', responses: { 200: '`{conversation}`' } },
-    'post /api/conversations/:id/return-to-bot': { summary: 'Hand back to the bot', responses: { 200: '`{conversation}`' } },
-    'get /api/conversations/:id/events': { summary: 'Handoff, claim, transfer and resolve history', responses: { 200: '`{items, next: null}`' } },
-    'get /api/conversations/:id/suggestion': { summary: 'AI draft reply and summary for the agent', responses: { 200: '`{suggestion}`' } },
-    'patch /api/messages/:id': { summary: 'Edit my message', params: MESSAGE_ID, body: conversations.editSchema, responses: { 200: '`{message}`' } },
+    'post /api/conversations/:id/return-to-bot': {
+      summary: 'Hand back to the bot',
+      responses: { 200: '`{conversation}`' },
+    },
+    'get /api/conversations/:id/events': {
+      summary: 'Handoff, claim, transfer and resolve history',
+      responses: { 200: '`{items, next: null}`' },
+    },
+    'get /api/conversations/:id/suggestion': {
+      summary: 'AI draft reply and summary for the agent',
+      responses: { 200: '`{suggestion}`' },
+    },
+    'patch /api/messages/:id': {
+      summary: 'Edit my message',
+      params: MESSAGE_ID,
+      body: conversations.editSchema,
+      responses: { 200: '`{message}`' },
+    },
     'delete /api/messages/:id': { summary: 'Delete my message', params: MESSAGE_ID, responses: { 204: 'Deleted' } },
-    'post /api/messages/:id/feedback': { summary: 'Rate a bot answer', params: MESSAGE_ID, body: assist.feedbackSchema, responses: { 200: '`{feedback}`' } },
-    'get /api/attachments/:id': { summary: 'Download an attachment', responses: { 200: 'The file, in its own media type' }, produces: FILE },
-    'patch /api/agents/me': { summary: 'Set my availability for new conversations', body: conversations.availabilitySchema, responses: { 200: '`{available}`' } },
+    'post /api/messages/:id/feedback': {
+      summary: 'Rate a bot answer',
+      params: MESSAGE_ID,
+      body: assist.feedbackSchema,
+      responses: { 200: '`{feedback}`' },
+    },
+    'get /api/attachments/:id': {
+      summary: 'Download an attachment',
+      responses: { 200: 'The file, in its own media type' },
+      produces: FILE,
+    },
+    'patch /api/agents/me': {
+      summary: 'Set my availability for new conversations',
+      body: conversations.availabilitySchema,
+      responses: { 200: '`{available}`' },
+    },
   },
   bots: {
     'post /api/bots': { summary: 'Create a bot', body: bots.botSchema, responses: { 201: '`{bot}`' } },
-    'get /api/bots': { summary: 'Bots (employees see what they need to pick one)', responses: { 200: '`{items, next: null}`' } },
+    'get /api/bots': {
+      summary: 'Bots (employees see what they need to pick one)',
+      responses: { 200: '`{items, next: null}`' },
+    },
     'get /api/bots/:id': { summary: 'Read a bot', responses: { 200: '`{bot}`' } },
     'patch /api/bots/:id': { summary: 'Update a bot', body: bots.patchSchema, responses: { 200: '`{bot}`' } },
   },
   admin: {
-    'get /api/admin/audit': { summary: 'Audit trail, newest first', query: audit.auditQuery, responses: { 200: '`{items, next}`' } },
-    'get /api/admin/audit/verify': { summary: "Check the audit log's hash chain", responses: { 200: 'The result of the check' } },
-    'get /api/admin/analytics': { summary: 'Usage and quality numbers', query: assist.analyticsQuery, responses: { 200: '`{analytics}`' } },
-    'get /api/admin/gaps': { summary: 'Unanswered and low-rated questions', responses: { 200: '`{items, next: null}`' } },
-    'post /api/admin/gaps/faq': { summary: 'Answer a knowledge gap with an FAQ entry', body: assist.faqSchema, responses: { 202: '`{document}`, queued for ingestion' } },
+    'get /api/admin/audit': {
+      summary: 'Audit trail, newest first',
+      query: audit.auditQuery,
+      responses: { 200: '`{items, next}`' },
+    },
+    'get /api/admin/audit/verify': {
+      summary: "Check the audit log's hash chain",
+      responses: { 200: 'The result of the check' },
+    },
+    'get /api/admin/analytics': {
+      summary: 'Usage and quality numbers',
+      query: assist.analyticsQuery,
+      responses: { 200: '`{analytics}`' },
+    },
+    'get /api/admin/gaps': {
+      summary: 'Unanswered and low-rated questions',
+      responses: { 200: '`{items, next: null}`' },
+    },
+    'post /api/admin/gaps/faq': {
+      summary: 'Answer a knowledge gap with an FAQ entry',
+      body: assist.faqSchema,
+      responses: { 202: '`{document}`, queued for ingestion' },
+    },
   },
   openai: {
-    'get /v1/models': { summary: 'Bots I may use, as OpenAI models (id = bot slug)', responses: { 200: '`{object: "list", data}`' } },
+    'get /v1/models': {
+      summary: 'Bots I may use, as OpenAI models (id = bot slug)',
+      responses: { 200: '`{object: "list", data}`' },
+    },
     'post /v1/chat/completions': {
       summary: 'Chat completion answered by a bot (`model` = bot slug)',
-      description: 'OpenAI-compatible. With `stream: true` the answer is a text/event-stream of `chat.completion.chunk` events ending with `data: [DONE]`.',
+      description:
+        'OpenAI-compatible. With `stream: true` the answer is a text/event-stream of `chat.completion.chunk` events ending with `data: [DONE]`.',
       body: v1.completionSchema,
       responses: { 200: 'A `chat.completion`, or the event stream' },
       produces: ['application/json', 'text/event-stream'],
@@ -176,7 +368,8 @@ function jsonSchema(schema: z.ZodType): JsonSchema {
   const { $schema: _, ...json } = z.toJSONSchema(schema, {
     io: 'input',
     // Query dates (`z.coerce.date()`) arrive as text; any other type JSON cannot describe must fail the start, not vanish.
-    unrepresentable: ({ zodSchema }) => (zodSchema._zod.def.type === 'date' ? { type: 'string', format: 'date-time' } : 'throw'),
+    unrepresentable: ({ zodSchema }) =>
+      zodSchema._zod.def.type === 'date' ? { type: 'string', format: 'date-time' } : 'throw',
   });
   return json;
 }
@@ -191,7 +384,12 @@ function parameters(route: RouteRecord, doc: OperationDoc) {
   const required = new Set(query.required ?? []);
   return [
     ...path,
-    ...Object.entries(query.properties ?? {}).map(([name, schema]) => ({ name, in: 'query', required: required.has(name), schema })),
+    ...Object.entries(query.properties ?? {}).map(([name, schema]) => ({
+      name,
+      in: 'query',
+      required: required.has(name),
+      schema,
+    })),
   ];
 }
 
@@ -199,7 +397,11 @@ function requestBody(doc: OperationDoc) {
   const content: Record<string, { schema: JsonSchema }> = {};
   if (doc.upload) {
     content['multipart/form-data'] = {
-      schema: { type: 'object', properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } }, required: ['file'] },
+      schema: {
+        type: 'object',
+        properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } },
+        required: ['file'],
+      },
     };
   }
   if (doc.body) content['application/json'] = { schema: jsonSchema(doc.body) };
@@ -249,19 +451,31 @@ const COMPONENTS = {
     bearer: {
       type: 'http',
       scheme: 'bearer',
-      description: 'The `token` from POST /api/auth/login, or a personal API token from POST /api/tokens (the one to use on /v1).',
+      description:
+        'The `token` from POST /api/auth/login, or a personal API token from POST /api/tokens (the one to use on /v1).',
     },
   },
   schemas: {
     Error: errorSchema({ code: { type: 'string' }, message: { type: 'string' }, details: {} }, ['code', 'message']),
     OpenAiError: errorSchema(
-      { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: ['string', 'null'] } },
+      {
+        message: { type: 'string' },
+        type: { type: 'string' },
+        param: { type: ['string', 'null'] },
+        code: { type: ['string', 'null'] },
+      },
       ['message', 'type'],
     ),
   },
   responses: {
-    Error: { description: 'A failure: 4xx for the request, 5xx for the server', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    OpenAiError: { description: "A failure, in OpenAI's error shape", content: { 'application/json': { schema: { $ref: '#/components/schemas/OpenAiError' } } } },
+    Error: {
+      description: 'A failure: 4xx for the request, 5xx for the server',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    },
+    OpenAiError: {
+      description: "A failure, in OpenAI's error shape",
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/OpenAiError' } } },
+    },
   },
 };
 
@@ -290,7 +504,9 @@ export function openApiDocument(declared: readonly RouteRecord[], options: { sso
   const undocumented = [...keys].filter((key) => !entries.has(key));
   const unregistered = [...entries.keys()].filter((key) => !keys.has(key));
   if (undocumented.length || unregistered.length) {
-    throw new Error(`http/openapi.ts is out of date. Undocumented routes: ${undocumented.join(', ') || 'none'}. Entries without a route: ${unregistered.join(', ') || 'none'}.`);
+    throw new Error(
+      `http/openapi.ts is out of date. Undocumented routes: ${undocumented.join(', ') || 'none'}. Entries without a route: ${unregistered.join(', ') || 'none'}.`,
+    );
   }
 
   const paths: OpenApiDocument['paths'] = {};
@@ -304,7 +520,8 @@ export function openApiDocument(declared: readonly RouteRecord[], options: { sso
     info: {
       title: 'Enclave',
       version: ENCLAVE_VERSION,
-      description: 'REST under /api (JSON, camelCase; lists are `{items, next}` paged by `?limit=&cursor=`), the OpenAI-compatible /v1, and the operational endpoints.',
+      description:
+        'REST under /api (JSON, camelCase; lists are `{items, next}` paged by `?limit=&cursor=`), the OpenAI-compatible /v1, and the operational endpoints.',
     },
     paths,
     components: COMPONENTS,

@@ -14,7 +14,10 @@ export function staticWeb(dir = WEB_DIST) {
   const index = path.join(dir, 'index.html');
   if (!existsSync(index)) return router;
   // Hashed asset names can be cached for good; index.html must be revalidated so deploys take effect.
-  router.use('/assets', express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', fallthrough: false }));
+  router.use(
+    '/assets',
+    express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', fallthrough: false }),
+  );
   router.use(express.static(dir, { index: false }));
   router.get('/{*splat}', (req, res, next) => {
     if (API_PREFIXES.some((p) => req.path.startsWith(p))) return next();

@@ -8,11 +8,21 @@ import { AppError } from '../core/errors.ts';
  * multer storage engine, so an upload is never buffered whole in memory. A declared body already
  * over the limit is refused before reading it.
  */
-export function receiveFile<T>(req: Request, maxBytes: number, handle: (file: { stream: Readable; filename: string }) => Promise<T>): Promise<T> {
+export function receiveFile<T>(
+  req: Request,
+  maxBytes: number,
+  handle: (file: { stream: Readable; filename: string }) => Promise<T>,
+): Promise<T> {
   const declared = Number(req.get('content-length') ?? '0');
   // A multipart body carries a little framing besides the file.
   if (declared > maxBytes + 64 * 1024) {
-    return Promise.reject(new AppError(413, 'payload_too_large', `The file is larger than the upload limit of ${Math.round(maxBytes / 1048576)} MB`));
+    return Promise.reject(
+      new AppError(
+        413,
+        'payload_too_large',
+        `The file is larger than the upload limit of ${Math.round(maxBytes / 1048576)} MB`,
+      ),
+    );
   }
   let result: { value: T } | undefined;
   // Our own failure (413, 415 …) wins over what busboy reports about the stream we stopped reading.
@@ -40,7 +50,8 @@ export function receiveFile<T>(req: Request, maxBytes: number, handle: (file: { 
     upload(req, req.res!, (error: unknown) => {
       if (failure) return reject(failure);
       if (error instanceof AppError) return reject(error);
-      if (error instanceof multer.MulterError) return reject(new AppError(400, 'bad_request', `Upload refused: ${error.message}`));
+      if (error instanceof multer.MulterError)
+        return reject(new AppError(400, 'bad_request', `Upload refused: ${error.message}`));
       if (error) return reject(error);
       if (!result) return reject(new AppError(400, 'invalid_input', 'Send the file as the multipart field "file"'));
       resolve(result.value);

@@ -13,7 +13,11 @@ function assertStorableText(root: unknown, where: string): void {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {
       if (isUnstorableText(value)) {
-        throw new AppError(400, 'invalid_text', `${path}: text must not contain NUL characters or unpaired UTF-16 surrogates`);
+        throw new AppError(
+          400,
+          'invalid_text',
+          `${path}: text must not contain NUL characters or unpaired UTF-16 surrogates`,
+        );
       }
     } else if (value && typeof value === 'object') {
       for (const [key, child] of Object.entries(value)) {
@@ -40,7 +44,8 @@ export function query<S extends z.ZodType>(schema: S, req: Request): z.infer<S> 
 
 export const uuidParam = (req: Request, name = 'id'): string => {
   const value = req.params[name];
-  if (typeof value !== 'string' || !z.uuid().safeParse(value).success) throw new AppError(404, 'not_found', 'Not found');
+  if (typeof value !== 'string' || !z.uuid().safeParse(value).success)
+    throw new AppError(404, 'not_found', 'Not found');
   return value;
 };
 

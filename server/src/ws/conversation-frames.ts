@@ -13,7 +13,10 @@ export interface Delivery {
 /** Agents and admins watch the queue: they hear of every conversation entering, moving in or leaving it. */
 const QUEUE_WATCHERS: Role[] = ['agent', 'admin'];
 
-const updated = (conversation: PresentedConversation): DeliveredFrame => ({ type: 'conversation.updated', conversation });
+const updated = (conversation: PresentedConversation): DeliveredFrame => ({
+  type: 'conversation.updated',
+  conversation,
+});
 
 /** The WebSocket frames (the contract in DESIGN.md) that tell the people concerned of a conversation event. */
 export function conversationFrames(event: ConversationEvent): Delivery[] {

@@ -171,11 +171,15 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         return;
       }
       case 'auth.revoked':
-        void revalidate(event.userId, event.sessionIds).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
+        void revalidate(event.userId, event.sessionIds).catch((error) =>
+          logger.warn({ err: error }, 'socket revalidation failed'),
+        );
         return;
       case 'user.changed':
         for (const userId of event.userIds) {
-          void revalidate(userId, undefined).catch((error) => logger.warn({ err: error }, 'socket revalidation failed'));
+          void revalidate(userId, undefined).catch((error) =>
+            logger.warn({ err: error }, 'socket revalidation failed'),
+          );
         }
         return;
       case 'bus.gap':
@@ -240,7 +244,14 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   }
 
   function onConnection(ws: WebSocket, actor: Actor, token: string) {
-    const client: Client = { ws, actor, token, alive: true, bucket: new TokenBucket(options.framesPerSecond, options.frameBurst), strikes: 0 };
+    const client: Client = {
+      ws,
+      actor,
+      token,
+      alive: true,
+      bucket: new TokenBucket(options.framesPerSecond, options.frameBurst),
+      strikes: 0,
+    };
     clients.add(client);
     const own = byUser.get(actor.id) ?? new Set();
     own.add(client);
@@ -275,7 +286,11 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       handle(client, parsed).catch((error: unknown) => {
         const code = (error as { code?: string }).code ?? 'internal';
         if (code === 'internal') logger.error({ err: error }, 'socket frame failed');
-        send(client, { type: 'error', code, message: code === 'internal' ? 'Something went wrong' : (error as Error).message });
+        send(client, {
+          type: 'error',
+          code,
+          message: code === 'internal' ? 'Something went wrong' : (error as Error).message,
+        });
       });
     });
     ws.on('close', () => {
@@ -302,7 +317,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     // Browsers always send Origin on WebSocket handshakes; a foreign page must not ride the cookie.
     const origin = req.headers.origin;
     const ownOrigin = `http://${req.headers.host}`;
-    const originOk = !origin || origin === ownOrigin || origin === `https://${req.headers.host}` || origin === allowedOrigin;
+    const originOk =
+      !origin || origin === ownOrigin || origin === `https://${req.headers.host}` || origin === allowedOrigin;
     if (!originOk || (token === fromCookie && token && !origin)) return reject(socket, 403, 'Forbidden');
     const actor = token ? await domain.auth.authenticate(token).catch(() => undefined) : undefined;
     if (!actor || !token) return reject(socket, 401, 'Unauthorized');

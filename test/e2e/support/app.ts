@@ -32,7 +32,8 @@ export async function startWorld(env: Record<string, string> = {}): Promise<E2eW
       const user = await newUser(app, { role, name: display, email: `${role}${n}-${Date.now()}@example.test` });
       return { ...user, name: display };
     },
-    api: (user, method, path, body) => request(app.url, method, path, { token: user.token, ...(body !== undefined ? { body } : {}) }),
+    api: (user, method, path, body) =>
+      request(app.url, method, path, { token: user.token, ...(body !== undefined ? { body } : {}) }),
     async close() {
       await browser.close().catch(() => {});
       await app.close();
@@ -41,7 +42,12 @@ export async function startWorld(env: Record<string, string> = {}): Promise<E2eW
 }
 
 /** Signs in through the login form and waits for the landing page. */
-export async function signIn(page: Page, baseUrl: string, user: { email: string }, password = TEST_PASSWORD): Promise<void> {
+export async function signIn(
+  page: Page,
+  baseUrl: string,
+  user: { email: string },
+  password = TEST_PASSWORD,
+): Promise<void> {
   await page.goto(`${baseUrl}/login`);
   await page.locator('input[name="email"]').fill(user.email);
   await page.locator('input[name="password"]').fill(password);

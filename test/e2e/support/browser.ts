@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
 
 export interface E2eBrowser {
@@ -18,7 +25,9 @@ export interface E2eBrowser {
 /** Debian's Chromium, headless, with a fresh temporary profile directory that is removed on close. */
 export async function launchBrowser(): Promise<E2eBrowser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests drive Chromium at ${CHROMIUM}, which is missing: apt-get install chromium fonts-noto-cjk, or set CHROMIUM_PATH.`);
+    throw new Error(
+      `The browser tests drive Chromium at ${CHROMIUM}, which is missing: apt-get install chromium fonts-noto-cjk, or set CHROMIUM_PATH.`,
+    );
   }
   const profile = await mkdtemp(path.join(os.tmpdir(), 'enclave-chromium-'));
   // Chromium writes its crash reports and caches under the profile; `--user-data-dir` may not be

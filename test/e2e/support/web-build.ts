@@ -18,14 +18,20 @@ export async function ensureWebBuild(): Promise<void> {
       await mkdir(lockDir);
       break;
     } catch {
-      const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lockDir).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 120_000) await rm(lockDir, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error('timed out waiting for another web build');
       await new Promise((r) => setTimeout(r, 250));
     }
   }
   try {
-    await promisify(execFile)(process.execPath, [path.join(root, 'scripts', 'ensure-web-build.mjs')], { cwd: root, timeout: 120_000 });
+    await promisify(execFile)(process.execPath, [path.join(root, 'scripts', 'ensure-web-build.mjs')], {
+      cwd: root,
+      timeout: 120_000,
+    });
   } finally {
     await rm(lockDir, { recursive: true, force: true });
   }

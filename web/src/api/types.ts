@@ -154,6 +154,12 @@ export interface Analytics {
   medianWaitSeconds: number | null;
   medianResolveSeconds: number | null;
   feedback: { positive: number; negative: number; positiveRate: number | null };
-  tokensPerBot: { botId: string | null; name: string | null; promptTokens: number; completionTokens: number; requests: number }[];
+  tokensPerBot: {
+    botId: string | null;
+    name: string | null;
+    promptTokens: number;
+    completionTokens: number;
+    requests: number;
+  }[];
   tokensPerGroup: { groupId: string | null; name: string | null; tokens: number }[];
 }

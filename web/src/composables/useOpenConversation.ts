@@ -9,7 +9,10 @@ import { useConversationsStore } from '../stores/conversations';
  * reconnect refetches it), loaded, marked read, and marked read again as messages arrive while
  * `readsNewMessages` holds. `error` is writable so the pane can report its own failures there too.
  */
-export function useOpenConversation(conversationId: MaybeRefOrGetter<string>, options: { readsNewMessages?: (conversation: Conversation | undefined) => boolean } = {}) {
+export function useOpenConversation(
+  conversationId: MaybeRefOrGetter<string>,
+  options: { readsNewMessages?: (conversation: Conversation | undefined) => boolean } = {},
+) {
   const conversations = useConversationsStore();
   const { t } = useI18n();
   const loading = ref(true);
@@ -32,7 +35,11 @@ export function useOpenConversation(conversationId: MaybeRefOrGetter<string>, op
     }
   }
 
-  watch(() => toValue(conversationId), (id) => void load(id), { immediate: true });
+  watch(
+    () => toValue(conversationId),
+    (id) => void load(id),
+    { immediate: true },
+  );
   watch(
     () => messages.value.length,
     () => {

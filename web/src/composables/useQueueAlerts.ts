@@ -6,7 +6,8 @@ const STORAGE_KEY = 'enclave.queueAlerts';
 
 function beep() {
   try {
-    const Ctx = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+    const Ctx =
+      window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
     if (!Ctx) return;
     const ctx = new Ctx();
     const osc = ctx.createOscillator();
@@ -26,7 +27,9 @@ function beep() {
 /** Opt-in sound and desktop notification when a conversation joins the human queue. */
 export function useQueueAlerts(message: (title: string) => string) {
   const enabled = ref(localStorage.getItem(STORAGE_KEY) === 'on');
-  const permission = ref<NotificationPermission | 'unsupported'>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
+  const permission = ref<NotificationPermission | 'unsupported'>(
+    typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
+  );
   const conversations = useConversationsStore();
 
   async function setEnabled(on: boolean) {
@@ -46,7 +49,11 @@ export function useQueueAlerts(message: (title: string) => string) {
     if (seen.has(c.id)) return;
     seen.add(c.id);
     beep();
-    if (typeof Notification !== 'undefined' && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
+    if (
+      typeof Notification !== 'undefined' &&
+      Notification.permission === 'granted' &&
+      document.visibilityState !== 'visible'
+    ) {
       new Notification('Enclave', { body: message(c.title ?? ''), tag: `queue-${c.id}` });
     }
   });

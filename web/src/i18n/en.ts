@@ -249,7 +249,8 @@ export const en = {
   'bots.prompts': 'Prompt overrides',
   'bots.promptsHint': 'Leave empty to use the deployment’s prompt files.',
 
-  'gaps.intro': 'Questions the assistants could not answer or whose answers were rated 👎, grouped. Turn them into FAQ entries.',
+  'gaps.intro':
+    'Questions the assistants could not answer or whose answers were rated 👎, grouped. Turn them into FAQ entries.',
   'gaps.none': 'No knowledge gaps found.',
   'gaps.question': 'Question',
   'gaps.count': 'Times',
@@ -340,7 +341,8 @@ export const en = {
   'knowledge.chunkPreview': 'Chunks of {title}',
   'knowledge.tokens': '{n} tokens',
 
-  'faqImport.hint': 'Many FAQ entries at once: two columns, question and answer, from a CSV or tab-separated file (as a spreadsheet saves it) or pasted below. A first row “question, answer” is skipped.',
+  'faqImport.hint':
+    'Many FAQ entries at once: two columns, question and answer, from a CSV or tab-separated file (as a spreadsheet saves it) or pasted below. A first row “question, answer” is skipped.',
   'faqImport.chooseFile': 'Choose a CSV or TSV file',
   'faqImport.fileRead': '{name} ({encoding})',
   'faqImport.paste': 'Rows (question, answer)',
@@ -364,7 +366,8 @@ export const en = {
   'faqImport.progress': 'Imported {done} of {total}',
   'faqImport.summary': 'Added: {added}. Already in the collection: {duplicates}.',
   'faqImport.failed': 'The import stopped: {message}',
-  'faqImport.notImported': 'Not imported: {n} pairs, from line {line} on. Importing them again is safe: pairs already added are recognised as duplicates.',
+  'faqImport.notImported':
+    'Not imported: {n} pairs, from line {line} on. Importing them again is safe: pairs already added are recognised as duplicates.',
   'faqImport.retry': 'Import the remaining {n}',
 
   'docStatus.queued': 'Queued',

@@ -26,7 +26,8 @@ export function detectLocale(): Locale {
   } catch {
     // storage blocked: fall through to the browser's language
   }
-  const languages = typeof navigator === 'undefined' ? [] : navigator.languages?.length ? navigator.languages : [navigator.language];
+  const languages =
+    typeof navigator === 'undefined' ? [] : navigator.languages?.length ? navigator.languages : [navigator.language];
   for (const lang of languages) {
     if (/^zh\b/i.test(lang ?? '')) return 'zh-CN';
     if (/^en\b/i.test(lang ?? '')) return 'en';

@@ -342,7 +342,8 @@ export const zhCN: Record<MessageKey, string> = {
   'knowledge.chunkPreview': '{title} 的分块',
   'knowledge.tokens': '{n} 个词元',
 
-  'faqImport.hint': '一次导入多条常见问题：两列，问题和答案；可选择 CSV 或制表符分隔的文件（电子表格另存即可），也可粘贴到下方。首行为“问题, 答案”时会被跳过。',
+  'faqImport.hint':
+    '一次导入多条常见问题：两列，问题和答案；可选择 CSV 或制表符分隔的文件（电子表格另存即可），也可粘贴到下方。首行为“问题, 答案”时会被跳过。',
   'faqImport.chooseFile': '选择 CSV 或 TSV 文件',
   'faqImport.fileRead': '{name}（编码 {encoding}）',
   'faqImport.paste': '数据行（问题, 答案）',

@@ -16,8 +16,18 @@ const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true } },
   { path: '/', name: 'chat', component: () => import('../views/ChatView.vue') },
   { path: '/c/:id', name: 'chat-conversation', component: () => import('../views/ChatView.vue') },
-  { path: '/agent', name: 'agent', component: () => import('../views/AgentView.vue'), meta: { roles: ['agent', 'admin'] } },
-  { path: '/agent/c/:id', name: 'agent-conversation', component: () => import('../views/AgentView.vue'), meta: { roles: ['agent', 'admin'] } },
+  {
+    path: '/agent',
+    name: 'agent',
+    component: () => import('../views/AgentView.vue'),
+    meta: { roles: ['agent', 'admin'] },
+  },
+  {
+    path: '/agent/c/:id',
+    name: 'agent-conversation',
+    component: () => import('../views/AgentView.vue'),
+    meta: { roles: ['agent', 'admin'] },
+  },
   {
     path: '/admin',
     component: () => import('../views/AdminView.vue'),
@@ -26,7 +36,11 @@ const routes: RouteRecordRaw[] = [
       { path: '', redirect: { name: 'admin-users' } },
       { path: 'users', name: 'admin-users', component: () => import('../views/admin/AdminUsersView.vue') },
       { path: 'groups', name: 'admin-groups', component: () => import('../views/admin/AdminGroupsView.vue') },
-      { path: 'knowledge/:collectionId?', name: 'admin-knowledge', component: () => import('../views/admin/AdminKnowledgeView.vue') },
+      {
+        path: 'knowledge/:collectionId?',
+        name: 'admin-knowledge',
+        component: () => import('../views/admin/AdminKnowledgeView.vue'),
+      },
       { path: 'search', name: 'admin-search', component: () => import('../views/admin/AdminSearchView.vue') },
       { path: 'bots', name: 'admin-bots', component: () => import('../views/admin/AdminBotsView.vue') },
       { path: 'gaps', name: 'admin-gaps', component: () => import('../views/admin/AdminGapsView.vue') },
@@ -34,7 +48,12 @@ const routes: RouteRecordRaw[] = [
       { path: 'audit', name: 'admin-audit', component: () => import('../views/admin/AdminAuditView.vue') },
     ],
   },
-  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../views/NotFoundView.vue'), meta: { public: true } },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('../views/NotFoundView.vue'),
+    meta: { public: true },
+  },
 ];
 
 export function createAppRouter() {

@@ -27,7 +27,8 @@ export const useAuthStore = defineStore('auth', () => {
       try {
         user.value = await authApi.fetchMe();
       } catch (error) {
-        if (!(error instanceof ApiError) || error.status !== 401) console.warn('could not load the current user', error);
+        if (!(error instanceof ApiError) || error.status !== 401)
+          console.warn('could not load the current user', error);
         user.value = null;
       } finally {
         ready.value = true;
@@ -75,5 +76,20 @@ export const useAuthStore = defineStore('auth', () => {
     return '/';
   }
 
-  return { user, ready, sso, signedIn, role, isAgent, isAdmin, hasRole, load, loadConfig, login, logout, forget, homePath };
+  return {
+    user,
+    ready,
+    sso,
+    signedIn,
+    role,
+    isAgent,
+    isAdmin,
+    hasRole,
+    load,
+    loadConfig,
+    login,
+    logout,
+    forget,
+    homePath,
+  };
 });

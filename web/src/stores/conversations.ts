@@ -33,11 +33,17 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   const me = () => useAuthStore().user?.id ?? null;
 
-  const all = computed(() => Object.values(byConversationId.value).sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt)));
+  const all = computed(() =>
+    Object.values(byConversationId.value).sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt)),
+  );
   /** The employee's own chats: with bots, support requests they made, and chats with colleagues. */
-  const personal = computed(() => all.value.filter((c) => c.createdBy === me() || c.kind === 'direct' || c.kind === 'group'));
+  const personal = computed(() =>
+    all.value.filter((c) => c.createdBy === me() || c.kind === 'direct' || c.kind === 'group'),
+  );
   const queue = computed(() =>
-    all.value.filter((c) => c.status === 'queued').sort((a, b) => (a.queuedAt ?? a.createdAt).localeCompare(b.queuedAt ?? b.createdAt)),
+    all.value
+      .filter((c) => c.status === 'queued')
+      .sort((a, b) => (a.queuedAt ?? a.createdAt).localeCompare(b.queuedAt ?? b.createdAt)),
   );
   const mine = computed(() => all.value.filter((c) => c.status === 'assigned' && c.assigneeId === me()));
   const totalUnread = computed(() => personal.value.reduce((n, c) => n + (c.unreadCount ?? 0), 0));
@@ -88,11 +94,17 @@ export const useConversationsStore = defineStore('conversations', () => {
     const streaming = list(id).filter((m) => m.status === 'streaming' && !page.items.some((x) => x.id === m.id));
     const confirmed = page.items.filter((m) => !m.deletedAt);
     for (const m of confirmed) noteSeen(m.id);
-    messages.value[id] = [...confirmed, ...streaming, ...pending.filter((p) => !confirmed.some((m) => m.clientId === p.clientId))].sort(byId);
+    messages.value[id] = [
+      ...confirmed,
+      ...streaming,
+      ...pending.filter((p) => !confirmed.some((m) => m.clientId === p.clientId)),
+    ].sort(byId);
   }
 
   function isVisible(conversationId: string): boolean {
-    return activeId.value === conversationId && (typeof document === 'undefined' || document.visibilityState !== 'hidden');
+    return (
+      activeId.value === conversationId && (typeof document === 'undefined' || document.visibilityState !== 'hidden')
+    );
   }
 
   /** A message from the server (created, updated, completed, or a send's answer): insert or replace. */
@@ -108,7 +120,12 @@ export const useConversationsStore = defineStore('conversations', () => {
       if (current) messages.value[message.conversationId] = current.filter((m) => m.id !== message.id);
       return;
     }
-    const known = current?.findIndex((m) => m.id === message.id || (message.clientId !== null && m.clientId === message.clientId && m.senderId === message.senderId)) ?? -1;
+    const known =
+      current?.findIndex(
+        (m) =>
+          m.id === message.id ||
+          (message.clientId !== null && m.clientId === message.clientId && m.senderId === message.senderId),
+      ) ?? -1;
     if (current) {
       if (known >= 0) current.splice(known, 1, message);
       else {
@@ -118,7 +135,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     }
     if (known < 0 && conversation) {
       if (message.createdAt > conversation.lastMessageAt) conversation.lastMessageAt = message.createdAt;
-      if (message.senderId !== me() && !isVisible(message.conversationId)) conversation.unreadCount = (conversation.unreadCount ?? 0) + 1;
+      if (message.senderId !== me() && !isVisible(message.conversationId))
+        conversation.unreadCount = (conversation.unreadCount ?? 0) + 1;
     }
     // Whoever wrote a message has stopped typing.
     if (message.senderId) clearTyping(message.conversationId, message.senderId);
@@ -182,7 +200,9 @@ export const useConversationsStore = defineStore('conversations', () => {
       const conversation = byConversationId.value[conversationId];
       if (conversation) {
         conversation.lastReadMessageId = Math.max(conversation.lastReadMessageId ?? 0, messageId);
-        const unread = list(conversationId).filter((m) => m.id > messageId && m.senderId !== me() && m.status !== 'sending').length;
+        const unread = list(conversationId).filter(
+          (m) => m.id > messageId && m.senderId !== me() && m.status !== 'sending',
+        ).length;
         conversation.unreadCount = Math.min(conversation.unreadCount ?? 0, unread);
       }
     }
@@ -197,7 +217,9 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** Marks the conversation read up to its newest message, telling the server once per new message. */
   function markRead(conversationId: string) {
     const conversation = byConversationId.value[conversationId];
-    const last = [...list(conversationId)].reverse().find((m) => m.id > 0 && m.status !== 'sending' && m.status !== 'failed-send');
+    const last = [...list(conversationId)]
+      .reverse()
+      .find((m) => m.id > 0 && m.status !== 'sending' && m.status !== 'failed-send');
     if (!conversation || !last) return;
     if ((conversation.lastReadMessageId ?? 0) >= last.id && !conversation.unreadCount) return;
     conversation.lastReadMessageId = last.id;
@@ -215,7 +237,9 @@ export const useConversationsStore = defineStore('conversations', () => {
       });
       applyMessage(message);
     } catch (error) {
-      const current = list(pending.conversationId).find((m) => m.clientId === pending.clientId && m.status === 'sending');
+      const current = list(pending.conversationId).find(
+        (m) => m.clientId === pending.clientId && m.status === 'sending',
+      );
       if (current) current.status = 'failed-send';
       throw error;
     }
@@ -252,7 +276,9 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   function discard(conversationId: string, clientId: string) {
-    messages.value[conversationId] = list(conversationId).filter((m) => !(m.clientId === clientId && m.status === 'failed-send'));
+    messages.value[conversationId] = list(conversationId).filter(
+      (m) => !(m.clientId === clientId && m.status === 'failed-send'),
+    );
   }
 
   async function create(input: NewConversation): Promise<Conversation> {
@@ -271,7 +297,10 @@ export const useConversationsStore = defineStore('conversations', () => {
   async function refresh(): Promise<void> {
     await fetchList().catch(() => {});
     if (activeId.value) {
-      await Promise.all([fetchConversation(activeId.value).catch(() => {}), fetchMessages(activeId.value).catch(() => {})]);
+      await Promise.all([
+        fetchConversation(activeId.value).catch(() => {}),
+        fetchMessages(activeId.value).catch(() => {}),
+      ]);
     }
   }
 

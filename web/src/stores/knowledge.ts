@@ -61,7 +61,8 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
       return;
     }
     if (index < 0) list.unshift(document);
-    else if (Date.parse(document.updatedAt) >= Date.parse(list[index]!.updatedAt)) list.splice(index, 1, { ...list[index], ...document });
+    else if (Date.parse(document.updatedAt) >= Date.parse(list[index]!.updatedAt))
+      list.splice(index, 1, { ...list[index], ...document });
   }
 
   async function uploadFiles(collectionId: string, files: File[]): Promise<void> {
@@ -90,7 +91,10 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
   }
 
   /** Up to 500 FAQ entries in one request: all are added (or found to be duplicates), or none. */
-  async function addFaqs(collectionId: string, documents: { question: string; answer: string }[]): Promise<BulkDocumentResult[]> {
+  async function addFaqs(
+    collectionId: string,
+    documents: { question: string; answer: string }[],
+  ): Promise<BulkDocumentResult[]> {
     const items = await knowledgeApi.addFaqs(collectionId, documents);
     for (const item of items) applyDocument(item.document);
     return items;

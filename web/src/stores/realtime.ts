@@ -39,7 +39,8 @@ export const useRealtimeStore = defineStore('realtime', () => {
   }
 
   const banner = computed<'reconnecting' | 'catching-up' | null>(() => {
-    if (status.value === 'reconnecting' || (status.value === 'connecting' && everConnected.value)) return 'reconnecting';
+    if (status.value === 'reconnecting' || (status.value === 'connecting' && everConnected.value))
+      return 'reconnecting';
     if (catchingUp.value) return 'catching-up';
     return null;
   });

@@ -7,7 +7,8 @@ import { Marked } from 'marked';
  * open in a new tab without referrer, and images load only from data: URIs or this origin, so
  * a message cannot run code or phone home with a tracking pixel.
  */
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const marked = new Marked({
   gfm: true,
@@ -20,7 +21,28 @@ const marked = new Marked({
   },
 });
 
-const FORBID_TAGS = ['script', 'iframe', 'frame', 'object', 'embed', 'form', 'input', 'button', 'textarea', 'select', 'style', 'link', 'meta', 'base', 'svg', 'math', 'video', 'audio', 'source', 'template'];
+const FORBID_TAGS = [
+  'script',
+  'iframe',
+  'frame',
+  'object',
+  'embed',
+  'form',
+  'input',
+  'button',
+  'textarea',
+  'select',
+  'style',
+  'link',
+  'meta',
+  'base',
+  'svg',
+  'math',
+  'video',
+  'audio',
+  'source',
+  'template',
+];
 const SAFE_DATA_IMAGE = /^data:image\/(png|gif|jpe?g|webp);base64,[a-z0-9+/=\s]+$/i;
 
 export function isAllowedImageSource(src: string, origin: string = globalThis.location?.origin ?? ''): boolean {
@@ -36,9 +58,49 @@ export function isAllowedImageSource(src: string, origin: string = globalThis.lo
 }
 
 const ALLOWED_TAGS = new Set([
-  'a', 'abbr', 'b', 'blockquote', 'br', 'code', 'del', 'details', 'div', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img',
-  'ins', 'kbd', 'li', 'mark', 'ol', 'p', 'pre', 's', 'small', 'span', 'strong', 'sub', 'summary', 'sup', 'table', 'tbody', 'td',
-  'tfoot', 'th', 'thead', 'tr', 'u', 'ul', 'input',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'br',
+  'code',
+  'del',
+  'details',
+  'div',
+  'em',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'i',
+  'img',
+  'ins',
+  'kbd',
+  'li',
+  'mark',
+  'ol',
+  'p',
+  'pre',
+  's',
+  'small',
+  'span',
+  'strong',
+  'sub',
+  'summary',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'u',
+  'ul',
+  'input',
 ]);
 const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   a: ['href', 'title'],
@@ -119,7 +181,8 @@ function linkCitations(html: string, known: Set<number>, label: (n: number) => s
   const walker = document.createTreeWalker(template.content, NodeFilter.SHOW_TEXT);
   const targets: Text[] = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (/\[\d+\]/.test(node.nodeValue ?? '') && !(node.parentElement?.closest('code, pre, a'))) targets.push(node as Text);
+    if (/\[\d+\]/.test(node.nodeValue ?? '') && !node.parentElement?.closest('code, pre, a'))
+      targets.push(node as Text);
   }
   for (const node of targets) {
     const parts = (node.nodeValue ?? '').split(/(\[\d+\])/);
@@ -143,7 +206,10 @@ function linkCitations(html: string, known: Set<number>, label: (n: number) => s
   return template.innerHTML;
 }
 
-export function renderMarkdown(source: string, citations?: { indexes: number[]; label: (n: number) => string }): string {
+export function renderMarkdown(
+  source: string,
+  citations?: { indexes: number[]; label: (n: number) => string },
+): string {
   const safe = sanitizeHtml(marked.parse(source) as string);
   return citations ? linkCitations(safe, new Set(citations.indexes), citations.label) : safe;
 }

@@ -50,7 +50,13 @@ export function createAnalyticsRepository(db: Queryable) {
       return rows[0] ?? { positive: 0, negative: 0 };
     },
     async tokensPerBot(since: Date) {
-      const { rows } = await db.query<{ bot_id: string | null; name: string | null; prompt_tokens: number; completion_tokens: number; requests: number }>(
+      const { rows } = await db.query<{
+        bot_id: string | null;
+        name: string | null;
+        prompt_tokens: number;
+        completion_tokens: number;
+        requests: number;
+      }>(
         `SELECT u.bot_id, b.name, sum(u.prompt_tokens)::int AS prompt_tokens, sum(u.completion_tokens)::int AS completion_tokens, count(*)::int AS requests
            FROM llm_usage u LEFT JOIN bots b ON b.id = u.bot_id
           WHERE u.created_at >= $1 GROUP BY 1, 2 ORDER BY 3 DESC`,

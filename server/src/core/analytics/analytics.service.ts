@@ -27,7 +27,13 @@ async function analyticsFor(db: Database, days: number) {
     medianWaitSeconds: times.wait,
     medianResolveSeconds: times.resolve,
     feedback: { ...feedback, positiveRate: rate(feedback.positive, feedback.positive + feedback.negative) },
-    tokensPerBot: perBot.map((b) => ({ botId: b.bot_id, name: b.name, promptTokens: b.prompt_tokens, completionTokens: b.completion_tokens, requests: b.requests })),
+    tokensPerBot: perBot.map((b) => ({
+      botId: b.bot_id,
+      name: b.name,
+      promptTokens: b.prompt_tokens,
+      completionTokens: b.completion_tokens,
+      requests: b.requests,
+    })),
     tokensPerGroup: perGroup.map((g) => ({ groupId: g.group_id, name: g.name, tokens: g.tokens })),
   };
 }

@@ -84,7 +84,10 @@ export function createAuditRepository(db: Queryable) {
     },
     /** Oldest first, in pages, for chain verification. */
     async pageFrom(afterId: number, limit: number): Promise<AuditRow[]> {
-      const { rows } = await db.query<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);
+      const { rows } = await db.query<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [
+        afterId,
+        limit,
+      ]);
       return rows;
     },
     /** Deletes rows older than the cutoff (the retention job); returns how many went. */

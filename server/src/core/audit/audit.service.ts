@@ -25,7 +25,8 @@ function rowBody(row: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
   });
 }
 
-const chainHash = (prevHash: string, body: string) => createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+const chainHash = (prevHash: string, body: string) =>
+  createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -85,8 +86,7 @@ export function recordAudit(db: Database, entry: AuditEntry): Promise<void> {
 }
 
 export type ChainVerification =
-  | { ok: true; rows: number }
-  | { ok: false; rows: number; brokenAtId: number; reason: string };
+  { ok: true; rows: number } | { ok: false; rows: number; brokenAtId: number; reason: string };
 
 /**
  * Walks the chain oldest first. The oldest remaining row is trusted as the anchor (retention
@@ -102,10 +102,20 @@ export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<
     for (const row of page) {
       count += 1;
       if (prevHash !== undefined && row.prev_hash !== prevHash) {
-        return { ok: false, rows: count, brokenAtId: row.id, reason: 'does not link to the previous record (a record was removed or reordered)' };
+        return {
+          ok: false,
+          rows: count,
+          brokenAtId: row.id,
+          reason: 'does not link to the previous record (a record was removed or reordered)',
+        };
       }
       if (chainHash(row.prev_hash, rowBody(row)) !== row.hash) {
-        return { ok: false, rows: count, brokenAtId: row.id, reason: 'its content does not match its hash (the record was edited)' };
+        return {
+          ok: false,
+          rows: count,
+          brokenAtId: row.id,
+          reason: 'its content does not match its hash (the record was edited)',
+        };
       }
       prevHash = row.hash;
       lastId = row.id;
@@ -135,7 +145,11 @@ export async function pruneAudit(db: Database, days: number): Promise<number> {
     await repo.lockChain();
     const cutoff = new Date(Date.now() - days * 86_400_000);
     const removed = await repo.pruneBefore(cutoff);
-    if (removed) await appendAudit(tx, { action: 'audit.pruned', details: { removed, before: cutoff.toISOString(), retentionDays: days } });
+    if (removed)
+      await appendAudit(tx, {
+        action: 'audit.pruned',
+        details: { removed, before: cutoff.toISOString(), retentionDays: days },
+      });
     return removed;
   });
 }

@@ -6,7 +6,11 @@ import type { Logger } from '../logger.ts';
 import { pruneAudit } from './audit.service.ts';
 
 /** `prune-audit`: records older than AUDIT_RETENTION_DAYS go, and the pruning itself is audited. */
-export function pruneAuditJob({ db, config, logger }: {
+export function pruneAuditJob({
+  db,
+  config,
+  logger,
+}: {
   db: Database;
   config: Pick<Config, 'auditRetentionDays'>;
   logger: Logger;

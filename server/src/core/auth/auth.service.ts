@@ -76,12 +76,20 @@ export function createAuthService(deps: AuthDeps) {
       const session = await users.findBySessionHash(tokenHash);
       if (!session) return undefined;
       user = session;
-      found = { credential: { kind: 'session', id: session.session_id }, lastUsedAt: session.session_last_used_at, expiresAt: session.session_expires_at };
+      found = {
+        credential: { kind: 'session', id: session.session_id },
+        lastUsedAt: session.session_last_used_at,
+        expiresAt: session.session_expires_at,
+      };
     } else {
       const apiToken = await createApiTokenRepository(db).findLiveByHash(tokenHash);
       if (!apiToken) return undefined;
       user = await users.findById(apiToken.user_id);
-      found = { credential: { kind: 'personal-token', id: apiToken.id }, lastUsedAt: apiToken.last_used_at, expiresAt: apiToken.expires_at };
+      found = {
+        credential: { kind: 'personal-token', id: apiToken.id },
+        lastUsedAt: apiToken.last_used_at,
+        expiresAt: apiToken.expires_at,
+      };
     }
     if (!user || user.disabled) return undefined;
     // Frozen: one cached actor serves many requests, none may change it for the others.
@@ -139,7 +147,10 @@ export function createAuthService(deps: AuthDeps) {
           action: 'auth.login.failed',
           actor: user ? { id: user.id, email: user.email } : null,
           ip: client.ip,
-          details: { email: input.email.slice(0, 320), reason: !user ? 'unknown_email' : user.disabled && ok ? 'disabled' : 'wrong_password' },
+          details: {
+            email: input.email.slice(0, 320),
+            reason: !user ? 'unknown_email' : user.disabled && ok ? 'disabled' : 'wrong_password',
+          },
         });
         throw invalidCredentials();
       }
@@ -197,7 +208,12 @@ export function createAuthService(deps: AuthDeps) {
       return createSessionRepository(db).listLive(actor.id);
     },
 
-    async revokeSession(actor: Actor, sessionId: string, client: ClientInfo, action = 'auth.session.revoked'): Promise<void> {
+    async revokeSession(
+      actor: Actor,
+      sessionId: string,
+      client: ClientInfo,
+      action = 'auth.session.revoked',
+    ): Promise<void> {
       const revoked = await db.transaction(async (tx) => {
         const done = await createSessionRepository(tx).revoke(actor.id, sessionId);
         if (done) await appendAudit(tx, { action, actor, target: { type: 'session', id: sessionId }, ip: client.ip });
@@ -207,7 +223,11 @@ export function createAuthService(deps: AuthDeps) {
       await announce({ type: 'auth.revoked', userId: actor.id, sessionIds: [sessionId] });
     },
 
-    async createApiToken(actor: Actor, input: { name: string; expiresInDays?: number | undefined }, client: ClientInfo) {
+    async createApiToken(
+      actor: Actor,
+      input: { name: string; expiresInDays?: number | undefined },
+      client: ClientInfo,
+    ) {
       const token = generateToken('personal');
       const apiToken = await db.transaction(async (tx) => {
         const row = await createApiTokenRepository(tx).insert({

@@ -46,12 +46,17 @@ export function createLoginThrottleRepository(db: Queryable) {
         [key, until],
       );
       if (rows[0]) return rows[0].locked_until;
-      const current = await db.query<{ locked_until: Date | null }>('SELECT locked_until FROM login_throttle WHERE key = $1', [key]);
+      const current = await db.query<{ locked_until: Date | null }>(
+        'SELECT locked_until FROM login_throttle WHERE key = $1',
+        [key],
+      );
       return current.rows[0]?.locked_until ?? until;
     },
     /** Gives back attempts counted for a sign-in that turned out correct. */
     async refund(keys: string[]): Promise<void> {
-      await db.query('UPDATE login_throttle SET failures = GREATEST(failures - 1, 0) WHERE key = ANY($1::text[])', [keys]);
+      await db.query('UPDATE login_throttle SET failures = GREATEST(failures - 1, 0) WHERE key = ANY($1::text[])', [
+        keys,
+      ]);
     },
     /** Counters with no lock and no failure in the last day carry no information any more. */
     async purgeIdle(): Promise<number> {

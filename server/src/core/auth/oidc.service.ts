@@ -38,7 +38,11 @@ export function createOidcService(deps: {
       })
       .catch((error: unknown) => {
         discovered = undefined; // try again on the next sign-in
-        throw new AppError(502, 'sso_unavailable', `The identity provider could not be reached: ${(error as Error).message}`);
+        throw new AppError(
+          502,
+          'sso_unavailable',
+          `The identity provider could not be reached: ${(error as Error).message}`,
+        );
       });
     return discovered;
   }
@@ -63,7 +67,12 @@ export function createOidcService(deps: {
     /** Exchanges the code, reads the claims and signs the user in. */
     async complete(callbackUrl: URL, pendingCookie: string | undefined, client: ClientInfo) {
       const pending = verifySignedValue<PendingLogin>(deps.secret, pendingCookie);
-      if (!pending) throw new AppError(400, 'sso_state_missing', 'The sign-in took too long or was started elsewhere; please try again');
+      if (!pending)
+        throw new AppError(
+          400,
+          'sso_state_missing',
+          'The sign-in took too long or was started elsewhere; please try again',
+        );
       const config = await configuration();
       let claims: SsoClaims;
       try {

@@ -9,7 +9,10 @@ import { createSessionRepository } from './session.repository.ts';
 const GRACE_DAYS = 7;
 
 /** `purge-sessions`: stale sessions and idle sign-in counters go. */
-export function purgeSessionsJob({ db, logger }: {
+export function purgeSessionsJob({
+  db,
+  logger,
+}: {
   db: Database;
   logger: Logger;
 }): Processor<JobMap['purge-sessions']> {

@@ -13,7 +13,13 @@ export interface SessionRow {
 
 export function createSessionRepository(db: Queryable) {
   return {
-    async insert(session: { userId: string; tokenHash: string; ip: string | null; userAgent: string | null; expiresAt: Date }) {
+    async insert(session: {
+      userId: string;
+      tokenHash: string;
+      ip: string | null;
+      userAgent: string | null;
+      expiresAt: Date;
+    }) {
       const { rows } = await db.query<SessionRow>(
         `INSERT INTO sessions (user_id, token_hash, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING id, user_id, ip, user_agent, created_at, last_used_at, expires_at, revoked_at`,
@@ -23,7 +29,10 @@ export function createSessionRepository(db: Queryable) {
     },
     /** At most one write a minute per session, so reads stay reads. */
     async touch(id: string): Promise<void> {
-      await db.query(`UPDATE sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '1 minute'`, [id]);
+      await db.query(
+        `UPDATE sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '1 minute'`,
+        [id],
+      );
     },
     async listLive(userId: string): Promise<SessionRow[]> {
       const { rows } = await db.query<SessionRow>(

@@ -23,7 +23,14 @@ export interface SsoClaims {
 export function claimGroups(claims: SsoClaims, claim: string): string[] {
   const raw = claims[claim];
   const values = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [];
-  return [...new Set(values.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter((v) => v && v.length <= 100))];
+  return [
+    ...new Set(
+      values
+        .filter((v): v is string => typeof v === 'string')
+        .map((v) => v.trim())
+        .filter((v) => v && v.length <= 100),
+    ),
+  ];
 }
 
 /** Role from group claims: admin groups win over agent groups; with neither list configured, roles are managed in Enclave. */
@@ -41,12 +48,19 @@ export function mappedRole(groups: string[], mapping: SsoMapping): Role | undefi
  * replace the memberships SSO gave last time with the groups the provider sends now (groups are
  * matched by name and created when new). Manually added memberships are left alone.
  */
-export async function provisionSsoUser(db: Database, claims: SsoClaims, mapping: SsoMapping, ip: string): Promise<UserRow> {
+export async function provisionSsoUser(
+  db: Database,
+  claims: SsoClaims,
+  mapping: SsoMapping,
+  ip: string,
+): Promise<UserRow> {
   const email = typeof claims.email === 'string' ? claims.email.trim() : '';
   if (!email || claims.email_verified === false) {
     throw new AppError(403, 'sso_email_missing', 'The identity provider did not send a verified email address');
   }
-  const name = [claims.name, claims.preferred_username, email].find((v): v is string => typeof v === 'string' && v.trim() !== '')!;
+  const name = [claims.name, claims.preferred_username, email].find(
+    (v): v is string => typeof v === 'string' && v.trim() !== '',
+  )!;
   const groupNames = claimGroups(claims, mapping.groupsClaim);
   const role = mappedRole(groupNames, mapping);
 
@@ -56,8 +70,20 @@ export async function provisionSsoUser(db: Database, claims: SsoClaims, mapping:
     let user = (await users.findByExternalId(claims.sub)) ?? (await users.findByEmail(email));
     const actor = (u: UserRow) => ({ id: u.id, email: u.email });
     if (!user) {
-      user = await users.insert({ email, name: name.slice(0, 200), passwordHash: null, role: role ?? 'employee', externalId: claims.sub });
-      await appendAudit(tx, { action: 'user.created', actor: actor(user), target: { type: 'user', id: user.id }, ip, details: { via: 'sso', role: user.role } });
+      user = await users.insert({
+        email,
+        name: name.slice(0, 200),
+        passwordHash: null,
+        role: role ?? 'employee',
+        externalId: claims.sub,
+      });
+      await appendAudit(tx, {
+        action: 'user.created',
+        actor: actor(user),
+        target: { type: 'user', id: user.id },
+        ip,
+        details: { via: 'sso', role: user.role },
+      });
     } else {
       if (user.external_id && user.external_id !== claims.sub) {
         throw new AppError(403, 'sso_account_conflict', 'This email belongs to a different single sign-on identity');
@@ -81,14 +107,26 @@ export async function provisionSsoUser(db: Database, claims: SsoClaims, mapping:
     const ids = known.map((g) => g.id);
     for (const missing of groupNames.filter((n) => !known.some((g) => g.name.toLowerCase() === n.toLowerCase()))) {
       const created = await groups.insert({ name: missing, description: 'Created from single sign-on' });
-      await appendAudit(tx, { action: 'group.created', actor: actor(user), target: { type: 'group', id: created.id }, ip, details: { name: missing, via: 'sso' } });
+      await appendAudit(tx, {
+        action: 'group.created',
+        actor: actor(user),
+        target: { type: 'group', id: created.id },
+        ip,
+        details: { name: missing, via: 'sso' },
+      });
       ids.push(created.id);
     }
     const before = (await users.groupIds(user.id)).sort().join();
     await users.setGroups(user.id, ids, 'sso');
     const after = (await users.groupIds(user.id)).sort();
     if (before !== after.join()) {
-      await appendAudit(tx, { action: 'user.groups.changed', actor: actor(user), target: { type: 'user', id: user.id }, ip, details: { to: after, via: 'sso' } });
+      await appendAudit(tx, {
+        action: 'user.groups.changed',
+        actor: actor(user),
+        target: { type: 'user', id: user.id },
+        ip,
+        details: { to: after, via: 'sso' },
+      });
     }
     return user;
   });

@@ -65,7 +65,9 @@ export function createBackupRepository(db: Queryable) {
         name,
         dependsOn: [...new Set(fks.filter((f) => f.child === name && f.parent !== name).map((f) => f.parent))],
         selfReferences: fks.filter((f) => f.child === name && f.parent === name).flatMap((f) => f.columns),
-        identity: identities.filter((i) => i.table_name === name && i.sequence).map((i) => ({ column: i.column_name, sequence: i.sequence })),
+        identity: identities
+          .filter((i) => i.table_name === name && i.sequence)
+          .map((i) => ({ column: i.column_name, sequence: i.sequence })),
       }));
     },
 
@@ -98,7 +100,9 @@ export function createBackupRepository(db: Queryable) {
     },
 
     async sequenceState(sequence: string): Promise<{ lastValue: number; isCalled: boolean }> {
-      const { rows } = await db.query<{ last_value: number; is_called: boolean }>(`SELECT last_value, is_called FROM ${sequence}`);
+      const { rows } = await db.query<{ last_value: number; is_called: boolean }>(
+        `SELECT last_value, is_called FROM ${sequence}`,
+      );
       return { lastValue: Number(rows[0]!.last_value), isCalled: rows[0]!.is_called };
     },
 
@@ -107,13 +111,20 @@ export function createBackupRepository(db: Queryable) {
     },
 
     /** Inserts JSON rows (their self-referencing columns nulled, for a second pass). */
-    async insert(table: string, rows: string[], options: { identity: boolean; nullColumns: string[] }): Promise<number> {
+    async insert(
+      table: string,
+      rows: string[],
+      options: { identity: boolean; nullColumns: string[] },
+    ): Promise<number> {
       const overriding = options.identity ? 'OVERRIDING SYSTEM VALUE' : '';
       const json = options.nullColumns.length
         ? `(SELECT json_agg(r.j::jsonb - $2::text[]) FROM unnest($1::text[]) AS r(j))`
         : `(SELECT json_agg(r.j::json) FROM unnest($1::text[]) AS r(j))`;
       const params: unknown[] = options.nullColumns.length ? [rows, options.nullColumns] : [rows];
-      const result = await db.query(`INSERT INTO ${ident(table)} ${overriding} SELECT * FROM json_populate_recordset(NULL::${ident(table)}, ${json}::json)`, params);
+      const result = await db.query(
+        `INSERT INTO ${ident(table)} ${overriding} SELECT * FROM json_populate_recordset(NULL::${ident(table)}, ${json}::json)`,
+        params,
+      );
       return result.rowCount;
     },
 
@@ -169,7 +180,9 @@ export function dependencyOrder(tables: TableInfo[]): TableInfo[] {
   const pending = new Map(tables.map((t) => [t.name, t]));
   const ordered: TableInfo[] = [];
   while (pending.size) {
-    const ready = [...pending.values()].filter((t) => t.dependsOn.every((d) => !pending.has(d))).sort((a, b) => a.name.localeCompare(b.name));
+    const ready = [...pending.values()]
+      .filter((t) => t.dependsOn.every((d) => !pending.has(d)))
+      .sort((a, b) => a.name.localeCompare(b.name));
     if (!ready.length) throw new Error(`Foreign keys form a cycle among: ${[...pending.keys()].join(', ')}`);
     for (const t of ready) {
       ordered.push(t);

@@ -39,7 +39,15 @@ export interface Manifest {
   source: { database: 'postgres' | 'pglite'; serverVersion: string };
   migrations: { version: number; name: string; checksum: string }[];
   embeddingSpace: { model: string; dimensions: number } | null;
-  tables: { name: string; rows: number; file: string; sha256: string; bytes: number; identity: boolean; selfReferences: string[] }[];
+  tables: {
+    name: string;
+    rows: number;
+    file: string;
+    sha256: string;
+    bytes: number;
+    identity: boolean;
+    selfReferences: string[];
+  }[];
   sequences: { table: string; column: string; lastValue: number; isCalled: boolean }[];
   files: { path: string; bytes: number; sha256: string }[];
 }
@@ -52,7 +60,9 @@ export interface BackupResult {
 }
 
 async function enclaveVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(await readFile(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -69,7 +79,8 @@ async function walk(dir: string, base = dir): Promise<string[]> {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walk(full, base)));
     // Half-written uploads (*.partial) are not stored files yet.
-    else if (entry.isFile() && !entry.name.endsWith('.partial')) out.push(path.relative(base, full).split(path.sep).join('/'));
+    else if (entry.isFile() && !entry.name.endsWith('.partial'))
+      out.push(path.relative(base, full).split(path.sep).join('/'));
   }
   return out.sort();
 }
@@ -116,8 +127,17 @@ export async function createBackup(db: Database, options: { dataDir: string; arc
         }
         out.end();
         await once(out, 'close');
-        m.tables.push({ name: table.name, rows, file, sha256: hash.digest('hex'), bytes, identity: table.identity.length > 0, selfReferences: table.selfReferences });
-        for (const { column, sequence } of table.identity) m.sequences.push({ table: table.name, column, ...(await repo.sequenceState(sequence)) });
+        m.tables.push({
+          name: table.name,
+          rows,
+          file,
+          sha256: hash.digest('hex'),
+          bytes,
+          identity: table.identity.length > 0,
+          selfReferences: table.selfReferences,
+        });
+        for (const { column, sequence } of table.identity)
+          m.sequences.push({ table: table.name, column, ...(await repo.sequenceState(sequence)) });
       }
       return m;
     });
@@ -167,7 +187,9 @@ export async function openArchive(archive: string): Promise<{ dir: string; manif
     await tar.x({ file: archive, cwd: dir, strict: true });
     const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
     if (manifest.format !== BACKUP_FORMAT || manifest.formatVersion > BACKUP_FORMAT_VERSION) {
-      throw new RestoreError(`${archive} is not an Enclave backup this version can read (format ${manifest.format} v${manifest.formatVersion})`);
+      throw new RestoreError(
+        `${archive} is not an Enclave backup this version can read (format ${manifest.format} v${manifest.formatVersion})`,
+      );
     }
     const bad: string[] = [];
     for (const t of manifest.tables) if ((await sha256File(path.join(dir, t.file))) !== t.sha256) bad.push(t.file);
@@ -175,7 +197,10 @@ export async function openArchive(archive: string): Promise<{ dir: string; manif
       const file = path.join(dir, 'files', ...f.path.split('/'));
       if (!existsSync(file) || (await sha256File(file)) !== f.sha256) bad.push(`files/${f.path}`);
     }
-    if (bad.length) throw new RestoreError(`Checksum mismatch, the archive is damaged: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ' …' : ''}`);
+    if (bad.length)
+      throw new RestoreError(
+        `Checksum mismatch, the archive is damaged: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ' …' : ''}`,
+      );
     return { dir, manifest };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -196,8 +221,12 @@ export async function nonEmptyTables(db: Database): Promise<string[]> {
 function checkMigrations(archived: Manifest['migrations'], files: Migration[]): Migration[] {
   for (const m of archived) {
     const file = files.find((f) => f.version === m.version);
-    if (!file) throw new RestoreError(`The archive was made by a newer Enclave (migration ${m.name} is unknown here): upgrade first, then restore`);
-    if (file.checksum !== m.checksum) throw new RestoreError(`Migration ${m.name} differs between the archive and this version`);
+    if (!file)
+      throw new RestoreError(
+        `The archive was made by a newer Enclave (migration ${m.name} is unknown here): upgrade first, then restore`,
+      );
+    if (file.checksum !== m.checksum)
+      throw new RestoreError(`Migration ${m.name} differs between the archive and this version`);
   }
   return files.slice(0, archived.length);
 }
@@ -206,7 +235,10 @@ function checkMigrations(archived: Manifest['migrations'], files: Migration[]): 
  * Loads an archive into `db` (an empty deployment unless `force`) and DATA_DIR/files. The database
  * part is one transaction: it lands whole or not at all.
  */
-export async function restoreBackup(db: Database, options: { dataDir: string; archive: string; force?: boolean }): Promise<RestoreResult> {
+export async function restoreBackup(
+  db: Database,
+  options: { dataDir: string; archive: string; force?: boolean },
+): Promise<RestoreResult> {
   const started = Date.now();
   const { dir, manifest } = await openArchive(options.archive);
   try {
@@ -230,13 +262,15 @@ export async function restoreBackup(db: Database, options: { dataDir: string; ar
       const repo = createBackupRepository(tx);
       const present = new Set((await repo.tables()).map((t) => t.name));
       const missing = manifest.tables.filter((t) => !present.has(t.name));
-      if (missing.length) throw new RestoreError(`Tables missing after migrations: ${missing.map((t) => t.name).join(', ')}`);
+      if (missing.length)
+        throw new RestoreError(`Tables missing after migrations: ${missing.map((t) => t.name).join(', ')}`);
       await repo.emptyTables(manifest.tables.map((t) => t.name));
       const vectorIndexes = await repo.vectorIndexes();
       for (const index of vectorIndexes) await repo.dropIndex(index.name);
       for (const table of manifest.tables) {
         const key = table.selfReferences.length ? await repo.primaryKey(table.name) : [];
-        if (table.selfReferences.length && key.length !== 1) throw new RestoreError(`Table ${table.name} references itself but has no single-column primary key`);
+        if (table.selfReferences.length && key.length !== 1)
+          throw new RestoreError(`Table ${table.name} references itself but has no single-column primary key`);
         let batch: string[] = [];
         const flush = async () => {
           if (!batch.length) return;
@@ -263,7 +297,8 @@ export async function restoreBackup(db: Database, options: { dataDir: string; ar
           if (pass.length) await repo.updateColumns(table.name, key[0]!, table.selfReferences, pass);
         }
         const count = await repo.count(table.name);
-        if (count !== table.rows) throw new RestoreError(`Table ${table.name}: ${count} rows after loading, the archive has ${table.rows}`);
+        if (count !== table.rows)
+          throw new RestoreError(`Table ${table.name}: ${count} rows after loading, the archive has ${table.rows}`);
       }
       for (const index of vectorIndexes) await repo.createIndex(index.definition);
       for (const s of manifest.sequences) {

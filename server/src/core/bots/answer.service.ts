@@ -31,7 +31,12 @@ export interface AnswerDeps {
 }
 
 /** Records which documents' passages were shown to whom (the audit trail of retrieval). */
-export async function auditRetrieval(db: Database, userId: string, hits: SearchHit[], details: Record<string, unknown>) {
+export async function auditRetrieval(
+  db: Database,
+  userId: string,
+  hits: SearchHit[],
+  details: Record<string, unknown>,
+) {
   await db.transaction((tx) =>
     appendAudit(tx, {
       action: 'retrieval.shown',
@@ -102,20 +107,29 @@ export function createAnswerService(deps: AnswerDeps) {
       const bot = await createBotRepository(db).findEnabled(conversation.bot_id);
       const asker = await createUserRepository(db).findById(question.sender_id);
       if (!bot || !asker || asker.disabled) return;
-      const history = (await messages.page(question.conversation_id, { before: question.id, limit: HISTORY_MESSAGES, includeInternal: false }))
-        .filter((m) => (m.sender_type === 'user' || m.sender_type === 'bot') && m.body);
+      const history = (
+        await messages.page(question.conversation_id, {
+          before: question.id,
+          limit: HISTORY_MESSAGES,
+          includeInternal: false,
+        })
+      ).filter((m) => (m.sender_type === 'user' || m.sender_type === 'bot') && m.body);
 
       const handoff = handoffSettings(bot.handoff);
       if (repeatsAnsweredQuestion(question, history)) {
         const decision = decideHandoff({ kind: 'repeated_question' }, handoff);
         if (decision.action !== 'none') {
-          const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
+          const language =
+            bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
           await sayWithoutAnswer(question, bot.id, language, 'declined', decision, {});
           return;
         }
       }
 
-      const turns: Turn[] = history.map((m) => ({ role: m.sender_type === 'user' ? 'user' : 'assistant', content: m.body }));
+      const turns: Turn[] = history.map((m) => ({
+        role: m.sender_type === 'user' ? 'user' : 'assistant',
+        content: m.body,
+      }));
       const prepared = await deps.answerer.prepare(bot, asker.id, question.body, turns, conversation.id);
       if (!deps.answerer.confident(prepared)) {
         const decision = decideHandoff({ kind: 'low_confidence' }, handoff);
@@ -123,7 +137,11 @@ export function createAnswerService(deps: AnswerDeps) {
         await sayWithoutAnswer(question, bot.id, prepared.language, 'no_answer', decision, details);
         return;
       }
-      await auditRetrieval(db, asker.id, prepared.hits, { botId: bot.id, conversationId: conversation.id, messageId: question.id });
+      await auditRetrieval(db, asker.id, prepared.hits, {
+        botId: bot.id,
+        conversationId: conversation.id,
+        messageId: question.id,
+      });
 
       const draft = await messages.insertBotMessage({
         conversationId: conversation.id,
@@ -145,7 +163,12 @@ export function createAnswerService(deps: AnswerDeps) {
       let citations: Citation[] = [];
       let model = prepared.model?.model ?? 'offline';
       try {
-        const answer = await deps.answerer.generate(prepared, { kind: 'answer', conversationId: conversation.id }, controller.signal, sendDelta);
+        const answer = await deps.answerer.generate(
+          prepared,
+          { kind: 'answer', conversationId: conversation.id },
+          controller.signal,
+          sendDelta,
+        );
         ({ outcome, body, citations, model } = answer);
       } catch (error) {
         if (controller.signal.aborted) return retract(draft);

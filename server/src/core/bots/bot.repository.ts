@@ -51,7 +51,18 @@ export function createBotRepository(db: Queryable) {
       const { rows } = await db.query<BotRow>(
         `INSERT INTO bots (slug, name, description, greeting, language, collection_ids, prompts, model, handoff, enabled)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-        [bot.slug, bot.name, bot.description, bot.greeting, bot.language, bot.collectionIds, JSON.stringify(bot.prompts), JSON.stringify(bot.model), JSON.stringify(bot.handoff), bot.enabled],
+        [
+          bot.slug,
+          bot.name,
+          bot.description,
+          bot.greeting,
+          bot.language,
+          bot.collectionIds,
+          JSON.stringify(bot.prompts),
+          JSON.stringify(bot.model),
+          JSON.stringify(bot.handoff),
+          bot.enabled,
+        ],
       );
       return rows[0]!;
     },
@@ -64,7 +75,10 @@ export function createBotRepository(db: Queryable) {
         sets.push(`${column} = $${params.length}`);
       }
       if (!sets.length) return this.findById(id);
-      const { rows } = await db.query<BotRow>(`UPDATE bots SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`, params);
+      const { rows } = await db.query<BotRow>(
+        `UPDATE bots SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`,
+        params,
+      );
       return rows[0];
     },
     async findById(id: string): Promise<BotRow | undefined> {

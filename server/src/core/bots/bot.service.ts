@@ -17,7 +17,8 @@ export function createBotService(deps: { db: Database }) {
     if (!ids?.length) return;
     const found = await createBotRepository(db).existingCollections(ids);
     const missing = ids.filter((id) => !found.includes(id));
-    if (missing.length) throw new AppError(400, 'unknown_collection', `Unknown collection id(s): ${missing.join(', ')}`);
+    if (missing.length)
+      throw new AppError(400, 'unknown_collection', `Unknown collection id(s): ${missing.join(', ')}`);
   }
 
   return {
@@ -26,7 +27,13 @@ export function createBotService(deps: { db: Database }) {
       try {
         return await db.transaction(async (tx) => {
           const bot = await createBotRepository(tx).insert(input);
-          await appendAudit(tx, { action: 'bot.created', actor, target: { type: 'bot', id: bot.id }, ip: client.ip, details: { slug: bot.slug, collectionIds: bot.collection_ids } });
+          await appendAudit(tx, {
+            action: 'bot.created',
+            actor,
+            target: { type: 'bot', id: bot.id },
+            ip: client.ip,
+            details: { slug: bot.slug, collectionIds: bot.collection_ids },
+          });
           return bot;
         });
       } catch (error) {
@@ -60,7 +67,8 @@ export function createBotService(deps: { db: Database }) {
 
     async get(actor: Actor, id: string): Promise<BotRow> {
       const bots = createBotRepository(db);
-      const bot = actor.role === 'admin' ? await bots.findById(id) : (await bots.listUsableBy(actor.id)).find((b) => b.id === id);
+      const bot =
+        actor.role === 'admin' ? await bots.findById(id) : (await bots.listUsableBy(actor.id)).find((b) => b.id === id);
       if (!bot) throw notFound('Bot');
       return bot;
     },

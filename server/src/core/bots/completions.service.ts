@@ -27,9 +27,19 @@ export function createCompletionsService(deps: { db: Database; answerer: Grounde
       return createBotRepository(db).listUsableBy(actor.id);
     },
 
-    async complete(actor: Actor, input: CompletionInput, signal: AbortSignal, onDelta: (delta: string) => void): Promise<Completion> {
+    async complete(
+      actor: Actor,
+      input: CompletionInput,
+      signal: AbortSignal,
+      onDelta: (delta: string) => void,
+    ): Promise<Completion> {
       const bot = (await createBotRepository(db).listUsableBy(actor.id)).find((b) => b.slug === input.model);
-      if (!bot) throw new AppError(404, 'model_not_found', `The model "${input.model}" does not exist or you do not have access to it`);
+      if (!bot)
+        throw new AppError(
+          404,
+          'model_not_found',
+          `The model "${input.model}" does not exist or you do not have access to it`,
+        );
       const dialogue = input.messages.filter((m) => m.role === 'user' || m.role === 'assistant');
       const last = dialogue[dialogue.length - 1];
       if (!last || last.role !== 'user' || !last.content.trim()) {
@@ -41,7 +51,15 @@ export function createCompletionsService(deps: { db: Database; answerer: Grounde
       if (!deps.answerer.confident(prepared)) {
         const body = BOT_TEXT.noAnswer[prepared.language];
         onDelta(body);
-        return { ...base, outcome: 'declined', body, citations: [], model: 'none', promptTokens: 0, completionTokens: 0 };
+        return {
+          ...base,
+          outcome: 'declined',
+          body,
+          citations: [],
+          model: 'none',
+          promptTokens: 0,
+          completionTokens: 0,
+        };
       }
       await auditRetrieval(db, actor.id, prepared.hits, { botId: bot.id, via: 'v1' });
       let emitted = false;

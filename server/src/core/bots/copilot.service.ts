@@ -32,7 +32,9 @@ const SUPPORT_DEFAULTS: BotRow = {
 };
 
 function transcriptOf(messages: MessageRow[]): string {
-  return messages.map((m) => `${m.sender_type === 'user' ? 'Employee' : m.sender_type === 'bot' ? 'Assistant' : 'Agent'}: ${m.body}`).join('\n');
+  return messages
+    .map((m) => `${m.sender_type === 'user' ? 'Employee' : m.sender_type === 'bot' ? 'Assistant' : 'Agent'}: ${m.body}`)
+    .join('\n');
 }
 
 /**
@@ -40,7 +42,12 @@ function transcriptOf(messages: MessageRow[]): string {
  * runs with the *employee's* permissions, so an agent is never handed a passage the employee may
  * not see.
  */
-export function createCopilotService(deps: { db: Database; answerer: GroundedAnswerer; conversations: Pick<ConversationService, 'readable'>; prompts: PromptSet }) {
+export function createCopilotService(deps: {
+  db: Database;
+  answerer: GroundedAnswerer;
+  conversations: Pick<ConversationService, 'readable'>;
+  prompts: PromptSet;
+}) {
   const { db } = deps;
 
   return {
@@ -48,19 +55,39 @@ export function createCopilotService(deps: { db: Database; answerer: GroundedAns
       const { conversation, members } = await deps.conversations.readable(agent, conversationId);
       const employee = members.find((m) => m.role === 'owner');
       if (!employee || (conversation.kind !== 'bot' && conversation.kind !== 'support')) {
-        throw new AppError(409, 'no_employee', 'Suggestions are for conversations between an employee and the support team');
+        throw new AppError(
+          409,
+          'no_employee',
+          'Suggestions are for conversations between an employee and the support team',
+        );
       }
-      const history = (await createMessageRepository(db).page(conversationId, { limit: TRANSCRIPT_MESSAGES, includeInternal: false })).filter(
-        (m) => m.body && !m.deleted_at,
-      );
-      const lastQuestion = [...history].reverse().find((m) => m.sender_type === 'user' && m.sender_id === employee.user_id);
-      const lastBot = [...history].reverse().find((m) => m.sender_type === 'bot' && (m.citations as Citation[]).length > 0);
-      const bot = (conversation.bot_id && (await createBotRepository(db).findById(conversation.bot_id))) || SUPPORT_DEFAULTS;
+      const history = (
+        await createMessageRepository(db).page(conversationId, { limit: TRANSCRIPT_MESSAGES, includeInternal: false })
+      ).filter((m) => m.body && !m.deleted_at);
+      const lastQuestion = [...history]
+        .reverse()
+        .find((m) => m.sender_type === 'user' && m.sender_id === employee.user_id);
+      const lastBot = [...history]
+        .reverse()
+        .find((m) => m.sender_type === 'bot' && (m.citations as Citation[]).length > 0);
+      const bot =
+        (conversation.bot_id && (await createBotRepository(db).findById(conversation.bot_id))) || SUPPORT_DEFAULTS;
       const turns: Turn[] = history
         .filter((m) => m !== lastQuestion)
         .map((m) => ({ role: m.sender_type === 'user' ? 'user' : 'assistant', content: m.body }));
-      const prepared = await deps.answerer.prepare(bot, employee.user_id, lastQuestion?.body ?? conversation.title, turns, conversationId);
-      if (prepared.hits.length) await auditRetrieval(db, agent.id, prepared.hits, { conversationId, forEmployee: employee.user_id, via: 'copilot' });
+      const prepared = await deps.answerer.prepare(
+        bot,
+        employee.user_id,
+        lastQuestion?.body ?? conversation.title,
+        turns,
+        conversationId,
+      );
+      if (prepared.hits.length)
+        await auditRetrieval(db, agent.id, prepared.hits, {
+          conversationId,
+          forEmployee: employee.user_id,
+          via: 'copilot',
+        });
       const transcript = transcriptOf(history);
       const language = languageName(prepared.language);
       const model = prepared.model;
@@ -71,19 +98,51 @@ export function createCopilotService(deps: { db: Database; answerer: GroundedAns
         const usage = createUsageRepository(db);
         const complete = async (kind: 'summary' | 'suggestion', prompt: string) => {
           const started = Date.now();
-          const result = await model.stream({ messages: [{ role: 'user', content: prompt }], temperature: 0.2, maxTokens: 600 }, () => {});
-          await usage.record({ kind, model: result.model, botId: bot.id || null, userId: agent.id, conversationId, promptTokens: result.promptTokens, completionTokens: result.completionTokens, latencyMs: Date.now() - started });
+          const result = await model.stream(
+            { messages: [{ role: 'user', content: prompt }], temperature: 0.2, maxTokens: 600 },
+            () => {},
+          );
+          await usage.record({
+            kind,
+            model: result.model,
+            botId: bot.id || null,
+            userId: agent.id,
+            conversationId,
+            promptTokens: result.promptTokens,
+            completionTokens: result.completionTokens,
+            latencyMs: Date.now() - started,
+          });
           return result.text.trim();
         };
         [summary, draft] = await Promise.all([
-          complete('summary', renderPrompt(deps.prompts, 'summary', { transcript, reason: conversation.handoff_reason ?? 'none', language }, bot.prompts)),
-          complete('suggestion', renderPrompt(deps.prompts, 'suggestion', { context: formatContext(prepared.hits), transcript, language }, bot.prompts)),
+          complete(
+            'summary',
+            renderPrompt(
+              deps.prompts,
+              'summary',
+              { transcript, reason: conversation.handoff_reason ?? 'none', language },
+              bot.prompts,
+            ),
+          ),
+          complete(
+            'suggestion',
+            renderPrompt(
+              deps.prompts,
+              'suggestion',
+              { context: formatContext(prepared.hits), transcript, language },
+              bot.prompts,
+            ),
+          ),
         ]);
       } else {
         // Offline: the employee's own questions are the summary; the draft quotes the knowledge base.
         const questions = history.filter((m) => m.sender_type === 'user').map((m) => `- ${m.body}`);
         summary = questions.slice(-5).join('\n');
-        const offline = composeOfflineAnswer(prepared.query, prepared.hits.map((h, i) => ({ index: i + 1, title: h.title, text: h.text, page: h.page })), prepared.language);
+        const offline = composeOfflineAnswer(
+          prepared.query,
+          prepared.hits.map((h, i) => ({ index: i + 1, title: h.title, text: h.text, page: h.page })),
+          prepared.language,
+        );
         draft = offline?.text ?? '';
       }
       return {

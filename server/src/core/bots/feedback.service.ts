@@ -46,7 +46,13 @@ export function groupGaps(rows: GapRow[]): Gap[] {
     else if (row.outcome === 'no_answer' || row.outcome === 'declined') gap.reasons[row.outcome] += 1;
     if (row.bot_id && !gap.botIds.includes(row.bot_id)) gap.botIds.push(row.bot_id);
     if (gap.examples.length < EXAMPLES) {
-      gap.examples.push({ conversationId: row.conversation_id, messageId: row.question_id, question: row.question, askedAt: row.asked_at.toISOString(), comment: row.comment });
+      gap.examples.push({
+        conversationId: row.conversation_id,
+        messageId: row.question_id,
+        question: row.question,
+        askedAt: row.asked_at.toISOString(),
+        comment: row.comment,
+      });
     }
     groups.set(key, gap);
   }
@@ -57,15 +63,31 @@ export function groupGaps(rows: GapRow[]): Gap[] {
 export function createFeedbackService(deps: { db: Database; routing: Pick<RoutingService, 'handoff'> }) {
   const { db } = deps;
   return {
-    async rate(actor: Actor, messageId: number, input: { rating: 1 | -1; comment?: string | undefined }, client: ClientInfo) {
+    async rate(
+      actor: Actor,
+      messageId: number,
+      input: { rating: 1 | -1; comment?: string | undefined },
+      client: ClientInfo,
+    ) {
       const message = await createMessageRepository(db).findById(messageId);
       if (!message || message.internal) throw notFound('Message');
       const conversations = createConversationRepository(db);
       if (!(await conversations.isMember(message.conversation_id, actor.id))) throw notFound('Message');
       if (message.sender_type !== 'bot') throw new AppError(400, 'not_a_bot_message', 'Only bot answers can be rated');
       const feedback = await db.transaction(async (tx) => {
-        const row = await createFeedbackRepository(tx).upsert({ messageId, userId: actor.id, rating: input.rating, comment: input.comment ?? '' });
-        await appendAudit(tx, { action: 'feedback.given', actor, target: { type: 'message', id: String(messageId) }, ip: client.ip, details: { rating: input.rating } });
+        const row = await createFeedbackRepository(tx).upsert({
+          messageId,
+          userId: actor.id,
+          rating: input.rating,
+          comment: input.comment ?? '',
+        });
+        await appendAudit(tx, {
+          action: 'feedback.given',
+          actor,
+          target: { type: 'message', id: String(messageId) },
+          ip: client.ip,
+          details: { rating: input.rating },
+        });
         return row;
       });
       // An unhappy user of a bot set up for it goes to a person straight away (see handoff-policy.ts).

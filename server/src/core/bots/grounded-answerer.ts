@@ -48,7 +48,9 @@ export interface GroundedAnswer {
 
 export interface AnswererDeps {
   db: Database;
-  retrieval: { search(actor: { id: string }, input: { query: string; collectionIds?: string[]; k?: number }): Promise<SearchHit[]> };
+  retrieval: {
+    search(actor: { id: string }, input: { query: string; collectionIds?: string[]; k?: number }): Promise<SearchHit[]>;
+  };
   prompts: PromptSet;
   config: Pick<Config, 'chat'>;
   timeouts: ModelTimeouts;
@@ -71,7 +73,14 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
     await createUsageRepository(db).record(full);
   }
 
-  async function standalone(model: ChatModel | undefined, bot: BotRow, question: string, history: Turn[], askerId: string, conversationId: string | null) {
+  async function standalone(
+    model: ChatModel | undefined,
+    bot: BotRow,
+    question: string,
+    history: Turn[],
+    askerId: string,
+    conversationId: string | null,
+  ) {
     const earlier = history.filter((t) => t.role === 'user');
     if (!earlier.length) return question;
     if (!model) {
@@ -82,8 +91,22 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
     const prompt = renderPrompt(deps.prompts, 'rewrite', { history: transcript, question }, bot.prompts);
     const started = Date.now();
     try {
-      const result = await model.stream({ messages: [{ role: 'user', content: prompt }], temperature: 0, maxTokens: 200 }, () => {});
-      await record({ kind: 'rewrite', model: result.model, botId: bot.id, userId: askerId, conversationId, promptTokens: result.promptTokens, completionTokens: result.completionTokens }, started);
+      const result = await model.stream(
+        { messages: [{ role: 'user', content: prompt }], temperature: 0, maxTokens: 200 },
+        () => {},
+      );
+      await record(
+        {
+          kind: 'rewrite',
+          model: result.model,
+          botId: bot.id,
+          userId: askerId,
+          conversationId,
+          promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens,
+        },
+        started,
+      );
       return result.text.trim() || question;
     } catch (error) {
       logger.warn({ err: error }, 'question rewrite failed; searching with the question as asked');
@@ -92,12 +115,21 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
   }
 
   return {
-    async prepare(bot: BotRow, askerId: string, question: string, history: Turn[], conversationId: string | null): Promise<PreparedQuestion> {
+    async prepare(
+      bot: BotRow,
+      askerId: string,
+      question: string,
+      history: Turn[],
+      conversationId: string | null,
+    ): Promise<PreparedQuestion> {
       const settings = modelSettings(bot.model);
       const model = modelForBot(deps.config, settings, deps.timeouts);
       const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question);
       const query = await standalone(model, bot, question, history, askerId, conversationId);
-      const hits = await deps.retrieval.search({ id: askerId }, { query, collectionIds: bot.collection_ids, k: PASSAGES });
+      const hits = await deps.retrieval.search(
+        { id: askerId },
+        { query, collectionIds: bot.collection_ids, k: PASSAGES },
+      );
       return {
         bot,
         askerId,
@@ -138,13 +170,34 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
         completionTokens,
       });
       if (!model) {
-        const offline = composeOfflineAnswer(prepared.query, hits.map((h, i) => ({ index: i + 1, title: h.title, text: h.text, page: h.page })), language);
+        const offline = composeOfflineAnswer(
+          prepared.query,
+          hits.map((h, i) => ({ index: i + 1, title: h.title, text: h.text, page: h.page })),
+          language,
+        );
         if (!offline) return declined('offline');
         for (const piece of offline.text.split(/(?<=\n)/)) onDelta(piece);
-        return { outcome: 'answered', body: offline.text, citations: citations.filter((c) => offline.cited.includes(c.index)), model: 'offline', promptTokens: 0, completionTokens: 0 };
+        return {
+          outcome: 'answered',
+          body: offline.text,
+          citations: citations.filter((c) => offline.cited.includes(c.index)),
+          model: 'offline',
+          promptTokens: 0,
+          completionTokens: 0,
+        };
       }
-      const system = renderPrompt(deps.prompts, 'answer.system', { botName: bot.name, language: languageName(language) }, bot.prompts);
-      const user = renderPrompt(deps.prompts, 'answer.user', { context: formatContext(hits), question: prepared.query }, bot.prompts);
+      const system = renderPrompt(
+        deps.prompts,
+        'answer.system',
+        { botName: bot.name, language: languageName(language) },
+        bot.prompts,
+      );
+      const user = renderPrompt(
+        deps.prompts,
+        'answer.user',
+        { context: formatContext(hits), question: prepared.query },
+        bot.prompts,
+      );
       // Hold back the first characters until they cannot be the decline marker, so it never flashes on screen.
       let held = '';
       let releasing = false;
@@ -170,11 +223,19 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
         },
       );
       await record(
-        { ...usage, model: result.model, botId: bot.id, userId: prepared.askerId, promptTokens: result.promptTokens, completionTokens: result.completionTokens },
+        {
+          ...usage,
+          model: result.model,
+          botId: bot.id,
+          userId: prepared.askerId,
+          promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens,
+        },
         started,
       );
       const text = result.text.trim();
-      if (!text || text.startsWith(NO_ANSWER)) return declined(result.model, result.promptTokens, result.completionTokens);
+      if (!text || text.startsWith(NO_ANSWER))
+        return declined(result.model, result.promptTokens, result.completionTokens);
       const cited = citedIndexes(text);
       return {
         outcome: 'answered',

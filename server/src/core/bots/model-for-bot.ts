@@ -14,7 +14,11 @@ export interface ModelTimeouts {
  * The chat model a bot answers with: its own endpoint/model, else the deployment's; undefined
  * when neither names an endpoint — then the built-in offline answerer is used.
  */
-export function modelForBot(config: Pick<Config, 'chat'>, settings: BotModelSettings, timeouts: ModelTimeouts): ChatModel | undefined {
+export function modelForBot(
+  config: Pick<Config, 'chat'>,
+  settings: BotModelSettings,
+  timeouts: ModelTimeouts,
+): ChatModel | undefined {
   const baseUrl = settings.baseUrl ?? config.chat.baseUrl;
   const model = settings.model ?? config.chat.model;
   if (!baseUrl || !model) return undefined;

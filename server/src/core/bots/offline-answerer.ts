@@ -32,11 +32,21 @@ export function sentences(text: string): string[] {
  * with its citation, labelled as an offline answer in the question's language. Returns undefined
  * when no sentence shares a term with the question: then the bot says it does not know.
  */
-export function composeOfflineAnswer(question: string, passages: Passage[], language: Language): OfflineAnswer | undefined {
+export function composeOfflineAnswer(
+  question: string,
+  passages: Passage[],
+  language: Language,
+): OfflineAnswer | undefined {
   const terms = new Set(lexemes(question, 'query'));
   if (!terms.size) return undefined;
   const candidates = passages.flatMap((p, rank) =>
-    sentences(p.text).map((sentence, position) => ({ passage: p, sentence, rank, position, tokens: new Set(lexemes(sentence, 'index')) })),
+    sentences(p.text).map((sentence, position) => ({
+      passage: p,
+      sentence,
+      rank,
+      position,
+      tokens: new Set(lexemes(sentence, 'index')),
+    })),
   );
   // Terms found in fewer sentences say more about where the answer is.
   const df = new Map<string, number>();

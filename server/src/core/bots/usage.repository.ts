@@ -17,7 +17,16 @@ export function createUsageRepository(db: Queryable) {
       await db.query(
         `INSERT INTO llm_usage (kind, model, bot_id, user_id, conversation_id, prompt_tokens, completion_tokens, latency_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [u.kind, u.model, u.botId, u.userId, u.conversationId, u.promptTokens, u.completionTokens, Math.round(u.latencyMs)],
+        [
+          u.kind,
+          u.model,
+          u.botId,
+          u.userId,
+          u.conversationId,
+          u.promptTokens,
+          u.completionTokens,
+          Math.round(u.latencyMs),
+        ],
       );
     },
   };

@@ -28,7 +28,10 @@ export function createAssignmentRepository(db: Queryable) {
       await db.query('UPDATE users SET last_assigned_at = now() WHERE id = $1', [agentId]);
     },
     async isActiveAgent(userId: string): Promise<boolean> {
-      const { rows } = await db.query(`SELECT 1 FROM users WHERE id = $1 AND role IN ('agent', 'admin') AND NOT disabled`, [userId]);
+      const { rows } = await db.query(
+        `SELECT 1 FROM users WHERE id = $1 AND role IN ('agent', 'admin') AND NOT disabled`,
+        [userId],
+      );
       return rows.length > 0;
     },
     async setAvailable(userId: string, available: boolean): Promise<void> {

@@ -11,7 +11,12 @@ export type AttachmentMime =
   | 'text/plain';
 
 /** Images render in the chat; everything else is offered as a download. */
-export const INLINE_MIMES: ReadonlySet<AttachmentMime> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+export const INLINE_MIMES: ReadonlySet<AttachmentMime> = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -19,8 +24,15 @@ export function sniffAttachment(head: Buffer): AttachmentMime | undefined {
   const hex = head.subarray(0, 12).toString('hex');
   if (hex.startsWith('89504e470d0a1a0a')) return 'image/png';
   if (hex.startsWith('ffd8ff')) return 'image/jpeg';
-  if (head.subarray(0, 6).toString('latin1').match(/^GIF8[79]a$/)) return 'image/gif';
-  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (
+    head
+      .subarray(0, 6)
+      .toString('latin1')
+      .match(/^GIF8[79]a$/)
+  )
+    return 'image/gif';
+  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP')
+    return 'image/webp';
   if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   if (hex.startsWith('504b0304')) {
     const names = head.toString('latin1');

@@ -15,7 +15,15 @@ export interface AttachmentRow {
 
 export function createAttachmentRepository(db: Queryable) {
   return {
-    async insert(a: { id: string; conversationId: string; uploaderId: string; storageKey: string; filename: string; mime: string; size: number }) {
+    async insert(a: {
+      id: string;
+      conversationId: string;
+      uploaderId: string;
+      storageKey: string;
+      filename: string;
+      mime: string;
+      size: number;
+    }) {
       const { rows } = await db.query<AttachmentRow>(
         `INSERT INTO attachments (id, conversation_id, uploader_id, storage_key, filename, mime, size_bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
@@ -28,7 +36,12 @@ export function createAttachmentRepository(db: Queryable) {
       return rows[0];
     },
     /** Binds the uploader's unattached files in this conversation to a message; returns those bound. */
-    async attach(conversationId: string, uploaderId: string, ids: string[], messageId: number): Promise<AttachmentRef[]> {
+    async attach(
+      conversationId: string,
+      uploaderId: string,
+      ids: string[],
+      messageId: number,
+    ): Promise<AttachmentRef[]> {
       const { rows } = await db.query<AttachmentRow>(
         `UPDATE attachments SET message_id = $4
           WHERE id = ANY($3::uuid[]) AND conversation_id = $1 AND uploader_id = $2 AND message_id IS NULL

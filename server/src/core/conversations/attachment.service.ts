@@ -25,10 +25,17 @@ async function head(stream: Readable, bytes: number): Promise<Buffer> {
 }
 
 /** Inside the message's transaction: all named uploads must be the sender's own, unused, in this conversation. */
-export async function claimAttachments(tx: Queryable, conversationId: string, uploaderId: string, ids: string[], messageId: number): Promise<AttachmentRef[]> {
+export async function claimAttachments(
+  tx: Queryable,
+  conversationId: string,
+  uploaderId: string,
+  ids: string[],
+  messageId: number,
+): Promise<AttachmentRef[]> {
   const unique = [...new Set(ids)];
   const refs = await createAttachmentRepository(tx).attach(conversationId, uploaderId, unique, messageId);
-  if (refs.length !== unique.length) throw new AppError(400, 'invalid_attachment', 'Attach only files you uploaded to this conversation, each once');
+  if (refs.length !== unique.length)
+    throw new AppError(400, 'invalid_attachment', 'Attach only files you uploaded to this conversation, each once');
   return refs;
 }
 
@@ -47,7 +54,8 @@ export function createAttachmentService(deps: {
     /** Stores an upload for the actor's next message in the conversation; it is bound when that message is sent. */
     async upload(actor: Actor, conversationId: string, file: { stream: Readable; filename: string }) {
       const { members } = await deps.conversations.readable(actor, conversationId);
-      if (!members.some((m) => m.user_id === actor.id)) throw new AppError(403, 'forbidden', 'Join the conversation before attaching files');
+      if (!members.some((m) => m.user_id === actor.id))
+        throw new AppError(403, 'forbidden', 'Join the conversation before attaching files');
       const id = randomUUID();
       const key = `attachments/${conversationId}/${id}`;
       let size: number;
@@ -55,7 +63,11 @@ export function createAttachmentService(deps: {
         size = (await storage.put(key, file.stream, { maxBytes: deps.maxBytes })).size;
       } catch (error) {
         if (error instanceof BlobTooLargeError) {
-          throw new AppError(413, 'payload_too_large', `Attachments can be at most ${Math.round(deps.maxBytes / 1048576)} MB`);
+          throw new AppError(
+            413,
+            'payload_too_large',
+            `Attachments can be at most ${Math.round(deps.maxBytes / 1048576)} MB`,
+          );
         }
         throw error;
       }
@@ -63,10 +75,22 @@ export function createAttachmentService(deps: {
       const mime = stored ? sniffAttachment(await head(stored, SNIFF_BYTES)) : undefined;
       if (!mime || size === 0) {
         await storage.delete(key);
-        throw new AppError(415, 'unsupported_file_type', 'Attach images (PNG, JPEG, GIF, WebP), PDF, Word, Excel, PowerPoint or plain text files');
+        throw new AppError(
+          415,
+          'unsupported_file_type',
+          'Attach images (PNG, JPEG, GIF, WebP), PDF, Word, Excel, PowerPoint or plain text files',
+        );
       }
       const filename = file.filename.replace(/[\u0000-\u001f\u007f/\\]/g, '_').slice(0, 255) || 'file';
-      return createAttachmentRepository(db).insert({ id, conversationId, uploaderId: actor.id, storageKey: key, filename, mime, size });
+      return createAttachmentRepository(db).insert({
+        id,
+        conversationId,
+        uploaderId: actor.id,
+        storageKey: key,
+        filename,
+        mime,
+        size,
+      });
     },
 
     async open(actor: Actor, id: string) {
@@ -75,12 +99,22 @@ export function createAttachmentService(deps: {
       await deps.conversations.readable(actor, row.conversation_id);
       const message = row.message_id ? await createMessageRepository(db).findById(row.message_id) : undefined;
       // Unsent uploads belong to their uploader; files on internal notes to the support team; deleted messages to nobody.
-      if (!message ? row.uploader_id !== actor.id : (message.internal && !maySeeInternalNotes(actor)) || message.deleted_at) {
+      if (
+        !message
+          ? row.uploader_id !== actor.id
+          : (message.internal && !maySeeInternalNotes(actor)) || message.deleted_at
+      ) {
         throw notFound('Attachment');
       }
       const stream = await storage.get(row.storage_key);
       if (!stream) throw notFound('Attachment');
-      return { stream, filename: row.filename, mime: row.mime, size: Number(row.size_bytes), inline: INLINE_MIMES.has(row.mime as AttachmentMime) };
+      return {
+        stream,
+        filename: row.filename,
+        mime: row.mime,
+        size: Number(row.size_bytes),
+        inline: INLINE_MIMES.has(row.mime as AttachmentMime),
+      };
     },
   };
 }

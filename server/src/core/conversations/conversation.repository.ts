@@ -118,8 +118,14 @@ export function createConversationRepository(db: Queryable) {
      * began: a member added while the lock was awaited misses this one message live and reads it
      * with the history they load on joining.
      */
-    async withMembers(id: string, lock: boolean): Promise<{ conversation: ConversationRow; members: MemberRow[] } | undefined> {
-      const { rows } = await db.query<ConversationRow & { members_json: MemberRow[] }>(lock ? WITH_MEMBERS_LOCKED : WITH_MEMBERS, [id]);
+    async withMembers(
+      id: string,
+      lock: boolean,
+    ): Promise<{ conversation: ConversationRow; members: MemberRow[] } | undefined> {
+      const { rows } = await db.query<ConversationRow & { members_json: MemberRow[] }>(
+        lock ? WITH_MEMBERS_LOCKED : WITH_MEMBERS,
+        [id],
+      );
       if (!rows[0]) return undefined;
       const { members_json: members, ...conversation } = rows[0];
       return { conversation, members };
@@ -171,7 +177,9 @@ export function createConversationRepository(db: Queryable) {
         const { priority, queuedAt, id } = filter.afterInQueue;
         params.push(priority, queuedAt, id);
         const [p, q, i] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
-        where.push(`(c.priority < ${p}::int OR (c.priority = ${p}::int AND (c.queued_at, c.id) > (${q}::timestamptz, ${i}::uuid)))`);
+        where.push(
+          `(c.priority < ${p}::int OR (c.priority = ${p}::int AND (c.queued_at, c.id) > (${q}::timestamptz, ${i}::uuid)))`,
+        );
       }
       params.push(filter.limit);
       const orderBy = queueOrder ? 'c.priority DESC, c.queued_at ASC, c.id ASC' : 'c.last_message_at DESC, c.id DESC';
@@ -295,7 +303,10 @@ export function createConversationRepository(db: Queryable) {
       return rows;
     },
     async setTitleIfEmpty(id: string, title: string): Promise<boolean> {
-      const { rowCount } = await db.query(`UPDATE conversations SET title = $2 WHERE id = $1 AND title = ''`, [id, title]);
+      const { rowCount } = await db.query(`UPDATE conversations SET title = $2 WHERE id = $1 AND title = ''`, [
+        id,
+        title,
+      ]);
       return rowCount > 0;
     },
     async markRead(conversationId: string, userId: string, messageId: number): Promise<boolean> {
@@ -326,10 +337,10 @@ export function createConversationRepository(db: Queryable) {
       );
     },
     async isMember(conversationId: string, userId: string): Promise<boolean> {
-      const { rows } = await db.query('SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
-        conversationId,
-        userId,
-      ]);
+      const { rows } = await db.query(
+        'SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2',
+        [conversationId, userId],
+      );
       return rows.length > 0;
     },
   };

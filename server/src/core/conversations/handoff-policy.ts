@@ -31,8 +31,7 @@ export type HandoffTrigger =
  * it can only lead to an offer.
  */
 export type HandoffDecision =
-  | { action: 'start'; reason: Reason }
-  | { action: 'offer' | 'none'; reason: Reason | 'model_failed' };
+  { action: 'start'; reason: Reason } | { action: 'offer' | 'none'; reason: Reason | 'model_failed' };
 
 type Action = HandoffDecision['action'];
 type TriggerOf<K extends HandoffTrigger['kind']> = Extract<HandoffTrigger, { kind: K }>;
@@ -54,8 +53,7 @@ const HANDOFF_PATTERNS: RegExp[] = [
 export function asksForHuman(body: string, extra: readonly string[] = []): boolean {
   const text = body.toLowerCase().replace(/\s+/g, ' ');
   return (
-    HANDOFF_PATTERNS.some((p) => p.test(text)) ||
-    extra.some((w) => w.trim() !== '' && text.includes(w.toLowerCase()))
+    HANDOFF_PATTERNS.some((p) => p.test(text)) || extra.some((w) => w.trim() !== '' && text.includes(w.toLowerCase()))
   );
 }
 

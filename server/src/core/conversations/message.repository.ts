@@ -94,24 +94,24 @@ export function createMessageRepository(db: Queryable) {
       activity: { readerId: string | null; firstAgentResponse: boolean };
     }): Promise<{ message: MessageRow; created: boolean }> {
       // The new row comes back with its sender's name in the same statement.
-      const { rows } = await db.query<MessageRow>(
-        INSERT_MESSAGE,
-        [
-          m.conversationId,
-          m.senderType,
-          m.senderId,
-          m.body,
-          m.clientId,
-          m.internal,
-          JSON.stringify(m.attachments ?? []),
-          m.status ?? 'complete',
-          JSON.stringify(m.citations ?? []),
-          m.activity.readerId,
-          m.activity.firstAgentResponse,
-        ],
-      );
+      const { rows } = await db.query<MessageRow>(INSERT_MESSAGE, [
+        m.conversationId,
+        m.senderType,
+        m.senderId,
+        m.body,
+        m.clientId,
+        m.internal,
+        JSON.stringify(m.attachments ?? []),
+        m.status ?? 'complete',
+        JSON.stringify(m.citations ?? []),
+        m.activity.readerId,
+        m.activity.firstAgentResponse,
+      ]);
       if (rows[0]) return { message: rows[0], created: true };
-      const existing = await db.query<MessageRow>(`${SELECT} WHERE m.sender_id = $1 AND m.client_id = $2`, [m.senderId, m.clientId]);
+      const existing = await db.query<MessageRow>(`${SELECT} WHERE m.sender_id = $1 AND m.client_id = $2`, [
+        m.senderId,
+        m.clientId,
+      ]);
       return { message: existing.rows[0]!, created: false };
     },
     /**
@@ -183,13 +183,16 @@ export function createMessageRepository(db: Queryable) {
     async softDelete(id: number): Promise<void> {
       await db.query(`UPDATE messages SET body = '', attachments = '[]', deleted_at = now() WHERE id = $1`, [id]);
     },
-    async addRevision(r: { messageId: number; editorId: string; action: 'edit' | 'delete'; previousBody: string }): Promise<void> {
-      await db.query('INSERT INTO message_revisions (message_id, editor_id, action, previous_body) VALUES ($1, $2, $3, $4)', [
-        r.messageId,
-        r.editorId,
-        r.action,
-        r.previousBody,
-      ]);
+    async addRevision(r: {
+      messageId: number;
+      editorId: string;
+      action: 'edit' | 'delete';
+      previousBody: string;
+    }): Promise<void> {
+      await db.query(
+        'INSERT INTO message_revisions (message_id, editor_id, action, previous_body) VALUES ($1, $2, $3, $4)',
+        [r.messageId, r.editorId, r.action, r.previousBody],
+      );
     },
     /**
      * Bot output is written only while the conversation is with the bot: once an agent has claimed

@@ -26,7 +26,13 @@ export function createRoutingService(deps: RoutingDeps) {
     tx: Queryable,
     conversation: ConversationRow,
     type: TransitionType,
-    input: { actorId: string | null; reason: Reason; assigneeId?: string | null; reopenTo?: RoutingStatus; details?: Record<string, unknown> },
+    input: {
+      actorId: string | null;
+      reason: Reason;
+      assigneeId?: string | null;
+      reopenTo?: RoutingStatus;
+      details?: Record<string, unknown>;
+    },
   ): Promise<Routed> {
     const conversations = createConversationRepository(tx);
     let to: RoutingStatus;
@@ -40,11 +46,16 @@ export function createRoutingService(deps: RoutingDeps) {
       // A bot names the team it hands off to (its handoff settings); automatic assignment matches it.
       await conversations.setTeamFromBot(conversation.id, conversation.bot_id);
     }
-    const set = 'assigneeId' in input ? { assigneeId: input.assigneeId ?? null, reason: input.reason } : { reason: input.reason };
+    const set =
+      'assigneeId' in input ? { assigneeId: input.assigneeId ?? null, reason: input.reason } : { reason: input.reason };
     const updated = await conversations.transition(conversation.id, [conversation.status!], to, set);
     if (!updated) {
       // Someone else moved it first (two agents claiming at once): exactly one UPDATE matched.
-      throw new AppError(409, type === 'claim' ? 'already_claimed' : 'invalid_transition', 'The conversation changed meanwhile; reload it');
+      throw new AppError(
+        409,
+        type === 'claim' ? 'already_claimed' : 'invalid_transition',
+        'The conversation changed meanwhile; reload it',
+      );
     }
     await conversations.recordEvent({
       conversationId: conversation.id,
@@ -61,7 +72,8 @@ export function createRoutingService(deps: RoutingDeps) {
   async function load(tx: Queryable, id: string): Promise<ConversationRow> {
     const conversation = await createConversationRepository(tx).findById(id);
     if (!conversation) throw notFound('Conversation');
-    if (conversation.status === null) throw new AppError(409, 'invalid_transition', 'Direct and group chats are not routed');
+    if (conversation.status === null)
+      throw new AppError(409, 'invalid_transition', 'Direct and group chats are not routed');
     return conversation;
   }
 
@@ -106,7 +118,11 @@ export function createRoutingService(deps: RoutingDeps) {
     /** queued → assigned to the claiming agent, who joins the conversation. Exactly one of concurrent claims wins. */
     async claim(agent: Actor, id: string) {
       const routed = await db.transaction(async (tx) => {
-        const row = await apply(tx, await load(tx, id), 'claim', { actorId: agent.id, reason: 'agent_claim', assigneeId: agent.id });
+        const row = await apply(tx, await load(tx, id), 'claim', {
+          actorId: agent.id,
+          reason: 'agent_claim',
+          assigneeId: agent.id,
+        });
         await createConversationRepository(tx).addMember(id, agent.id, 'agent');
         await createAssignmentRepository(tx).markAssigned(agent.id);
         return row;
@@ -125,10 +141,16 @@ export function createRoutingService(deps: RoutingDeps) {
         if (target.team !== undefined) await conversations.setTeam(id, target.team);
         if (conversation.assignee_id) await conversations.removeAgents(id, conversation.assignee_id);
         if (!target.agentId) {
-          return apply(tx, conversation, 'requeue', { actorId: agent.id, reason: 'agent_transfer', assigneeId: null, details: { team: target.team ?? conversation.team } });
+          return apply(tx, conversation, 'requeue', {
+            actorId: agent.id,
+            reason: 'agent_transfer',
+            assigneeId: null,
+            details: { team: target.team ?? conversation.team },
+          });
         }
         const assignment = createAssignmentRepository(tx);
-        if (!(await assignment.isActiveAgent(target.agentId))) throw new AppError(400, 'invalid_agent', 'Transfer target is not an active agent');
+        if (!(await assignment.isActiveAgent(target.agentId)))
+          throw new AppError(400, 'invalid_agent', 'Transfer target is not an active agent');
         const row = await apply(tx, conversation, 'transfer', {
           actorId: agent.id,
           reason: 'agent_transfer',
@@ -158,8 +180,13 @@ export function createRoutingService(deps: RoutingDeps) {
       const routed = await db.transaction(async (tx) => {
         const conversation = await load(tx, id);
         assertHandler(agent, conversation);
-        if (conversation.kind !== 'bot') throw new AppError(409, 'invalid_transition', 'Only bot conversations can go back to the bot');
-        const row = await apply(tx, conversation, 'return_to_bot', { actorId: agent.id, reason: 'agent_returned', assigneeId: null });
+        if (conversation.kind !== 'bot')
+          throw new AppError(409, 'invalid_transition', 'Only bot conversations can go back to the bot');
+        const row = await apply(tx, conversation, 'return_to_bot', {
+          actorId: agent.id,
+          reason: 'agent_returned',
+          assigneeId: null,
+        });
         await releaseAgents(tx, id);
         return row;
       });
@@ -209,7 +236,11 @@ export function createRoutingService(deps: RoutingDeps) {
         if (!conversation || conversation.status !== 'queued') return undefined;
         const agentId = await assignment.pickAgent(conversation.team, exceptAgentId);
         if (!agentId) return undefined;
-        const row = await apply(tx, conversation, 'claim', { actorId: null, reason: 'auto_assign', assigneeId: agentId });
+        const row = await apply(tx, conversation, 'claim', {
+          actorId: null,
+          reason: 'auto_assign',
+          assigneeId: agentId,
+        });
         await createConversationRepository(tx).addMember(id, agentId, 'agent');
         await assignment.markAssigned(agentId);
         return row;

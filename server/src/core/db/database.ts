@@ -33,7 +33,8 @@ const preparedNames = new Map<string, string>();
  * depend on the values — a prepared statement soon runs on a generic plan. PGlite ignores it.
  */
 export function prepared(sql: string): string {
-  if (!preparedNames.has(sql)) preparedNames.set(sql, `enclave_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`);
+  if (!preparedNames.has(sql))
+    preparedNames.set(sql, `enclave_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`);
   return sql;
 }
 

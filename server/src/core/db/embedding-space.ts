@@ -19,7 +19,8 @@ export class EmbeddingSpaceMismatchError extends Error {
 const LOCK_KEY = 4_242_002;
 
 /** The vector index as migration 007 defines it (rebuilt here when the column is retyped). */
-export const HNSW_INDEX_SQL = 'CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)';
+export const HNSW_INDEX_SQL =
+  'CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)';
 
 /** The embedding model and dimension the stored vectors were made with (none before the first start). */
 export async function storedEmbeddingSpace(db: Queryable): Promise<EmbeddingSpace | undefined> {

@@ -9,16 +9,18 @@ function wrap(client: pg.Pool | pg.PoolClient, inTransaction: boolean): Queryabl
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const name = preparedName(sql);
       const values = params as unknown[];
-      const result = await client.query(name ? { name, text: sql, values } : { text: sql, values }).catch((error: { code?: string }) => {
-        // A migration by a newer server changed a table under a prepared plan ("cached plan must
-        // not change result type", during a rolling upgrade): this process stops preparing the
-        // statement; outside a transaction it is run again at once (inside one, the request fails
-        // once — the transaction is already aborted — and its retry runs unprepared).
-        if (!name || error.code !== '0A000') throw error;
-        forgetPrepared(sql);
-        if (inTransaction) throw error;
-        return client.query({ text: sql, values });
-      });
+      const result = await client
+        .query(name ? { name, text: sql, values } : { text: sql, values })
+        .catch((error: { code?: string }) => {
+          // A migration by a newer server changed a table under a prepared plan ("cached plan must
+          // not change result type", during a rolling upgrade): this process stops preparing the
+          // statement; outside a transaction it is run again at once (inside one, the request fails
+          // once — the transaction is already aborted — and its retry runs unprepared).
+          if (!name || error.code !== '0A000') throw error;
+          forgetPrepared(sql);
+          if (inTransaction) throw error;
+          return client.query({ text: sql, values });
+        });
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string) {

@@ -66,7 +66,9 @@ export class PermanentJobError extends Error {
 }
 
 export function assertEveryJobHasProcessor<M>(options: JobOptionsMap<M>, processors: Partial<Processors<M>>): void {
-  const missing = Object.keys(options).filter((name) => typeof (processors as Record<string, unknown>)[name] !== 'function');
+  const missing = Object.keys(options).filter(
+    (name) => typeof (processors as Record<string, unknown>)[name] !== 'function',
+  );
   if (missing.length) throw new Error(`No processor registered for job(s): ${missing.join(', ')}`);
 }
 

@@ -19,7 +19,12 @@ export interface FullTextPlan {
  * those chunks out keeps the top of the ranking while bounding the rows one query touches — a
  * common Chinese bigram alone appears in thousands of chunks. Non-drivers still score.
  */
-export function planFullText(lexemes: string[], df: ReadonlyMap<string, number>, stats: CorpusStats, params: Bm25Params): FullTextPlan | null {
+export function planFullText(
+  lexemes: string[],
+  df: ReadonlyMap<string, number>,
+  stats: CorpusStats,
+  params: Bm25Params,
+): FullTextPlan | null {
   const terms = [...new Set(lexemes)].map((lexeme) => ({ lexeme, df: df.get(lexeme) ?? 0 })).filter((t) => t.df > 0);
   if (!terms.length) return null;
   const common = Math.max(stats.n * params.commonShare, 50);
@@ -42,7 +47,10 @@ export function planFullText(lexemes: string[], df: ReadonlyMap<string, number>,
 export function createDocumentFrequencyCache(options: { ttlMs: number; maxEntries: number }) {
   const entries = new Map<string, { at: number; df: number }>();
   return {
-    async get(lexemes: string[], count: (missing: string[]) => Promise<Map<string, number>>): Promise<Map<string, number>> {
+    async get(
+      lexemes: string[],
+      count: (missing: string[]) => Promise<Map<string, number>>,
+    ): Promise<Map<string, number>> {
       const now = Date.now();
       const out = new Map<string, number>();
       const missing: string[] = [];

@@ -69,7 +69,9 @@ export function createChunkRepository(db: Queryable) {
       return rows[0]!.n;
     },
     async countForDocument(documentId: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [documentId]);
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [
+        documentId,
+      ]);
       return rows[0]?.n ?? 0;
     },
   };

@@ -52,10 +52,10 @@ export function createCollectionRepository(db: Queryable) {
       return rows;
     },
     async mayRead(userId: string, collectionId: string): Promise<boolean> {
-      const { rows } = await db.query(`SELECT 1 FROM collections c WHERE c.id = $1 AND ${collectionReadableSql('c.id', '$2')}`, [
-        collectionId,
-        userId,
-      ]);
+      const { rows } = await db.query(
+        `SELECT 1 FROM collections c WHERE c.id = $1 AND ${collectionReadableSql('c.id', '$2')}`,
+        [collectionId, userId],
+      );
       return rows.length > 0;
     },
     async update(id: string, patch: { name?: string | undefined; description?: string | undefined }): Promise<void> {

@@ -39,7 +39,11 @@ export function createCollectionService(deps: { db: Database; storage: Pick<Blob
 
   return {
     assertReadable,
-    async createCollection(actor: Actor, input: { name: string; description?: string | undefined; groups?: string[] | undefined }, client: ClientInfo) {
+    async createCollection(
+      actor: Actor,
+      input: { name: string; description?: string | undefined; groups?: string[] | undefined },
+      client: ClientInfo,
+    ) {
       const id = await db.transaction(async (tx) => {
         const repo = createCollectionRepository(tx);
         if (input.groups?.length) await assertGroupsExist(tx, input.groups);
@@ -81,7 +85,10 @@ export function createCollectionService(deps: { db: Database; storage: Pick<Blob
             actor,
             target: { type: 'collection', id },
             ip: client.ip,
-            details: { from: { name: before.name, description: before.description }, to: { name: changes.name, description: changes.description } },
+            details: {
+              from: { name: before.name, description: before.description },
+              to: { name: changes.name, description: changes.description },
+            },
           });
         }
         if (changes.groups) {

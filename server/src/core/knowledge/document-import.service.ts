@@ -14,9 +14,11 @@ import { enqueueIngestion, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
 import { sniffMime } from './parsing/sniff.ts';
 
 /** Text and FAQ entries: their content comes with the request (a bulk import takes only these). */
-export type PastedSource = { kind: 'text'; title: string; text: string } | { kind: 'faq'; question: string; answer: string };
+export type PastedSource =
+  { kind: 'text'; title: string; text: string } | { kind: 'faq'; question: string; answer: string };
 
-export type NewSource = PastedSource | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
+export type NewSource =
+  PastedSource | { kind: 'url'; url: string; title?: string | undefined; crawl?: CrawlSettings | undefined };
 
 /** Originals of a bulk import written to storage at once. */
 const STORE_CONCURRENCY = 16;
@@ -53,11 +55,18 @@ export function createDocumentImport(deps: {
 
   /** New documents to index: those of a bulk import as the `ingest-batch` job their metadata names, others alone. */
   async function enqueueAll(docs: Pick<DocumentRow, 'id' | 'version' | 'metadata'>[]) {
-    await enqueueIngestion(jobs, docs.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })));
+    await enqueueIngestion(
+      jobs,
+      docs.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })),
+    );
   }
 
   /** Inserts and audits new documents in one transaction, then enqueues and publishes those that were not duplicates. */
-  async function insertDocuments(actor: Actor, items: { doc: NewDocument; details: Record<string, unknown> }[], client: ClientInfo): Promise<AddResult[]> {
+  async function insertDocuments(
+    actor: Actor,
+    items: { doc: NewDocument; details: Record<string, unknown> }[],
+    client: ClientInfo,
+  ): Promise<AddResult[]> {
     const results = await db.transaction(async (tx) => {
       const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
       await appendAudits(
@@ -70,7 +79,13 @@ export function createDocumentImport(deps: {
                   actor,
                   target: { type: 'document', id: inserted[n]!.document.id },
                   ip: client.ip,
-                  details: { collectionId: doc.collectionId, title: doc.title, source: doc.source, sha256: doc.sha256, ...details },
+                  details: {
+                    collectionId: doc.collectionId,
+                    title: doc.title,
+                    source: doc.source,
+                    sha256: doc.sha256,
+                    ...details,
+                  },
                 },
               ]
             : [],
@@ -97,9 +112,17 @@ export function createDocumentImport(deps: {
   }
 
   /** A pasted text or FAQ entry as a new document, its original stored under the document's id. */
-  async function storeSource(actor: Actor, collectionId: string, source: PastedSource, id: string, batch: string | undefined): Promise<NewDocument> {
+  async function storeSource(
+    actor: Actor,
+    collectionId: string,
+    source: PastedSource,
+    id: string,
+    batch: string | undefined,
+  ): Promise<NewDocument> {
     const bytes =
-      source.kind === 'faq' ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer })) : Buffer.from(source.text, 'utf8');
+      source.kind === 'faq'
+        ? Buffer.from(JSON.stringify({ question: source.question, answer: source.answer }))
+        : Buffer.from(source.text, 'utf8');
     const key = storageKeyOf(id);
     await storage.put(key, bytes);
     return {
@@ -127,7 +150,11 @@ export function createDocumentImport(deps: {
         stored = await storage.put(key, upload.stream, { maxBytes: deps.maxUploadBytes });
       } catch (error) {
         if (error instanceof BlobTooLargeError) {
-          throw new AppError(413, 'payload_too_large', `The file is larger than the upload limit of ${Math.round(deps.maxUploadBytes / 1048576)} MB`);
+          throw new AppError(
+            413,
+            'payload_too_large',
+            `The file is larger than the upload limit of ${Math.round(deps.maxUploadBytes / 1048576)} MB`,
+          );
         }
         throw error;
       }
@@ -135,7 +162,11 @@ export function createDocumentImport(deps: {
         const head = await readHead(storage, key);
         const mime = sniffMime(head, upload.filename);
         if (!mime) {
-          throw new AppError(415, 'unsupported_media_type', 'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
+          throw new AppError(
+            415,
+            'unsupported_media_type',
+            'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)',
+          );
         }
         const doc: NewDocument = {
           id,
@@ -149,7 +180,11 @@ export function createDocumentImport(deps: {
           metadata: { filename: upload.filename },
           createdBy: actor.id,
         };
-        return insertDocuments(actor, [{ doc, details: { filename: upload.filename, sizeBytes: stored.size } }], client);
+        return insertDocuments(
+          actor,
+          [{ doc, details: { filename: upload.filename, sizeBytes: stored.size } }],
+          client,
+        );
       });
       return result!;
     },
@@ -158,7 +193,8 @@ export function createDocumentImport(deps: {
       if (source.kind !== 'url') return (await self.addSources(actor, collectionId, [source], client))[0]!;
       await assertReadable(actor, collectionId);
       const url = new URL(source.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
       url.hash = '';
       const doc: NewDocument = {
         collectionId,
@@ -172,7 +208,11 @@ export function createDocumentImport(deps: {
         metadata: source.crawl ? { crawl: source.crawl } : {},
         createdBy: actor.id,
       };
-      const [result] = await insertDocuments(actor, [{ doc, details: { url: url.toString(), crawl: source.crawl ?? null } }], client);
+      const [result] = await insertDocuments(
+        actor,
+        [{ doc, details: { url: url.toString(), crawl: source.crawl ?? null } }],
+        client,
+      );
       return result!;
     },
 
@@ -180,7 +220,12 @@ export function createDocumentImport(deps: {
      * Pasted texts and FAQ entries, many at once (a bulk import): one transaction adds them all or
      * none; each comes back in order, new or the duplicate it is. Indexed as `ingest-batch` jobs.
      */
-    async addSources(actor: Actor, collectionId: string, sources: PastedSource[], client: ClientInfo): Promise<AddResult[]> {
+    async addSources(
+      actor: Actor,
+      collectionId: string,
+      sources: PastedSource[],
+      client: ClientInfo,
+    ): Promise<AddResult[]> {
       await assertReadable(actor, collectionId);
       const ids = sources.map(() => randomUUID());
       // Entries of a bulk import are indexed INGEST_BATCH_DOCUMENTS at a time; each batch is named
@@ -191,14 +236,20 @@ export function createDocumentImport(deps: {
         for (let i = 0; i < sources.length; i += STORE_CONCURRENCY) {
           const group = sources.slice(i, i + STORE_CONCURRENCY);
           // Settled, not Promise.all: a write still running when another fails would land after the clean-up.
-          const stored = await Promise.allSettled(group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))));
+          const stored = await Promise.allSettled(
+            group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))),
+          );
           for (const result of stored) {
             if (result.status === 'rejected') throw result.reason;
             docs.push(result.value);
           }
         }
         // Duplicates are found by the insert (a unique key), not by a read before it: re-adding is rare.
-        return insertDocuments(actor, docs.map((doc) => ({ doc, details: {} })), client);
+        return insertDocuments(
+          actor,
+          docs.map((doc) => ({ doc, details: {} })),
+          client,
+        );
       });
     },
   };

@@ -40,7 +40,8 @@ const COLUMNS = `d.*, d.size_bytes::float8 AS size_bytes,
                 FROM document_groups dg JOIN groups g ON g.id = dg.group_id WHERE dg.document_id = d.id), '[]') AS groups`;
 const SELECT = `SELECT ${COLUMNS} FROM documents d`;
 // `columns`: `documents.*` for an UPDATE … FROM, whose `*` would add the joined columns.
-const returningRow = (write: string, columns = '*') => `WITH d AS (${write} RETURNING ${columns}) SELECT ${COLUMNS} FROM d`;
+const returningRow = (write: string, columns = '*') =>
+  `WITH d AS (${write} RETURNING ${columns}) SELECT ${COLUMNS} FROM d`;
 
 export interface NewDocument {
   collectionId: string;
@@ -104,13 +105,16 @@ export function createDocumentRepository(db: Queryable) {
       const holders = new Map(inserted.map((r) => [key(r.collection_id, r.sha256), r]));
       const others = withIds.filter((d) => !holders.has(key(d.collectionId, d.sha256)));
       if (others.length) {
-        const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE (d.collection_id, d.sha256) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`, [
-          others.map((d) => d.collectionId),
-          others.map((d) => d.sha256),
-        ]);
+        const { rows } = await db.query<DocumentRow>(
+          `${SELECT} WHERE (d.collection_id, d.sha256) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+          [others.map((d) => d.collectionId), others.map((d) => d.sha256)],
+        );
         for (const r of rows) holders.set(key(r.collection_id, r.sha256), r);
       }
-      return withIds.map((d) => ({ document: holders.get(key(d.collectionId, d.sha256))!, created: created.has(d.id) }));
+      return withIds.map((d) => ({
+        document: holders.get(key(d.collectionId, d.sha256))!,
+        created: created.has(d.id),
+      }));
     },
     async findById(id: string): Promise<DocumentRow | undefined> {
       const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE d.id = $1`, [id]);
@@ -204,19 +208,17 @@ export function createDocumentRepository(db: Queryable) {
     async setGroups(id: string, groupIds: string[]): Promise<void> {
       await db.query('DELETE FROM document_groups WHERE document_id = $1', [id]);
       if (groupIds.length) {
-        await db.query('INSERT INTO document_groups (document_id, group_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING', [
-          id,
-          groupIds,
-        ]);
+        await db.query(
+          'INSERT INTO document_groups (document_id, group_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
+          [id, groupIds],
+        );
       }
     },
     async setStorage(id: string, storage: { storageKey: string; sizeBytes: number; mime: string }): Promise<void> {
-      await db.query('UPDATE documents SET storage_key = $2, size_bytes = $3, mime = $4, updated_at = now() WHERE id = $1', [
-        id,
-        storage.storageKey,
-        storage.sizeBytes,
-        storage.mime,
-      ]);
+      await db.query(
+        'UPDATE documents SET storage_key = $2, size_bytes = $3, mime = $4, updated_at = now() WHERE id = $1',
+        [id, storage.storageKey, storage.sizeBytes, storage.mime],
+      );
     },
     async delete(id: string): Promise<DocumentRow | undefined> {
       const { rows } = await db.query<DocumentRow>('DELETE FROM documents WHERE id = $1 RETURNING *', [id]);
@@ -244,7 +246,9 @@ export function createDocumentRepository(db: Queryable) {
       return rows.map((r) => r.id);
     },
     async countChildren(parentId: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE parent_id = $1', [parentId]);
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE parent_id = $1', [
+        parentId,
+      ]);
       return rows[0]?.n ?? 0;
     },
   };
@@ -268,11 +272,14 @@ export interface Indexed {
  */
 export async function markIndexed(db: Queryable, items: Indexed[]): Promise<DocumentRow[]> {
   const { rows } = await db.query<DocumentRow>(
-    returningRow(`UPDATE documents SET status = CASE WHEN v.done THEN 'ready' ELSE 'processing' END,
+    returningRow(
+      `UPDATE documents SET status = CASE WHEN v.done THEN 'ready' ELSE 'processing' END,
        progress = CASE WHEN v.done THEN 1 ELSE 0.5 END, error = NULL, chunk_count = v.chunks, indexed_version = v.version,
        finished_at = CASE WHEN v.done THEN now() ELSE NULL END, updated_at = now()
      FROM unnest($1::uuid[], $2::int[], $3::int[], $4::boolean[]) AS v(id, version, chunks, done)
-     WHERE documents.id = v.id AND documents.version = v.version`, 'documents.*'),
+     WHERE documents.id = v.id AND documents.version = v.version`,
+      'documents.*',
+    ),
     [items.map((i) => i.id), items.map((i) => i.version), items.map((i) => i.chunkCount), items.map((i) => i.done)],
   );
   return rows;

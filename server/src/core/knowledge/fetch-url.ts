@@ -16,7 +16,9 @@ FORBIDDEN.addAddress('::', 'ipv6');
 
 async function assertReachable(url: URL): Promise<void> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true }).catch(() => []);
+  const addresses = isIP(host)
+    ? [{ address: host, family: isIP(host) }]
+    : await lookup(host, { all: true }).catch(() => []);
   for (const { address, family } of addresses) {
     const mapped = family === 6 && /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
     if (mapped ? FORBIDDEN.check(mapped, 'ipv4') : FORBIDDEN.check(address, family === 6 ? 'ipv6' : 'ipv4')) {
@@ -45,7 +47,8 @@ export interface Fetched {
  */
 export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetched> {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let current = parsed.toString();
   for (let redirects = 0; ; redirects++) {
@@ -55,7 +58,10 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
       res = await fetch(current, {
         signal,
         redirect: 'manual',
-        headers: { 'user-agent': limits.userAgent ?? 'EnclaveBot/1.0 (knowledge import)', accept: 'text/html,text/plain,application/pdf,*/*;q=0.5' },
+        headers: {
+          'user-agent': limits.userAgent ?? 'EnclaveBot/1.0 (knowledge import)',
+          accept: 'text/html,text/plain,application/pdf,*/*;q=0.5',
+        },
       });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError' || signal.aborted;
@@ -73,7 +79,10 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
     if (!res.ok) {
       await res.body?.cancel();
       // 4xx will not get better by retrying; 5xx and 429 might.
-      throw new FetchError(`${current} answered HTTP ${res.status}`, res.status >= 400 && res.status < 500 && res.status !== 429);
+      throw new FetchError(
+        `${current} answered HTTP ${res.status}`,
+        res.status >= 400 && res.status < 500 && res.status !== 429,
+      );
     }
     const declared = Number(res.headers.get('content-length') ?? '0');
     if (declared > limits.maxBytes) {

@@ -7,10 +7,11 @@ import type { IngestionService } from './ingest.service.ts';
  * same for the small documents of a bulk import, together. One pipeline (and embedder) for both;
  * ingestion-jobs.ts enqueues them.
  */
-export function ingestJobs({ ingestion }: { ingestion: Pick<IngestionService, 'process' | 'processBatch'> }): Pick<
-  Processors<JobMap>,
-  'ingest-document' | 'ingest-batch'
-> {
+export function ingestJobs({
+  ingestion,
+}: {
+  ingestion: Pick<IngestionService, 'process' | 'processBatch'>;
+}): Pick<Processors<JobMap>, 'ingest-document' | 'ingest-batch'> {
   return {
     'ingest-document': async ({ documentId, version }, context) => {
       const attempt = { number: context.attempt, max: jobOptions['ingest-document'].attempts };

@@ -10,7 +10,12 @@ import { createChunkRepository, type NewChunk } from './chunk.repository.ts';
 import { createDocumentRepository, markIndexed, type DocumentRow } from './document.repository.ts';
 import { fetchUrl, FetchError, sitemapLocations } from './fetch-url.ts';
 import { htmlLinks, htmlTitle } from './parsing/html-to-text.ts';
-import { PARSEABLE_MIMES, UnparseableError, type ParsedDocument, type ParseableMime } from './parsing/parsed-document.ts';
+import {
+  PARSEABLE_MIMES,
+  UnparseableError,
+  type ParsedDocument,
+  type ParseableMime,
+} from './parsing/parsed-document.ts';
 import type { ParserPool } from './parsing/parser-pool.ts';
 import { sniffMime } from './parsing/sniff.ts';
 import { presentDocument } from './knowledge.presenter.ts';
@@ -84,7 +89,9 @@ export function createIngestionService(deps: {
   }
 
   /** Bytes and their sniffed type: from storage, or fetched (URL imports) and stored now. */
-  async function loadBytes(doc: DocumentRow): Promise<{ bytes: Buffer; mime: ParseableMime | undefined; fetchedHtml?: string }> {
+  async function loadBytes(
+    doc: DocumentRow,
+  ): Promise<{ bytes: Buffer; mime: ParseableMime | undefined; fetchedHtml?: string }> {
     if (doc.storage_key) {
       const stream = await storage.get(doc.storage_key);
       if (!stream) throw new PermanentJobError('The original file is missing from storage');
@@ -93,24 +100,43 @@ export function createIngestionService(deps: {
       const mime = (PARSEABLE_MIMES as readonly string[]).includes(doc.mime)
         ? (doc.mime as ParseableMime)
         : sniffMime(bytes.subarray(0, 8192), doc.metadata.filename as string | undefined);
-      return { bytes, mime, ...(doc.source === 'url' && mime === 'text/html' ? { fetchedHtml: bytes.toString('utf8') } : {}) };
+      return {
+        bytes,
+        mime,
+        ...(doc.source === 'url' && mime === 'text/html' ? { fetchedHtml: bytes.toString('utf8') } : {}),
+      };
     }
     if (doc.source !== 'url' || !doc.source_url) throw new PermanentJobError('The document has no content');
     const fetched = await fetchUrl(doc.source_url, { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes });
     const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
     const key = storageKeyOf(doc.id);
     const stored = await storage.put(key, fetched.bytes, { maxBytes: limits.maxBytes });
-    await documents.setStorage(doc.id, { storageKey: key, sizeBytes: stored.size, mime: mime ?? (fetched.contentType || 'application/octet-stream') });
-    return { bytes: fetched.bytes, mime, ...(mime === 'text/html' ? { fetchedHtml: fetched.bytes.toString('utf8') } : {}) };
+    await documents.setStorage(doc.id, {
+      storageKey: key,
+      sizeBytes: stored.size,
+      mime: mime ?? (fetched.contentType || 'application/octet-stream'),
+    });
+    return {
+      bytes: fetched.bytes,
+      mime,
+      ...(mime === 'text/html' ? { fetchedHtml: fetched.bytes.toString('utf8') } : {}),
+    };
   }
 
-  async function piecesOf(doc: DocumentRow, bytes: Buffer, mime: ParseableMime | undefined): Promise<{ pieces: SplitPiece[]; parsed?: ParsedDocument }> {
+  async function piecesOf(
+    doc: DocumentRow,
+    bytes: Buffer,
+    mime: ParseableMime | undefined,
+  ): Promise<{ pieces: SplitPiece[]; parsed?: ParsedDocument }> {
     if (doc.source === 'faq') {
       const { question, answer } = JSON.parse(bytes.toString('utf8')) as { question: string; answer: string };
       const text = `${question}\n${answer}`;
       return { pieces: [{ text, tokenCount: countTokens(text), metadata: {}, kind: 'faq', faqQuestion: question }] };
     }
-    if (!mime) throw new UnparseableError('This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)');
+    if (!mime)
+      throw new UnparseableError(
+        'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)',
+      );
     if (isSitemap(bytes)) return { pieces: [] };
     const parsed = await parser.parse(new Uint8Array(bytes), mime);
     const pieces = await splitSections(parsed.sections, deps.split ?? DEFAULT_SPLIT);
@@ -154,7 +180,9 @@ export function createIngestionService(deps: {
     for (const [ord, piece] of pieces.entries()) {
       if (ord > 0 && ord % 16 === 0) await new Promise((resolve) => setImmediate(resolve)); // keep the event loop responsive
       // A FAQ's question counts twice in the full-text index: it is what people will ask.
-      const tokens = piece.faqQuestion ? [...lexemes(piece.faqQuestion, 'index'), ...lexemes(texts[ord]!, 'index')] : lexemes(texts[ord]!, 'index');
+      const tokens = piece.faqQuestion
+        ? [...lexemes(piece.faqQuestion, 'index'), ...lexemes(texts[ord]!, 'index')]
+        : lexemes(texts[ord]!, 'index');
       chunks.push({
         ord,
         text: piece.text,
@@ -177,18 +205,26 @@ export function createIngestionService(deps: {
     const indexed = await db.transaction(async (tx) => {
       const marked = await markIndexed(
         tx,
-        items.map(({ doc, chunks }) => ({ id: doc.id, version: doc.version, chunkCount: chunks.length, done: !crawlOf(doc) })),
+        items.map(({ doc, chunks }) => ({
+          id: doc.id,
+          version: doc.version,
+          chunkCount: chunks.length,
+          done: !crawlOf(doc),
+        })),
       );
       if (!marked.length) return [];
       const current = new Set(marked.map((r) => r.id));
       const repo = createChunkRepository(tx);
       await repo.deleteForDocuments([...current]);
       await repo.insertMany(
-        items.filter(({ doc }) => current.has(doc.id)).map(({ doc, chunks }) => ({ documentId: doc.id, collectionId: doc.collection_id, chunks })),
+        items
+          .filter(({ doc }) => current.has(doc.id))
+          .map(({ doc, chunks }) => ({ documentId: doc.id, collectionId: doc.collection_id, chunks })),
       );
       return marked;
     });
-    for (const row of indexed) logger.info({ documentId: row.id, version: row.version, chunks: row.chunk_count }, 'document indexed');
+    for (const row of indexed)
+      logger.info({ documentId: row.id, version: row.version, chunks: row.chunk_count }, 'document indexed');
     return indexed;
   }
 
@@ -204,21 +240,34 @@ export function createIngestionService(deps: {
   }
 
   /** The document's status after an error: failed for good, or queued for the job's next attempt. */
-  async function recordFailure(doc: DocumentRow, error: unknown, attempt: { number: number; max: number }): Promise<{ permanent: boolean; message: string }> {
+  async function recordFailure(
+    doc: DocumentRow,
+    error: unknown,
+    attempt: { number: number; max: number },
+  ): Promise<{ permanent: boolean; message: string }> {
     const message = error instanceof Error ? error.message : String(error);
-    const permanent = error instanceof UnparseableError || error instanceof PermanentJobError || (error instanceof FetchError && error.permanent);
+    const permanent =
+      error instanceof UnparseableError ||
+      error instanceof PermanentJobError ||
+      (error instanceof FetchError && error.permanent);
     const final = permanent || attempt.number >= attempt.max;
     await publish(
       await documents.updateProgress(
         doc.id,
         doc.version,
-        final ? { status: 'failed', progress: 0, error: message } : { status: 'queued', error: `${message} (will retry)` },
+        final
+          ? { status: 'failed', progress: 0, error: message }
+          : { status: 'queued', error: `${message} (will retry)` },
       ),
     );
     return { permanent, message };
   }
 
-  async function processDocument(documentId: string, version: number, attempt: { number: number; max: number }): Promise<{ fetchedHtml?: string } | undefined> {
+  async function processDocument(
+    documentId: string,
+    version: number,
+    attempt: { number: number; max: number },
+  ): Promise<{ fetchedHtml?: string } | undefined> {
     // Deleted, superseded by a re-index, or a duplicate delivery of an indexed version: nothing to do.
     const doc = await documents.claim(documentId, version);
     if (!doc) return undefined;
@@ -255,7 +304,11 @@ export function createIngestionService(deps: {
    * error that may pass (the database, a remote embedder) leaves the others queued and the job
    * retries them — those already indexed are not claimed again.
    */
-  async function processBatch(documentIds: string[], version: number, attempt: { number: number; max: number }): Promise<void> {
+  async function processBatch(
+    documentIds: string[],
+    version: number,
+    attempt: { number: number; max: number },
+  ): Promise<void> {
     const claimed = await documents.claimMany(documentIds, version);
     await Promise.all(claimed.map(publish));
     const prepared: { doc: DocumentRow; pieces: SplitPiece[]; texts: string[] }[] = [];
@@ -272,11 +325,17 @@ export function createIngestionService(deps: {
     );
     if (prepared.length) {
       try {
-        const vectors = await embedAll(prepared.flatMap((p) => p.texts), async () => {});
+        const vectors = await embedAll(
+          prepared.flatMap((p) => p.texts),
+          async () => {},
+        );
         const written: { doc: DocumentRow; chunks: NewChunk[] }[] = [];
         let offset = 0;
         for (const p of prepared) {
-          written.push({ doc: p.doc, chunks: await chunksOf(p.pieces, p.texts, vectors.slice(offset, offset + p.texts.length)) });
+          written.push({
+            doc: p.doc,
+            chunks: await chunksOf(p.pieces, p.texts, vectors.slice(offset, offset + p.texts.length)),
+          });
           offset += p.texts.length;
         }
         await Promise.all((await writeChunks(written)).map(publish));
@@ -291,7 +350,11 @@ export function createIngestionService(deps: {
   /** Breadth-first, same site only, up to `maxPages` pages (the start page included) and `depth` links away. */
   async function crawl(root: DocumentRow, html: string | undefined, settings: CrawlSettings, bytes: Buffer) {
     const origin = new URL(root.source_url!).origin;
-    const start = isSitemap(bytes) ? sitemapLocations(bytes.toString('utf8')) : html ? htmlLinks(html, root.source_url!) : [];
+    const start = isSitemap(bytes)
+      ? sitemapLocations(bytes.toString('utf8'))
+      : html
+        ? htmlLinks(html, root.source_url!)
+        : [];
     const queue: { url: string; depth: number }[] = start.map((url) => ({ url, depth: 1 }));
     const seen = new Set<string>([normalizeUrl(root.source_url!)]);
     let pages = 1;
@@ -312,7 +375,9 @@ export function createIngestionService(deps: {
       const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
       if (!mime) continue;
       pages += 1;
-      await publish(await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages }));
+      await publish(
+        await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages }),
+      );
       const pageHtml = mime === 'text/html' ? fetched.bytes.toString('utf8') : undefined;
       const id = randomUUID();
       const key2 = storageKeyOf(id);
@@ -340,7 +405,8 @@ export function createIngestionService(deps: {
         );
       }
       if (pageHtml && depth < settings.depth) {
-        for (const link of htmlLinks(pageHtml, fetched.url)) if (!seen.has(normalizeUrl(link))) queue.push({ url: link, depth: depth + 1 });
+        for (const link of htmlLinks(pageHtml, fetched.url))
+          if (!seen.has(normalizeUrl(link))) queue.push({ url: link, depth: depth + 1 });
       }
     }
   }
@@ -370,6 +436,12 @@ function isSitemap(bytes: Buffer): boolean {
 
 function sniffByContentType(bytes: Buffer, contentType: string, url: string): ParseableMime | undefined {
   const path = new URL(url).pathname;
-  const name = contentType.includes('html') ? 'page.html' : contentType.includes('csv') ? 'page.csv' : contentType.includes('markdown') ? 'page.md' : path;
+  const name = contentType.includes('html')
+    ? 'page.html'
+    : contentType.includes('csv')
+      ? 'page.csv'
+      : contentType.includes('markdown')
+        ? 'page.md'
+        : path;
   return sniffMime(bytes.subarray(0, 8192), name);
 }

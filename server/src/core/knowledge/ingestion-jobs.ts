@@ -10,7 +10,10 @@ export const INGEST_BATCH_DOCUMENTS = 25;
  * come from names and versions, so enqueueing again — a restart resuming unfinished work while the
  * queue still holds the jobs — adds nothing under BullMQ, and a new version (a re-embed) is a new job.
  */
-export async function enqueueIngestion(jobs: JobQueue<JobMap>, docs: { id: string; version: number; batch?: string | undefined }[]): Promise<void> {
+export async function enqueueIngestion(
+  jobs: JobQueue<JobMap>,
+  docs: { id: string; version: number; batch?: string | undefined }[],
+): Promise<void> {
   const batches = new Map<string, { batchId: string; version: number; documentIds: string[] }>();
   for (const doc of docs) {
     if (!doc.batch) {

@@ -35,7 +35,10 @@ export function createConfiguredIngestion(deps: {
  */
 export async function resumePendingIngestion(db: Database, jobs: JobQueue<JobMap>, logger?: Logger): Promise<number> {
   const pending = await createDocumentRepository(db).pending();
-  await enqueueIngestion(jobs, pending.map((d) => ({ id: d.id, version: d.version, batch: d.batch ?? undefined })));
+  await enqueueIngestion(
+    jobs,
+    pending.map((d) => ({ id: d.id, version: d.version, batch: d.batch ?? undefined })),
+  );
   if (pending.length) logger?.info({ documents: pending.length }, 'unfinished ingestion re-queued');
   return pending.length;
 }

@@ -76,7 +76,12 @@ export function createKnowledgeService(deps: {
         return doc;
       });
       if (removed.storage_key) await storage.delete(removed.storage_key).catch(() => {});
-      await bus.publish({ type: 'document.updated', document: { ...presentDocument({ ...removed, groups: [] }), status: 'deleted' } }).catch(() => {});
+      await bus
+        .publish({
+          type: 'document.updated',
+          document: { ...presentDocument({ ...removed, groups: [] }), status: 'deleted' },
+        })
+        .catch(() => {});
     },
 
     async reindex(actor: Actor, id: string, client: ClientInfo): Promise<DocumentRow> {
@@ -84,7 +89,13 @@ export function createKnowledgeService(deps: {
         const repo = createDocumentRepository(tx);
         if (!(await repo.lockForUpdate(id))) throw notFound('Document');
         const version = await repo.bumpVersion(id);
-        await appendAudit(tx, { action: 'document.reindexed', actor, target: { type: 'document', id }, ip: client.ip, details: { version } });
+        await appendAudit(tx, {
+          action: 'document.reindexed',
+          actor,
+          target: { type: 'document', id },
+          ip: client.ip,
+          details: { version },
+        });
       });
       const doc = (await createDocumentRepository(db).findById(id))!;
       await enqueue(doc);
@@ -130,7 +141,10 @@ export function createKnowledgeService(deps: {
 
     async listChunks(id: string, page: { afterOrd?: number | undefined; limit: number }) {
       await getDocument(id);
-      return createChunkRepository(db).listByDocument(id, { ...(page.afterOrd !== undefined ? { afterOrd: page.afterOrd } : {}), limit: page.limit });
+      return createChunkRepository(db).listByDocument(id, {
+        ...(page.afterOrd !== undefined ? { afterOrd: page.afterOrd } : {}),
+        limit: page.limit,
+      });
     },
 
     /** The original bytes for download/preview. */
@@ -139,7 +153,12 @@ export function createKnowledgeService(deps: {
       const stream = doc.storage_key ? await storage.get(doc.storage_key) : undefined;
       if (!stream) throw notFound('File');
       const filename = (doc.metadata.filename as string | undefined) ?? `${doc.title}${extensionOf(doc.mime)}`;
-      return { stream, mime: doc.mime === FAQ_MIME ? 'application/json' : doc.mime, filename, size: Number(doc.size_bytes) };
+      return {
+        stream,
+        mime: doc.mime === FAQ_MIME ? 'application/json' : doc.mime,
+        filename,
+        size: Number(doc.size_bytes),
+      };
     },
   };
 }

@@ -94,7 +94,9 @@ export function createRetrievalRepository(db: Queryable) {
     async documentFrequencies(lexemes: string[]): Promise<Map<string, number>> {
       const unique = [...new Set(lexemes)];
       if (!unique.length) return new Map();
-      const { rows: before } = await db.query<{ old: string }>(`SELECT current_setting('enable_seqscan') AS old, set_config('enable_seqscan', 'off', true)`);
+      const { rows: before } = await db.query<{ old: string }>(
+        `SELECT current_setting('enable_seqscan') AS old, set_config('enable_seqscan', 'off', true)`,
+      );
       const { rows } = await db.query<{ lexeme: string; df: number }>(
         `SELECT t.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ (quote_literal(t.lexeme))::tsquery)::float8 AS df
          FROM unnest($1::text[]) AS t(lexeme)`,
@@ -113,7 +115,14 @@ export function createRetrievalRepository(db: Queryable) {
      * otherwise re-run it once per document, seconds per query on a thousand documents. `ts_rank`
      * has no IDF, which lets common words drown rare ones; this is the ranking the literature means.
      */
-    async fullText(userId: string, collectionIds: string[] | null, plan: FullTextPlan, limit: number, params: Bm25Params, stats: CorpusStats): Promise<RankedId[]> {
+    async fullText(
+      userId: string,
+      collectionIds: string[] | null,
+      plan: FullTextPlan,
+      limit: number,
+      params: Bm25Params,
+      stats: CorpusStats,
+    ): Promise<RankedId[]> {
       const lexemes = plan.terms.map((t) => t.lexeme);
       const b = lexemes.map((l) => (isHan(l) ? params.bHan : params.b));
       const { rows } = await db.query<{ id: number; score: number }>(
@@ -136,7 +145,19 @@ export function createRetrievalRepository(db: Queryable) {
          GROUP BY cand.id
          ORDER BY score DESC, cand.id
          LIMIT $5`,
-        [userId, collectionIds, lexemes, tsqueryOf(plan.drivers), limit, params.k1, params.delta, plan.terms.map((t) => t.df), stats.n, stats.avgdl, b],
+        [
+          userId,
+          collectionIds,
+          lexemes,
+          tsqueryOf(plan.drivers),
+          limit,
+          params.k1,
+          params.delta,
+          plan.terms.map((t) => t.df),
+          stats.n,
+          stats.avgdl,
+          b,
+        ],
       );
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
     },

@@ -67,7 +67,11 @@ export type SearchMode = 'hybrid' | 'vector' | 'text';
  * and `/v1`. Both halves filter by the actor's permissions inside their SQL, so a passage the
  * actor may not read is never even a candidate; fusion is reciprocal rank with tunable weights.
  */
-export function createRetrievalService(deps: { db: Database; embedder: EmbeddingProvider; settings?: Partial<RetrievalSettings> }) {
+export function createRetrievalService(deps: {
+  db: Database;
+  embedder: EmbeddingProvider;
+  settings?: Partial<RetrievalSettings>;
+}) {
   const settings: RetrievalSettings = { ...DEFAULT_RETRIEVAL, ...deps.settings };
   // BM25's corpus size and average length move slowly; a few seconds' staleness does not change
   // rankings, and a full scan per query would. (Which chunks match is always live.)
@@ -75,7 +79,11 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
   const STATS_TTL_MS = 10_000;
   const dfCache = createDocumentFrequencyCache({ ttlMs: 60_000, maxEntries: 100_000 });
 
-  async function search(actor: Pick<Actor, 'id'>, input: SearchInput, options: { mode?: SearchMode; settings?: Partial<RetrievalSettings> } = {}): Promise<SearchHit[]> {
+  async function search(
+    actor: Pick<Actor, 'id'>,
+    input: SearchInput,
+    options: { mode?: SearchMode; settings?: Partial<RetrievalSettings> } = {},
+  ): Promise<SearchHit[]> {
     const s = { ...settings, ...options.settings };
     const mode = options.mode ?? 'hybrid';
     const k = Math.max(1, Math.min(input.k ?? 8, 100));
@@ -95,7 +103,8 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
         vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
       }
       if (terms.length) {
-        if (!statsCache || Date.now() - statsCache.at > STATS_TTL_MS) statsCache = { at: Date.now(), stats: await repo.corpusStats() };
+        if (!statsCache || Date.now() - statsCache.at > STATS_TTL_MS)
+          statsCache = { at: Date.now(), stats: await repo.corpusStats() };
         const { stats } = statsCache;
         const df = await dfCache.get(terms, (missing) => repo.documentFrequencies(missing));
         const plan = planFullText(terms, df, stats, s.bm25);
@@ -138,7 +147,12 @@ export function createRetrievalService(deps: { db: Database; embedder: Embedding
 }
 
 /** Reciprocal rank fusion; a single-half mode ranks by that half alone. */
-export function fuse(vector: RankedId[], text: RankedId[], s: Pick<RetrievalSettings, 'rrfK' | 'vectorWeight' | 'textWeight'>, mode: SearchMode = 'hybrid') {
+export function fuse(
+  vector: RankedId[],
+  text: RankedId[],
+  s: Pick<RetrievalSettings, 'rrfK' | 'vectorWeight' | 'textWeight'>,
+  mode: SearchMode = 'hybrid',
+) {
   const scores = new Map<number, number>();
   const add = (list: RankedId[], weight: number) =>
     list.forEach((h, i) => scores.set(h.id, (scores.get(h.id) ?? 0) + weight / (s.rrfK + i + 1)));

@@ -21,7 +21,13 @@ export interface OfflineWeights {
   hanChar: number;
 }
 
-export const DEFAULT_OFFLINE_WEIGHTS: OfflineWeights = { word: 1, trigram: 0.25, hanWord: 1, hanBigram: 0.8, hanChar: 0.25 };
+export const DEFAULT_OFFLINE_WEIGHTS: OfflineWeights = {
+  word: 1,
+  trigram: 0.25,
+  hanWord: 1,
+  hanBigram: 0.8,
+  hanChar: 0.25,
+};
 
 let idfTable: Map<string, number> | undefined;
 let idfMedian = 10;
@@ -107,7 +113,11 @@ export function embedOffline(
   return vector.map((v) => v / norm);
 }
 
-export function createOfflineEmbedder(options: { model: string; dimensions: number; weights?: OfflineWeights }): EmbeddingProvider {
+export function createOfflineEmbedder(options: {
+  model: string;
+  dimensions: number;
+  weights?: OfflineWeights;
+}): EmbeddingProvider {
   return {
     model: options.model,
     dimensions: options.dimensions,

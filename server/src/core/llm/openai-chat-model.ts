@@ -15,7 +15,8 @@ export interface OpenAiChatSettings {
 }
 
 function retryable(error: unknown): boolean {
-  if (error instanceof OpenAI.APIError) return error.status === undefined || error.status === 429 || error.status >= 500;
+  if (error instanceof OpenAI.APIError)
+    return error.status === undefined || error.status === 429 || error.status >= 500;
   return true; // connection resets, timeouts, malformed SSE
 }
 
@@ -34,9 +35,18 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * already shown text to a user must not silently start over.
  */
 export function createOpenAiChatModel(settings: OpenAiChatSettings): ChatModel {
-  const client = new OpenAI({ baseURL: settings.baseUrl, apiKey: settings.apiKey ?? 'not-needed', maxRetries: 0, timeout: settings.firstTokenTimeoutMs });
+  const client = new OpenAI({
+    baseURL: settings.baseUrl,
+    apiKey: settings.apiKey ?? 'not-needed',
+    maxRetries: 0,
+    timeout: settings.firstTokenTimeoutMs,
+  });
 
-  async function attempt(request: ChatRequest, onDelta: (delta: string) => void, state: { emitted: boolean }): Promise<ChatResult> {
+  async function attempt(
+    request: ChatRequest,
+    onDelta: (delta: string) => void,
+    state: { emitted: boolean },
+  ): Promise<ChatResult> {
     const controller = new AbortController();
     const abort = () => controller.abort();
     request.signal?.addEventListener('abort', abort);
@@ -88,7 +98,8 @@ export function createOpenAiChatModel(settings: OpenAiChatSettings): ChatModel {
       };
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      if (timedOut || controller.signal.aborted) throw new ModelError('The model stopped responding', true, { cause: error });
+      if (timedOut || controller.signal.aborted)
+        throw new ModelError('The model stopped responding', true, { cause: error });
       throw error;
     } finally {
       clearTimeout(timer);
@@ -112,7 +123,11 @@ export function createOpenAiChatModel(settings: OpenAiChatSettings): ChatModel {
         }
       }
       const status = lastError instanceof OpenAI.APIError ? ` (HTTP ${lastError.status ?? 'error'})` : '';
-      throw new ModelError(`The model endpoint failed${status}: ${(lastError as Error)?.message ?? 'unknown error'}`, false, { cause: lastError });
+      throw new ModelError(
+        `The model endpoint failed${status}: ${(lastError as Error)?.message ?? 'unknown error'}`,
+        false,
+        { cause: lastError },
+      );
     },
   };
 }

@@ -32,7 +32,8 @@ export function createOpenAiEmbedder(options: {
         encoding_format: 'float',
       });
       const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
-      if (vectors.length !== texts.length) throw new Error(`The embedding endpoint returned ${vectors.length} vectors for ${texts.length} texts`);
+      if (vectors.length !== texts.length)
+        throw new Error(`The embedding endpoint returned ${vectors.length} vectors for ${texts.length} texts`);
       for (const v of vectors) {
         if (v.length !== options.dimensions) {
           throw new Error(

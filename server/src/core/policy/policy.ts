@@ -28,7 +28,11 @@ export function mayReadConversation(
 ): boolean {
   if (conversation.memberIds.includes(actor.id)) return true;
   if (actor.role === 'admin') return true;
-  return actor.role === 'agent' && (conversation.kind === 'support' || conversation.kind === 'bot') && conversation.status !== 'bot';
+  return (
+    actor.role === 'agent' &&
+    (conversation.kind === 'support' || conversation.kind === 'bot') &&
+    conversation.status !== 'bot'
+  );
 }
 
 /** Internal notes are for the support team only. */

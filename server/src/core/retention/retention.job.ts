@@ -7,7 +7,12 @@ import type { BlobStorage } from '../storage/blob-storage.ts';
 import { applyRetention } from './retention.service.ts';
 
 /** `retention`: message and file retention (MESSAGE_/FILE_RETENTION_DAYS; 0 = off), audited per batch. */
-export function retentionJob({ db, files, config, logger }: {
+export function retentionJob({
+  db,
+  files,
+  config,
+  logger,
+}: {
   db: Database;
   /** The stored files the expired rows point at. */
   files: BlobStorage;

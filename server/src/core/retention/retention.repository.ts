@@ -11,7 +11,10 @@ export function createRetentionRepository(db: Queryable) {
       );
       if (!batch.length) return { messages: 0, storageKeys: [] };
       const ids = batch.map((r) => r.id);
-      const files = await db.query<{ storage_key: string }>('DELETE FROM attachments WHERE message_id = ANY($1::bigint[]) RETURNING storage_key', [ids]);
+      const files = await db.query<{ storage_key: string }>(
+        'DELETE FROM attachments WHERE message_id = ANY($1::bigint[]) RETURNING storage_key',
+        [ids],
+      );
       const deleted = await db.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [ids]);
       return { messages: deleted.rowCount, storageKeys: files.rows.map((r) => r.storage_key) };
     },
@@ -20,7 +23,10 @@ export function createRetentionRepository(db: Queryable) {
      * Conversations whose last message is older than `cutoff`, that no longer hold any message and
      * are not waiting for or with an agent, go too (members, events and attachments cascade).
      */
-    async deleteEmptyConversationsBefore(cutoff: Date, limit: number): Promise<{ conversations: number; storageKeys: string[] }> {
+    async deleteEmptyConversationsBefore(
+      cutoff: Date,
+      limit: number,
+    ): Promise<{ conversations: number; storageKeys: string[] }> {
       const { rows: batch } = await db.query<{ id: string }>(
         `SELECT c.id FROM conversations c
           WHERE c.last_message_at < $1 AND (c.status IS NULL OR c.status IN ('bot', 'resolved'))
@@ -30,7 +36,10 @@ export function createRetentionRepository(db: Queryable) {
       );
       if (!batch.length) return { conversations: 0, storageKeys: [] };
       const ids = batch.map((r) => r.id);
-      const files = await db.query<{ storage_key: string }>('DELETE FROM attachments WHERE conversation_id = ANY($1::uuid[]) RETURNING storage_key', [ids]);
+      const files = await db.query<{ storage_key: string }>(
+        'DELETE FROM attachments WHERE conversation_id = ANY($1::uuid[]) RETURNING storage_key',
+        [ids],
+      );
       const deleted = await db.query('DELETE FROM conversations WHERE id = ANY($1::uuid[])', [ids]);
       return { conversations: deleted.rowCount, storageKeys: files.rows.map((r) => r.storage_key) };
     },

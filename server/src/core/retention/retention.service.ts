@@ -28,7 +28,12 @@ export interface RetentionReport {
  * Audit records have their own retention (prune-audit). Knowledge documents are curated content
  * and are not touched: an admin deletes those.
  */
-export async function applyRetention(db: Database, storage: BlobStorage, policy: RetentionPolicy, now = new Date()): Promise<RetentionReport> {
+export async function applyRetention(
+  db: Database,
+  storage: BlobStorage,
+  policy: RetentionPolicy,
+  now = new Date(),
+): Promise<RetentionReport> {
   const report: RetentionReport = { messages: 0, conversations: 0, files: 0, orphanedFiles: [] };
   const removeBlobs = async (keys: string[]) => {
     for (const key of keys) {
@@ -47,7 +52,10 @@ export async function applyRetention(db: Database, storage: BlobStorage, policy:
       const batch = await db.transaction(async (tx) => {
         const repo = createRetentionRepository(tx);
         const messages = await repo.deleteMessagesBefore(before, BATCH);
-        const conversations = messages.messages < BATCH ? await repo.deleteEmptyConversationsBefore(before, BATCH) : { conversations: 0, storageKeys: [] };
+        const conversations =
+          messages.messages < BATCH
+            ? await repo.deleteEmptyConversationsBefore(before, BATCH)
+            : { conversations: 0, storageKeys: [] };
         const files = [...messages.storageKeys, ...conversations.storageKeys];
         if (messages.messages || conversations.conversations) {
           await appendAudit(tx, {

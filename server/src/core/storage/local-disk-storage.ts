@@ -19,13 +19,16 @@ export function createLocalDiskStorage(rootDir: string): BlobStorage {
 
   return {
     async put(key, data, options = {}) {
-      if (Buffer.isBuffer(data) && options.maxBytes !== undefined && data.length > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
+      if (Buffer.isBuffer(data) && options.maxBytes !== undefined && data.length > options.maxBytes)
+        throw new BlobTooLargeError(options.maxBytes);
       const target = fileOf(key);
       await mkdir(path.dirname(target), { recursive: true });
       const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
       try {
         // Bytes already in memory (pasted text, a fetched page) need no stream machinery.
-        const written = Buffer.isBuffer(data) ? await writeBytes(temp, data) : await writeStream(temp, data, options.maxBytes);
+        const written = Buffer.isBuffer(data)
+          ? await writeBytes(temp, data)
+          : await writeStream(temp, data, options.maxBytes);
         await rename(temp, target);
         return { key, ...written };
       } catch (error) {
@@ -71,7 +74,11 @@ async function writeBytes(file: string, bytes: Buffer): Promise<{ size: number; 
 }
 
 /** Streams `source` into `file`, measuring and hashing it, failing past `maxBytes`. */
-async function writeStream(file: string, source: Readable, maxBytes: number | undefined): Promise<{ size: number; sha256: string }> {
+async function writeStream(
+  file: string,
+  source: Readable,
+  maxBytes: number | undefined,
+): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   const meter = new Transform({

@@ -2,9 +2,7 @@ import type { Database } from '../db/database.ts';
 import { generatePassword, hashPassword } from '../crypto/password.ts';
 import { createUserRepository } from './user.repository.ts';
 
-export type FirstAdminResult =
-  | { created: false }
-  | { created: true; email: string; generatedPassword?: string };
+export type FirstAdminResult = { created: false } | { created: true; email: string; generatedPassword?: string };
 
 /**
  * Creates the first admin when no active admin exists: ADMIN_EMAIL/ADMIN_PASSWORD when given,

@@ -13,10 +13,10 @@ const SELECT = `SELECT g.*, (SELECT count(*)::int FROM user_groups ug WHERE ug.g
 export function createGroupRepository(db: Queryable) {
   return {
     async insert(group: { name: string; description: string }): Promise<GroupRow> {
-      const { rows } = await db.query<{ id: string }>('INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id', [
-        group.name,
-        group.description,
-      ]);
+      const { rows } = await db.query<{ id: string }>(
+        'INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id',
+        [group.name, group.description],
+      );
       return (await this.findById(rows[0]!.id))!;
     },
     async findById(id: string): Promise<GroupRow | undefined> {
@@ -24,7 +24,9 @@ export function createGroupRepository(db: Queryable) {
       return rows[0];
     },
     async findByNames(names: string[]): Promise<GroupRow[]> {
-      const { rows } = await db.query<GroupRow>(`${SELECT} WHERE lower(g.name) = ANY($1::text[])`, [names.map((n) => n.toLowerCase())]);
+      const { rows } = await db.query<GroupRow>(`${SELECT} WHERE lower(g.name) = ANY($1::text[])`, [
+        names.map((n) => n.toLowerCase()),
+      ]);
       return rows;
     },
     async existing(ids: string[]): Promise<string[]> {
@@ -68,13 +70,16 @@ export function createGroupRepository(db: Queryable) {
       return rows;
     },
     async addMember(groupId: string, userId: string): Promise<void> {
-      await db.query(`INSERT INTO user_groups (user_id, group_id, source) VALUES ($1, $2, 'manual') ON CONFLICT DO NOTHING`, [
+      await db.query(
+        `INSERT INTO user_groups (user_id, group_id, source) VALUES ($1, $2, 'manual') ON CONFLICT DO NOTHING`,
+        [userId, groupId],
+      );
+    },
+    async removeMember(groupId: string, userId: string): Promise<boolean> {
+      const { rowCount } = await db.query('DELETE FROM user_groups WHERE user_id = $1 AND group_id = $2', [
         userId,
         groupId,
       ]);
-    },
-    async removeMember(groupId: string, userId: string): Promise<boolean> {
-      const { rowCount } = await db.query('DELETE FROM user_groups WHERE user_id = $1 AND group_id = $2', [userId, groupId]);
       return rowCount > 0;
     },
   };

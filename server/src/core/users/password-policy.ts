@@ -2,9 +2,24 @@ import { z } from 'zod';
 
 // The most common choices that still pass a length rule; refused outright.
 const COMMON = new Set([
-  'password1234', 'password12345', 'password123456', '123456789012', '1234567890123', 'qwertyuiop12',
-  'qwerty123456', 'iloveyou1234', 'administrator', 'letmein12345', 'welcome12345', 'changeme1234',
-  'passw0rd1234', 'admin1234567', 'enclave12345', 'abcdefghijkl', 'p@ssw0rd1234', '11111111111111',
+  'password1234',
+  'password12345',
+  'password123456',
+  '123456789012',
+  '1234567890123',
+  'qwertyuiop12',
+  'qwerty123456',
+  'iloveyou1234',
+  'administrator',
+  'letmein12345',
+  'welcome12345',
+  'changeme1234',
+  'passw0rd1234',
+  'admin1234567',
+  'enclave12345',
+  'abcdefghijkl',
+  'p@ssw0rd1234',
+  '11111111111111',
 ]);
 
 /**

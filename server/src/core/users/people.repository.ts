@@ -18,7 +18,16 @@ export function createPeopleRepository(db: Queryable) {
     },
     /** Agents (and admins) with their availability and how many conversations they hold now. */
     async agents() {
-      const { rows } = await db.query<{ id: string; name: string; email: string; role: string; available: boolean; skills: string[]; capacity: number; load: number }>(
+      const { rows } = await db.query<{
+        id: string;
+        name: string;
+        email: string;
+        role: string;
+        available: boolean;
+        skills: string[];
+        capacity: number;
+        load: number;
+      }>(
         `SELECT u.id, u.name, u.email, u.role, u.available, u.skills, u.capacity,
                 (SELECT count(*)::int FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'assigned') AS load
            FROM users u WHERE u.role IN ('agent', 'admin') AND NOT u.disabled ORDER BY lower(u.name), u.id`,

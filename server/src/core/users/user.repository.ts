@@ -33,7 +33,8 @@ const withGroups = (extraColumns = '') => `
 const WITH_GROUPS = withGroups();
 
 /** Every signed-in request the actor cache has not seen (see auth/actor-cache.ts). */
-const BY_SESSION_HASH = prepared(`${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at, s.expires_at AS session_expires_at')}
+const BY_SESSION_HASH =
+  prepared(`${withGroups(', s.id AS session_id, s.last_used_at AS session_last_used_at, s.expires_at AS session_expires_at')}
   JOIN sessions s ON s.user_id = u.id
   WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`);
 
@@ -69,7 +70,15 @@ export function createUserRepository(db: Queryable) {
       const { rows } = await db.query<UserRow>(
         `INSERT INTO users (email, name, password_hash, role, external_id, skills, capacity)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [user.email, user.name, user.passwordHash, user.role, user.externalId ?? null, user.skills ?? [], user.capacity ?? 5],
+        [
+          user.email,
+          user.name,
+          user.passwordHash,
+          user.role,
+          user.externalId ?? null,
+          user.skills ?? [],
+          user.capacity ?? 5,
+        ],
       );
       return rows[0]!;
     },
@@ -81,8 +90,14 @@ export function createUserRepository(db: Queryable) {
      * The user behind a live session (not revoked, not expired) by its token hash, with the
      * session's id and last use: every signed-in request asks, so it is one round trip.
      */
-    async findBySessionHash(tokenHash: string): Promise<(UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }) | undefined> {
-      const { rows } = await db.query<UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }>(BY_SESSION_HASH, [tokenHash]);
+    async findBySessionHash(
+      tokenHash: string,
+    ): Promise<
+      (UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }) | undefined
+    > {
+      const { rows } = await db.query<
+        UserWithGroups & { session_id: string; session_last_used_at: Date; session_expires_at: Date }
+      >(BY_SESSION_HASH, [tokenHash]);
       return rows[0];
     },
     async findByEmail(email: string): Promise<UserRow | undefined> {
@@ -149,24 +164,30 @@ export function createUserRepository(db: Queryable) {
     },
     /** Which of these ids belong to users who are not disabled. */
     async activeIds(ids: string[]): Promise<string[]> {
-      const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[]) AND NOT disabled', [ids]);
+      const { rows } = await db.query<{ id: string }>(
+        'SELECT id FROM users WHERE id = ANY($1::uuid[]) AND NOT disabled',
+        [ids],
+      );
       return rows.map((r) => r.id);
     },
     async countActiveAdmins(): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`);
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND NOT disabled`,
+      );
       return rows[0]?.n ?? 0;
     },
     async groupIds(userId: string): Promise<string[]> {
-      const { rows } = await db.query<{ group_id: string }>('SELECT group_id FROM user_groups WHERE user_id = $1', [userId]);
+      const { rows } = await db.query<{ group_id: string }>('SELECT group_id FROM user_groups WHERE user_id = $1', [
+        userId,
+      ]);
       return rows.map((r) => r.group_id);
     },
     /** Replaces a user's memberships of one source (manual edits, or what SSO last said). */
     async setGroups(userId: string, groupIds: string[], source: 'manual' | 'sso'): Promise<void> {
-      await db.query('DELETE FROM user_groups WHERE user_id = $1 AND source = $2 AND NOT (group_id = ANY($3::uuid[]))', [
-        userId,
-        source,
-        groupIds,
-      ]);
+      await db.query(
+        'DELETE FROM user_groups WHERE user_id = $1 AND source = $2 AND NOT (group_id = ANY($3::uuid[]))',
+        [userId, source, groupIds],
+      );
       await db.query(
         `INSERT INTO user_groups (user_id, group_id, source) SELECT $1, unnest($2::uuid[]), $3 ON CONFLICT DO NOTHING`,
         [userId, groupIds, source],

@@ -52,11 +52,17 @@ function isUniqueViolation(error: unknown): boolean {
  * People and departments, as admins manage them. Every change is audited in the same
  * transaction; changes that end access (disable, password reset, demotion) revoke sessions.
  */
-export function createUserService(deps: { db: Database; auth: Pick<AuthService, 'revokeAllSessions' | 'usersChanged'> }) {
+export function createUserService(deps: {
+  db: Database;
+  auth: Pick<AuthService, 'revokeAllSessions' | 'usersChanged'>;
+}) {
   const { db, auth } = deps;
 
   async function lastAdminGuard(tx: Queryable, target: UserWithGroups, changes: UserChanges) {
-    const losesAdmin = target.role === 'admin' && !target.disabled && (changes.disabled === true || (changes.role && changes.role !== 'admin'));
+    const losesAdmin =
+      target.role === 'admin' &&
+      !target.disabled &&
+      (changes.disabled === true || (changes.role && changes.role !== 'admin'));
     if (!losesAdmin) return;
     const users = createUserRepository(tx);
     await users.lockAdminSet();
@@ -154,8 +160,17 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
     async createGroup(actor: Actor, input: { name: string; description?: string | undefined }, client: ClientInfo) {
       try {
         return await db.transaction(async (tx) => {
-          const group = await createGroupRepository(tx).insert({ name: input.name, description: input.description ?? '' });
-          await appendAudit(tx, { action: 'group.created', actor, target: { type: 'group', id: group.id }, ip: client.ip, details: { name: group.name } });
+          const group = await createGroupRepository(tx).insert({
+            name: input.name,
+            description: input.description ?? '',
+          });
+          await appendAudit(tx, {
+            action: 'group.created',
+            actor,
+            target: { type: 'group', id: group.id },
+            ip: client.ip,
+            details: { name: group.name },
+          });
           return group;
         });
       } catch (error) {
@@ -174,7 +189,12 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
       return createGroupRepository(db).list(filter);
     },
 
-    async updateGroup(actor: Actor, id: string, patch: { name?: string | undefined; description?: string | undefined }, client: ClientInfo) {
+    async updateGroup(
+      actor: Actor,
+      id: string,
+      patch: { name?: string | undefined; description?: string | undefined },
+      client: ClientInfo,
+    ) {
       try {
         return await db.transaction(async (tx) => {
           const groups = createGroupRepository(tx);
@@ -186,7 +206,10 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
             actor,
             target: { type: 'group', id },
             ip: client.ip,
-            details: { from: { name: before.name, description: before.description }, to: { name: after.name, description: after.description } },
+            details: {
+              from: { name: before.name, description: before.description },
+              to: { name: after.name, description: after.description },
+            },
           });
           return after;
         });
@@ -203,7 +226,13 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
         if (!group) throw notFound('Group');
         const memberIds = (await groups.members(id)).map((m) => m.id);
         await groups.delete(id);
-        await appendAudit(tx, { action: 'group.deleted', actor, target: { type: 'group', id }, ip: client.ip, details: { name: group.name } });
+        await appendAudit(tx, {
+          action: 'group.deleted',
+          actor,
+          target: { type: 'group', id },
+          ip: client.ip,
+          details: { name: group.name },
+        });
         return memberIds;
       });
       await auth.usersChanged(members);
@@ -213,7 +242,13 @@ export function createUserService(deps: { db: Database; auth: Pick<AuthService, 
       return createGroupRepository(db).members(id);
     },
 
-    async setMembership(actor: Actor, groupId: string, userId: string, member: boolean, client: ClientInfo): Promise<void> {
+    async setMembership(
+      actor: Actor,
+      groupId: string,
+      userId: string,
+      member: boolean,
+      client: ClientInfo,
+    ): Promise<void> {
       await db.transaction(async (tx) => {
         const groups = createGroupRepository(tx);
         if (!(await groups.findById(groupId))) throw notFound('Group');
@@ -240,14 +275,19 @@ function roleRank(role: Role): number {
 }
 
 /** One audit action per kind of change, so the log can be filtered by what happened. */
-function describeChanges(before: UserWithGroups, after: UserWithGroups, passwordReset: boolean): [string, Record<string, unknown>][] {
+function describeChanges(
+  before: UserWithGroups,
+  after: UserWithGroups,
+  passwordReset: boolean,
+): [string, Record<string, unknown>][] {
   const out: [string, Record<string, unknown>][] = [];
   if (before.role !== after.role) out.push(['user.role.changed', { from: before.role, to: after.role }]);
   if (before.disabled !== after.disabled) out.push([after.disabled ? 'user.disabled' : 'user.enabled', {}]);
   if (passwordReset) out.push(['user.password.reset', {}]);
   const beforeGroups = before.groups.map((g) => g.id).sort();
   const afterGroups = after.groups.map((g) => g.id).sort();
-  if (beforeGroups.join() !== afterGroups.join()) out.push(['user.groups.changed', { from: beforeGroups, to: afterGroups }]);
+  if (beforeGroups.join() !== afterGroups.join())
+    out.push(['user.groups.changed', { from: beforeGroups, to: afterGroups }]);
   const profile: Record<string, unknown> = {};
   if (before.name !== after.name) profile.name = { from: before.name, to: after.name };
   if (before.email !== after.email) profile.email = { from: before.email, to: after.email };

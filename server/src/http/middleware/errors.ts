@@ -40,11 +40,15 @@ function describe(error: unknown): { status: number; code: string; message: stri
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code =
-      e.type === 'entity.too.large' ? 'payload_too_large'
-      : e.type === 'entity.parse.failed' ? 'malformed_json'
-      : e.type === 'encoding.invalid' ? 'invalid_utf8'
-      : e.type === 'encoding.unsupported' || e.type === 'charset.unsupported' ? 'unsupported_encoding'
-      : 'bad_request';
+      e.type === 'entity.too.large'
+        ? 'payload_too_large'
+        : e.type === 'entity.parse.failed'
+          ? 'malformed_json'
+          : e.type === 'encoding.invalid'
+            ? 'invalid_utf8'
+            : e.type === 'encoding.unsupported' || e.type === 'charset.unsupported'
+              ? 'unsupported_encoding'
+              : 'bad_request';
     return { status, code, message: e.expose !== false && e.message ? e.message : 'Bad request' };
   }
   return { status: 500, code: 'internal', message: 'Something went wrong on our side; it has been logged.' };

@@ -24,13 +24,25 @@ export const analyticsQuery = z.object({ days: z.coerce.number().int().min(1).ma
 /** Around the bots: rating answers, the agent's copilot, analytics, and turning knowledge gaps into FAQ entries. */
 export function assistRoutes(
   r: SecureRouter,
-  deps: { analytics: AnalyticsService; feedback: FeedbackService; copilot: CopilotService; knowledge: KnowledgeService },
+  deps: {
+    analytics: AnalyticsService;
+    feedback: FeedbackService;
+    copilot: CopilotService;
+    knowledge: KnowledgeService;
+  },
 ) {
   r.post('/api/messages/:id/feedback', 'user', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
     const f = await deps.feedback.rate(actorOf(req), id, body(feedbackSchema, req), clientOf(req));
-    res.json({ feedback: { messageId: f.message_id, rating: f.rating, comment: f.comment, createdAt: f.created_at.toISOString() } });
+    res.json({
+      feedback: {
+        messageId: f.message_id,
+        rating: f.rating,
+        comment: f.comment,
+        createdAt: f.created_at.toISOString(),
+      },
+    });
   });
 
   r.get('/api/conversations/:id/suggestion', 'agent', async (req, res) => {
@@ -48,7 +60,12 @@ export function assistRoutes(
 
   r.post('/api/admin/gaps/faq', 'admin', async (req, res) => {
     const input = body(faqSchema, req);
-    const { document } = await deps.knowledge.addSource(actorOf(req), input.collectionId, { kind: 'faq', question: input.question, answer: input.answer }, clientOf(req));
+    const { document } = await deps.knowledge.addSource(
+      actorOf(req),
+      input.collectionId,
+      { kind: 'faq', question: input.question, answer: input.answer },
+      clientOf(req),
+    );
     res.status(202).json({ document: presentDocument(document) });
   });
 }

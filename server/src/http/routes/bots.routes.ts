@@ -22,22 +22,31 @@ export const botSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
-export const patchSchema = z.strictObject({
-  slug: botSchema.shape.slug,
-  name: botSchema.shape.name,
-  description: z.string().trim().max(2000),
-  greeting: z.string().trim().max(2000),
-  language: z.enum(['auto', 'zh', 'en']),
-  collectionIds: z.array(z.uuid()).max(100),
-  prompts: promptOverrides,
-  model: botModelSchema,
-  handoff: botHandoffSchema,
-  enabled: z.boolean(),
-}).partial();
+export const patchSchema = z
+  .strictObject({
+    slug: botSchema.shape.slug,
+    name: botSchema.shape.name,
+    description: z.string().trim().max(2000),
+    greeting: z.string().trim().max(2000),
+    language: z.enum(['auto', 'zh', 'en']),
+    collectionIds: z.array(z.uuid()).max(100),
+    prompts: promptOverrides,
+    model: botModelSchema,
+    handoff: botHandoffSchema,
+    enabled: z.boolean(),
+  })
+  .partial();
 
 /** Admins see every setting; employees only what they need to pick and greet. */
 function presentBot(bot: BotRow, actor: Actor) {
-  const base = { id: bot.id, slug: bot.slug, name: bot.name, description: bot.description, greeting: bot.greeting, language: bot.language };
+  const base = {
+    id: bot.id,
+    slug: bot.slug,
+    name: bot.name,
+    description: bot.description,
+    greeting: bot.greeting,
+    language: bot.language,
+  };
   if (actor.role !== 'admin') return base;
   return {
     ...base,

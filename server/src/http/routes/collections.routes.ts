@@ -31,7 +31,12 @@ export function collectionRoutes(r: SecureRouter, knowledge: KnowledgeService) {
   });
 
   r.patch('/api/collections/:id', 'admin', async (req, res) => {
-    const collection = await knowledge.updateCollection(actorOf(req), uuidParam(req), body(updateSchema, req), clientOf(req));
+    const collection = await knowledge.updateCollection(
+      actorOf(req),
+      uuidParam(req),
+      body(updateSchema, req),
+      clientOf(req),
+    );
     res.json({ collection: presentCollection(collection) });
   });
 

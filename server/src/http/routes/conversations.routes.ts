@@ -33,7 +33,10 @@ export const historyQuery = z.object({
 });
 
 // Message bodies: up to 32k characters; NUL is the one control character Postgres text refuses.
-const messageBody = z.string().max(32_000).refine((b) => !b.includes('\u0000'), 'must not contain NUL characters');
+const messageBody = z
+  .string()
+  .max(32_000)
+  .refine((b) => !b.includes('\u0000'), 'must not contain NUL characters');
 
 export const postSchema = z
   .strictObject({
@@ -67,14 +70,20 @@ function encodeCursor(row: ConversationListRow, queueOrder: boolean): string {
 }
 
 /** Conversations: create, list, read history, post, and move between bot and people. */
-export function conversationRoutes(r: SecureRouter, deps: { conversations: ConversationService; routing: RoutingService }) {
+export function conversationRoutes(
+  r: SecureRouter,
+  deps: { conversations: ConversationService; routing: RoutingService },
+) {
   const { conversations, routing } = deps;
 
   const present = (id: string) => conversations.view(id);
 
   r.post('/api/conversations', 'user', async (req, res) => {
     const input = body(createSchema, req);
-    const { conversation, created } = await conversations.create(actorOf(req), 'botId' in input ? { kind: 'bot', botId: input.botId } : input);
+    const { conversation, created } = await conversations.create(
+      actorOf(req),
+      'botId' in input ? { kind: 'bot', botId: input.botId } : input,
+    );
     res.status(created ? 201 : 200).json({ conversation: await present(conversation.id) });
   });
 
@@ -92,7 +101,9 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
     const items = rows.slice(0, q.limit);
     const last = items[items.length - 1];
     res.json({
-      items: items.map((c) => presentConversation(c, { unreadCount: c.unread_count, lastReadMessageId: c.last_read_message_id })),
+      items: items.map((c) =>
+        presentConversation(c, { unreadCount: c.unread_count, lastReadMessageId: c.last_read_message_id }),
+      ),
       next: rows.length > q.limit && last ? encodeCursor(last, queueOrder) : null,
     });
   });
@@ -136,7 +147,9 @@ export function conversationRoutes(r: SecureRouter, deps: { conversations: Conve
     });
 
   agentAction('/api/conversations/:id/claim', (_req, actor, id) => routing.claim(actor, id));
-  agentAction('/api/conversations/:id/transfer', (req, actor, id) => routing.transfer(actor, id, body(transferSchema, req)));
+  agentAction('/api/conversations/:id/transfer', (req, actor, id) =>
+    routing.transfer(actor, id, body(transferSchema, req)),
+  );
   agentAction('/api/conversations/:id/resolve', (_req, actor, id) => routing.resolve(actor, id));
   agentAction('/api/conversations/:id/return-to-bot', (_req, actor, id) => routing.returnToBot(actor, id));
 

@@ -7,18 +7,36 @@ import { receiveFile } from '../upload.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
 const textSchema = z.strictObject({ title: text(500), text: z.string().trim().min(1).max(2_000_000) });
-const faqSchema = z.strictObject({ question: z.string().trim().min(1).max(2000), answer: z.string().trim().min(1).max(20_000) });
+const faqSchema = z.strictObject({
+  question: z.string().trim().min(1).max(2000),
+  answer: z.string().trim().min(1).max(20_000),
+});
 const urlSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2000),
   title: text(500).optional(),
-  crawl: z.strictObject({ depth: z.number().int().min(0).max(5).default(1), maxPages: z.number().int().min(1).max(500).default(20) }).optional(),
+  crawl: z
+    .strictObject({
+      depth: z.number().int().min(0).max(5).default(1),
+      maxPages: z.number().int().min(1).max(500).default(20),
+    })
+    .optional(),
 });
 export const sourceSchema = z.union([textSchema, faqSchema, urlSchema]);
 /** A bulk import: pasted texts and FAQ entries (the request body limit, BODY_LIMIT_KB, bounds the bytes). */
-export const bulkSchema = z.strictObject({ documents: z.array(z.union([textSchema, faqSchema])).min(1).max(500) });
+export const bulkSchema = z.strictObject({
+  documents: z
+    .array(z.union([textSchema, faqSchema]))
+    .min(1)
+    .max(500),
+});
 
-export const updateSchema = z.strictObject({ enabled: z.boolean().optional(), groups: z.array(z.uuid()).max(200).optional() });
-export const listQuery = pageQuery.extend({ status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional() });
+export const updateSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  groups: z.array(z.uuid()).max(200).optional(),
+});
+export const listQuery = pageQuery.extend({
+  status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional(),
+});
 export const chunkQuery = pageQuery.extend({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 /** Chunks in document order: the last `ord` seen. */
 const byOrd = defineCursor(z.tuple([keyPart.int]).transform(([ord]) => ord));
@@ -28,7 +46,9 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
   r.post('/api/collections/:id/documents', 'admin', async (req, res) => {
     const collectionId = uuidParam(req);
     const result = req.is('multipart/form-data')
-      ? await receiveFile(req, limits.maxUploadBytes, (file) => knowledge.addUpload(actorOf(req), collectionId, file, clientOf(req)))
+      ? await receiveFile(req, limits.maxUploadBytes, (file) =>
+          knowledge.addUpload(actorOf(req), collectionId, file, clientOf(req)),
+        )
       : await (async () => {
           const input = body(sourceSchema, req);
           const source =
@@ -40,12 +60,16 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
           return knowledge.addSource(actorOf(req), collectionId, source, clientOf(req));
         })();
     // A duplicate is not accepted for processing: it is the existing document, unchanged.
-    res.status(result.duplicate ? 200 : 202).json({ document: presentDocument(result.document), duplicate: result.duplicate });
+    res
+      .status(result.duplicate ? 200 : 202)
+      .json({ document: presentDocument(result.document), duplicate: result.duplicate });
   });
 
   r.post('/api/collections/:id/documents/bulk', 'admin', async (req, res) => {
     const collectionId = uuidParam(req);
-    const sources = body(bulkSchema, req).documents.map((d) => ('question' in d ? { kind: 'faq' as const, ...d } : { kind: 'text' as const, ...d }));
+    const sources = body(bulkSchema, req).documents.map((d) =>
+      'question' in d ? { kind: 'faq' as const, ...d } : { kind: 'text' as const, ...d },
+    );
     const results = await knowledge.addSources(actorOf(req), collectionId, sources, clientOf(req));
     res
       .status(results.every((r) => r.duplicate) ? 200 : 202)
@@ -55,7 +79,11 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
   r.get('/api/collections/:id/documents', 'admin', async (req, res) => {
     const q = query(listQuery, req);
     const after = byCreation.decode(q.cursor);
-    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), { after, limit: q.limit + 1, status: q.status });
+    const rows = await knowledge.listDocuments(actorOf(req), uuidParam(req), {
+      after,
+      limit: q.limit + 1,
+      status: q.status,
+    });
     res.json(page(rows, q.limit, presentDocument, (d) => byCreation.encode(creationKey(d))));
   });
 
@@ -64,7 +92,12 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
   });
 
   r.patch('/api/documents/:id', 'admin', async (req, res) => {
-    const document = await knowledge.updateDocument(actorOf(req), uuidParam(req), body(updateSchema, req), clientOf(req));
+    const document = await knowledge.updateDocument(
+      actorOf(req),
+      uuidParam(req),
+      body(updateSchema, req),
+      clientOf(req),
+    );
     res.json({ document: presentDocument(document) });
   });
 
@@ -87,10 +120,15 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
   r.get('/api/documents/:id/file', 'admin', async (req, res) => {
     const file = await knowledge.openFile(uuidParam(req));
     // Only inert types may be shown inline; anything else (HTML!) is a download.
-    const inline = req.query.disposition === 'inline' && ['application/pdf', 'text/plain', 'text/csv', 'text/markdown'].includes(file.mime);
+    const inline =
+      req.query.disposition === 'inline' &&
+      ['application/pdf', 'text/plain', 'text/csv', 'text/markdown'].includes(file.mime);
     res.setHeader('content-type', file.mime.startsWith('text/') ? `${file.mime}; charset=utf-8` : file.mime);
     res.setHeader('content-length', String(file.size));
-    res.setHeader('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.filename)}`);
+    res.setHeader(
+      'content-disposition',
+      `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+    );
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
     file.stream.on('error', () => res.destroy());
     file.stream.pipe(res);

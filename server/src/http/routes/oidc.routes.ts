@@ -16,7 +16,11 @@ function baseUrl(services: Pick<Services, 'config'>, req: Request): string {
 export function oidcRoutes(r: SecureRouter, services: Services, oidc: OidcService) {
   r.get('/api/auth/oidc/login', 'public', async (req, res) => {
     const { url, pending } = await oidc.begin(`${baseUrl(services, req)}/api/auth/oidc/callback`);
-    res.cookie(PENDING_COOKIE, pending, { ...sessionCookieOptions(services, req), maxAge: 10 * 60_000, path: '/api/auth/oidc' });
+    res.cookie(PENDING_COOKIE, pending, {
+      ...sessionCookieOptions(services, req),
+      maxAge: 10 * 60_000,
+      path: '/api/auth/oidc',
+    });
     res.redirect(302, url);
   });
 
@@ -24,7 +28,11 @@ export function oidcRoutes(r: SecureRouter, services: Services, oidc: OidcServic
     res.clearCookie(PENDING_COOKIE, { path: '/api/auth/oidc' });
     try {
       const callbackUrl = new URL(req.originalUrl, baseUrl(services, req));
-      const { token } = await oidc.complete(callbackUrl, (req.cookies as Record<string, string>)[PENDING_COOKIE], clientOf(req));
+      const { token } = await oidc.complete(
+        callbackUrl,
+        (req.cookies as Record<string, string>)[PENDING_COOKIE],
+        clientOf(req),
+      );
       res.cookie(SESSION_COOKIE, token, sessionCookieOptions(services, req));
       res.redirect(302, '/');
     } catch (error) {

@@ -3,7 +3,10 @@ import type { PeopleService } from '../../core/users/people.service.ts';
 import { actorOf, type SecureRouter } from '../secure-router.ts';
 import { query } from '../validate.ts';
 
-export const peopleQuery = z.object({ q: z.string().trim().max(200).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) });
+export const peopleQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
 
 /** Directories for starting chats and transfers: colleagues for everyone, agents for agents. */
 export function peopleRoutes(r: SecureRouter, people: PeopleService) {
@@ -16,7 +19,16 @@ export function peopleRoutes(r: SecureRouter, people: PeopleService) {
   r.get('/api/agents', 'agent', async (_req, res) => {
     const rows = await people.agents();
     res.json({
-      items: rows.map((a) => ({ id: a.id, name: a.name, email: a.email, role: a.role, available: a.available, skills: a.skills, capacity: a.capacity, load: a.load })),
+      items: rows.map((a) => ({
+        id: a.id,
+        name: a.name,
+        email: a.email,
+        role: a.role,
+        available: a.available,
+        skills: a.skills,
+        capacity: a.capacity,
+        load: a.load,
+      })),
       next: null,
     });
   });

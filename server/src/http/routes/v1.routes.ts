@@ -12,7 +12,12 @@ const messageSchema = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   // Plain text, or the array form with text parts (images and other parts are not used).
   content: z.union([z.string(), z.array(contentPart), z.null()]).transform((c) =>
-    typeof c === 'string' ? c : (c ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n'),
+    typeof c === 'string'
+      ? c
+      : (c ?? [])
+          .filter((p) => p.type === 'text')
+          .map((p) => p.text ?? '')
+          .join('\n'),
   ),
 });
 
@@ -26,27 +31,55 @@ export const completionSchema = z
   })
   .passthrough();
 
-const OPENAI_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'permission_error', 404: 'invalid_request_error', 429: 'rate_limit_exceeded' };
+const OPENAI_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'invalid_request_error',
+  403: 'permission_error',
+  404: 'invalid_request_error',
+  429: 'rate_limit_exceeded',
+};
 
 /** Errors on /v1 in the shape OpenAI clients parse: `{error: {message, type, param, code}}`. */
 export function openAiErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
   if (res.headersSent) return next(error);
   if (error instanceof z.ZodError) {
-    res.status(400).json({ error: { message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), type: 'invalid_request_error', param: null, code: null } });
+    res
+      .status(400)
+      .json({
+        error: {
+          message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      });
     return;
   }
   if (error instanceof AppError) {
     const code = error.status === 401 ? 'invalid_api_key' : error.code;
-    res.status(error.status).json({ error: { message: error.message, type: OPENAI_TYPES[error.status] ?? 'api_error', param: null, code } });
+    res
+      .status(error.status)
+      .json({ error: { message: error.message, type: OPENAI_TYPES[error.status] ?? 'api_error', param: null, code } });
     return;
   }
   const status = (error as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    res.status(status).json({ error: { message: (error as Error).message, type: 'invalid_request_error', param: null, code: null } });
+    res
+      .status(status)
+      .json({ error: { message: (error as Error).message, type: 'invalid_request_error', param: null, code: null } });
     return;
   }
   req.log?.error({ err: error }, 'v1 request failed');
-  res.status(500).json({ error: { message: 'The server had an error while processing your request.', type: 'api_error', param: null, code: null } });
+  res
+    .status(500)
+    .json({
+      error: {
+        message: 'The server had an error while processing your request.',
+        type: 'api_error',
+        param: null,
+        code: null,
+      },
+    });
 }
 
 /** Per-credential request budget (in memory, per server process). */
@@ -74,7 +107,13 @@ export function v1Routes(r: SecureRouter, completions: CompletionsService, perMi
     const bots = await completions.models(actorOf(req));
     res.json({
       object: 'list',
-      data: bots.map((b) => ({ id: b.slug, object: 'model', created: Math.floor(b.created_at.getTime() / 1000), owned_by: 'enclave', name: b.name })),
+      data: bots.map((b) => ({
+        id: b.slug,
+        object: 'model',
+        created: Math.floor(b.created_at.getTime() / 1000),
+        owned_by: 'enclave',
+        name: b.name,
+      })),
     });
   });
 
@@ -95,19 +134,37 @@ export function v1Routes(r: SecureRouter, completions: CompletionsService, perMi
         object: 'chat.completion',
         created,
         model: c.slug,
-        choices: [{ index: 0, message: { role: 'assistant', content: c.body, refusal: null }, finish_reason: 'stop', logprobs: null }],
-        usage: { prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, total_tokens: c.promptTokens + c.completionTokens },
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: c.body, refusal: null },
+            finish_reason: 'stop',
+            logprobs: null,
+          },
+        ],
+        usage: {
+          prompt_tokens: c.promptTokens,
+          completion_tokens: c.completionTokens,
+          total_tokens: c.promptTokens + c.completionTokens,
+        },
         citations: c.citations,
       });
       return;
     }
 
     const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: input.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: input.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`,
+      );
     // Headers go out with the first delta, so a failure before it still gets a proper JSON error.
     const start = () => {
       if (res.headersSent) return;
-      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
       chunk({ role: 'assistant', content: '' }, null);
     };
     try {
@@ -118,14 +175,22 @@ export function v1Routes(r: SecureRouter, completions: CompletionsService, perMi
       start();
       chunk({}, 'stop', { citations: c.citations });
       if (input.stream_options?.include_usage) {
-        const usage = { prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, total_tokens: c.promptTokens + c.completionTokens };
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: input.model, choices: [], usage })}\n\n`);
+        const usage = {
+          prompt_tokens: c.promptTokens,
+          completion_tokens: c.completionTokens,
+          total_tokens: c.promptTokens + c.completionTokens,
+        };
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: input.model, choices: [], usage })}\n\n`,
+        );
       }
       res.write('data: [DONE]\n\n');
       res.end();
     } catch (error) {
       if (!res.headersSent) throw error;
-      res.write(`data: ${JSON.stringify({ error: { message: (error as Error).message, type: 'api_error', param: null, code: null } })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ error: { message: (error as Error).message, type: 'api_error', param: null, code: null } })}\n\n`,
+      );
       res.end();
     }
   });

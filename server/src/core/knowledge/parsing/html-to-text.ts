@@ -3,7 +3,18 @@
  * blocks become lines, scripts/styles/navigation chrome are dropped, entities decoded.
  * Deliberately small: pages are indexed for their words, not rendered.
  */
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', copy: '©' };
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+  copy: '©',
+};
 
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, code: string) => {
@@ -17,7 +28,11 @@ export function decodeEntities(text: string): string {
 
 export function htmlTitle(html: string): string | undefined {
   const m = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html);
-  const title = m ? decodeEntities(m[1]!.replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim() : '';
+  const title = m
+    ? decodeEntities(m[1]!.replace(/<[^>]+>/g, ''))
+        .replace(/\s+/g, ' ')
+        .trim()
+    : '';
   return title || undefined;
 }
 
@@ -26,7 +41,10 @@ export function htmlToText(html: string): string {
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<(script|style|noscript|template|svg|nav|footer|head)\b[\s\S]*?<\/\1\s*>/gi, '\n');
   s = s.replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_m, level: string, inner: string) => {
-    const text = inner.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+    const text = inner
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     return text ? `\n\n${'#'.repeat(Number(level))} ${text}\n\n` : '\n';
   });
   s = s

@@ -11,9 +11,16 @@ export async function parseDocument(bytes: Uint8Array, mime: ParseableMime): Pro
   if (bytes.length === 0) throw new UnparseableError('The file is empty');
   const parsed = await parseByType(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), mime);
   const sections = parsed.sections
-    .map((s) => ({ ...s, text: s.text.normalize('NFKC').replace(/\u0000/g, '').trim() }))
+    .map((s) => ({
+      ...s,
+      text: s.text
+        .normalize('NFKC')
+        .replace(/\u0000/g, '')
+        .trim(),
+    }))
     .filter((s) => s.text.length > 0);
-  if (!sections.length) throw new UnparseableError('No text could be extracted from this file (is it empty or scanned images?)');
+  if (!sections.length)
+    throw new UnparseableError('No text could be extracted from this file (is it empty or scanned images?)');
   return { ...parsed, sections };
 }
 

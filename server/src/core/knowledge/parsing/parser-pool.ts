@@ -31,14 +31,20 @@ export function createParserPool(options: { size?: number; timeoutMs?: number } 
     });
     const slot: Slot = { worker, busy: new Map() };
     worker.unref();
-    worker.on('message', (message: { id: number; result?: ParsedDocument; error?: { message: string; unparseable: boolean } }) => {
-      const pending = slot.busy.get(message.id);
-      if (!pending) return;
-      slot.busy.delete(message.id);
-      clearTimeout(pending.timer);
-      if (message.error) pending.reject(message.error.unparseable ? new UnparseableError(message.error.message) : new Error(message.error.message));
-      else pending.resolve(message.result!);
-    });
+    worker.on(
+      'message',
+      (message: { id: number; result?: ParsedDocument; error?: { message: string; unparseable: boolean } }) => {
+        const pending = slot.busy.get(message.id);
+        if (!pending) return;
+        slot.busy.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.error)
+          pending.reject(
+            message.error.unparseable ? new UnparseableError(message.error.message) : new Error(message.error.message),
+          );
+        else pending.resolve(message.result!);
+      },
+    );
     const fail = (error: Error) => {
       for (const pending of slot.busy.values()) {
         clearTimeout(pending.timer);

@@ -34,8 +34,12 @@ export function sniffMime(head: Buffer, name = ''): ParseableMime | undefined {
   }
   const bom = head.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]));
   if (!isUtf8Text(bom ? head.subarray(3) : head)) return undefined;
-  const start = head.toString('utf8', bom ? 3 : 0, Math.min(head.length, 1024)).trimStart().toLowerCase();
-  if (start.startsWith('<!doctype html') || start.startsWith('<html') || ext === 'html' || ext === 'htm') return 'text/html';
+  const start = head
+    .toString('utf8', bom ? 3 : 0, Math.min(head.length, 1024))
+    .trimStart()
+    .toLowerCase();
+  if (start.startsWith('<!doctype html') || start.startsWith('<html') || ext === 'html' || ext === 'htm')
+    return 'text/html';
   if (ext === 'md' || ext === 'markdown') return 'text/markdown';
   if (ext === 'csv') return 'text/csv';
   return 'text/plain';

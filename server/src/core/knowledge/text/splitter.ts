@@ -29,7 +29,10 @@ function markSentences(text: string): string {
  * Sections → chunks: each section (a page, a heading's text) is split on its own, so every chunk
  * has one page and one heading path. Paragraphs first, then lines (sentences), then clauses.
  */
-export async function splitSections(sections: ParsedSection[], options: SplitOptions = DEFAULT_SPLIT): Promise<Piece[]> {
+export async function splitSections(
+  sections: ParsedSection[],
+  options: SplitOptions = DEFAULT_SPLIT,
+): Promise<Piece[]> {
   const splitter = new RecursiveCharacterTextSplitter({
     chunkSize: options.chunkTokens,
     chunkOverlap: options.overlapTokens,
@@ -41,7 +44,10 @@ export async function splitSections(sections: ParsedSection[], options: SplitOpt
   for (const section of sections) {
     const texts = await splitter.splitText(markSentences(section.text));
     for (const raw of texts) {
-      const text = raw.replace(/([。！？；]["”’」』）)]*)\n/g, '$1').replace(/([a-z0-9][.!?]["”’)]*)\n(?=[A-Z"“‘(])/g, '$1 ').trim();
+      const text = raw
+        .replace(/([。！？；]["”’」』）)]*)\n/g, '$1')
+        .replace(/([a-z0-9][.!?]["”’)]*)\n(?=[A-Z"“‘(])/g, '$1 ')
+        .trim();
       if (!text) continue;
       const metadata: Piece['metadata'] = {};
       if (section.page !== undefined) metadata.page = section.page;

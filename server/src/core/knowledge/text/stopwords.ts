@@ -11,7 +11,9 @@ export const ENGLISH_STOPWORDS = new Set(
 );
 
 /** Single Han characters that are grammar rather than content (particles, copulas, measure words). */
-export const CHINESE_STOP_CHARS = new Set([...'的了是在和与及或也就都而且之其这那个些着过吗呢吧啊么为于以被把将对从到由向有一不所哪什怎如何誰谁嗎麼這個那們们與為於對從']);
+export const CHINESE_STOP_CHARS = new Set([
+  ...'的了是在和与及或也就都而且之其这那个些着过吗呢吧啊么为于以被把将对从到由向有一不所哪什怎如何誰谁嗎麼這個那們们與為於對從',
+]);
 
 /** Question and function words: in almost every question, telling nothing about which passage answers it. */
 export const CHINESE_STOPWORDS = new Set(

@@ -53,7 +53,9 @@ export function stemWord(word: string): string | undefined {
 
 export function hanWords(run: string, mode: TokenMode): string[] {
   const words = mode === 'index' ? segmenter().cutForSearch(run, true) : segmenter().cut(run, true);
-  return words.filter((w) => HAN.test(w) && !(w.length === 1 && CHINESE_STOP_CHARS.has(w)) && !CHINESE_STOPWORDS.has(w));
+  return words.filter(
+    (w) => HAN.test(w) && !(w.length === 1 && CHINESE_STOP_CHARS.has(w)) && !CHINESE_STOPWORDS.has(w),
+  );
 }
 
 export function hanBigrams(run: string): string[] {
