@@ -50,9 +50,7 @@ const operations = (paths: Paths) =>
     })),
   );
 
-async function fetchDocument(
-  app: TestApp,
-): Promise<{
+async function fetchDocument(app: TestApp): Promise<{
   openapi: string;
   info: { version: string };
   paths: Paths;

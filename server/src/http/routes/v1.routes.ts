@@ -43,16 +43,14 @@ const OPENAI_TYPES: Record<number, string> = {
 export function openAiErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
   if (res.headersSent) return next(error);
   if (error instanceof z.ZodError) {
-    res
-      .status(400)
-      .json({
-        error: {
-          message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-          type: 'invalid_request_error',
-          param: null,
-          code: null,
-        },
-      });
+    res.status(400).json({
+      error: {
+        message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    });
     return;
   }
   if (error instanceof AppError) {
@@ -70,16 +68,14 @@ export function openAiErrors(error: unknown, req: Request, res: Response, next: 
     return;
   }
   req.log?.error({ err: error }, 'v1 request failed');
-  res
-    .status(500)
-    .json({
-      error: {
-        message: 'The server had an error while processing your request.',
-        type: 'api_error',
-        param: null,
-        code: null,
-      },
-    });
+  res.status(500).json({
+    error: {
+      message: 'The server had an error while processing your request.',
+      type: 'api_error',
+      param: null,
+      code: null,
+    },
+  });
 }
 
 /** Per-credential request budget (in memory, per server process). */
