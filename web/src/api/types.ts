@@ -3,6 +3,7 @@
  * shape is the presenter's own output type, imported type-only (no server code enters the
  * bundle), so the two cannot drift apart.
  */
+import type { Gap as ServerGap } from '../../../server/src/core/bots/feedback.service.ts';
 import type { Citation as ServerCitation } from '../../../server/src/core/bots/grounding.ts';
 import type {
   PresentedConversation,
@@ -134,14 +135,8 @@ export interface BotDetail extends Bot {
   enabled: boolean;
 }
 
-export interface Gap {
-  question: string;
-  count: number;
-  reasons: Record<'no_answer' | 'declined' | 'negative_feedback', number>;
-  lastAskedAt: string;
-  botIds: string[];
-  examples: { conversationId: string; messageId: number; question: string; askedAt: string; comment: string | null }[];
-}
+/** A question the bots could not answer well, with how often and why (the admin's gaps report). */
+export type Gap = Json<ServerGap>;
 
 export interface Analytics {
   since: string;
