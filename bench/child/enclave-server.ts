@@ -8,14 +8,8 @@ import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledg
 import { createLogger } from '../../server/src/core/logger.ts';
 import { createApp } from '../../server/src/http/app.ts';
 import { createGateway } from '../../server/src/ws/gateway.ts';
-import {
-  halfSplit,
-  loadRetrievalCorpus,
-  timeHybridSql,
-  vectorRecall,
-  type LoadCorpusArgs,
-  type TimedHybridArgs,
-} from '../scenarios/retrieval-data.ts';
+import { loadRetrievalCorpus, type LoadCorpusArgs } from '../scenarios/retrieval-data.ts';
+import { halfSplit, timeHybridSql, vectorRecall, type TimedHybridArgs } from '../scenarios/retrieval-timing.ts';
 import { serveRpc } from './rpc.ts';
 
 /**

@@ -3,6 +3,7 @@ import { lexemes, tsvectorLiteral } from '../../server/src/core/knowledge/text/t
 import { DEFAULT_SPLIT, splitSections } from '../../server/src/core/knowledge/text/splitter.ts';
 import { embedOffline } from '../../server/src/core/llm/offline-embedder.ts';
 import { OFFLINE_EMBEDDING_DIMENSIONS } from '../../server/src/config.ts';
+import { pdfFile } from '../../test/knowledge/fixtures.ts';
 import { processCpuMs, startChild, type ChildHandle } from '../lib/child.ts';
 import { mapLimit, must } from '../lib/http.ts';
 import { summarizeProfile } from '../lib/profile.ts';
@@ -72,16 +73,7 @@ export function makePdf(pages: string[]): Buffer {
     kids.push(objects.length);
   }
   objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(Buffer.byteLength(out));
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out);
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  return pdfFile(objects, 1, '1.4');
 }
 
 async function waitReady(

@@ -11,14 +11,8 @@ import { summarizeProfile } from '../lib/profile.ts';
 import { machineInfo, RESULTS_DIR, slowest, type Row, type ScenarioResult } from '../lib/report.ts';
 import type { Scenario, ScenarioContext } from '../lib/scenario.ts';
 import { summarize } from '../lib/stats.ts';
-import {
-  devQuestions,
-  halfSplit,
-  timeHybridSql,
-  vectorRecall,
-  type HybridQuery,
-  type LoadCorpusResult,
-} from './retrieval-data.ts';
+import { devQuestions, type LoadCorpusResult } from './retrieval-data.ts';
+import { halfSplit, timeHybridSql, vectorRecall, type HybridQuery } from './retrieval-timing.ts';
 
 /**
  * Retrieval: N chunks (see retrieval-data.ts) in a public collection, one readable by the

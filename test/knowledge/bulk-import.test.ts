@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../server/src/core/audit/audit.service.ts';
-import { storageKeyOf } from '../../server/src/core/knowledge/ingest.service.ts';
+import { storageKeyOf } from '../../server/src/core/knowledge/document.repository.ts';
 import { createFileStorage } from '../../server/src/core/storage/stored-files.ts';
 import { createKnowledgeService } from '../../server/src/core/knowledge/knowledge.service.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';

@@ -54,7 +54,15 @@ export function makePdf(pages: string[][]): Buffer {
   }
   objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesObj} 0 R >>`;
   objects[pagesObj - 1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
-  let out = '%PDF-1.7\n';
+  return pdfFile(objects, catalog);
+}
+
+/**
+ * A PDF file of numbered objects (`objects[i]` is object i + 1, ASCII) with its cross-reference
+ * table; `root` is the catalog's number.
+ */
+export function pdfFile(objects: string[], root: number, version = '1.7'): Buffer {
+  let out = `%PDF-${version}\n`;
   const offsets: number[] = [];
   objects.forEach((body, i) => {
     offsets.push(Buffer.byteLength(out));
@@ -62,8 +70,8 @@ export function makePdf(pages: string[][]): Buffer {
   });
   const xref = Buffer.byteLength(out);
   out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root ${catalog} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'utf8');
+  out += `trailer\n<< /Size ${objects.length + 1} /Root ${root} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
 }
 
 // ---------------------------------------------------------------------------------------------

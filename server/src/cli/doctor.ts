@@ -1,19 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import {
-  checkChatModel,
-  checkClock,
-  checkDisk,
-  checkEmbeddings,
-  checkMigrations,
-  checkNode,
-  checkOidc,
-  checkPgvector,
-  checkRedis,
-  checkSecrets,
-  indexSpace,
-  openDatabase,
-  type Row,
-} from './doctor-checks.ts';
+import { checkDisk, checkNode, checkRedis, checkSecrets, type Row } from './doctor-checks.ts';
+import { checkClock, checkMigrations, checkPgvector, indexSpace, openDatabase } from './doctor-database-checks.ts';
+import { checkChatModel, checkEmbeddings, checkOidc } from './doctor-endpoint-checks.ts';
 
 /**
  * `npm run doctor` — the assessment step before and after a deployment: versions, extensions,

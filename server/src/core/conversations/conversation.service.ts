@@ -1,4 +1,3 @@
-import { appendAudit } from '../audit/audit.service.ts';
 import { createBotRepository } from '../bots/bot.repository.ts';
 import { handoffSettings } from '../bots/bot-settings.ts';
 import type { Database, Queryable } from '../db/database.ts';
@@ -18,6 +17,7 @@ import {
   type MemberRow,
   type QueueCursor,
 } from './conversation.repository.ts';
+import { createMessageEditService } from './message-edit.service.ts';
 import { createMessageRepository, type MessageRow } from './message.repository.ts';
 import type { RoutingService } from './routing.service.ts';
 import type { Reason } from './routing.ts';
@@ -350,58 +350,8 @@ export function createConversationService(deps: {
       await publisher.typing(id, actor.id);
     },
 
-    /** Authors edit their own messages; every version is kept and audited. */
-    async edit(actor: Actor, messageId: number, body: string, ip: string): Promise<MessageRow> {
-      const message = await ownMessage(actor, messageId, false);
-      const updated = await db.transaction(async (tx) => {
-        const messages = createMessageRepository(tx);
-        await messages.addRevision({ messageId, editorId: actor.id, action: 'edit', previousBody: message.body });
-        await messages.updateBody(messageId, body);
-        await appendAudit(tx, {
-          action: 'message.edited',
-          actor,
-          target: { type: 'message', id: String(messageId) },
-          ip,
-          details: { conversationId: message.conversation_id },
-        });
-        return (await messages.findById(messageId))!;
-      });
-      await publisher.message('message.updated', updated);
-      return updated;
-    },
-
-    /** Authors (or admins) delete; the text is kept in the revision history, not shown. */
-    async remove(actor: Actor, messageId: number, ip: string): Promise<MessageRow> {
-      const message = await ownMessage(actor, messageId, true);
-      const updated = await db.transaction(async (tx) => {
-        const messages = createMessageRepository(tx);
-        await messages.addRevision({ messageId, editorId: actor.id, action: 'delete', previousBody: message.body });
-        await messages.softDelete(messageId);
-        await appendAudit(tx, {
-          action: 'message.deleted',
-          actor,
-          target: { type: 'message', id: String(messageId) },
-          ip,
-          details: { conversationId: message.conversation_id },
-        });
-        return (await messages.findById(messageId))!;
-      });
-      await publisher.message('message.updated', updated);
-      return updated;
-    },
+    ...createMessageEditService({ db, publisher, readable }),
   };
-
-  async function ownMessage(actor: Actor, messageId: number, adminMay: boolean): Promise<MessageRow> {
-    const message = await createMessageRepository(db).findById(messageId);
-    if (!message) throw notFound('Message');
-    await readable(actor, message.conversation_id);
-    if (message.internal && !maySeeInternalNotes(actor)) throw notFound('Message');
-    if (message.deleted_at) throw new AppError(409, 'conflict', 'The message was deleted');
-    if (message.sender_id !== actor.id && !(adminMay && actor.role === 'admin')) {
-      throw new AppError(403, 'forbidden', 'Only the author can change a message');
-    }
-    return message;
-  }
 }
 
 export type ConversationService = ReturnType<typeof createConversationService>;

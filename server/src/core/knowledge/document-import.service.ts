@@ -8,8 +8,9 @@ import type { JobQueue } from '../jobs/job-types.ts';
 import type { Actor } from '../policy/actor.ts';
 import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
 import type { ClientInfo, CollectionService } from './collection.service.ts';
-import { createDocumentRepository, type DocumentRow, type NewDocument } from './document.repository.ts';
-import { FAQ_MIME, storageKeyOf, type CrawlSettings } from './ingest.service.ts';
+import { createDocumentRepository, storageKeyOf, type DocumentRow, type NewDocument } from './document.repository.ts';
+import { FAQ_MIME } from './ingest.service.ts';
+import type { CrawlSettings } from './site-crawl.ts';
 import { enqueueIngestion, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
 import { sniffMime } from './parsing/sniff.ts';
 

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 
+/** Where a document's original bytes are kept in blob storage (`storage_key`). */
+export function storageKeyOf(documentId: string): string {
+  return `documents/${documentId}/original`;
+}
+
 export type DocumentSource = 'upload' | 'text' | 'url' | 'faq';
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'disabled';
 

@@ -1,6 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { AppError } from '../errors.ts';
+import type { ParseableMime } from './parsing/parsed-document.ts';
+import { sniffMime } from './parsing/sniff.ts';
 
 /**
  * Addresses an import may never reach, whoever asks: link-local (cloud and hypervisor metadata
@@ -122,4 +124,23 @@ export class FetchError extends Error {
 /** `<loc>` entries of a sitemap (or sitemap index). */
 export function sitemapLocations(xml: string): string[] {
   return [...xml.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/gi)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+}
+
+/** A sitemap (or sitemap index) rather than a page: its `<loc>` entries are what to crawl. */
+export function isSitemap(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 2048).toString('utf8');
+  return /<(urlset|sitemapindex)\b/i.test(head);
+}
+
+/** The type of fetched bytes: the server's Content-Type names it, else the URL's path does, as the sniffer confirms. */
+export function sniffByContentType(bytes: Buffer, contentType: string, url: string): ParseableMime | undefined {
+  const path = new URL(url).pathname;
+  const name = contentType.includes('html')
+    ? 'page.html'
+    : contentType.includes('csv')
+      ? 'page.csv'
+      : contentType.includes('markdown')
+        ? 'page.md'
+        : path;
+  return sniffMime(bytes.subarray(0, 8192), name);
 }

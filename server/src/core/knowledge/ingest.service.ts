@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Database } from '../db/database.ts';
 import { PermanentJobError } from '../jobs/job-types.ts';
@@ -7,9 +6,8 @@ import type { Logger } from '../logger.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import type { BlobStorage } from '../storage/blob-storage.ts';
 import { createChunkRepository, type NewChunk } from './chunk.repository.ts';
-import { createDocumentRepository, markIndexed, type DocumentRow } from './document.repository.ts';
-import { fetchUrl, FetchError, sitemapLocations } from './fetch-url.ts';
-import { htmlLinks, htmlTitle } from './parsing/html-to-text.ts';
+import { createDocumentRepository, markIndexed, storageKeyOf, type DocumentRow } from './document.repository.ts';
+import { fetchUrl, FetchError, isSitemap, sniffByContentType } from './fetch-url.ts';
 import {
   PARSEABLE_MIMES,
   UnparseableError,
@@ -19,6 +17,7 @@ import {
 import type { ParserPool } from './parsing/parser-pool.ts';
 import { sniffMime } from './parsing/sniff.ts';
 import { presentDocument } from './knowledge.presenter.ts';
+import { crawlSettingsOf, createSiteCrawler } from './site-crawl.ts';
 import { DEFAULT_SPLIT, splitSections, type Piece, type SplitOptions } from './text/splitter.ts';
 import { countTokens, lexemes, tsvectorLiteral } from './text/tokenize.ts';
 
@@ -37,15 +36,6 @@ type SplitPiece = Piece & { kind: NewChunk['kind']; faqQuestion?: string };
 export interface IngestLimits {
   maxBytes: number;
   fetchTimeoutMs: number;
-}
-
-export interface CrawlSettings {
-  depth: number;
-  maxPages: number;
-}
-
-export function storageKeyOf(documentId: string): string {
-  return `documents/${documentId}/original`;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -84,6 +74,16 @@ export function createIngestionService(deps: {
     if (row) await bus.publish({ type: 'document.updated', document: presentDocument(row) }).catch(() => {});
   }
 
+  const fetchLimits = { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes };
+  const crawl = createSiteCrawler({
+    documents,
+    storage,
+    fetchLimits,
+    logger,
+    publish,
+    indexPage: (id) => processDocument(id, 1, { number: 1, max: 1 }),
+  });
+
   async function progress(doc: DocumentRow, fraction: number) {
     await publish(await documents.updateProgress(doc.id, doc.version, { progress: Math.min(0.99, fraction) }));
   }
@@ -107,7 +107,7 @@ export function createIngestionService(deps: {
       };
     }
     if (doc.source !== 'url' || !doc.source_url) throw new PermanentJobError('The document has no content');
-    const fetched = await fetchUrl(doc.source_url, { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes });
+    const fetched = await fetchUrl(doc.source_url, fetchLimits);
     const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
     const key = storageKeyOf(doc.id);
     const stored = await storage.put(key, fetched.bytes, { maxBytes: limits.maxBytes });
@@ -143,11 +143,6 @@ export function createIngestionService(deps: {
     if (!pieces.length) throw new UnparseableError('No text could be extracted from this file');
     return { pieces: pieces.map((p) => ({ ...p, kind: 'passage' as const })), parsed };
   }
-
-  const crawlOf = (doc: DocumentRow): CrawlSettings | undefined => {
-    const settings = doc.metadata.crawl as CrawlSettings | undefined;
-    return doc.source === 'url' && settings && settings.depth > 0 && settings.maxPages > 1 ? settings : undefined;
-  };
 
   /** Loads, parses and splits a document: the pieces and the text each is indexed under. */
   async function prepare(doc: DocumentRow, onProgress: (f: number) => Promise<void>) {
@@ -209,7 +204,7 @@ export function createIngestionService(deps: {
           id: doc.id,
           version: doc.version,
           chunkCount: chunks.length,
-          done: !crawlOf(doc),
+          done: !crawlSettingsOf(doc),
         })),
       );
       if (!marked.length) return [];
@@ -280,9 +275,9 @@ export function createIngestionService(deps: {
       const result = await index(doc, async (f) => {
         if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS) return;
         lastProgress = Date.now();
-        await progress(doc, crawlOf(doc) ? f / 2 : f);
+        await progress(doc, crawlSettingsOf(doc) ? f / 2 : f);
       });
-      const settings = crawlOf(doc);
+      const settings = crawlSettingsOf(doc);
       if (settings && result.indexed) {
         await publish(result.indexed);
         await crawl(result.indexed, result.fetchedHtml, settings, result.bytes);
@@ -347,70 +342,6 @@ export function createIngestionService(deps: {
     if (retry) throw retry;
   }
 
-  /** Breadth-first, same site only, up to `maxPages` pages (the start page included) and `depth` links away. */
-  async function crawl(root: DocumentRow, html: string | undefined, settings: CrawlSettings, bytes: Buffer) {
-    const origin = new URL(root.source_url!).origin;
-    const start = isSitemap(bytes)
-      ? sitemapLocations(bytes.toString('utf8'))
-      : html
-        ? htmlLinks(html, root.source_url!)
-        : [];
-    const queue: { url: string; depth: number }[] = start.map((url) => ({ url, depth: 1 }));
-    const seen = new Set<string>([normalizeUrl(root.source_url!)]);
-    let pages = 1;
-    while (queue.length && pages < settings.maxPages) {
-      const { url, depth } = queue.shift()!;
-      const key = normalizeUrl(url);
-      if (seen.has(key) || depth > settings.depth) continue;
-      seen.add(key);
-      if (new URL(url).origin !== origin) continue;
-      let fetched;
-      try {
-        fetched = await fetchUrl(url, { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes });
-      } catch (error) {
-        logger.warn({ url, error: (error as Error).message }, 'crawl: page skipped');
-        continue;
-      }
-      if (new URL(fetched.url).origin !== origin) continue; // redirected off-site
-      const mime = sniffByContentType(fetched.bytes, fetched.contentType, fetched.url);
-      if (!mime) continue;
-      pages += 1;
-      await publish(
-        await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages }),
-      );
-      const pageHtml = mime === 'text/html' ? fetched.bytes.toString('utf8') : undefined;
-      const id = randomUUID();
-      const key2 = storageKeyOf(id);
-      const stored = await storage.put(key2, fetched.bytes, { maxBytes: limits.maxBytes });
-      const created = await documents.insertUnlessDuplicate({
-        id,
-        collectionId: root.collection_id,
-        title: (pageHtml && htmlTitle(pageHtml)) || fetched.url,
-        source: 'url',
-        sourceUrl: fetched.url,
-        mime,
-        sizeBytes: stored.size,
-        sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
-        storageKey: key2,
-        metadata: { crawledFrom: root.id },
-        createdBy: root.created_by,
-        parentId: root.id,
-      });
-      if (!created.created) {
-        await storage.delete(key2);
-      } else {
-        await publish(created.document);
-        await processDocument(id, 1, { number: 1, max: 1 }).catch((error: unknown) =>
-          logger.warn({ url, error: (error as Error).message }, 'crawl: page failed to index'),
-        );
-      }
-      if (pageHtml && depth < settings.depth) {
-        for (const link of htmlLinks(pageHtml, fetched.url))
-          if (!seen.has(normalizeUrl(link))) queue.push({ url: link, depth: depth + 1 });
-      }
-    }
-  }
-
   return {
     /** The `ingest-document` job. */
     async process(documentId: string, version: number, attempt: { number: number; max: number }): Promise<void> {
@@ -422,26 +353,3 @@ export function createIngestionService(deps: {
 }
 
 export type IngestionService = ReturnType<typeof createIngestionService>;
-
-function normalizeUrl(url: string): string {
-  const u = new URL(url);
-  u.hash = '';
-  return u.toString().replace(/\/$/, '');
-}
-
-function isSitemap(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 2048).toString('utf8');
-  return /<(urlset|sitemapindex)\b/i.test(head);
-}
-
-function sniffByContentType(bytes: Buffer, contentType: string, url: string): ParseableMime | undefined {
-  const path = new URL(url).pathname;
-  const name = contentType.includes('html')
-    ? 'page.html'
-    : contentType.includes('csv')
-      ? 'page.csv'
-      : contentType.includes('markdown')
-        ? 'page.md'
-        : path;
-  return sniffMime(bytes.subarray(0, 8192), name);
-}

@@ -1,0 +1,272 @@
+import type { z } from 'zod';
+import * as assist from './routes/assist.routes.ts';
+import * as audit from './routes/audit.routes.ts';
+import * as auth from './routes/auth.routes.ts';
+import * as bots from './routes/bots.routes.ts';
+import * as collections from './routes/collections.routes.ts';
+import * as conversations from './routes/conversations.routes.ts';
+import * as documents from './routes/documents.routes.ts';
+import * as groups from './routes/groups.routes.ts';
+import * as people from './routes/people.routes.ts';
+import * as search from './routes/search.routes.ts';
+import * as users from './routes/users.routes.ts';
+import * as v1 from './routes/v1.routes.ts';
+import type { RouteRecord } from './secure-router.ts';
+import { pageQuery } from './validate.ts';
+
+type JsonSchema = z.core.JSONSchema.JSONSchema;
+type RouteKey = `${RouteRecord['method']} ${string}`;
+
+/** What a route's declaration does not say: what it is for, what it reads and what it answers. */
+export interface OperationDoc {
+  summary: string;
+  description?: string;
+  /** The zod schema the handler parses the JSON body with. */
+  body?: z.ZodType;
+  /** Takes a multipart/form-data body with one `file` field (besides `body`, when both are given). */
+  upload?: true;
+  /** The zod schema the handler parses the query string with. */
+  query?: z.ZodType;
+  /** Path parameters that are not UUIDs. */
+  params?: Record<string, JsonSchema>;
+  /** Success statuses and what each means. */
+  responses: Record<number, string>;
+  /** Media types of a success body (JSON when not given). */
+  produces?: string[];
+  /** Registered only when single sign-on is configured. */
+  sso?: true;
+}
+
+/** The usual operation: one success status and what it answers; `more` is the rest of its `OperationDoc`. */
+function op(
+  summary: string,
+  status: number,
+  answer: string,
+  more: Omit<OperationDoc, 'summary' | 'responses'> = {},
+): OperationDoc {
+  return { summary, ...more, responses: { [status]: answer } };
+}
+
+const MESSAGE_ID: Record<string, JsonSchema> = {
+  id: { type: 'integer', minimum: 1, description: 'message id (ids order a conversation)' },
+};
+const FILE = ['*/*'];
+
+/**
+ * Every HTTP route of the server, by tag. The access level comes from the route's declaration;
+ * openapi.ts builds the document from this table and checks it against the declared routes.
+ */
+export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
+  operations: {
+    'get /healthz': op('Liveness', 200, '`{status: "ok"}`'),
+    'get /readyz': {
+      summary: 'Readiness: database, queue and realtime bus',
+      responses: {
+        200: '`{status: "ready", checks}`',
+        503: '`{status: "unavailable", checks}` naming the failing check',
+      },
+    },
+    'get /metrics': op('Prometheus metrics', 200, 'Prometheus text format', {
+      description: 'For the scraper; restrict it at the proxy.',
+      produces: ['text/plain'],
+    }),
+    'get /api/openapi.json': op('This OpenAPI document', 200, 'OpenAPI 3.1 document'),
+  },
+  auth: {
+    'post /api/auth/login': op(
+      'Sign in with email and password',
+      200,
+      '`{token, user}`; also sets the session cookie',
+      { description: 'Repeated failures answer 429 with Retry-After.', body: auth.loginSchema },
+    ),
+    'get /api/auth/config': op('What the sign-in page offers (SSO or not)', 200, '`{sso: {enabled, loginUrl?}}`'),
+    'get /api/auth/oidc/login': op('Start single sign-on', 302, 'Redirect to the identity provider', { sso: true }),
+    'get /api/auth/oidc/callback': op(
+      'Finish single sign-on',
+      302,
+      'Redirect to the app with the session cookie, or to /login?error=<code>',
+      { sso: true },
+    ),
+    'post /api/auth/logout': op('Sign out (ends this session)', 204, 'Signed out; the cookie is cleared'),
+    'get /api/me': op('Who am I', 200, '`{user}`'),
+    'get /api/auth/sessions': op('My sign-in sessions', 200, '`{items, next}`; `current` marks this one'),
+    'delete /api/auth/sessions/:id': op('End one of my sessions', 204, 'Ended'),
+    'post /api/tokens': op(
+      'Create a personal API token',
+      201,
+      '`{token, apiToken}`: the secret `token` is shown this once',
+      { body: auth.tokenSchema },
+    ),
+    'get /api/tokens': op('My personal API tokens', 200, '`{items, next}`'),
+    'delete /api/tokens/:id': op('Revoke a personal API token', 204, 'Revoked'),
+  },
+  people: {
+    'post /api/users': op('Create a user', 201, '`{user}`', { body: users.createSchema }),
+    'get /api/users': op('List users (search by `q`, filter by role)', 200, '`{items, next}`', {
+      query: users.listQuery,
+    }),
+    'get /api/users/:id': op('Read a user', 200, '`{user}`'),
+    'patch /api/users/:id': op('Update, disable or reset the password of a user', 200, '`{user}`', {
+      body: users.updateSchema,
+    }),
+    'post /api/groups': op('Create a group (department, team)', 201, '`{group}`', { body: groups.createSchema }),
+    'get /api/groups': op('List groups', 200, '`{items, next}`', { query: groups.listQuery }),
+    'get /api/groups/:id': op('Read a group with its members', 200, '`{group}` with `members`'),
+    'patch /api/groups/:id': op('Update a group', 200, '`{group}`', { body: groups.updateSchema }),
+    'delete /api/groups/:id': op('Delete a group', 204, 'Deleted'),
+    'put /api/groups/:id/members/:userId': op('Add a user to a group', 204, 'Added (or already a member)'),
+    'delete /api/groups/:id/members/:userId': op('Remove a user from a group', 204, 'Removed'),
+    'get /api/people': op('Colleagues to start a chat with', 200, '`{items, next: null}`', {
+      query: people.peopleQuery,
+    }),
+    'get /api/agents': op('Agents with availability and load (for transfers)', 200, '`{items, next: null}`'),
+  },
+  knowledge: {
+    'post /api/collections': op('Create a collection (knowledge base)', 201, '`{collection}`', {
+      description: '`groups` are who may read it; none: everyone.',
+      body: collections.createSchema,
+    }),
+    'get /api/collections': op('Collections I may read', 200, '`{items, next}`', { query: pageQuery }),
+    'get /api/collections/:id': op('Read a collection', 200, '`{collection}`'),
+    'patch /api/collections/:id': op('Update a collection', 200, '`{collection}`', { body: collections.updateSchema }),
+    'delete /api/collections/:id': op('Delete a collection and its documents', 204, 'Deleted'),
+    'post /api/collections/:id/documents': {
+      summary: 'Add a document: upload a file, paste text, add an FAQ entry, or import a URL',
+      description:
+        'Multipart with one `file` field, or JSON `{title, text}`, `{question, answer}` or `{url, title?, crawl?}`.',
+      body: documents.sourceSchema,
+      upload: true,
+      responses: {
+        202: '`{document, duplicate: false}`, queued for ingestion',
+        200: '`{document, duplicate: true}`: identical content exists already',
+      },
+    },
+    'post /api/collections/:id/documents/bulk': {
+      summary: 'Add up to 500 pasted texts and FAQ entries at once',
+      body: documents.bulkSchema,
+      responses: {
+        202: '`{items: [{document, duplicate}]}`, new ones queued for ingestion',
+        200: '`{items}`: every one was a duplicate',
+      },
+    },
+    'get /api/collections/:id/documents': op(
+      'Documents of a collection with status and progress',
+      200,
+      '`{items, next}`',
+      { query: documents.listQuery },
+    ),
+    'get /api/documents/:id': op('Read a document (status, progress, error, chunk count)', 200, '`{document}`'),
+    'patch /api/documents/:id': op('Enable or disable a document, or narrow who may read it', 200, '`{document}`', {
+      body: documents.updateSchema,
+    }),
+    'delete /api/documents/:id': op('Delete a document and its chunks', 204, 'Deleted'),
+    'post /api/documents/:id/reindex': op(
+      'Parse, split and embed a document again',
+      202,
+      '`{document}`, queued for ingestion',
+    ),
+    'get /api/documents/:id/chunks': op('Preview the chunks of a document', 200, '`{items, next}`', {
+      query: documents.chunkQuery,
+    }),
+    'get /api/documents/:id/file': op('Download the original file', 200, 'The file, in its own media type', {
+      description: '`?disposition=inline` shows PDFs and plain text inline; anything else is an attachment.',
+      produces: FILE,
+    }),
+    'post /api/search': op(
+      'Hybrid search within what I may read',
+      200,
+      '`{hits: [{documentId, chunkId, title, text, score}]}`',
+      { body: search.searchSchema },
+    ),
+  },
+  conversations: {
+    'post /api/conversations': {
+      summary: 'Start a conversation with a bot, support, a colleague or a group',
+      body: conversations.createSchema,
+      responses: { 201: '`{conversation}`', 200: '`{conversation}`: the existing one (direct chats)' },
+    },
+    'get /api/conversations': op('My conversations; agents also see the queue', 200, '`{items, next}`', {
+      description: '`status=queued` comes in queue order.',
+      query: conversations.listQuery,
+    }),
+    'get /api/conversations/:id': op('Read a conversation', 200, '`{conversation}`'),
+    'get /api/conversations/:id/messages': op('History, oldest first', 200, '`{items, next: null}`', {
+      query: conversations.historyQuery,
+    }),
+    'post /api/conversations/:id/messages': op('Send a message', 201, '`{message}`', {
+      description: 'The same `clientId` again answers with the original message.',
+      body: conversations.postSchema,
+    }),
+    'post /api/conversations/:id/read': op('Mark read up to a message', 204, 'Marked', {
+      body: conversations.readSchema,
+    }),
+    'post /api/conversations/:id/attachments': op(
+      'Upload a file for my next message',
+      201,
+      '`{attachment: {id, filename, mime, size}}`',
+      { upload: true },
+    ),
+    'post /api/conversations/:id/handoff': op('Ask for a person (members only)', 200, '`{conversation}`, now queued', {
+      body: conversations.handoffSchema,
+    }),
+    'post /api/conversations/:id/claim': op('Claim a queued conversation', 200, '`{conversation}`, assigned to me'),
+    'post /api/conversations/:id/transfer': op('Transfer to another agent or team', 200, '`{conversation}`', {
+      body: conversations.transferSchema,
+    }),
+    'post /api/conversations/:id/resolve': op('Resolve', 200, '`{conversation}`'),
+    'post /api/conversations/:id/return-to-bot': op('Hand back to the bot', 200, '`{conversation}`'),
+    'get /api/conversations/:id/events': op(
+      'Handoff, claim, transfer and resolve history',
+      200,
+      '`{items, next: null}`',
+    ),
+    'get /api/conversations/:id/suggestion': op('AI draft reply and summary for the agent', 200, '`{suggestion}`'),
+    'patch /api/messages/:id': op('Edit my message', 200, '`{message}`', {
+      params: MESSAGE_ID,
+      body: conversations.editSchema,
+    }),
+    'delete /api/messages/:id': op('Delete my message', 204, 'Deleted', { params: MESSAGE_ID }),
+    'post /api/messages/:id/feedback': op('Rate a bot answer', 200, '`{feedback}`', {
+      params: MESSAGE_ID,
+      body: assist.feedbackSchema,
+    }),
+    'get /api/attachments/:id': op('Download an attachment', 200, 'The file, in its own media type', {
+      produces: FILE,
+    }),
+    'patch /api/agents/me': op('Set my availability for new conversations', 200, '`{available}`', {
+      body: conversations.availabilitySchema,
+    }),
+  },
+  bots: {
+    'post /api/bots': op('Create a bot', 201, '`{bot}`', { body: bots.botSchema }),
+    'get /api/bots': op('Bots (employees see what they need to pick one)', 200, '`{items, next: null}`'),
+    'get /api/bots/:id': op('Read a bot', 200, '`{bot}`'),
+    'patch /api/bots/:id': op('Update a bot', 200, '`{bot}`', { body: bots.patchSchema }),
+  },
+  admin: {
+    'get /api/admin/audit': op('Audit trail, newest first', 200, '`{items, next}`', { query: audit.auditQuery }),
+    'get /api/admin/audit/verify': op("Check the audit log's hash chain", 200, 'The result of the check'),
+    'get /api/admin/analytics': op('Usage and quality numbers', 200, '`{analytics}`', { query: assist.analyticsQuery }),
+    'get /api/admin/gaps': op('Unanswered and low-rated questions', 200, '`{items, next: null}`'),
+    'post /api/admin/gaps/faq': op(
+      'Answer a knowledge gap with an FAQ entry',
+      202,
+      '`{document}`, queued for ingestion',
+      { body: assist.faqSchema },
+    ),
+  },
+  openai: {
+    'get /v1/models': op('Bots I may use, as OpenAI models (id = bot slug)', 200, '`{object: "list", data}`'),
+    'post /v1/chat/completions': op(
+      'Chat completion answered by a bot (`model` = bot slug)',
+      200,
+      'A `chat.completion`, or the event stream',
+      {
+        description:
+          'OpenAI-compatible. With `stream: true` the answer is a text/event-stream of `chat.completion.chunk` events ending with `data: [DONE]`.',
+        body: v1.completionSchema,
+        produces: ['application/json', 'text/event-stream'],
+      },
+    ),
+  },
+};
