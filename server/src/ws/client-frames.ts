@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** What a client may send over the socket (DESIGN.md "WebSocket contract"). */
+/** What a client may send over the socket (the WebSocket contract: see core/realtime/frames.ts for what the server sends). */
 export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('typing'), conversationId: z.uuid() }),
   z.object({ type: z.literal('read'), conversationId: z.uuid(), messageId: z.number().int().positive() }),

@@ -18,7 +18,7 @@ const updated = (conversation: PresentedConversation): DeliveredFrame => ({
   conversation,
 });
 
-/** The WebSocket frames (the contract in DESIGN.md) that tell the people concerned of a conversation event. */
+/** The WebSocket frames (the contract in core/realtime/frames.ts) that tell the people concerned of a conversation event. */
 export function conversationFrames(event: ConversationEvent): Delivery[] {
   switch (event.type) {
     case 'conversation.created':

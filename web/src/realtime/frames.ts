@@ -1,7 +1,7 @@
 import type { ServerFrame as ServerSentFrame } from '../../../server/src/core/realtime/frames.ts';
 import type { Json } from '../api/types';
 
-/** Frames the server sends over /ws (DESIGN.md "WebSocket contract"), as JSON reaches the browser. */
+/** Frames the server sends over /ws (the server's core/realtime/frames.ts), as JSON reaches the browser. */
 export type ServerFrame = Json<ServerSentFrame>;
 
 /** Frames the client may send: the gateway's own schema. */

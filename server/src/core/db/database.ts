@@ -46,3 +46,8 @@ export function forgetPrepared(sql: string): void {
 export function preparedName(sql: string): string | undefined {
   return preparedNames.get(sql);
 }
+
+/** Whether the database answers (the readiness probe). */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}

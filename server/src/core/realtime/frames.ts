@@ -2,7 +2,7 @@ import type { PresentedConversation, PresentedMessage } from '../conversations/c
 import type { PresentedDocument } from '../knowledge/knowledge.presenter.ts';
 
 /**
- * The WebSocket contract (DESIGN.md): frames the server sends. Payloads are presenter output, so
+ * The WebSocket contract: frames the server sends. Payloads are presenter output, so
  * a socket sees exactly what the REST API would show the same user. The web app imports these
  * types (type-only), so a change here is a change the browser's type-check sees.
  */

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pingDatabase } from '../../core/db/database.ts';
 import { jobOptions, type JobName } from '../../core/jobs/job-map.ts';
 import { collectScrapeTimeMetrics } from '../../core/metrics/scrape-time.ts';
 import type { Services } from '../../services.ts';
@@ -29,7 +30,7 @@ export function healthRoutes(services: Pick<Services, 'db' | 'jobs' | 'bus' | 'm
 
   router.get('/readyz', async (_req, res) => {
     const [database, queue, realtime] = await Promise.all([
-      check(() => services.db.query('SELECT 1')),
+      check(() => pingDatabase(services.db)),
       check(() => services.jobs.ping()),
       check(() => services.bus.ping()),
     ]);
