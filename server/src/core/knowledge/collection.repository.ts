@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { creationPositionSql, type Positioned } from '../pagination/creation-position.sql.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 import { collectionReadableSql } from '../policy/read-rules.sql.ts';
 
@@ -13,12 +14,14 @@ export interface CollectionRow {
   document_count: number;
 }
 
-const SELECT = `
-  SELECT c.*,
+// `extra`: more columns, e.g. a listed row's position.
+const select = (extra = '') => `
+  SELECT c.*,${extra}
     COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                 FROM collection_groups cg JOIN groups g ON g.id = cg.group_id WHERE cg.collection_id = c.id), '[]') AS groups,
     (SELECT count(*)::int FROM documents d WHERE d.collection_id = c.id) AS document_count
   FROM collections c`;
+const SELECT = select();
 
 export function createCollectionRepository(db: Queryable) {
   return {
@@ -37,7 +40,7 @@ export function createCollectionRepository(db: Queryable) {
     async listReadable(
       userId: string,
       page: { after?: CreationKey | undefined; limit: number },
-    ): Promise<CollectionRow[]> {
+    ): Promise<(CollectionRow & Positioned)[]> {
       const params: unknown[] = [userId];
       let where = collectionReadableSql('c.id', '$1');
       if (page.after) {
@@ -45,8 +48,8 @@ export function createCollectionRepository(db: Queryable) {
         where += ` AND (c.created_at, c.id) < ($2::timestamptz, $3::uuid)`;
       }
       params.push(page.limit);
-      const { rows } = await db.query<CollectionRow>(
-        `${SELECT} WHERE ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT $${params.length}`,
+      const { rows } = await db.query<CollectionRow & Positioned>(
+        `${select(` ${creationPositionSql('c')},`)} WHERE ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT $${params.length}`,
         params,
       );
       return rows;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
+import { creationPositionSql, type Positioned } from '../pagination/creation-position.sql.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 
 /** Where a document's original bytes are kept in blob storage (`storage_key`). */
@@ -136,7 +137,7 @@ export function createDocumentRepository(db: Queryable) {
     async listByCollection(
       collectionId: string,
       page: { after?: CreationKey | undefined; limit: number; status?: DocumentStatus | undefined },
-    ): Promise<DocumentRow[]> {
+    ): Promise<(DocumentRow & Positioned)[]> {
       const params: unknown[] = [collectionId];
       let where = 'd.collection_id = $1';
       if (page.status) {
@@ -148,8 +149,8 @@ export function createDocumentRepository(db: Queryable) {
         where += ` AND (d.created_at, d.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
       }
       params.push(page.limit);
-      const { rows } = await db.query<DocumentRow>(
-        `${SELECT} WHERE ${where} ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length}`,
+      const { rows } = await db.query<DocumentRow & Positioned>(
+        `SELECT ${COLUMNS}, ${creationPositionSql('d')} FROM documents d WHERE ${where} ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length}`,
         params,
       );
       return rows;

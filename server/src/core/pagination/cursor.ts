@@ -70,11 +70,8 @@ export const byCreation = defineCursor(
   z.tuple([keyPart.timestamp, keyPart.uuid]).transform(([at, id]): CreationKey => ({ at, id })),
 );
 
-/** The `byCreation` key of a row. */
-export const creationKey = (row: { created_at: Date; id: string }): [string, string] => [
-  new Date(row.created_at).toISOString(),
-  row.id,
-];
+/** The `byCreation` key of a row listed with its exact position (creation-position.sql.ts). */
+export const creationKey = (row: { position: string; id: string }): [string, string] => [row.position, row.id];
 
 /** Ordered by one text column (an email, a name): that text of the last row seen. */
 export const byText = defineCursor(z.tuple([keyPart.text]).transform(([text]) => text));
