@@ -3,10 +3,15 @@
  * shape is the presenter's own output type, imported type-only (no server code enters the
  * bundle), so the two cannot drift apart.
  */
+import type { Analytics as ServerAnalytics } from '../../../server/src/core/analytics/analytics.service.ts';
+import type { PresentedAudit } from '../../../server/src/core/audit/audit.presenter.ts';
+import type { PresentedBotDetail, PresentedBotSummary } from '../../../server/src/core/bots/bot.presenter.ts';
+import type { Suggestion as ServerSuggestion } from '../../../server/src/core/bots/copilot.service.ts';
 import type { Gap as ServerGap } from '../../../server/src/core/bots/feedback.service.ts';
 import type { Citation as ServerCitation } from '../../../server/src/core/bots/grounding.ts';
 import type {
   PresentedConversation,
+  PresentedConversationEvent,
   PresentedMessage,
 } from '../../../server/src/core/conversations/conversation.presenter.ts';
 import type {
@@ -16,6 +21,7 @@ import type {
 } from '../../../server/src/core/knowledge/knowledge.presenter.ts';
 import type { SearchHit as ServerSearchHit } from '../../../server/src/core/knowledge/retrieval.service.ts';
 import type { DocumentUpdate as ServerDocumentUpdate } from '../../../server/src/core/realtime/frames.ts';
+import type { PresentedGroup } from '../../../server/src/core/users/group.presenter.ts';
 import type { PresentedUser } from '../../../server/src/core/users/user.presenter.ts';
 
 type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
@@ -67,94 +73,20 @@ export interface Page<T> {
   next: string | null;
 }
 
-// The shapes below are presented inside their route or service modules (http/routes/*.routes.ts,
-// core/analytics, core/bots); they are kept here until those presenters move to core presenter files.
+export type Group = Json<PresentedGroup>;
 
-export interface Group {
-  id: string;
-  name: string;
-  description: string | null;
-  memberCount: number;
-  createdAt: string;
-}
+/** A bot as employees see it: enough to pick it and be greeted. */
+export type Bot = Json<PresentedBotSummary>;
+/** A bot as admins see it, with every setting. */
+export type BotDetail = Json<PresentedBotDetail>;
+/** Stored handoff settings may predate a field; the server fills the defaults when it reads them. */
+export type BotHandoffSettings = BotDetail['handoff'];
 
-export interface Bot {
-  id: string;
-  slug: string;
-  name: string;
-  description?: string;
-  greeting?: string;
-}
-
-export interface AuditEntry {
-  id: number | string;
-  at: string;
-  actor: { id: string; email: string | null } | null;
-  action: string;
-  target: { type: string; id: string | null } | null;
-  ip: string | null;
-  details: unknown;
-}
-
-export interface ConversationEvent {
-  id: string;
-  type: string;
-  from: string | null;
-  to: string | null;
-  actorId: string | null;
-  reason: string | null;
-  createdAt: string;
-}
-
-/** The agent copilot's context packet: summary, handoff reason, a drafted reply, what the bot cited. */
-export interface Suggestion {
-  summary?: string;
-  reason?: string | null;
-  reply?: { body: string; citations: Citation[] } | string;
-  botCitations?: Citation[];
-  model?: string;
-}
-
-export interface BotHandoffSettings {
-  enabled: boolean;
-  minScore: number;
-  auto: boolean;
-  onNegativeFeedback: boolean;
-  onRepeatedQuestion: boolean;
-  triggerWords: string[];
-  team: string | null;
-}
-
-/** A bot as admins see it (employees get only id, slug, name, description, greeting, language). */
-export interface BotDetail extends Bot {
-  language: 'auto' | 'zh' | 'en';
-  collectionIds: string[];
-  prompts: Partial<Record<'answer.system' | 'answer.user' | 'rewrite' | 'summary' | 'suggestion', string>>;
-  model: { baseUrl?: string; model?: string; temperature?: number; maxTokens?: number };
-  handoff: BotHandoffSettings;
-  enabled: boolean;
-}
+export type AuditEntry = Json<PresentedAudit>;
+export type ConversationEvent = Json<PresentedConversationEvent>;
+export type Suggestion = Json<ServerSuggestion>;
 
 /** A question the bots could not answer well, with how often and why (the admin's gaps report). */
 export type Gap = Json<ServerGap>;
 
-export interface Analytics {
-  since: string;
-  days: number;
-  conversationsPerDay: { day: string; kind: string; count: number }[];
-  botConversations: number;
-  deflectionRate: number | null;
-  handoffRate: number | null;
-  handoffReasons: { reason: string; count: number }[];
-  medianWaitSeconds: number | null;
-  medianResolveSeconds: number | null;
-  feedback: { positive: number; negative: number; positiveRate: number | null };
-  tokensPerBot: {
-    botId: string | null;
-    name: string | null;
-    promptTokens: number;
-    completionTokens: number;
-    requests: number;
-  }[];
-  tokensPerGroup: { groupId: string | null; name: string | null; tokens: number }[];
-}
+export type Analytics = Json<ServerAnalytics>;

@@ -43,3 +43,5 @@ export function createAnalyticsService(deps: { db: Database }) {
 }
 
 export type AnalyticsService = ReturnType<typeof createAnalyticsService>;
+/** The admin dashboard's numbers (the web app imports this type). */
+export type Analytics = Awaited<ReturnType<AnalyticsService['summary']>>;

@@ -157,3 +157,5 @@ export function createCopilotService(deps: {
 }
 
 export type CopilotService = ReturnType<typeof createCopilotService>;
+/** The agent's context packet: summary, handoff reason, drafted reply, what the bot cited (the web app imports it). */
+export type Suggestion = Awaited<ReturnType<CopilotService['suggest']>>;

@@ -1,5 +1,5 @@
 import type { Citation } from '../bots/grounding.ts';
-import type { ConversationRow, MemberRow } from './conversation.repository.ts';
+import type { ConversationEventRow, ConversationRow, MemberRow } from './conversation.repository.ts';
 import type { MessageRow } from './message.repository.ts';
 
 /** A message as the REST API and the WebSocket show it (the web app imports this type). */
@@ -64,3 +64,19 @@ export function presentConversation(c: ConversationRow, extras: ConversationExtr
 }
 
 export type PresentedConversation = ReturnType<typeof presentConversation>;
+
+/** One step of a conversation's history, as agents see it (the web app imports this type). */
+export function presentConversationEvent(e: ConversationEventRow) {
+  return {
+    id: e.id,
+    type: e.type,
+    from: e.from_status,
+    to: e.to_status,
+    actorId: e.actor_id,
+    reason: e.reason,
+    details: e.details,
+    createdAt: e.created_at.toISOString(),
+  };
+}
+
+export type PresentedConversationEvent = ReturnType<typeof presentConversationEvent>;

@@ -39,6 +39,18 @@ export interface ConversationListRow extends ConversationRow {
   queued_key: string | null;
 }
 
+/** A step in a conversation's history: a status change, a transfer, a handoff. */
+export interface ConversationEventRow {
+  id: number;
+  type: string;
+  from_status: string | null;
+  to_status: string | null;
+  actor_id: string | null;
+  reason: string | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
 export interface ListFilter {
   userId: string;
   /** Include conversations the user only sees as an agent (the queue, or assigned to them). */
@@ -290,16 +302,10 @@ export function createConversationRepository(db: Queryable) {
       );
     },
     async events(conversationId: string) {
-      const { rows } = await db.query<{
-        id: number;
-        type: string;
-        from_status: string | null;
-        to_status: string | null;
-        actor_id: string | null;
-        reason: string | null;
-        details: Record<string, unknown>;
-        created_at: Date;
-      }>('SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id', [conversationId]);
+      const { rows } = await db.query<ConversationEventRow>(
+        'SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id',
+        [conversationId],
+      );
       return rows;
     },
     async setTitleIfEmpty(id: string, title: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AuditService } from '../../core/audit/audit.service.ts';
-import type { AuditRow } from '../../core/audit/audit.repository.ts';
+import { presentAudit } from '../../core/audit/audit.presenter.ts';
 import { defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import type { SecureRouter } from '../secure-router.ts';
 import { page, pageQuery, query } from '../validate.ts';
@@ -16,19 +16,6 @@ export const auditQuery = pageQuery.extend({
 
 /** Newest first: the id of the last record seen. */
 const byId = defineCursor(z.tuple([keyPart.bigint]).transform(([id]) => id));
-
-function presentAudit(row: AuditRow) {
-  return {
-    id: row.id,
-    at: row.at.toISOString(),
-    actor: row.actor_id ? { id: row.actor_id, email: row.actor_email } : null,
-    action: row.action,
-    target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
-    ip: row.ip,
-    details: row.details,
-    hash: row.hash,
-  };
-}
 
 /** The audit trail, newest first, filterable; and an on-demand check of its hash chain. */
 export function auditRoutes(r: SecureRouter, audit: AuditService) {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { botHandoffSchema, botModelSchema } from '../../core/bots/bot-settings.ts';
-import type { BotRow } from '../../core/bots/bot.repository.ts';
+import { presentBot } from '../../core/bots/bot.presenter.ts';
 import type { BotService } from '../../core/bots/bot.service.ts';
 import { PROMPT_NAMES } from '../../core/bots/prompts.ts';
-import type { Actor } from '../../core/policy/actor.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, text, uuidParam } from '../validate.ts';
 
@@ -36,29 +35,6 @@ export const patchSchema = z
     enabled: z.boolean(),
   })
   .partial();
-
-/** Admins see every setting; employees only what they need to pick and greet. */
-function presentBot(bot: BotRow, actor: Actor) {
-  const base = {
-    id: bot.id,
-    slug: bot.slug,
-    name: bot.name,
-    description: bot.description,
-    greeting: bot.greeting,
-    language: bot.language,
-  };
-  if (actor.role !== 'admin') return base;
-  return {
-    ...base,
-    collectionIds: bot.collection_ids,
-    prompts: bot.prompts,
-    model: bot.model,
-    handoff: bot.handoff,
-    enabled: bot.enabled,
-    createdAt: bot.created_at.toISOString(),
-    updatedAt: bot.updated_at.toISOString(),
-  };
-}
 
 export function botRoutes(r: SecureRouter, bots: BotService) {
   r.post('/api/bots', 'admin', async (req, res) => {

@@ -2,7 +2,11 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../../core/policy/actor.ts';
 import { AppError } from '../../core/errors.ts';
-import { presentConversation, presentMessage } from '../../core/conversations/conversation.presenter.ts';
+import {
+  presentConversation,
+  presentConversationEvent,
+  presentMessage,
+} from '../../core/conversations/conversation.presenter.ts';
 import type { ConversationListRow } from '../../core/conversations/conversation.repository.ts';
 import type { ConversationService } from '../../core/conversations/conversation.service.ts';
 import type { RoutingService } from '../../core/conversations/routing.service.ts';
@@ -158,16 +162,7 @@ export function conversationRoutes(
     await conversations.readable(actorOf(req), id);
     const events = await conversations.events(id);
     res.json({
-      items: events.map((e) => ({
-        id: e.id,
-        type: e.type,
-        from: e.from_status,
-        to: e.to_status,
-        actorId: e.actor_id,
-        reason: e.reason,
-        details: e.details,
-        createdAt: e.created_at.toISOString(),
-      })),
+      items: events.map(presentConversationEvent),
       next: null,
     });
   });

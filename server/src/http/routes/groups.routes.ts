@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { byText } from '../../core/pagination/cursor.ts';
-import type { GroupRow } from '../../core/users/group.repository.ts';
+import { presentGroup } from '../../core/users/group.presenter.ts';
 import type { UserService } from '../../core/users/user.service.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
@@ -8,16 +8,6 @@ import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 export const createSchema = z.strictObject({ name: text(100), description: z.string().trim().max(1000).optional() });
 export const updateSchema = createSchema.partial();
 export const listQuery = pageQuery.extend({ q: z.string().max(200).optional() });
-
-function presentGroup(group: GroupRow) {
-  return {
-    id: group.id,
-    name: group.name,
-    description: group.description,
-    memberCount: group.member_count,
-    createdAt: group.created_at.toISOString(),
-  };
-}
 
 /** Departments and teams: who belongs where decides what knowledge they may read. */
 export function groupRoutes(r: SecureRouter, users: UserService) {
