@@ -332,6 +332,35 @@ describe('the web app in a real browser', () => {
     await employeeContext.close();
   });
 
+  it("fits an admin's tables on a phone: no page scrolls sideways", async () => {
+    const admin = await world.user('admin', 'Pat Phone');
+    const employee = await world.user('employee', 'Gus Gap');
+    const botId = await newBot(world.app);
+    const c = await world.api(employee, 'POST', '/api/conversations', { botId });
+    const question = 'Which form do I need to claim the travel costs of a trip abroad?';
+    await world.api(employee, 'POST', `/api/conversations/${c.body.conversation.id}/messages`, { body: question });
+    await eventually(async () => {
+      const gaps = await world.api(admin, 'GET', '/api/admin/gaps');
+      expect(gaps.body.items.length).toBeGreaterThan(0);
+    });
+    const context = await world.browser.newContext({ mobile: true });
+    const page = await context.newPage();
+    await signIn(page, world.app.url, admin);
+    // Against the phone's width: a mobile browser widens its layout viewport to overflowing content.
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - screen.width);
+    for (const [path, testId] of [
+      ['/admin/users', 'admin-users'],
+      ['/admin/gaps', 'admin-gaps'],
+      ['/admin/audit', 'admin-audit'],
+    ]) {
+      await page.goto(`${world.app.url}${path}`);
+      await page.locator(`[data-testid="${testId}"] tbody tr`).first().waitFor();
+      expect(await overflow(), `${path} is wider than the phone`).toBeLessThanOrEqual(0);
+      await screenshot(page, `29-phone-${testId}`);
+    }
+    await context.close();
+  });
+
   it('works on a phone: the list, then one conversation with a way back', async () => {
     const employee = await world.user('employee', 'Pia Phone');
     const botId = await newBot(world.app, { greeting: 'Hi from the IT bot.' });
