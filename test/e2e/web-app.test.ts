@@ -347,7 +347,7 @@ describe('the web app in a real browser', () => {
     const page = await context.newPage();
     await signIn(page, world.app.url, admin);
     // Against the phone's width: a mobile browser widens its layout viewport to overflowing content.
-    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - screen.width);
+    const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - screen.width');
     for (const [path, testId] of [
       ['/admin/users', 'admin-users'],
       ['/admin/gaps', 'admin-gaps'],
