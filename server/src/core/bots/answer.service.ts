@@ -116,14 +116,12 @@ export function createAnswerService(deps: AnswerDeps) {
       ).filter((m) => (m.sender_type === 'user' || m.sender_type === 'bot') && m.body);
 
       const handoff = handoffSettings(bot.handoff);
-      if (repeatsAnsweredQuestion(question, history)) {
-        const decision = decideHandoff({ kind: 'repeated_question' }, handoff);
-        if (decision.action !== 'none') {
-          const language =
-            bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
-          await sayWithoutAnswer(question, bot.id, language, 'declined', decision, {});
-          return;
-        }
+      const onRepeat = decideHandoff({ kind: 'repeated_question' }, handoff);
+      // The settings first: comparing with the history is only worth it when a repeat would hand off.
+      if (onRepeat.action !== 'none' && repeatsAnsweredQuestion(question, history)) {
+        const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
+        await sayWithoutAnswer(question, bot.id, language, 'declined', onRepeat, {});
+        return;
       }
 
       const turns: Turn[] = history.map((m) => ({
@@ -151,8 +149,9 @@ export function createAnswerService(deps: AnswerDeps) {
         meta: { questionId: question.id, query: prepared.query, confidence: prepared.confidence },
       });
       if (!draft) return; // claimed meanwhile: the bot stays silent
-      await publisher.message('message.created', draft);
-      const memberIds = (await createConversationRepository(db).members(conversation.id)).map((m) => m.user_id);
+      const members = await createConversationRepository(db).members(conversation.id);
+      await publisher.message('message.created', draft, members);
+      const memberIds = members.map((m) => m.user_id);
       const sendDelta = (delta: string) =>
         void publisher.delta(conversation.id, draft.id, delta, memberIds).catch(() => {});
 

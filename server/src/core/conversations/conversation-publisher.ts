@@ -71,10 +71,7 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
       if (status === 'queued') await queueMoved(id);
     },
 
-    /**
-     * Every transition enters, leaves or moves something in the queue: the employees still waiting
-     * hear their new place.
-     */
+    /** A transition into or out of the queue moves it: the employees still waiting hear their new place. */
     async routed({ conversation, transition, from, reason }: Routed): Promise<void> {
       const { id, status } = conversation;
       await emit({
@@ -86,20 +83,20 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
         reason,
         ...(await snapshot(conversation)),
       });
-      await queueMoved(id);
+      if (from === 'queued' || status === 'queued') await queueMoved(id);
     },
 
     async delta(conversationId: string, messageId: number, delta: string, memberIds: string[]): Promise<void> {
       await emit({ type: 'message.delta', conversationId, messageId, delta, memberIds });
     },
 
-    async typing(conversationId: string, userId: string): Promise<void> {
-      const memberIds = idsOf(await conversations.members(conversationId));
-      await emit({ type: 'member.typing', conversationId, userId, memberIds });
+    /** `members`: read by the caller, who checked that `userId` is one of them. */
+    async typing(conversationId: string, userId: string, members: MemberRow[]): Promise<void> {
+      await emit({ type: 'member.typing', conversationId, userId, memberIds: idsOf(members) });
     },
 
-    async read(conversationId: string, userId: string, messageId: number): Promise<void> {
-      const memberIds = idsOf(await conversations.members(conversationId));
+    async read(conversationId: string, userId: string, messageId: number, members: MemberRow[]): Promise<void> {
+      const memberIds = idsOf(members);
       await emit({ type: 'messages.read', conversationId, userId, messageId, memberIds });
     },
   };

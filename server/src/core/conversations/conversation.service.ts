@@ -53,6 +53,13 @@ export function createConversationService(deps: {
 }) {
   const { db, publisher, routing } = deps;
 
+  /** The members, read once for the frame that follows; "not found" unless `userId` is one of them. */
+  async function membersIncluding(id: string, userId: string): Promise<MemberRow[]> {
+    const members = await createConversationRepository(db).members(id);
+    if (!members.some((m) => m.user_id === userId)) throw notFound('Conversation');
+    return members;
+  }
+
   /**
    * The conversation if the actor may read it; otherwise "not found", so its existence is not revealed.
    * `lock`: inside a transaction, read it with its row lock (posting does).
@@ -341,13 +348,12 @@ export function createConversationService(deps: {
 
     async markRead(actor: Actor, id: string, messageId: number): Promise<void> {
       const conversations = createConversationRepository(db);
-      if (!(await conversations.isMember(id, actor.id))) throw notFound('Conversation');
-      if (await conversations.markRead(id, actor.id, messageId)) await publisher.read(id, actor.id, messageId);
+      const members = await membersIncluding(id, actor.id);
+      if (await conversations.markRead(id, actor.id, messageId)) await publisher.read(id, actor.id, messageId, members);
     },
 
     async typing(actor: Actor, id: string): Promise<void> {
-      if (!(await createConversationRepository(db).isMember(id, actor.id))) throw notFound('Conversation');
-      await publisher.typing(id, actor.id);
+      await publisher.typing(id, actor.id, await membersIncluding(id, actor.id));
     },
 
     ...createMessageEditService({ db, publisher, readable }),

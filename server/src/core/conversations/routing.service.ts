@@ -91,15 +91,16 @@ export function createRoutingService(deps: RoutingDeps) {
     }
   }
 
-  /**
-   * After a conversation enters the queue: hand it to an agent now if automatic assignment is on —
-   * never straight back to `exceptAgentId`, the agent who just gave it back to the team.
-   */
   /** Tells of a transition once it has committed; the conversation as it now is. */
   async function announce(routed: Routed): Promise<ConversationRow> {
     await publisher.routed(routed);
     return routed.conversation;
   }
+
+  /**
+   * After a conversation enters the queue: hand it to an agent now if automatic assignment is on —
+   * never straight back to `exceptAgentId`, the agent who just gave it back to the team.
+   */
 
   async function afterQueued(conversation: ConversationRow, exceptAgentId?: string): Promise<ConversationRow> {
     if (deps.assignmentMode !== 'auto' || conversation.status !== 'queued') return conversation;
