@@ -40,7 +40,7 @@ function expectedScore(
 
 describe('BM25 length normalisation', () => {
   it('normalises each query lexeme by its own script: b for English, bHan for Han lexemes', async () => {
-    await withIngestedCorpus('bm25-length', PASSAGES, async ({ services, domain, actor }) => {
+    await withIngestedCorpus('bm25-length', PASSAGES, {}, async ({ services, domain, actor }) => {
       const terms = [...new Set(lexemes(QUERY, 'query'))];
       expect(terms.some(isHan) && !terms.every(isHan)).toBe(true);
       const { rows: stats } = await services.db.query<{ n: number; avgdl: number }>(

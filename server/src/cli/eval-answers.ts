@@ -1,70 +1,104 @@
-import path from 'node:path';
 import { createBotRepository } from '../core/bots/bot.repository.ts';
-import { readJsonl, withIngestedCorpus, type DevPassage, type DevQuestion } from './eval-corpus.ts';
-import { evalData } from './eval-data.ts';
+import { answerCases, type AnswerCase, type CaseKind } from './answer-cases.ts';
+import { withIngestedCorpus } from './eval-corpus.ts';
+import { EVAL_SETS, evalData } from './eval-data.ts';
 
 /**
- * `npm run eval:answers`: how the bot's offline answerer does on squad2 dev (see eval-data.ts). Every answerable
- * question should be answered citing the passage that answers it; every question from
- * dev-unanswerable.jsonl should be declined (nothing confident found, or nothing quotable).
+ * `npm run eval:answers`: asks the bot every question of answer-cases.ts through the one answer
+ * pipeline (the same `prepare` → decision → `generate` as conversations, the copilot and /v1), each
+ * development set ingested as the bot's only collection, and prints per set and language:
+ * answerable questions answered citing the passage that answers them, squad2's unanswerable ones
+ * declined, and off-topic ones (another set's questions) declined.
  *
- *   npm run eval:answers -- --min-score 0.3     the bot's confidence threshold to evaluate
+ *   npm run eval:answers                        half "b" (the half `npm run fit:answers` did not fit on)
+ *   npm run eval:answers -- --half a|all        the fitting half, or every question
+ *   npm run eval:answers -- --sets squad2,drcd  some corpora
+ *   npm run eval:answers -- --model             with the OpenAI-compatible endpoint configured in the
+ *                                               environment (OPENAI_BASE_URL, CHAT_MODEL …) instead of offline
  */
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+interface Result {
+  case: AnswerCase;
+  corpus: string;
+  /** Answered citing the right passage (answerable) or declined (the others). */
+  right: boolean;
+}
+
+const LABEL: Record<CaseKind, string> = {
+  answerable: 'answerable: answered citing the right passage',
+  unanswerable: 'unanswerable: declined',
+  'off-topic': 'off-topic: declined',
+};
+
 async function main() {
   const data = evalData();
-  process.stdout.write(`${data.note}\n`);
-  const dir = path.join(data.root, 'squad2');
-  const passages = await readJsonl<DevPassage>(path.join(dir, 'dev-passages.jsonl'));
-  const answerable = await readJsonl<DevQuestion>(path.join(dir, 'dev-questions.jsonl'));
-  const unanswerable = await readJsonl<DevQuestion>(path.join(dir, 'dev-unanswerable.jsonl'));
-  const thresholds = (option('min-score') ?? '0.2,0.25,0.3,0.35,0.4').split(',').map(Number);
-
-  await withIngestedCorpus('squad2', passages, async (corpus) => {
-    const { services, domain, actor, collectionId, passagesOf, ingestSeconds } = corpus;
-    process.stdout.write(`squad2: ${passages.length} passages ingested in ${ingestSeconds.toFixed(1)} s\n`);
-    const bot = await createBotRepository(services.db).insert({
-      slug: 'eval',
-      name: 'Eval',
-      description: '',
-      greeting: '',
-      language: 'auto',
-      collectionIds: [collectionId],
-      prompts: {},
-      model: {},
-      handoff: { minScore: 0 },
-      enabled: true,
-    });
-    const { answerer } = domain;
-    const never = new AbortController().signal;
-
-    /** Per question: its confidence, and whether the offline answer (if any) cites the right passage. */
-    async function run(q: DevQuestion) {
-      const prepared = await answerer.prepare(bot, actor.id, q.question, [], null);
-      const answer = await answerer.generate(prepared, { kind: 'answer', conversationId: null }, never, () => {});
-      const cites =
-        answer.outcome === 'answered' &&
-        answer.citations.some((c) => (passagesOf.get(c.documentId) ?? []).includes(q.passage_id));
-      return { confidence: prepared.confidence, answered: answer.outcome === 'answered', cites };
-    }
-    const a = [];
-    for (const q of answerable) a.push(await run(q));
-    const u = [];
-    for (const q of unanswerable) u.push(await run(q));
-
-    process.stdout.write(
-      `\n| minScore | answerable: answered citing the right passage | unanswerable: declined or handed off |\n| --- | --- | --- |\n`,
+  const half = option('half') ?? 'b';
+  const withModel = process.argv.includes('--model');
+  const sets = (option('sets') ?? EVAL_SETS.join(',')).split(',').filter(Boolean);
+  process.stdout.write(
+    `${data.note}\nquestions: half ${half}; answers: ${withModel ? 'the configured model' : 'offline'}\n`,
+  );
+  const results: Result[] = [];
+  for (const { corpus, passages, cases } of await answerCases(data.root, sets)) {
+    const asked = cases.filter((c) => half === 'all' || c.half === half);
+    const env = withModel ? process.env : {};
+    await withIngestedCorpus(
+      corpus,
+      passages,
+      { env },
+      async ({ services, domain, actor, collectionId, passagesOf }) => {
+        const bot = await createBotRepository(services.db).insert({
+          slug: 'eval',
+          name: 'Eval',
+          description: '',
+          greeting: '',
+          language: 'auto',
+          collectionIds: [collectionId],
+          prompts: {},
+          model: {},
+          handoff: {},
+          enabled: true,
+        });
+        const { answerer } = domain;
+        const never = new AbortController().signal;
+        for (const c of asked) {
+          const prepared = await answerer.prepare(bot, actor.id, c.question, [], null);
+          const answer = answerer.confident(prepared)
+            ? await answerer.generate(prepared, { kind: 'answer', conversationId: null }, never, () => {})
+            : undefined;
+          const answered = answer?.outcome === 'answered';
+          const cites =
+            answered && answer.citations.some((x) => (passagesOf.get(x.documentId) ?? []).includes(c.passageId ?? ''));
+          results.push({ case: c, corpus, right: c.kind === 'answerable' ? cites : !answered });
+        }
+        process.stdout.write(`${corpus}: ${asked.length} questions\n`);
+      },
     );
-    for (const t of thresholds) {
-      const right = a.filter((r) => r.confidence >= t && r.answered && r.cites).length / a.length;
-      const declined = u.filter((r) => r.confidence < t || !r.answered).length / u.length;
-      process.stdout.write(`| ${t} | ${(right * 100).toFixed(1)}% | ${(declined * 100).toFixed(1)}% |\n`);
+  }
+
+  const pct = (rows: Result[]) =>
+    rows.length ? `${((rows.filter((r) => r.right).length / rows.length) * 100).toFixed(1)}% of ${rows.length}` : '—';
+  process.stdout.write(
+    `\n| documents | questions | ${Object.values(LABEL).join(' | ')} |\n| --- | --- | --- | --- | --- |\n`,
+  );
+  for (const corpus of sets) {
+    for (const language of ['en', 'zh'] as const) {
+      const rows = results.filter((r) => r.corpus === corpus && r.case.language === language);
+      if (!rows.length) continue;
+      const cells = (Object.keys(LABEL) as CaseKind[]).map((kind) => pct(rows.filter((r) => r.case.kind === kind)));
+      process.stdout.write(`| ${corpus} | ${language} | ${cells.join(' | ')} |\n`);
     }
-  });
+  }
+  process.stdout.write(`\n| all documents | ${Object.values(LABEL).join(' | ')} |\n| --- | --- | --- | --- |\n`);
+  for (const language of ['en', 'zh'] as const) {
+    const rows = results.filter((r) => r.case.language === language);
+    const cells = (Object.keys(LABEL) as CaseKind[]).map((kind) => pct(rows.filter((r) => r.case.kind === kind)));
+    process.stdout.write(`| ${language} questions | ${cells.join(' | ')} |\n`);
+  }
 }
 
 main().catch((error: unknown) => {

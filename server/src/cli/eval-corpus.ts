@@ -42,16 +42,18 @@ export interface IngestedCorpus {
 }
 
 /**
- * Runs `fn` against a throwaway embedded deployment (PGlite in a temp dir, offline embedder,
- * in-process jobs) into which `passages` were ingested through the real pipeline.
+ * Runs `fn` against a throwaway embedded deployment (PGlite in a temp dir, in-process jobs; the
+ * offline models unless `options.env` configures others) into which `passages` were ingested
+ * through the real pipeline.
  */
 export async function withIngestedCorpus<T>(
   name: string,
   passages: DevPassage[],
+  options: { env?: NodeJS.ProcessEnv },
   fn: (corpus: IngestedCorpus) => Promise<T>,
 ): Promise<T> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enclave-eval-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
+  const config = loadConfig({ ...options.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOB_CONCURRENCY: '2' });
   const db = await createPgliteDatabase({ dataDir: path.join(dataDir, 'db') });
   const secret = 'eval-secret-eval-secret-eval-secret-00';
   const composition = await compose(config, createLogger('silent'), { db, secret });

@@ -85,7 +85,7 @@ async function evaluateSet(name: string, dir: string, settings: Partial<Retrieva
   let questions = await readJsonl<DevQuestion>(path.join(dir, 'dev-questions.jsonl'));
   if (limit) questions = questions.slice(0, limit);
   // Every passage is ingested as a document through the real pipeline.
-  return withIngestedCorpus(name, passages, async ({ services, domain, actor, passagesOf, ingestSeconds }) => {
+  return withIngestedCorpus(name, passages, {}, async ({ services, domain, actor, passagesOf, ingestSeconds }) => {
     const chunkCount = await createChunkRepository(services.db).count();
 
     const results: Record<string, Scores> = {};

@@ -11,8 +11,11 @@ export const botModelSchema = z.strictObject({
 /** When the bot hands a conversation to people (the rules: conversations/handoff-policy.ts). */
 export const botHandoffSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Below this best-passage similarity (0–1) the bot says the knowledge base has nothing. */
-  minScore: z.number().min(0).max(1).default(0.3),
+  /**
+   * Below this answer confidence (0–1: the probability that the best passage answers the question)
+   * the bot says the knowledge base has nothing. Unset: the bar calibrated on the development sets.
+   */
+  minScore: z.number().min(0).max(1).optional(),
   /** Start the handoff itself on low confidence or a declined answer (otherwise it offers one). */
   auto: z.boolean().default(false),
   onNegativeFeedback: z.boolean().default(true),

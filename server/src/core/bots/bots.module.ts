@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts';
 import type { RetrievalService } from '../knowledge/retrieval.service.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { createAnswerability } from './answerability.ts';
 import { createGroundedAnswerer } from './grounded-answerer.ts';
 import type { PromptSet } from './prompts.ts';
 
@@ -15,13 +16,14 @@ export function createConfiguredAnswerer(deps: {
   config: Config;
   prompts: PromptSet;
   logger: Logger;
-  retrieval: Pick<RetrievalService, 'search'>;
+  retrieval: Pick<RetrievalService, 'searchWithEvidence'>;
   metrics?: Metrics;
 }) {
   const { metrics } = deps;
   return createGroundedAnswerer({
     db: deps.db,
     retrieval: deps.retrieval,
+    answerability: createAnswerability(),
     prompts: deps.prompts,
     config: deps.config,
     timeouts: deps.config.chat.timeouts,

@@ -4,10 +4,9 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createBotRepository, type BotRow } from './bot.repository.ts';
-import { formatContext, type Citation } from './grounding.ts';
+import { citedIndexes, formatContext, type Citation } from './grounding.ts';
 import type { GroundedAnswerer, Turn } from './grounded-answerer.ts';
 import { languageName } from './language.ts';
-import { composeOfflineAnswer } from './offline-answerer.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
 import { createUsageRepository } from './usage.repository.ts';
 import { auditRetrieval } from './answer.service.ts';
@@ -25,7 +24,7 @@ const SUPPORT_DEFAULTS: BotRow = {
   collection_ids: [],
   prompts: {},
   model: {},
-  handoff: { minScore: 0 },
+  handoff: {},
   enabled: true,
   created_at: new Date(0),
   updated_at: new Date(0),
@@ -91,9 +90,12 @@ export function createCopilotService(deps: {
       const transcript = transcriptOf(history);
       const language = languageName(prepared.language);
       const model = prepared.model;
+      // The bot's decision, so the agent is never offered what the bot would decline.
+      const answerable = deps.answerer.confident(prepared);
 
       let summary: string;
-      let draft: string;
+      let draft = '';
+      let citations: Citation[] = [];
       if (model) {
         const usage = createUsageRepository(db);
         const complete = async (kind: 'summary' | 'suggestion', prompt: string) => {
@@ -124,31 +126,38 @@ export function createCopilotService(deps: {
               bot.prompts,
             ),
           ),
-          complete(
-            'suggestion',
-            renderPrompt(
-              deps.prompts,
-              'suggestion',
-              { context: formatContext(prepared.hits), transcript, language },
-              bot.prompts,
-            ),
-          ),
+          answerable
+            ? complete(
+                'suggestion',
+                renderPrompt(
+                  deps.prompts,
+                  'suggestion',
+                  { context: formatContext(prepared.hits), transcript, language },
+                  bot.prompts,
+                ),
+              )
+            : '',
         ]);
+        const cited = citedIndexes(draft);
+        citations = cited.length ? prepared.citations.filter((c) => cited.includes(c.index)) : prepared.citations;
       } else {
-        // Offline: the employee's own questions are the summary; the draft quotes the knowledge base.
+        // Offline: the employee's own questions are the summary; the draft is the bot's own answer.
         const questions = history.filter((m) => m.sender_type === 'user').map((m) => `- ${m.body}`);
         summary = questions.slice(-5).join('\n');
-        const offline = composeOfflineAnswer(
-          prepared.query,
-          prepared.hits.map((h, i) => ({ index: i + 1, title: h.title, text: h.text, page: h.page })),
-          prepared.language,
-        );
-        draft = offline?.text ?? '';
+        if (answerable) {
+          const offline = await deps.answerer.generate(
+            prepared,
+            { kind: 'suggestion', conversationId },
+            new AbortController().signal,
+            () => {},
+          );
+          if (offline.outcome === 'answered') [draft, citations] = [offline.body, offline.citations];
+        }
       }
       return {
         summary,
         reason: conversation.handoff_reason,
-        reply: { body: draft, citations: prepared.citations },
+        reply: { body: draft, citations },
         botCitations: (lastBot?.citations as Citation[] | undefined) ?? [],
         model: model?.model ?? 'offline',
       };

@@ -1,12 +1,12 @@
 import type { Config } from '../../config.ts';
-import { tooLittleToAnswer } from '../conversations/handoff-policy.ts';
 import type { Database } from '../db/database.ts';
-import type { SearchHit } from '../knowledge/retrieval.service.ts';
+import type { RankedHit, RetrievalService } from '../knowledge/retrieval.service.ts';
 import type { ChatModel } from '../llm/chat-model.ts';
 import type { Logger } from '../logger.ts';
 import type { BotRow } from './bot.repository.ts';
 import { handoffSettings, modelSettings, type BotHandoffSettings, type BotModelSettings } from './bot-settings.ts';
-import { buildCitations, citedIndexes, confidenceOf, formatContext, type Citation } from './grounding.ts';
+import type { AnswerabilityModel } from './answerability.ts';
+import { buildCitations, citedIndexes, formatContext, type Citation } from './grounding.ts';
 import { BOT_TEXT, detectLanguage, languageName, type Language } from './language.ts';
 import { modelForBot, type ModelTimeouts } from './model-for-bot.ts';
 import { composeOfflineAnswer } from './offline-answerer.ts';
@@ -32,8 +32,12 @@ export interface PreparedQuestion {
   model: ChatModel | undefined;
   modelSettings: BotModelSettings;
   handoff: BotHandoffSettings;
-  hits: SearchHit[];
+  /** The passages that reach the prompt and the citations: those that cleared the relevance cut-off. */
+  hits: RankedHit[];
+  /** The probability (0–1) that the best passage answers the question. */
   confidence: number;
+  /** Whether to answer at all: else the bot says the knowledge base has nothing (and offers a person). */
+  answerable: boolean;
   citations: Citation[];
 }
 
@@ -48,9 +52,8 @@ export interface GroundedAnswer {
 
 export interface AnswererDeps {
   db: Database;
-  retrieval: {
-    search(actor: { id: string }, input: { query: string; collectionIds?: string[]; k?: number }): Promise<SearchHit[]>;
-  };
+  retrieval: Pick<RetrievalService, 'searchWithEvidence'>;
+  answerability: AnswerabilityModel;
   prompts: PromptSet;
   config: Pick<Config, 'chat'>;
   timeouts: ModelTimeouts;
@@ -60,9 +63,10 @@ export interface AnswererDeps {
 }
 
 /**
- * The grounded-answer pipeline shared by bot conversations and the OpenAI-compatible API:
- * standalone question → retrieval with the asker's permissions → a cited answer streamed from the
- * bot's model, or composed offline from the retrieved sentences.
+ * The one grounded-answer pipeline, shared by bot conversations, the agent's copilot and the
+ * OpenAI-compatible API: standalone question → retrieval with the asker's permissions, reranked →
+ * relevance cut-off → answerability decision → a cited answer streamed from the bot's model, or
+ * composed offline from the passages' sentences. Same question, same documents: same decision.
  */
 export function createGroundedAnswerer(deps: AnswererDeps) {
   const { db, logger } = deps;
@@ -126,10 +130,16 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       const model = modelForBot(deps.config, settings, deps.timeouts);
       const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question);
       const query = await standalone(model, bot, question, history, askerId, conversationId);
-      const hits = await deps.retrieval.search(
+      const handoff = handoffSettings(bot.handoff);
+      const { hits: ranked } = await deps.retrieval.searchWithEvidence(
         { id: askerId },
         { query, collectionIds: bot.collection_ids, k: PASSAGES },
       );
+      const decision = deps.answerability.decide(ranked, {
+        minConfidence: handoff.minScore,
+        max: PASSAGES,
+        modelDecides: model !== undefined,
+      });
       return {
         bot,
         askerId,
@@ -138,16 +148,17 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
         language,
         model,
         modelSettings: settings,
-        handoff: handoffSettings(bot.handoff),
-        hits,
-        confidence: confidenceOf(hits),
-        citations: buildCitations(hits),
+        handoff,
+        hits: decision.passages,
+        confidence: decision.confidence,
+        answerable: decision.answerable,
+        citations: buildCitations(decision.passages),
       };
     },
 
-    /** Whether retrieval found enough to answer from (else the bot says the knowledge base has nothing). */
+    /** Whether there is anything to answer from (else the bot says the knowledge base has nothing). */
     confident(prepared: PreparedQuestion): boolean {
-      return !tooLittleToAnswer(prepared, prepared.handoff);
+      return prepared.answerable;
     },
 
     /**

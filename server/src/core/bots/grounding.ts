@@ -37,11 +37,3 @@ export function citedIndexes(text: string): number[] {
   }
   return seen;
 }
-
-/**
- * How sure retrieval is that the knowledge base covers the question: the best cosine similarity
- * among the hits (0–1). Rank-fusion scores only order hits; they say nothing about absolute fit.
- */
-export function confidenceOf(hits: SearchHit[]): number {
-  return hits.reduce((best, h) => Math.max(best, h.vectorScore ?? 0), 0);
-}

@@ -1,3 +1,4 @@
+import { sentences } from '../knowledge/text/sentences.ts';
 import { lexemes } from '../knowledge/text/tokenize.ts';
 import { BOT_TEXT, type Language } from './language.ts';
 
@@ -17,14 +18,6 @@ export interface OfflineAnswer {
 
 const MAX_SENTENCES = 3;
 const MAX_CHARS = 600;
-
-/** Sentences, cutting after Chinese and Western sentence ends and at line breaks. */
-export function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[。！？；!?])|(?<=[.])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length >= 4);
-}
 
 /**
  * The built-in answerer for air-gapped use and tests: extractive, never invented. It quotes the

@@ -14,7 +14,7 @@ export type HandoffTrigger =
   | { kind: 'user_request'; reason?: Reason | undefined }
   /** A user's message to the bot; it asks for a person in so many words, or it does not. */
   | { kind: 'user_message'; body: string }
-  /** Retrieval found too little to answer from. */
+  /** The answer pipeline found nothing that answers the question (bots/answerability.ts). */
   | { kind: 'low_confidence' }
   /** The model answered that the passages do not answer the question. */
   | { kind: 'model_declined' }
@@ -55,14 +55,6 @@ export function asksForHuman(body: string, extra: readonly string[] = []): boole
   return (
     HANDOFF_PATTERNS.some((p) => p.test(text)) || extra.some((w) => w.trim() !== '' && text.includes(w.toLowerCase()))
   );
-}
-
-/** The low-confidence trigger: retrieval found no passage, or none as similar as the bot requires. */
-export function tooLittleToAnswer(
-  retrieved: { hits: readonly unknown[]; confidence: number },
-  settings: BotHandoffSettings,
-): boolean {
-  return retrieved.hits.length === 0 || retrieved.confidence < settings.minScore;
 }
 
 /** Questions count as the same when they differ only in case, spacing and punctuation. */

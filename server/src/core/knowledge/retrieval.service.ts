@@ -4,6 +4,14 @@ import { toVectorLiteral } from '../llm/embedding-provider.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createDocumentFrequencyCache, planFullText } from './bm25-plan.ts';
 import { createRetrievalRepository, type Bm25Params, type CorpusStats, type RankedId } from './retrieval.repository.ts';
+import {
+  contentLexemes,
+  relevanceFeatures,
+  weightedTerms,
+  type RelevanceFeatures,
+  type WeightedTerm,
+} from './relevance-features.ts';
+import { createOfflineReranker, type OfflineReranker } from './reranker.ts';
 import { lexemes } from './text/tokenize.ts';
 
 export interface SearchInput {
@@ -30,6 +38,22 @@ export interface SearchHit {
   /** Cosine similarity; BM25 score. */
   vectorScore: number | null;
   textScore: number | null;
+  /**
+   * The reranker's probability (0–1) that the passage answers the query; null when not reranked
+   * (a single-half search). Hybrid results are ordered by it.
+   */
+  relevance: number | null;
+}
+
+/** A hit with the evidence the reranker weighed: the answer pipeline decides answerability from it. */
+export interface RankedHit extends SearchHit {
+  features: RelevanceFeatures | null;
+}
+
+/** What a search found and what its query's words weigh. */
+export interface SearchEvidence {
+  hits: RankedHit[];
+  terms: WeightedTerm[];
 }
 
 export interface RetrievalSettings {
@@ -44,6 +68,8 @@ export interface RetrievalSettings {
   minCandidates: number;
   efSearch: number;
   bm25: Bm25Params;
+  /** Fused candidates the reranker re-orders (hybrid search); 0 keeps the fused order. */
+  rerankDepth: number;
 }
 
 // Tuned on the development sets with the offline embedder (docs/retrieval.md): the lexical embedding at
@@ -58,6 +84,7 @@ export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   minCandidates: 50,
   efSearch: 100,
   bm25: { k1: 1.2, b: 0.75, bHan: 0.6, delta: 1, commonShare: 0.1, candidateBudget: 2000 },
+  rerankDepth: 20,
 };
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';
@@ -65,60 +92,68 @@ export type SearchMode = 'hybrid' | 'vector' | 'text';
 /**
  * Permission-aware hybrid retrieval, the one search used by `/api/search`, the bots, the copilot
  * and `/v1`. Both halves filter by the actor's permissions inside their SQL, so a passage the
- * actor may not read is never even a candidate; fusion is reciprocal rank with tunable weights.
+ * actor may not read is never even a candidate; fusion is reciprocal rank with tunable weights,
+ * and the fused top is re-ordered by the offline reranker (its probability is each hit's relevance).
  */
 export function createRetrievalService(deps: {
   db: Database;
   embedder: EmbeddingProvider;
   settings?: Partial<RetrievalSettings>;
+  reranker?: OfflineReranker;
 }) {
   const settings: RetrievalSettings = { ...DEFAULT_RETRIEVAL, ...deps.settings };
+  const reranker = deps.reranker ?? createOfflineReranker();
   // BM25's corpus size and average length move slowly; a few seconds' staleness does not change
   // rankings, and a full scan per query would. (Which chunks match is always live.)
   let statsCache: { at: number; stats: CorpusStats } | undefined;
   const STATS_TTL_MS = 10_000;
   const dfCache = createDocumentFrequencyCache({ ttlMs: 60_000, maxEntries: 100_000 });
 
-  async function search(
+  async function searchWithEvidence(
     actor: Pick<Actor, 'id'>,
     input: SearchInput,
     options: { mode?: SearchMode; settings?: Partial<RetrievalSettings> } = {},
-  ): Promise<SearchHit[]> {
+  ): Promise<SearchEvidence> {
     const s = { ...settings, ...options.settings };
     const mode = options.mode ?? 'hybrid';
     const k = Math.max(1, Math.min(input.k ?? 8, 100));
     const query = input.query.trim();
-    if (!query) return [];
+    if (!query) return { hits: [], terms: [] };
+    const rerank = mode === 'hybrid' && s.rerankDepth > 0;
+    const depth = rerank ? Math.max(k, s.rerankDepth) : k;
     const collectionIds = input.collectionIds?.length ? input.collectionIds : null;
     const candidates = Math.max(k * s.candidateFactor, s.minCandidates);
     const vector = mode === 'text' ? undefined : toVectorLiteral((await deps.embedder.embed([query], 'query'))[0]!);
-    const terms = mode === 'vector' ? [] : lexemes(query, 'query');
+    const lexemesOfQuery = mode === 'vector' ? [] : lexemes(query, 'query');
 
-    const { vectorHits, textHits, rows } = await deps.db.transaction(async (tx) => {
+    const { vectorHits, textHits, rows, terms } = await deps.db.transaction(async (tx) => {
       const repo = createRetrievalRepository(tx);
       let vectorHits: RankedId[] = [];
       let textHits: RankedId[] = [];
+      let terms: WeightedTerm[] = [];
       await repo.tuneForSearch(Math.max(s.efSearch, candidates));
       if (vector) {
         vectorHits = await repo.vector(actor.id, collectionIds, vector, candidates);
       }
-      if (terms.length) {
+      if (lexemesOfQuery.length) {
         if (!statsCache || Date.now() - statsCache.at > STATS_TTL_MS)
           statsCache = { at: Date.now(), stats: await repo.corpusStats() };
         const { stats } = statsCache;
-        const df = await dfCache.get(terms, (missing) => repo.documentFrequencies(missing));
-        const plan = planFullText(terms, df, stats, s.bm25);
+        const content = contentLexemes(query);
+        const df = await dfCache.get([...lexemesOfQuery, ...content], (missing) => repo.documentFrequencies(missing));
+        const plan = planFullText(lexemesOfQuery, df, stats, s.bm25);
         if (plan) textHits = await repo.fullText(actor.id, collectionIds, plan, candidates, s.bm25, stats);
+        terms = weightedTerms(content, df, stats.n);
       }
-      const fusedIds = fuse(vectorHits, textHits, s, mode).slice(0, k * 2);
+      const fusedIds = fuse(vectorHits, textHits, s, mode).slice(0, depth * 2);
       const rows = await repo.hits(fusedIds.map((f) => f.id));
-      return { vectorHits, textHits, rows };
+      return { vectorHits, textHits, rows, terms };
     });
 
     const byId = new Map(rows.map((r) => [Number(r.id), r]));
     const vRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
     const tRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
-    const hits: SearchHit[] = [];
+    const hits: RankedHit[] = [];
     for (const { id, score } of fuse(vectorHits, textHits, s, mode)) {
       const row = byId.get(id);
       if (!row) continue;
@@ -138,12 +173,27 @@ export function createRetrievalService(deps: {
         textRank: tRank.get(id)?.rank ?? null,
         vectorScore: vRank.get(id)?.score ?? null,
         textScore: tRank.get(id)?.score ?? null,
+        relevance: null,
+        features: null,
       });
     }
-    return hits.sort((a, b) => b.score - a.score).slice(0, k);
+    const fused = hits.sort((a, b) => b.score - a.score).slice(0, depth);
+    if (!rerank || !terms.length) return { hits: fused.slice(0, k), terms };
+    fused.forEach((hit, i) => {
+      hit.features = relevanceFeatures(query, terms, { ...hit, fusedRank: i + 1 });
+      hit.relevance = reranker.relevance(hit.features);
+    });
+    // Ties (identical evidence) keep the fused order: sort is stable.
+    return { hits: fused.sort((a, b) => b.relevance! - a.relevance!).slice(0, k), terms };
   }
 
-  return { search, settings };
+  /** The search `/api/search` answers with: the hits without the reranker's evidence. */
+  async function search(...args: Parameters<typeof searchWithEvidence>): Promise<SearchHit[]> {
+    const { hits } = await searchWithEvidence(...args);
+    return hits.map(({ features: _features, ...hit }) => hit);
+  }
+
+  return { search, searchWithEvidence, settings };
 }
 
 /** Reciprocal rank fusion; a single-half mode ranks by that half alone. */
