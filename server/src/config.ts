@@ -119,6 +119,7 @@ const envSchema = z.object({
   MODEL_TIMEOUT_MS: intFrom(1000, 600_000, 60_000),
   MODEL_IDLE_TIMEOUT_MS: intFrom(1000, 600_000, 30_000),
   MODEL_ATTEMPTS: intFrom(1, 10, 3),
+  CHAT_HISTORY_TOKENS: intFrom(0, 100_000, 2000),
   V1_RATE_PER_MINUTE: intFrom(1, 100_000, 60),
   FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
 });
@@ -164,6 +165,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
         attempts: env.MODEL_ATTEMPTS,
         backoffMs: 500,
       },
+      /** Tokens of earlier conversation turns an answer call carries (a bot's `model.historyTokens` wins). */
+      historyTokens: env.CHAT_HISTORY_TOKENS,
     },
     /** Requests per minute per personal API token on /v1. */
     v1RatePerMinute: env.V1_RATE_PER_MINUTE,

@@ -238,6 +238,7 @@ export const en = {
   'bots.defaultModel': 'Deployment default',
   'bots.temperature': 'Temperature',
   'bots.maxTokens': 'Max tokens',
+  'bots.historyTokens': 'Conversation history (tokens)',
   'bots.handoff': 'Handoff to people',
   'bots.threshold': 'Confidence threshold',
   'bots.team': 'Handoff team',

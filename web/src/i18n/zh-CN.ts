@@ -240,6 +240,7 @@ export const zhCN: Record<MessageKey, string> = {
   'bots.defaultModel': '部署默认',
   'bots.temperature': '温度',
   'bots.maxTokens': '最大词元数',
+  'bots.historyTokens': '对话历史（词元数）',
   'bots.handoff': '转人工',
   'bots.threshold': '置信度阈值',
   'bots.team': '转接团队',

@@ -6,6 +6,8 @@ export const botModelSchema = z.strictObject({
   model: z.string().trim().min(1).max(200).optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().min(16).max(32_000).optional(),
+  /** Tokens of earlier conversation turns each answer carries (0: none; unset: CHAT_HISTORY_TOKENS). */
+  historyTokens: z.number().int().min(0).max(100_000).optional(),
 });
 
 /** When the bot hands a conversation to people (the rules: conversations/handoff-policy.ts). */

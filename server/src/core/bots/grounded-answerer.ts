@@ -7,19 +7,19 @@ import type { BotRow } from './bot.repository.ts';
 import { handoffSettings, modelSettings, type BotHandoffSettings, type BotModelSettings } from './bot-settings.ts';
 import type { AnswerabilityModel } from './answerability.ts';
 import { buildCitations, citedIndexes, formatContext, type Citation } from './grounding.ts';
+import { recentTurns, modelTokenCounter, type Turn } from './conversation-memory.ts';
+import { languageToAlsoSearch, mergeHits } from './cross-language-search.ts';
 import { BOT_TEXT, detectLanguage, languageName, type Language } from './language.ts';
 import { modelForBot, type ModelTimeouts } from './model-for-bot.ts';
 import { composeOfflineAnswer } from './offline-answerer.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
+import { rewriteQuestion } from './question-rewrite.ts';
 import { createUsageRepository, type UsageRecord } from './usage.repository.ts';
 
 const NO_ANSWER = '[[NO_ANSWER]]';
 const PASSAGES = 6;
 
-export interface Turn {
-  role: 'user' | 'assistant';
-  content: string;
-}
+export type { Turn };
 
 /** A question made ready to answer: the model to use, what was retrieved and how sure retrieval is. */
 export interface PreparedQuestion {
@@ -28,6 +28,12 @@ export interface PreparedQuestion {
   question: string;
   /** The standalone form used for retrieval. */
   query: string;
+  /** The standalone form in the documents' language, searched too, when the question is in another one. */
+  translatedQuery: string | null;
+  /** It asks to rework the previous answer (shorten, explain, translate it): answerable without new passages. */
+  followUp: boolean;
+  /** The earlier turns the answer call carries, within the bot's history budget (none offline). */
+  history: Turn[];
   language: Language;
   model: ChatModel | undefined;
   modelSettings: BotModelSettings;
@@ -77,47 +83,6 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
     await createUsageRepository(db).record(full);
   }
 
-  async function standalone(
-    model: ChatModel | undefined,
-    bot: BotRow,
-    question: string,
-    history: Turn[],
-    askerId: string,
-    conversationId: string | null,
-  ) {
-    const earlier = history.filter((t) => t.role === 'user');
-    if (!earlier.length) return question;
-    if (!model) {
-      // Offline: a short follow-up ("and for part-timers?") borrows the previous question's terms.
-      return question.length < 24 ? `${earlier[earlier.length - 1]!.content} ${question}` : question;
-    }
-    const transcript = history.map((t) => `${t.role === 'user' ? 'User' : 'Assistant'}: ${t.content}`).join('\n');
-    const prompt = renderPrompt(deps.prompts, 'rewrite', { history: transcript, question }, bot.prompts);
-    const started = Date.now();
-    try {
-      const result = await model.stream(
-        { messages: [{ role: 'user', content: prompt }], temperature: 0, maxTokens: 200 },
-        () => {},
-      );
-      await record(
-        {
-          kind: 'rewrite',
-          model: result.model,
-          botId: bot.id,
-          userId: askerId,
-          conversationId,
-          promptTokens: result.promptTokens,
-          completionTokens: result.completionTokens,
-        },
-        started,
-      );
-      return result.text.trim() || question;
-    } catch (error) {
-      logger.warn({ err: error }, 'question rewrite failed; searching with the question as asked');
-      return question;
-    }
-  }
-
   return {
     async prepare(
       bot: BotRow,
@@ -129,13 +94,42 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       const settings = modelSettings(bot.model);
       const model = modelForBot(deps.config, settings, deps.timeouts);
       const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question);
-      const query = await standalone(model, bot, question, history, askerId, conversationId);
-      const handoff = handoffSettings(bot.handoff);
-      const { hits: ranked } = await deps.retrieval.searchWithEvidence(
-        { id: askerId },
-        { query, collectionIds: bot.collection_ids, k: PASSAGES },
+      const budget = settings.historyTokens ?? deps.config.chat.historyTokens;
+      const questionLanguage = detectLanguage(question);
+      // Only a model can translate the question, so only then is the documents' language worth a look.
+      const alsoSearchIn = model ? await languageToAlsoSearch(db, askerId, bot.collection_ids, questionLanguage) : null;
+      const rewrite = await rewriteQuestion(
+        // Offline, the whole history: a follow-up borrows the previous question's terms, as it always has.
+        { question, history: model ? recentTurns(history, budget) : history, alsoSearchIn, questionLanguage },
+        {
+          model,
+          prompts: deps.prompts,
+          overrides: bot.prompts,
+          logger,
+          record: (result, started) =>
+            record(
+              {
+                kind: 'rewrite',
+                model: result.model,
+                botId: bot.id,
+                userId: askerId,
+                conversationId,
+                promptTokens: result.promptTokens,
+                completionTokens: result.completionTokens,
+              },
+              started,
+            ),
+        },
       );
-      const decision = deps.answerability.decide(ranked, {
+      const queries = rewrite.translatedQuery ? [rewrite.query, rewrite.translatedQuery] : [rewrite.query];
+      const found = await Promise.all(
+        queries.map(async (query) => {
+          const input = { query, collectionIds: bot.collection_ids, k: PASSAGES };
+          return (await deps.retrieval.searchWithEvidence({ id: askerId }, input)).hits;
+        }),
+      );
+      const handoff = handoffSettings(bot.handoff);
+      const decision = deps.answerability.decide(mergeHits(found, PASSAGES), {
         minConfidence: handoff.minScore,
         max: PASSAGES,
         modelDecides: model !== undefined,
@@ -144,7 +138,10 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
         bot,
         askerId,
         question,
-        query,
+        query: rewrite.query,
+        translatedQuery: rewrite.translatedQuery,
+        followUp: rewrite.followUp && history.some((t) => t.role === 'assistant'),
+        history: model ? recentTurns(history, budget, modelTokenCounter(rewrite.measured)) : [],
         language,
         model,
         modelSettings: settings,
@@ -158,7 +155,8 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
 
     /** Whether there is anything to answer from (else the bot says the knowledge base has nothing). */
     confident(prepared: PreparedQuestion): boolean {
-      return prepared.answerable;
+      // Reworking the previous answer needs no new passages: the conversation holds what it needs.
+      return prepared.followUp || prepared.answerable;
     },
 
     /**
@@ -215,10 +213,7 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       const started = Date.now();
       const result = await model.stream(
         {
-          messages: [
-            { role: 'system', content: system },
-            { role: 'user', content: user },
-          ],
+          messages: [{ role: 'system', content: system }, ...prepared.history, { role: 'user', content: user }],
           temperature: prepared.modelSettings.temperature ?? 0.2,
           maxTokens: prepared.modelSettings.maxTokens,
           signal,
