@@ -87,9 +87,7 @@ export function createRemoteReranker(settings: RerankSettings): Reranker {
         `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
         'unreachable',
         undefined,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
     const text = await res.text();
@@ -108,9 +106,7 @@ export function createRemoteReranker(settings: RerankSettings): Reranker {
         `${url} answered with something that is not JSON: ${text.slice(0, 80)}`,
         'invalid-response',
         200,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
   }
