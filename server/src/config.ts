@@ -69,6 +69,10 @@ const envSchema = z.object({
   EMBEDDING_API_KEY: optionalString,
   EMBEDDING_MODEL: optionalString,
   EMBEDDING_DIMENSIONS: intFrom(8, 2000, 0), // pgvector HNSW indexes at most 2,000 dimensions,
+  RERANK_BASE_URL: optionalUrl(['http:', 'https:']),
+  RERANK_API_KEY: optionalString,
+  RERANK_MODEL: optionalString,
+  RERANK_TIMEOUT_MS: intFrom(100, 60_000, 5000),
 
   ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
@@ -177,6 +181,18 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       model: embeddingModel,
       dimensions: env.EMBEDDING_DIMENSIONS || OFFLINE_EMBEDDING_DIMENSIONS,
     },
+    /** The optional remote reranker (`/rerank` of TEI, vLLM, Xinference, Jina); undefined: the offline one ranks. */
+    rerank:
+      env.RERANK_BASE_URL && env.RERANK_MODEL
+        ? {
+            baseUrl: env.RERANK_BASE_URL,
+            apiKey:
+              env.RERANK_API_KEY ??
+              (sameOrigin(env.RERANK_BASE_URL, env.OPENAI_BASE_URL) ? env.OPENAI_API_KEY : undefined),
+            model: env.RERANK_MODEL,
+            timeoutMs: env.RERANK_TIMEOUT_MS,
+          }
+        : undefined,
     admin: { email: env.ADMIN_EMAIL ?? 'admin@enclave.local', password: env.ADMIN_PASSWORD },
     sessionSecret: env.SESSION_SECRET,
     oidc:
@@ -213,6 +229,14 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
     },
   };
+}
+
+/**
+ * OPENAI_API_KEY is only sent to a reranker on the chat endpoint's own server (vLLM or a gateway
+ * serving both): a separate rerank server, TEI on another host, must not receive the model key.
+ */
+function sameOrigin(a: string, b: string | undefined): boolean {
+  return b !== undefined && new URL(a).origin === new URL(b).origin;
 }
 
 function list(value: string | undefined): string[] {
@@ -252,6 +276,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (env.OPENAI_BASE_URL && !env.CHAT_MODEL) {
     problems.push('CHAT_MODEL: required when OPENAI_BASE_URL is set (the model name the endpoint serves)');
+  }
+  if (env.RERANK_BASE_URL && !env.RERANK_MODEL) {
+    problems.push('RERANK_MODEL: required when RERANK_BASE_URL is set (the reranking model the endpoint serves)');
+  }
+  if (env.RERANK_MODEL && !env.RERANK_BASE_URL) {
+    problems.push('RERANK_BASE_URL: required when RERANK_MODEL is set (the URL its /rerank endpoint is under)');
   }
   if ((env.OIDC_ISSUER || env.OIDC_CLIENT_ID) && !(env.OIDC_ISSUER && env.OIDC_CLIENT_ID)) {
     problems.push('OIDC_ISSUER, OIDC_CLIENT_ID: set both to enable single sign-on, or neither');

@@ -19,6 +19,7 @@ import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
 import { createParserPool } from './core/knowledge/parsing/parser-pool.ts';
 import { createRetrievalService } from './core/knowledge/retrieval.service.ts';
 import { createEmbedder } from './core/llm/create-embedder.ts';
+import { createReranker } from './core/llm/rerank-client.ts';
 import { createFileStorage } from './core/storage/stored-files.ts';
 import { createPeopleService } from './core/users/people.service.ts';
 import { createUserService } from './core/users/user.service.ts';
@@ -47,6 +48,8 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
   // Its threads are unref'd while idle; the composition closes it.
   const parser = createParserPool();
   const retrieval = createRetrievalService({ db, embedder });
+  // The remote reranker when RERANK_BASE_URL is set, else undefined (the offline reranker ranks).
+  const reranker = createReranker(config);
   const answerer = createConfiguredAnswerer({ ...infrastructure, retrieval });
 
   const publisher = createConversationPublisher(db, bus);
@@ -101,6 +104,7 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     files,
     parser,
     retrieval,
+    reranker,
     answerer,
     routing,
     conversations,

@@ -7,6 +7,7 @@ import * as routings from '../../server/src/core/conversations/routing.service.t
 import * as parsers from '../../server/src/core/knowledge/parsing/parser-pool.ts';
 import * as retrievals from '../../server/src/core/knowledge/retrieval.service.ts';
 import * as embedders from '../../server/src/core/llm/create-embedder.ts';
+import * as rerankers from '../../server/src/core/llm/rerank-client.ts';
 import * as disks from '../../server/src/core/storage/local-disk-storage.ts';
 import { search } from '../knowledge/helpers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -22,6 +23,7 @@ const counted = vi.hoisted(() => (name: string) => async (load: () => Promise<Re
   return { ...m, [name]: vi.fn(m[name] as (...args: unknown[]) => unknown) };
 });
 vi.mock('../../server/src/core/llm/create-embedder.ts', counted('createEmbedder'));
+vi.mock('../../server/src/core/llm/rerank-client.ts', counted('createReranker'));
 vi.mock('../../server/src/core/knowledge/retrieval.service.ts', counted('createRetrievalService'));
 vi.mock('../../server/src/core/knowledge/parsing/parser-pool.ts', counted('createParserPool'));
 vi.mock('../../server/src/core/storage/local-disk-storage.ts', counted('createLocalDiskStorage'));
@@ -32,6 +34,7 @@ vi.mock('../../server/src/core/bots/grounded-answerer.ts', counted('createGround
 function built() {
   return {
     embedders: vi.mocked(embedders.createEmbedder).mock.calls.length,
+    rerankers: vi.mocked(rerankers.createReranker).mock.calls.length,
     retrievalServices: vi.mocked(retrievals.createRetrievalService).mock.calls.length,
     parserPools: vi.mocked(parsers.createParserPool).mock.calls.length,
     fileStorages: vi.mocked(disks.createLocalDiskStorage).mock.calls.length,
@@ -44,6 +47,7 @@ type Message = { senderType: string; status: string; body: string };
 
 const ONCE_EACH = {
   embedders: 1,
+  rerankers: 1,
   retrievalServices: 1,
   parserPools: 1,
   fileStorages: 1,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entropyBits, checkNode } from '../../server/src/cli/doctor-checks.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { redisUrl } from '../support/env.ts';
+import { startFakeRerank } from '../support/fake-rerank.ts';
 import { childEnv, killAllChildren, spawnTs } from '../support/spawn.ts';
 
 /* `npm run doctor` as an operator runs it: a child process with an environment, its table read back. */
@@ -88,6 +89,7 @@ describe('npm run doctor', () => {
       'redis',
       'chat model',
       'embeddings',
+      'reranker',
       'disk space',
       'SESSION_SECRET',
       'ADMIN_PASSWORD',
@@ -99,6 +101,7 @@ describe('npm run doctor', () => {
     }
     expect(stdout).toMatch(/^database\s+ok\s+embedded PGlite/m);
     expect(stdout).toMatch(/^pgvector\s+ok\s+vector 0\.8\.\d+.*iterative index scans available/m);
+    expect(stdout).toMatch(/^reranker\s+ok\s+built-in offline reranker \(RERANK_BASE_URL not set\)/m);
     expect(stdout).toMatch(/No blocking problem/);
   }, 120_000);
 
@@ -115,10 +118,12 @@ describe('npm run doctor', () => {
       CHAT_MODEL: 'fake-chat',
       EMBEDDING_MODEL: 'fake-embed',
       EMBEDDING_DIMENSIONS: '512',
+      RERANK_BASE_URL: `http://127.0.0.1:${redisPort}`,
+      RERANK_MODEL: 'bge-reranker-v2-m3',
     });
     expect(code, stderr).toBe(1);
     const failing = rows.filter((r) => r.status === 'fail').map((r) => r.check);
-    expect(failing).toEqual(expect.arrayContaining(['database', 'redis', 'embeddings', 'SESSION_SECRET']));
+    expect(failing).toEqual(expect.arrayContaining(['database', 'redis', 'embeddings', 'reranker', 'SESSION_SECRET']));
     for (const r of rows.filter((x) => x.status === 'fail')) expect(r.fix, r.check).toBeTruthy();
     expect(row(rows, 'database').detail).toMatch(/cannot reach postgres:\/\/enclave:\*\*\*@127\.0\.0\.1/);
     expect(row(rows, 'database').detail).not.toContain('hunter2');
@@ -129,6 +134,12 @@ describe('npm run doctor', () => {
     });
     expect(row(rows, 'embeddings').fix).toContain('EMBEDDING_DIMENSIONS=384');
     expect(row(rows, 'chat model')).toMatchObject({ status: 'ok', detail: expect.stringContaining('fake-chat') });
+    expect(row(rows, 'reranker')).toMatchObject({
+      detail: expect.stringMatching(
+        /^bge-reranker-v2-m3: cannot reach http:\/\/127\.0\.0\.1:\d+\/rerank: ECONNREFUSED/,
+      ),
+      fix: expect.stringContaining('RERANK_BASE_URL'),
+    });
     expect(row(rows, 'ADMIN_PASSWORD').status).toBe('warn');
 
     // The same as a table: the failing rows are named at the end.
@@ -136,6 +147,25 @@ describe('npm run doctor', () => {
     expect(table.code).toBe(1);
     expect(table.stdout).toMatch(/^redis\s+FAIL\s+cannot reach .*Check REDIS_URL/m);
     expect(table.stdout).toMatch(/1 blocking problem\(s\): redis\./);
+  }, 120_000);
+
+  it('asks a configured reranker to rank two passages and reports its model and latency', async () => {
+    const tei = await startFakeRerank('tei');
+    try {
+      const { code, rows, stderr } = await doctorRows({
+        DATA_DIR: dataDir,
+        RERANK_BASE_URL: tei.baseUrl,
+        RERANK_MODEL: 'bge-reranker-v2-m3',
+      });
+      expect(code, stderr).toBe(0);
+      expect(row(rows, 'reranker')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringMatching(/^bge-reranker-v2-m3 at http:\/\/127\.0\.0\.1:\d+ answered in \d+ ms$/),
+      });
+      expect(tei.calls.at(-1)!.body).toMatchObject({ query: 'Where do visitors park?' });
+    } finally {
+      await tei.close();
+    }
   }, 120_000);
 
   it('rejects an invalid configuration as a failing row', async () => {

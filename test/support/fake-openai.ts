@@ -77,6 +77,8 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // Headers go out at once, as vLLM, Ollama and OpenAI send them, however long the first token takes.
+    res.flushHeaders();
     await wait(b.firstTokenDelayMs);
     for (const [i, piece] of pieces.entries()) {
       if (i > 0) await wait(b.chunkDelayMs);

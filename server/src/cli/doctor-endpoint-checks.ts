@@ -1,7 +1,11 @@
 import type { Config } from '../config.ts';
+import { createRemoteReranker, RerankError } from '../core/llm/rerank-client.ts';
 import { message, TIMEOUT_MS, type Row } from './doctor-checks.ts';
 
-/** `npm run doctor`'s checks of the HTTP services Enclave calls: the chat model, the embedder, the OIDC issuer. */
+/**
+ * `npm run doctor`'s checks of the HTTP services Enclave calls: the chat model, the embedder, the
+ * reranker, the OIDC issuer.
+ */
 
 async function fetchJson(
   url: string,
@@ -130,6 +134,57 @@ export async function checkEmbeddings(
       status: 'fail',
       detail: `cannot reach ${e.baseUrl}: ${message(error)}`,
       fix: 'Check EMBEDDING_BASE_URL (or OPENAI_BASE_URL) and that the server is reachable',
+    };
+  }
+}
+
+const RERANK_FIX: Record<string, string> = {
+  timeout: 'Raise RERANK_TIMEOUT_MS, or check the rerank server (is it loading the model, or overloaded?)',
+  unreachable: 'Check RERANK_BASE_URL and that the rerank server runs and is reachable from this host',
+  'invalid-response': 'RERANK_BASE_URL must serve the /rerank API of TEI, vLLM, Xinference or Jina',
+};
+
+/**
+ * A configured reranker is asked to rank two passages, through the client the answers use (its
+ * timeout, retry and TEI detection). A broken one fails the check: every answer would wait for it
+ * before falling back to the offline reranker.
+ */
+export async function checkReranker(config: Config): Promise<Row> {
+  if (!config.rerank)
+    return { check: 'reranker', status: 'ok', detail: 'built-in offline reranker (RERANK_BASE_URL not set)' };
+  const { baseUrl, model } = config.rerank;
+  const started = performance.now();
+  try {
+    const hits = await createRemoteReranker(config.rerank).rerank(
+      'Where do visitors park?',
+      ['The canteen opens at eight.', 'Visitors park on level two of the north garage.'],
+      { topN: 2 },
+    );
+    const ms = Math.round(performance.now() - started);
+    if (hits[0]?.index !== 1)
+      return {
+        check: 'reranker',
+        status: 'warn',
+        detail: `${model} at ${baseUrl} answered in ${ms} ms but ranked an unrelated passage first`,
+        fix: 'Check that RERANK_MODEL is a reranking (cross-encoder) model',
+      };
+    return { check: 'reranker', status: 'ok', detail: `${model} at ${baseUrl} answered in ${ms} ms` };
+  } catch (error) {
+    const reason = error instanceof RerankError ? error.reason : 'unreachable';
+    const status = error instanceof RerankError ? error.status : undefined;
+    const fix =
+      status === 401 || status === 403
+        ? 'Check RERANK_API_KEY'
+        : status === 404
+          ? 'Set RERANK_BASE_URL to the URL /rerank is under (TEI http://host:8080, vLLM http://host:8000/v1, Jina https://api.jina.ai/v1)'
+          : reason === 'http'
+            ? 'Check that RERANK_MODEL names a reranking model the server serves'
+            : RERANK_FIX[reason]!;
+    return {
+      check: 'reranker',
+      status: 'fail',
+      detail: `${model}: ${message(error)} (answers would fall back to the offline reranker)`,
+      fix,
     };
   }
 }

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { checkDisk, checkNode, checkRedis, checkSecrets, type Row } from './doctor-checks.ts';
 import { checkClock, checkMigrations, checkPgvector, indexSpace, openDatabase } from './doctor-database-checks.ts';
-import { checkChatModel, checkEmbeddings, checkOidc } from './doctor-endpoint-checks.ts';
+import { checkChatModel, checkEmbeddings, checkOidc, checkReranker } from './doctor-endpoint-checks.ts';
 
 /**
  * `npm run doctor` — the assessment step before and after a deployment: versions, extensions,
@@ -36,15 +36,16 @@ export async function diagnose(config: Config): Promise<Row[]> {
     });
     rows.push({ check: 'clock skew', status: 'warn', detail: 'not checked: no database connection' });
   }
-  const [redis, chat, embeddings, oidc, disk, secrets] = await Promise.all([
+  const [redis, chat, embeddings, reranker, oidc, disk, secrets] = await Promise.all([
     checkRedis(config),
     checkChatModel(config),
     checkEmbeddings(config, index),
+    checkReranker(config),
     checkOidc(config),
     checkDisk(config.dataDir),
     checkSecrets(config),
   ]);
-  rows.push(...redis, chat, embeddings, ...(oidc ? [oidc] : []), disk, ...secrets);
+  rows.push(...redis, chat, embeddings, reranker, ...(oidc ? [oidc] : []), disk, ...secrets);
   return rows;
 }
 

@@ -88,6 +88,9 @@ export function createOpenAiChatModel(settings: OpenAiChatSettings): ChatModel {
           onDelta(delta);
         }
       }
+      // The SDK ends an aborted stream quietly: a timeout must not pass for a complete (or empty) answer.
+      if (controller.signal.aborted && !request.signal?.aborted)
+        throw new ModelError('The model stopped responding', true);
       const prompt = request.messages.map((m) => m.content).join('\n');
       return {
         text,
