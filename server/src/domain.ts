@@ -47,9 +47,9 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
   const embedder = createEmbedder(config);
   // Its threads are unref'd while idle; the composition closes it.
   const parser = createParserPool();
-  const retrieval = createRetrievalService({ db, embedder });
   // The remote reranker when RERANK_BASE_URL is set, else undefined (the offline reranker ranks).
   const reranker = createReranker(config);
+  const retrieval = createRetrievalService({ db, embedder, remoteReranker: reranker, logger });
   const answerer = createConfiguredAnswerer({ ...infrastructure, retrieval });
 
   const publisher = createConversationPublisher(db, bus);

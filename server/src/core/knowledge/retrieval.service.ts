@@ -12,6 +12,8 @@ import {
   type WeightedTerm,
 } from './relevance-features.ts';
 import { createOfflineReranker, type OfflineReranker } from './reranker.ts';
+import type { Reranker } from '../llm/rerank-client.ts';
+import type { Logger } from '../logger.ts';
 import { lexemes } from './text/tokenize.ts';
 
 export interface SearchInput {
@@ -100,6 +102,9 @@ export function createRetrievalService(deps: {
   embedder: EmbeddingProvider;
   settings?: Partial<RetrievalSettings>;
   reranker?: OfflineReranker;
+  /** A cross-encoder behind RERANK_BASE_URL: it orders the candidates; the offline relevance still cuts off. */
+  remoteReranker?: Reranker | undefined;
+  logger?: Logger;
 }) {
   const settings: RetrievalSettings = { ...DEFAULT_RETRIEVAL, ...deps.settings };
   const reranker = deps.reranker ?? createOfflineReranker();
@@ -183,8 +188,28 @@ export function createRetrievalService(deps: {
       hit.features = relevanceFeatures(query, terms, { ...hit, fusedRank: i + 1 });
       hit.relevance = reranker.relevance(hit.features);
     });
+    const remote = deps.remoteReranker && (await remoteOrder(query, fused));
     // Ties (identical evidence) keep the fused order: sort is stable.
-    return { hits: fused.sort((a, b) => b.relevance! - a.relevance!).slice(0, k), terms };
+    const ordered = remote ?? fused.sort((a, b) => b.relevance! - a.relevance!);
+    return { hits: ordered.slice(0, k), terms };
+  }
+
+  /** The candidates in the remote reranker's order, or undefined when it fails (the offline order stands). */
+  async function remoteOrder(query: string, candidates: RankedHit[]): Promise<RankedHit[] | undefined> {
+    try {
+      const ranked = await deps.remoteReranker!.rerank(
+        query,
+        candidates.map((h) => h.text),
+        { topN: candidates.length },
+      );
+      const order = ranked.map((r) => candidates[r.index]!);
+      // A server that returns only its top keeps the rest behind, in the offline order.
+      const rest = candidates.filter((h) => !order.includes(h)).sort((a, b) => b.relevance! - a.relevance!);
+      return [...order, ...rest];
+    } catch (error) {
+      deps.logger?.warn({ err: error }, 'remote reranker failed; ranking with the offline reranker');
+      return undefined;
+    }
   }
 
   /** The search `/api/search` answers with: the hits without the reranker's evidence. */
