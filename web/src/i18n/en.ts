@@ -174,6 +174,8 @@ export const en = {
   'reason.model_declined': 'The assistant could not answer',
   'reason.repeated_question': 'The user repeated the question',
   'reason.negative_feedback': 'The user was unhappy with an answer',
+  'reason.frustration': 'The user sounded frustrated',
+  'reason.complaint': 'The user made a complaint',
   'reason.agent_claim': 'Claimed by an agent',
   'reason.auto_assign': 'Assigned automatically',
   'reason.agent_transfer': 'Transferred by an agent',
@@ -246,6 +248,12 @@ export const en = {
   'bots.handoffAuto': 'Hand off automatically when unsure',
   'bots.onNegativeFeedback': 'Hand off after a 👎',
   'bots.onRepeatedQuestion': 'Hand off when a question is repeated',
+  'bots.onFrustration': 'Hand off when the user sounds frustrated',
+  'bots.frustrationThreshold': 'Frustration threshold (0–1)',
+  'bots.onComplaint': 'Hand off a complaint',
+  'bots.complaintThreshold': 'Complaint threshold (0–1)',
+  'bots.intentHint':
+    'Read by the bot’s model, or offline by a Chinese and English word list; a lower threshold hands off sooner.',
   'bots.prompts': 'Prompt overrides',
   'bots.promptsHint': 'Leave empty to use the deployment’s prompt files.',
 
