@@ -17,6 +17,7 @@ import { DATA_ROOT, readJsonl, type Passage } from './retrieval-data.ts';
  * to the end of the stream, asked directly by the OpenAI SDK from the bench in the same run.
  */
 const REPLY = ['According to the passage, ', 'the answer ', 'is in ', 'the first ', 'paragraph ', '[1].'];
+const CALM = '{"wants_person": 0, "frustrated": 0, "complaint": 0}';
 const CONCURRENCY = 16;
 
 function settings(quick: boolean) {
@@ -31,7 +32,10 @@ export const answers: Scenario = {
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const { deployment, log } = ctx;
     const s = settings(ctx.quick);
-    const model = await startFakeOpenAi(() => ({ reply: REPLY }));
+    // The bot's model also reads each message for a handoff (the handoff-classifier prompt): nothing to hand off.
+    const model = await startFakeOpenAi((call) =>
+      call.body.messages.some((m) => m.content.includes('"wants_person"')) ? { reply: CALM } : { reply: REPLY },
+    );
     const server = await startChild('enclave-server.ts', {
       ...deployment.env,
       OPENAI_BASE_URL: model.baseUrl,

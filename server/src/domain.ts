@@ -4,7 +4,7 @@ import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
 import { createAnswerService } from './core/bots/answer.service.ts';
 import { createBotService } from './core/bots/bot.service.ts';
-import { createConfiguredAnswerer } from './core/bots/bots.module.ts';
+import { createConfiguredAnswerer, createConfiguredIntentClassifier } from './core/bots/bots.module.ts';
 import { createCompletionsService } from './core/bots/completions.service.ts';
 import { createCopilotService } from './core/bots/copilot.service.ts';
 import { createFeedbackService } from './core/bots/feedback.service.ts';
@@ -56,6 +56,7 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
   const routing = createRoutingService({ db, publisher, assignmentMode: config.assignmentMode });
   const conversations = createConversationService({
     db,
+    config,
     publisher,
     routing,
     // The bot answers in a job: the user's 201 never waits for a model.
@@ -75,6 +76,7 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     publisher,
     routing,
     answerer,
+    intents: createConfiguredIntentClassifier(infrastructure),
     logger: logger.child({ job: 'answer' }),
   });
 

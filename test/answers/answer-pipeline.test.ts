@@ -24,7 +24,10 @@ const HANDBOOK = [
     title: 'Public holidays',
     text: 'The office is closed on public holidays. The holiday calendar for the year is published on the intranet in December.',
   },
-  { title: 'Intranet', text: 'The intranet is at intranet.example. Sign in with your company account and badge number.' },
+  {
+    title: 'Intranet',
+    text: 'The intranet is at intranet.example. Sign in with your company account and badge number.',
+  },
   { title: 'Parking', text: 'Employees park for free in garage B with their badge. Visitors park in garage A.' },
   {
     title: 'Laptops',
@@ -85,7 +88,7 @@ describe.each(backends)('one answer pipeline for the bot, the copilot and /v1 on
       return h.body.items.find(
         (m: { senderType: string; status: string }) => m.senderType === 'bot' && m.status !== 'streaming',
       );
-    });
+    }, "the bot's reply");
     return { id, reply: reply as { outcome: string; body: string; citations: Cited[] } };
   }
 
@@ -164,11 +167,11 @@ describe.each(backends)('what reaches the model on %s', (backend) => {
     });
     await until(async () => {
       const h = await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: employee.token });
-      return h.body.items.some((m: { senderType: string; status: string }) => m.senderType === 'bot' && m.status !== 'streaming');
-    });
-    const answerCall = model.calls
-      .slice(before)
-      .find((call) => call.body.messages.at(-1)!.content.includes('[1] '));
+      return h.body.items.some(
+        (m: { senderType: string; status: string }) => m.senderType === 'bot' && m.status !== 'streaming',
+      );
+    }, "the bot's reply");
+    const answerCall = model.calls.slice(before).find((call) => call.body.messages.at(-1)!.content.includes('[1] '));
     if (!answerCall) return undefined;
     return [...answerCall.body.messages.at(-1)!.content.matchAll(/^\[\d+\] ([^\n:(]+?)(?: \(page \d+\))?:$/gm)].map(
       (m) => m[1]!,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { botHandoffSchema, type BotHandoffSettings } from '../../server/src/core/bots/bot-settings.ts';
+import { asksForHuman, type UserIntents } from '../../server/src/core/conversations/intent-lexicon.ts';
 import {
-  asksForHuman,
   decideHandoff,
   repeatsAnsweredQuestion,
   type HandoffDecision,
@@ -20,8 +20,14 @@ const AUTO = settings({ auto: true });
 const OFF = settings({ enabled: false, auto: true });
 const QUIET = settings({ onNegativeFeedback: false, onRepeatedQuestion: false });
 const COMPLAINTS = settings({ triggerWords: ['投诉', 'Escalate'] });
+const UNMOVED = settings({ onFrustration: false, onComplaint: false });
+const THICK_SKINNED = settings({ frustrationThreshold: 0.95, complaintThreshold: 0.95 });
 
 const said = (body: string): HandoffTrigger => ({ kind: 'user_message', body });
+const read = (intents: Partial<UserIntents>): HandoffTrigger => ({
+  kind: 'user_intent',
+  intents: { wantsPerson: 0, frustrated: 0, complaint: 0, ...intents },
+});
 const start = (reason: HandoffDecision['reason']) => ({ action: 'start', reason }) as HandoffDecision;
 const offer = (reason: HandoffDecision['reason']) => ({ action: 'offer', reason }) as HandoffDecision;
 const none = (reason: HandoffDecision['reason']) => ({ action: 'none', reason }) as HandoffDecision;
@@ -37,6 +43,20 @@ const cases: [string, HandoffTrigger, BotHandoffSettings, HandoffDecision][] = [
   ["the bot's trigger word", said('我要投诉'), COMPLAINTS, start('keyword')],
   ['a trigger word in other case', said('ESCALATE now'), COMPLAINTS, start('keyword')],
   ["another bot's trigger word", said('我要投诉'), DEFAULTS, none('keyword')],
+  ['frustrated', read({ frustrated: 0.8 }), DEFAULTS, start('frustration')],
+  ['frustrated at the threshold', read({ frustrated: 0.7 }), DEFAULTS, start('frustration')],
+  ['a little annoyed', read({ frustrated: 0.6 }), DEFAULTS, none('frustration')],
+  ['frustrated, under a higher threshold', read({ frustrated: 0.9 }), THICK_SKINNED, none('frustration')],
+  ['frustrated, not watched', read({ frustrated: 0.9 }), UNMOVED, none('frustration')],
+  ['frustrated, handoff off', read({ frustrated: 0.9 }), OFF, none('frustration')],
+  ['a complaint', read({ complaint: 0.8 }), DEFAULTS, start('complaint')],
+  ['a complaint, and frustrated', read({ complaint: 0.8, frustrated: 0.9 }), DEFAULTS, start('complaint')],
+  ['a complaint, not watched', read({ complaint: 0.9 }), UNMOVED, none('frustration')],
+  ['a question about complaints', read({ complaint: 0.2 }), DEFAULTS, none('frustration')],
+  ['wants a person', read({ wantsPerson: 0.9 }), DEFAULTS, start('keyword')],
+  ['wants a person, and complains', read({ wantsPerson: 1, complaint: 0.9 }), DEFAULTS, start('keyword')],
+  ['wants a person, handoff off', read({ wantsPerson: 0.9 }), OFF, start('keyword')],
+  ['probably not a person', read({ wantsPerson: 0.3 }), DEFAULTS, none('frustration')],
   ['low confidence', { kind: 'low_confidence' }, DEFAULTS, offer('low_confidence')],
   ['low confidence, auto', { kind: 'low_confidence' }, AUTO, start('low_confidence')],
   ['low confidence, off', { kind: 'low_confidence' }, OFF, none('low_confidence')],
@@ -64,6 +84,8 @@ describe('handoff policy', () => {
     asks.push('talk to a human', 'Speak with a real person', 'human, please', 'I need a live agent');
     const doesNot = [
       '人工智能是什么',
+      '不需要人工，谢谢',
+      "I don't want to talk to a human, just answer",
       'How do humans talk to agents in the portal?',
       'Who is the agent for my region?',
     ];

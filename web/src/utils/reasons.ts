@@ -7,6 +7,8 @@ const REASONS: Record<string, MessageKey> = {
   model_declined: 'reason.model_declined',
   repeated_question: 'reason.repeated_question',
   negative_feedback: 'reason.negative_feedback',
+  frustration: 'reason.frustration',
+  complaint: 'reason.complaint',
   agent_claim: 'reason.agent_claim',
   auto_assign: 'reason.auto_assign',
   agent_transfer: 'reason.agent_transfer',

@@ -13,12 +13,16 @@ import { createBotRepository } from './bot.repository.ts';
 import { handoffSettings } from './bot-settings.ts';
 import type { Citation } from './grounding.ts';
 import type { GroundedAnswerer, Turn } from './grounded-answerer.ts';
+import type { IntentClassifier } from './intent-classifier.ts';
 import { BOT_TEXT, detectLanguage, type Language } from './language.ts';
 
 const HISTORY_MESSAGES = 10;
 
-/** What became of a question; stored on the bot message (meta.outcome) for gaps and analytics. */
-export type Outcome = 'answered' | 'no_answer' | 'declined' | 'failed';
+/**
+ * What became of a question; stored on the bot message (meta.outcome) for gaps and analytics.
+ * `handed_off`: the message wanted people, not an answer (it is no knowledge gap).
+ */
+export type Outcome = 'answered' | 'no_answer' | 'declined' | 'failed' | 'handed_off';
 
 export interface AnswerDeps {
   db: Database;
@@ -27,6 +31,7 @@ export interface AnswerDeps {
   publisher: ConversationPublisher;
   routing: Pick<RoutingService, 'handoff'>;
   answerer: GroundedAnswerer;
+  intents: Pick<IntentClassifier, 'classify'>;
   logger: Logger;
 }
 
@@ -60,15 +65,17 @@ export function createAnswerService(deps: AnswerDeps) {
     question: MessageRow,
     botId: string,
     language: Language,
-    outcome: 'no_answer' | 'declined',
+    outcome: Exclude<Outcome, 'answered' | 'failed'>,
     decision: HandoffDecision,
     details: Record<string, unknown>,
   ) {
     const { action, reason } = decision;
+    const text =
+      outcome === 'handed_off' ? BOT_TEXT.passedOn : action === 'start' ? BOT_TEXT.handedOff : BOT_TEXT.noAnswer;
     const row = await createMessageRepository(db).insertBotMessage({
       conversationId: question.conversation_id,
       botId,
-      body: action === 'start' ? BOT_TEXT.handedOff[language] : BOT_TEXT.noAnswer[language],
+      body: text[language],
       status: 'complete',
       meta: { outcome, questionId: question.id, handoffOffered: action === 'offer', reason, ...details },
     });
@@ -116,10 +123,10 @@ export function createAnswerService(deps: AnswerDeps) {
       ).filter((m) => (m.sender_type === 'user' || m.sender_type === 'bot') && m.body);
 
       const handoff = handoffSettings(bot.handoff);
+      const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
       const onRepeat = decideHandoff({ kind: 'repeated_question' }, handoff);
       // The settings first: comparing with the history is only worth it when a repeat would hand off.
       if (onRepeat.action !== 'none' && repeatsAnsweredQuestion(question, history)) {
-        const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question.body);
         await sayWithoutAnswer(question, bot.id, language, 'declined', onRepeat, {});
         return;
       }
@@ -128,7 +135,23 @@ export function createAnswerService(deps: AnswerDeps) {
         role: m.sender_type === 'user' ? 'user' : 'assistant',
         content: m.body,
       }));
-      const prepared = await deps.answerer.prepare(bot, asker.id, question.body, turns, conversation.id);
+      // The model reads the message while retrieval runs: the answer waits for the slower of the
+      // two, not for both. Undefined: the bot has no model, and the lexicon read it when it was posted.
+      const reading = deps.intents.classify(bot, {
+        body: question.body,
+        senderId: asker.id,
+        conversationId: conversation.id,
+      });
+      const preparing = deps.answerer.prepare(bot, asker.id, question.body, turns, conversation.id);
+      // Awaited below, unless the reading hands off first and its result (or failure) no longer matters.
+      preparing.catch(() => {});
+      const intents = await reading;
+      const onIntent = intents && decideHandoff({ kind: 'user_intent', intents }, handoff);
+      if (onIntent?.action === 'start') {
+        await sayWithoutAnswer(question, bot.id, language, 'handed_off', onIntent, { intents });
+        return;
+      }
+      const prepared = await preparing;
       if (!deps.answerer.confident(prepared)) {
         const decision = decideHandoff({ kind: 'low_confidence' }, handoff);
         const details = { confidence: prepared.confidence, query: prepared.query };

@@ -22,6 +22,11 @@ export const botHandoffSchema = z.strictObject({
   auto: z.boolean().default(false),
   onNegativeFeedback: z.boolean().default(true),
   onRepeatedQuestion: z.boolean().default(true),
+  /** Hand off a message that reads as frustrated, or as a complaint about us, from this score (0–1) on. */
+  onFrustration: z.boolean().default(true),
+  frustrationThreshold: z.number().min(0).max(1).default(0.7),
+  onComplaint: z.boolean().default(true),
+  complaintThreshold: z.number().min(0).max(1).default(0.7),
   triggerWords: z.array(z.string().trim().min(1).max(50)).max(50).default([]),
   team: z.string().trim().min(1).max(50).nullable().default(null),
 });

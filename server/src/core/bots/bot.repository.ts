@@ -111,11 +111,13 @@ export function createBotRepository(db: Queryable) {
       const { rows } = await db.query<BotRow>('SELECT * FROM bots WHERE id = $1 AND enabled', [id]);
       return rows[0];
     },
-    /** A bot's extra phrases that mean "a person, please" (its handoff settings). */
-    /** A bot's stored handoff settings (parse them with handoffSettings). */
-    async handoffOf(id: string): Promise<unknown> {
-      const { rows } = await db.query<{ handoff: unknown }>('SELECT handoff FROM bots WHERE id = $1', [id]);
-      return rows[0]?.handoff;
+    /** The settings a posted message is weighed by (as stored: bot-settings.ts parses them). */
+    async routingSettingsOf(id: string): Promise<{ handoff: unknown; model: unknown } | undefined> {
+      const { rows } = await db.query<{ handoff: unknown; model: unknown }>(
+        'SELECT handoff, model FROM bots WHERE id = $1',
+        [id],
+      );
+      return rows[0];
     },
   };
 }

@@ -5,7 +5,16 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createAnswerability } from './answerability.ts';
 import { createGroundedAnswerer } from './grounded-answerer.ts';
+import { createIntentClassifier } from './intent-classifier.ts';
 import type { PromptSet } from './prompts.ts';
+import type { UsageRecord } from './usage.repository.ts';
+
+/** Counts a model request's tokens and latency by its use. */
+const countUsage = (metrics: Metrics | undefined) => (usage: UsageRecord) => {
+  metrics?.modelTokens.inc({ kind: usage.kind, direction: 'prompt' }, usage.promptTokens);
+  metrics?.modelTokens.inc({ kind: usage.kind, direction: 'completion' }, usage.completionTokens);
+  metrics?.modelLatency.observe({ kind: usage.kind }, usage.latencyMs / 1000);
+};
 
 /**
  * The grounded-answer pipeline wired from configuration over the process's one retrieval service:
@@ -28,10 +37,24 @@ export function createConfiguredAnswerer(deps: {
     config: deps.config,
     timeouts: deps.config.chat.timeouts,
     logger: deps.logger,
-    onUsage: (usage) => {
-      metrics?.modelTokens.inc({ kind: usage.kind, direction: 'prompt' }, usage.promptTokens);
-      metrics?.modelTokens.inc({ kind: usage.kind, direction: 'completion' }, usage.completionTokens);
-      metrics?.modelLatency.observe({ kind: usage.kind }, usage.latencyMs / 1000);
-    },
+    onUsage: countUsage(metrics),
+  });
+}
+
+/** The bot's model reading a message for a wish for a person, frustration and a complaint. */
+export function createConfiguredIntentClassifier(deps: {
+  db: Database;
+  config: Config;
+  prompts: PromptSet;
+  logger: Logger;
+  metrics?: Metrics;
+}) {
+  return createIntentClassifier({
+    db: deps.db,
+    prompts: deps.prompts,
+    config: deps.config,
+    timeouts: deps.config.chat.timeouts,
+    logger: deps.logger,
+    onUsage: countUsage(deps.metrics),
   });
 }

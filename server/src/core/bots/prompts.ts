@@ -4,7 +4,14 @@ import { fileURLToPath } from 'node:url';
 
 export const PROMPTS_DIR = fileURLToPath(new URL('../../../../prompts/', import.meta.url));
 
-export const PROMPT_NAMES = ['answer.system', 'answer.user', 'rewrite', 'summary', 'suggestion'] as const;
+export const PROMPT_NAMES = [
+  'answer.system',
+  'answer.user',
+  'rewrite',
+  'summary',
+  'suggestion',
+  'handoff-classifier',
+] as const;
 export type PromptName = (typeof PROMPT_NAMES)[number];
 
 export type PromptSet = Readonly<Record<PromptName, string>>;

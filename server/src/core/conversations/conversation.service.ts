@@ -1,5 +1,7 @@
+import type { Config } from '../../config.ts';
 import { createBotRepository } from '../bots/bot.repository.ts';
-import { handoffSettings } from '../bots/bot-settings.ts';
+import { handoffSettings, modelSettings } from '../bots/bot-settings.ts';
+import { botHasModel } from '../bots/model-for-bot.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
@@ -9,7 +11,8 @@ import { mayReadConversation, maySeeInternalNotes } from '../policy/policy.ts';
 import { claimAttachments } from './attachment.service.ts';
 import type { ConversationPublisher, Routed } from './conversation-publisher.ts';
 import { presentConversation } from './conversation.presenter.ts';
-import { decideHandoff } from './handoff-policy.ts';
+import { decideHandoff, type HandoffTrigger } from './handoff-policy.ts';
+import { lexiconIntents } from './intent-lexicon.ts';
 import {
   createConversationRepository,
   type ConversationKind,
@@ -47,6 +50,8 @@ function titleFrom(body: string): string {
 
 export function createConversationService(deps: {
   db: Database;
+  /** Which bots have a chat model: theirs read frustration and complaints in the bot's turn. */
+  config: Pick<Config, 'chat'>;
   publisher: ConversationPublisher;
   routing: RoutingService;
   onBotTurn?: BotTurnHook;
@@ -85,9 +90,24 @@ export function createConversationService(deps: {
   const readable = (actor: Actor, id: string) => readableIn(db, actor, id, false);
 
   /** What the handoff policy needs of the conversation's bot (the defaults when it has none). */
-  async function botHandoff(q: Queryable, conversation: ConversationRow) {
-    const stored = conversation.bot_id ? await createBotRepository(q).handoffOf(conversation.bot_id) : undefined;
-    return handoffSettings(stored);
+  async function botRouting(q: Queryable, conversation: ConversationRow) {
+    const stored = conversation.bot_id
+      ? await createBotRepository(q).routingSettingsOf(conversation.bot_id)
+      : undefined;
+    return {
+      settings: handoffSettings(stored?.handoff),
+      hasModel: botHasModel(deps.config, modelSettings(stored?.model)),
+    };
+  }
+
+  /**
+   * What a user's message to the bot is weighed for, before the bot answers. Offline, everything the
+   * lexicon reads; with a model, only the words that ask for a person — the bot's turn asks the model
+   * about frustration and complaints (bots/intent-classifier.ts), so no message is read twice.
+   */
+  function messageTrigger(body: string, bot: Awaited<ReturnType<typeof botRouting>>): HandoffTrigger {
+    if (bot.hasModel) return { kind: 'user_message', body };
+    return { kind: 'user_intent', intents: lexiconIntents(body, bot.settings.triggerWords) };
   }
 
   async function queueExtras(conversation: ConversationRow) {
@@ -301,8 +321,8 @@ export function createConversationService(deps: {
         if (routed && senderType === 'user' && member?.role === 'owner') {
           if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);
           else if (conversation.status === 'bot') {
-            const settings = await botHandoff(tx, conversation);
-            const decision = decideHandoff({ kind: 'user_message', body: input.body }, settings);
+            const bot = await botRouting(tx, conversation);
+            const decision = decideHandoff(messageTrigger(input.body, bot), bot.settings);
             if (decision.action === 'start') {
               routingChange = await routing.handoffInTx(tx, conversation, actor.id, decision.reason);
             }
@@ -337,7 +357,8 @@ export function createConversationService(deps: {
       ) {
         throw new AppError(403, 'forbidden', 'Only a member can ask for a person');
       }
-      const decision = decideHandoff({ kind: 'user_request', reason }, await botHandoff(db, conversation));
+      const { settings } = await botRouting(db, conversation);
+      const decision = decideHandoff({ kind: 'user_request', reason }, settings);
       return decision.action === 'start' ? routing.handoff(actor, id, decision.reason) : conversation;
     },
 

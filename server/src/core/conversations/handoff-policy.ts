@@ -1,4 +1,5 @@
 import type { BotHandoffSettings } from '../bots/bot-settings.ts';
+import { asksForHuman, type UserIntents } from './intent-lexicon.ts';
 import type { Reason } from './routing.ts';
 
 /**
@@ -7,13 +8,15 @@ import type { Reason } from './routing.ts';
  * (defaults when the conversation has no bot), and act on the decision: `start` hands off now,
  * `offer` tells the user a person is one click away, `none` carries on. Whether the conversation
  * can still be handed off (it is with the bot) is the routing state machine's call, not this one.
- * A new trigger (frustration, sentiment) is one more kind below and one more row in RULES.
+ * A new trigger is one more kind below and one more row in RULES.
  */
 export type HandoffTrigger =
   /** A member asked for a person (the handoff button, or the API naming a reason code). */
   | { kind: 'user_request'; reason?: Reason | undefined }
   /** A user's message to the bot; it asks for a person in so many words, or it does not. */
   | { kind: 'user_message'; body: string }
+  /** What a user's message to the bot wants, read by the lexicon or the bot's model (intent-lexicon.ts). */
+  | { kind: 'user_intent'; intents: UserIntents }
   /** The answer pipeline found nothing that answers the question (bots/answerability.ts). */
   | { kind: 'low_confidence' }
   /** The model answered that the passages do not answer the question. */
@@ -36,27 +39,6 @@ export type HandoffDecision =
 type Action = HandoffDecision['action'];
 type TriggerOf<K extends HandoffTrigger['kind']> = Extract<HandoffTrigger, { kind: K }>;
 
-// Phrases that mean "let me talk to a person", in the languages our users write. "人工" alone is
-// also the first half of "人工智能" (artificial intelligence), so that reading is excluded.
-const HANDOFF_PATTERNS: RegExp[] = [
-  /人工(?!智能)/,
-  /真人/,
-  /(找|联系|转接?)客服/,
-  /客服人员/,
-  /\b(talk|speak|chat) (to|with) (a |an )?(human|person|agent|real person|someone)\b/,
-  /\b(human|live) agent\b/,
-  /\breal person\b/,
-  /\bhuman,? please\b/,
-];
-
-/** Whether a message asks for a person; `extra` are a bot's own trigger words. */
-export function asksForHuman(body: string, extra: readonly string[] = []): boolean {
-  const text = body.toLowerCase().replace(/\s+/g, ' ');
-  return (
-    HANDOFF_PATTERNS.some((p) => p.test(text)) || extra.some((w) => w.trim() !== '' && text.includes(w.toLowerCase()))
-  );
-}
-
 /** Questions count as the same when they differ only in case, spacing and punctuation. */
 const normalQuestion = (text: string) => text.toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
 
@@ -76,12 +58,30 @@ const startOrOffer = (s: BotHandoffSettings): Action => (!s.enabled ? 'none' : s
 /** A repeated question and a 👎 start the handoff at once, when the bot watches for them. */
 const whenWatched = (s: BotHandoffSettings, watched: boolean): Action => (s.enabled && watched ? 'start' : 'none');
 
+/** A reading this sure that the user wants a person is passed on, like their own words. */
+const WANTS_PERSON = 0.5;
+
+/**
+ * A complaint or frustration at or over the bot's threshold starts the handoff when the bot watches
+ * for it; a complaint names the reason first, as the more specific of the two.
+ */
+function felt(s: BotHandoffSettings, intents: UserIntents): HandoffDecision {
+  if (intents.wantsPerson >= WANTS_PERSON) return { action: 'start', reason: 'keyword' };
+  if (s.enabled && s.onComplaint && intents.complaint >= s.complaintThreshold)
+    return { action: 'start', reason: 'complaint' };
+  if (s.enabled && s.onFrustration && intents.frustrated >= s.frustrationThreshold)
+    return { action: 'start', reason: 'frustration' };
+  return { action: 'none', reason: 'frustration' };
+}
+
 /** The table: one row per trigger — the reason it carries and the action the settings lead to. */
 const RULES: { [K in HandoffTrigger['kind']]: (s: BotHandoffSettings, t: TriggerOf<K>) => HandoffDecision } = {
   // A person's own request is always passed on, whatever the bot's settings.
   user_request: (_s, t) => ({ action: 'start', reason: t.reason ?? 'user_request' }),
   // So are their own words (the bot's trigger words included), even with the bot's handoff off.
   user_message: (s, t) => ({ action: asksForHuman(t.body, s.triggerWords) ? 'start' : 'none', reason: 'keyword' }),
+  // What the message wants: a person, like the words above; frustration and a complaint by the settings.
+  user_intent: (s, t) => felt(s, t.intents),
   low_confidence: (s) => ({ action: startOrOffer(s), reason: 'low_confidence' }),
   model_declined: (s) => ({ action: startOrOffer(s), reason: 'model_declined' }),
   model_failed: (s) => ({ action: s.enabled ? 'offer' : 'none', reason: 'model_failed' }),

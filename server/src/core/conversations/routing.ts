@@ -13,6 +13,8 @@ export const REASONS = [
   'model_declined',
   'repeated_question',
   'negative_feedback',
+  'frustration',
+  'complaint',
   'agent_claim',
   'auto_assign',
   'agent_transfer',

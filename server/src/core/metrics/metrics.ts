@@ -45,7 +45,7 @@ export function createMetrics() {
     }),
     modelTokens: new Counter({
       name: 'enclave_model_tokens_total',
-      help: 'Tokens sent to and received from chat models, by use (answer, rewrite, summary, suggestion, v1) and direction',
+      help: 'Tokens sent to and received from chat models, by use (answer, rewrite, intent, summary, suggestion, v1) and direction',
       labelNames: ['kind', 'direction'] as const,
       registers: [registry],
     }),
