@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createAnswerability } from '../../server/src/core/bots/answerability.ts';
 import {
   contentLexemes,
-  relevanceFeatures,
+  relevanceEvidence,
   weightedTerms,
 } from '../../server/src/core/knowledge/relevance-features.ts';
 
@@ -26,22 +26,30 @@ describe('relevance features', () => {
 
   it('sees a question covered by one sentence, in English and in Chinese', () => {
     const q = 'Do employees get days of annual leave?';
-    const f = relevanceFeatures(q, terms(q), evidence('Parking is free. Employees get 15 days of annual leave.'));
+    const f = relevanceEvidence(
+      q,
+      terms(q),
+      evidence('Parking is free. Employees get 15 days of annual leave.'),
+    ).features;
     expect(f.sentenceCoverage).toBe(1);
     expect(f.missingRare).toBe(0);
     const zh = '员工每年有多少天年假？';
-    const g = relevanceFeatures(zh, terms(zh), evidence('停车免费。员工每年有十五天带薪年假。'));
+    const g = relevanceEvidence(zh, terms(zh), evidence('停车免费。员工每年有十五天带薪年假。')).features;
     expect(g.sentenceCoverage).toBeGreaterThan(0.7);
   });
 
   it('sees the words, numbers and negation a passage lacks', () => {
     const q = 'What did Emily fail to open in 1970?';
-    const f = relevanceFeatures(q, terms(q), evidence('The settlers opened a road through the forest in 1968.'));
+    const f = relevanceEvidence(
+      q,
+      terms(q),
+      evidence('The settlers opened a road through the forest in 1968.'),
+    ).features;
     expect(f.missingRare).toBe(1);
     expect(f.numbers).toBe(0);
     expect(f.coverage).toBeLessThan(0.5);
     const n = 'Which plants do not need sunlight?';
-    expect(relevanceFeatures(n, terms(n), evidence('Plants need sunlight to grow.')).negation).toBe(1);
+    expect(relevanceEvidence(n, terms(n), evidence('Plants need sunlight to grow.')).features.negation).toBe(1);
   });
 });
 

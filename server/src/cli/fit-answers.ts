@@ -16,12 +16,13 @@ import { fitLogistic, type Example } from './fit-logistic.ts';
  *
  * 1. Ingests each set through the real pipeline and searches every question (hybrid, 20
  *    candidates), keeping each candidate's relevance features and whether it is the right passage.
- * 2. Reranker: logistic regression "this candidate is the passage that answers" (answerable, half a).
+ * 2. Reranker: logistic regression "this candidate is the passage that answers" (every question of
+ *    half a: the candidates of unanswerable and off-topic questions are all negatives).
  * 3. Answerability: logistic regression on the reranked top candidate, "answerable and the top is
  *    the right passage" against unanswerable and off-topic questions (half a); its threshold is the
  *    one closest to meeting every target at once (the least total shortfall; targets: issue 16).
- * 4. Cut-off: the relevance below which a further passage is left out of the prompt (best F1 of
- *    "right passage" over half a's candidates).
+ * 4. Cut-off: the relevance below which a passage is left out of the prompt unless it covers a part
+ *    of the question the others do not (best F1 of "right passage" over half a's candidates).
  *
  *   npm run fit:answers                        collect, fit, write the two model files, report
  *   npm run fit:answers -- --save f.json       also keep the collected candidates
@@ -141,9 +142,10 @@ async function main() {
   const half = (h: 'a' | 'b') => collected.filter((c) => c.case.half === h);
 
   // 2. The reranker.
-  const rerankRows: Example[] = half('a')
-    .filter((c) => c.case.kind === 'answerable')
-    .flatMap((c) => c.candidates.map((x) => ({ x: x.features, y: x.right ? 1 : 0 }) as Example));
+  // Every kind of question: a calibrated relevance must be low for the best match to an off-topic question too.
+  const rerankRows: Example[] = half('a').flatMap((c) =>
+    c.candidates.map((x) => ({ x: x.features, y: x.right ? 1 : 0 }) as Example),
+  );
   const reranker = fitLogistic(rerankRows, RELEVANCE_FEATURES);
   process.stdout.write(
     `\nreranker fitted on ${rerankRows.length} candidates\n\n| set | half | MRR@10 fused | MRR@10 reranked |\n| --- | --- | --- | --- |\n`,
@@ -188,9 +190,7 @@ async function main() {
   }
 
   // 4. The cut-off for further passages.
-  const scored = half('a')
-    .filter((c) => c.case.kind === 'answerable')
-    .flatMap((c) => rerank(reranker, c.candidates));
+  const scored = half('a').flatMap((c) => rerank(reranker, c.candidates));
   const positives = scored.filter((c) => c.right).length;
   let cutoff = 0.5;
   let bestF1 = 0;

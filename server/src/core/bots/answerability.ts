@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { linearModelSchema, probability, readFittedModel } from '../knowledge/linear-model.ts';
-import { RELEVANCE_FEATURES, type RelevanceFeatures } from '../knowledge/relevance-features.ts';
+import { RELEVANCE_FEATURES, type RelevanceFeatures, type WeightedTerm } from '../knowledge/relevance-features.ts';
 
 /** The reranked top passage's evidence, its relevance, and how far ahead of the next it is. */
 export const ANSWERABILITY_FEATURES = [...RELEVANCE_FEATURES, 'relevance', 'margin'] as const;
@@ -19,6 +19,28 @@ export const ANSWERABILITY_FILE = new URL('./answerability-model.json', import.m
 interface Ranked {
   features: RelevanceFeatures | null;
   relevance: number | null;
+  matched?: WeightedTerm[] | null;
+}
+
+/**
+ * A passage below the cut-off still answers a part of a compound question ("the hotel limit and the
+ * meal allowance") when it holds at least this share of the question's weight that the passages
+ * kept before it do not.
+ */
+const COMPLEMENT_SHARE = 0.25;
+
+/** The top passage, then each that clears the cut-off or covers a part of the question the others do not. */
+function keptPassages<H extends Ranked>(hits: readonly H[], cutoff: number): H[] {
+  const kept: H[] = [];
+  const covered = new Set<string>();
+  for (const hit of hits) {
+    const added = (hit.matched ?? []).filter((t) => !covered.has(t.lexeme));
+    const share = added.reduce((sum, t) => sum + t.weight, 0);
+    if (kept.length && (hit.relevance ?? 0) < cutoff && share < COMPLEMENT_SHARE) continue;
+    kept.push(hit);
+    for (const t of added) covered.add(t.lexeme);
+  }
+  return kept;
 }
 
 export function answerabilityEvidence(ranked: readonly Ranked[]): Record<string, number> {
@@ -49,7 +71,7 @@ export function createAnswerability(file: URL = ANSWERABILITY_FILE) {
     cutoff: fitted.cutoff,
     /**
      * Offline, this decides. With a model (`modelDecides`), the model says whether the passages answer
-     * (its `[[NO_ANSWER]]`): it sees every passage above the cut-off, and none is a decline without asking.
+     * (its `[[NO_ANSWER]]`): it sees the passages kept by the cut-off, and none is a decline without asking.
      * A bot's own `minConfidence` applies either way.
      */
     decide<H extends Ranked>(
@@ -59,11 +81,9 @@ export function createAnswerability(file: URL = ANSWERABILITY_FILE) {
       const top = hits[0];
       if (!top?.features) return { confidence: 0, answerable: false, passages: [] };
       const confidence = probability(fitted.model, answerabilityEvidence(hits));
-      const relevant = (h: H) => (h.relevance ?? 0) >= fitted.cutoff;
-      const passages = (options.modelDecides ? hits.filter(relevant) : [top, ...hits.slice(1).filter(relevant)]).slice(
-        0,
-        options.max,
-      );
+      // With a model, even the top passage must clear the cut-off: the model sees no noise.
+      const candidates = options.modelDecides && (top.relevance ?? 0) < fitted.cutoff ? [] : hits;
+      const passages = keptPassages(candidates, fitted.cutoff).slice(0, options.max);
       const bar = options.minConfidence ?? (options.modelDecides ? 0 : fitted.threshold);
       const answerable = passages.length > 0 && confidence >= bar;
       return { confidence, answerable, passages: answerable ? passages : [] };

@@ -75,7 +75,13 @@ const NEGATION = /\b(?:not|never|no|none|nor|cannot|without|n't)\b|[不没沒未
 const covered = (terms: WeightedTerm[], tokens: ReadonlySet<string>) =>
   terms.reduce((sum, t) => sum + (tokens.has(t.lexeme) ? t.weight : 0), 0);
 
-export function relevanceFeatures(query: string, terms: WeightedTerm[], c: CandidateEvidence): RelevanceFeatures {
+export interface RelevanceEvidence {
+  features: RelevanceFeatures;
+  /** The question's content lexemes the passage (or its title) holds, each with its share of the question's weight. */
+  matched: WeightedTerm[];
+}
+
+export function relevanceEvidence(query: string, terms: WeightedTerm[], c: CandidateEvidence): RelevanceEvidence {
   const total = terms.reduce((sum, t) => sum + t.weight, 0) || 1;
   const parts = sentences(c.text);
   const sentenceTokens = parts.map((s) => new Set(lexemes(s, 'index')));
@@ -98,7 +104,7 @@ export function relevanceFeatures(query: string, terms: WeightedTerm[], c: Candi
   const bestText = (parts[best] ?? c.text).normalize('NFKC');
   const numbers = query.match(NUMBER) ?? [];
   const hanShare = [...query].filter((ch) => HAN.test(ch)).length / Math.max(1, query.replace(/\s/g, '').length);
-  return {
+  const features: RelevanceFeatures = {
     bm25: (c.textScore ?? 0) / total,
     cosine: c.vectorScore ?? 0,
     textRR: c.textRank ? 1 / c.textRank : 0,
@@ -117,4 +123,8 @@ export function relevanceFeatures(query: string, terms: WeightedTerm[], c: Candi
     terms: Math.log1p(terms.length) / Math.log(50),
     han: hanShare,
   };
+  const matched = terms
+    .filter((t) => passageTokens.has(t.lexeme) || titleTokens.has(t.lexeme))
+    .map((t) => ({ lexeme: t.lexeme, weight: t.weight / total }));
+  return { features, matched };
 }

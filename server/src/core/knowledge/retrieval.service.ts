@@ -6,7 +6,7 @@ import { createDocumentFrequencyCache, planFullText } from './bm25-plan.ts';
 import { createRetrievalRepository, type Bm25Params, type CorpusStats, type RankedId } from './retrieval.repository.ts';
 import {
   contentLexemes,
-  relevanceFeatures,
+  relevanceEvidence,
   weightedTerms,
   type RelevanceFeatures,
   type WeightedTerm,
@@ -50,6 +50,8 @@ export interface SearchHit {
 /** A hit with the evidence the reranker weighed: the answer pipeline decides answerability from it. */
 export interface RankedHit extends SearchHit {
   features: RelevanceFeatures | null;
+  /** The query's content lexemes the passage holds, with their share of its weight (null when not reranked). */
+  matched: WeightedTerm[] | null;
 }
 
 /** What a search found and what its query's words weigh. */
@@ -180,12 +182,16 @@ export function createRetrievalService(deps: {
         textScore: tRank.get(id)?.score ?? null,
         relevance: null,
         features: null,
+        matched: null,
       });
     }
     const fused = hits.sort((a, b) => b.score - a.score).slice(0, depth);
     if (!rerank || !terms.length) return { hits: fused.slice(0, k), terms };
     fused.forEach((hit, i) => {
-      hit.features = relevanceFeatures(query, terms, { ...hit, fusedRank: i + 1 });
+      ({ features: hit.features, matched: hit.matched } = relevanceEvidence(query, terms, {
+        ...hit,
+        fusedRank: i + 1,
+      }));
       hit.relevance = reranker.relevance(hit.features);
     });
     const remote = deps.remoteReranker && (await remoteOrder(query, fused));
@@ -215,7 +221,7 @@ export function createRetrievalService(deps: {
   /** The search `/api/search` answers with: the hits without the reranker's evidence. */
   async function search(...args: Parameters<typeof searchWithEvidence>): Promise<SearchHit[]> {
     const { hits } = await searchWithEvidence(...args);
-    return hits.map(({ features: _features, ...hit }) => hit);
+    return hits.map(({ features: _features, matched: _matched, ...hit }) => hit);
   }
 
   return { search, searchWithEvidence, settings };
