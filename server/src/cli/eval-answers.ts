@@ -21,6 +21,8 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+const MODEL_SETTING = /^(OPENAI_|CHAT_|EMBEDDING_|RERANK_|MODEL_)/;
+
 interface Result {
   case: AnswerCase;
   corpus: string;
@@ -45,7 +47,8 @@ async function main() {
   const results: Result[] = [];
   for (const { corpus, passages, cases } of await answerCases(data.root, sets)) {
     const asked = cases.filter((c) => half === 'all' || c.half === half);
-    const env = withModel ? process.env : {};
+    // Only the model settings: the corpus lives in its own throwaway embedded deployment.
+    const env = withModel ? Object.fromEntries(Object.entries(process.env).filter(([k]) => MODEL_SETTING.test(k))) : {};
     await withIngestedCorpus(
       corpus,
       passages,

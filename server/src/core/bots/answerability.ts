@@ -81,8 +81,10 @@ export function createAnswerability(file: URL = ANSWERABILITY_FILE) {
       const top = hits[0];
       if (!top?.features) return { confidence: 0, answerable: false, passages: [] };
       const confidence = probability(fitted.model, answerabilityEvidence(hits));
-      // With a model, even the top passage must clear the cut-off: the model sees no noise.
-      const candidates = options.modelDecides && (top.relevance ?? 0) < fitted.cutoff ? [] : hits;
+      // With a model, even the top passage must clear the cut-off (the model sees no noise), unless
+      // the bot sets its own bar: then that bar alone says whether the top passage is good enough.
+      const topClears = options.minConfidence !== undefined || (top.relevance ?? 0) >= fitted.cutoff;
+      const candidates = options.modelDecides && !topClears ? [] : hits;
       const passages = keptPassages(candidates, fitted.cutoff).slice(0, options.max);
       const bar = options.minConfidence ?? (options.modelDecides ? 0 : fitted.threshold);
       const answerable = passages.length > 0 && confidence >= bar;

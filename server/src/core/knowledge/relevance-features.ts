@@ -63,9 +63,18 @@ export function contentLexemes(query: string): string[] {
   return [...new Set(lexemes(query.replace(ASKING, ' '), 'query'))];
 }
 
-/** Lexemes weighted by idf (`df` from the index, `n` chunks in all). */
+/**
+ * Lexemes weighted by idf (`df` from the index, `n` chunks in all). A lexeme the index has never
+ * seen weighs as much as the rarest one it has, not more: in a knowledge base of a few documents,
+ * "get" is unseen because the documents are few, not because it is rarer than their rarest word.
+ */
 export function weightedTerms(content: string[], df: ReadonlyMap<string, number>, n: number): WeightedTerm[] {
-  return content.map((lexeme) => ({ lexeme, weight: idf(df.get(lexeme) ?? 0, n) }));
+  const seen = content.filter((l) => (df.get(l) ?? 0) > 0).map((l) => idf(df.get(l)!, n));
+  const unseen = seen.length ? Math.max(...seen) : idf(0, n);
+  return content.map((lexeme) => {
+    const f = df.get(lexeme) ?? 0;
+    return { lexeme, weight: f > 0 ? idf(f, n) : unseen };
+  });
 }
 
 const HAN = /\p{Script=Han}/u;
