@@ -1,4 +1,4 @@
-import { lexemes } from './text/tokenize.ts';
+import { countTokens, isHan, lexemes, normalize, runs, stemWord } from './text/tokenize.ts';
 import { sentences } from './text/sentences.ts';
 
 /**
@@ -81,6 +81,23 @@ const HAN = /\p{Script=Han}/u;
 const NUMBER = /\d+(?:[.,]\d+)*/g;
 const NEGATION = /\b(?:not|never|no|none|nor|cannot|without|n't)\b|[不没沒未无無非別别]/i;
 
+/**
+ * Which of the question's lexemes a text holds. Han lexemes (jieba words and bigrams) are looked up
+ * as substrings, so passages need no segmenting: jieba is the costly part of tokenising, and this
+ * runs on twenty candidates per question. Other lexemes are compared as stems.
+ */
+function holder(text: string) {
+  const normal = normalize(text);
+  const stems = new Set(runs(text).flatMap((r) => (r.han ? [] : [stemWord(r.text) ?? ''])));
+  return (lexeme: string) => (isHan(lexeme) ? normal.includes(lexeme) : stems.has(lexeme));
+}
+
+/** The lexemes of `terms` that a text holds. */
+function heldBy(terms: WeightedTerm[], text: string): Set<string> {
+  const holds = holder(text);
+  return new Set(terms.filter((t) => holds(t.lexeme)).map((t) => t.lexeme));
+}
+
 const covered = (terms: WeightedTerm[], tokens: ReadonlySet<string>) =>
   terms.reduce((sum, t) => sum + (tokens.has(t.lexeme) ? t.weight : 0), 0);
 
@@ -93,9 +110,9 @@ export interface RelevanceEvidence {
 export function relevanceEvidence(query: string, terms: WeightedTerm[], c: CandidateEvidence): RelevanceEvidence {
   const total = terms.reduce((sum, t) => sum + t.weight, 0) || 1;
   const parts = sentences(c.text);
-  const sentenceTokens = parts.map((s) => new Set(lexemes(s, 'index')));
+  const sentenceTokens = parts.map((s) => heldBy(terms, s));
   const passageTokens = new Set(sentenceTokens.flatMap((s) => [...s]));
-  const titleTokens = new Set(lexemes(c.title, 'index'));
+  const titleTokens = heldBy(terms, c.title);
   let sentenceCoverage = 0;
   let windowCoverage = 0;
   let best = 0;
@@ -128,7 +145,7 @@ export function relevanceEvidence(query: string, terms: WeightedTerm[], c: Candi
     sentenceMissingRare: Math.max(0, ...missingFromBest.map((t) => t.weight)) / heaviest,
     numbers: numbers.length ? numbers.filter((n) => bestText.includes(n)).length / numbers.length : 1,
     negation: NEGATION.test(query) && !NEGATION.test(bestText) ? 1 : 0,
-    length: Math.log1p(passageTokens.size) / Math.log(1000),
+    length: Math.log1p(countTokens(c.text)) / Math.log(1000),
     terms: Math.log1p(terms.length) / Math.log(50),
     han: hanShare,
   };
