@@ -48,11 +48,18 @@ export interface CandidateEvidence {
   vectorScore: number | null;
 }
 
-/** BM25's idf: a lexeme in every chunk weighs ~0, one no chunk holds weighs most. */
-export function idf(df: number, n: number): number {
-  return Math.log(1 + (Math.max(n, 1) - df + 0.5) / (df + 0.5));
-}
+/**
+ * Below this many chunks, document frequencies are too few to tell rare words from common ones (in
+ * a knowledge base of two leave policies, "leave" is in every chunk): idf is computed as if the
+ * index held this many, so a small knowledge base weighs the question's words nearly alike.
+ */
+const MIN_INDEX_SIZE = 50;
 
+/** BM25's idf: a lexeme in every chunk weighs least, one no chunk holds weighs most. */
+export function idf(df: number, n: number): number {
+  const size = Math.max(n, MIN_INDEX_SIZE);
+  return Math.log(1 + (size - df + 0.5) / (df + 0.5));
+}
 // Asking words are not content: masked before tokenising, so Chinese bigrams do not straddle them
 // ("有多少天" would otherwise ask the passage for 有多 and 少天).
 const ASKING =
