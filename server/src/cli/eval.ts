@@ -20,6 +20,7 @@ import { EVAL_SETS, evalData } from './eval-data.ts';
  *   npm run eval -- --data dir            the sets in dir (default: ENCLAVE_EVAL_DATA, else the sample)
  *   npm run eval -- --json out.json       also write the figures as JSON
  *   npm run eval -- --vector-weight 1 --text-weight 1 --rrf-k 60   fusion settings to try
+ *   npm run eval -- --rerank-depth 0                                hybrid without the offline reranker
  *   npm run eval -- --k1 1.2 --b 0.75 --b-han 0.6 --delta 1        BM25 settings to try (--b-han: Han lexemes)
  */
 
@@ -40,6 +41,7 @@ function args() {
   if (num('vector-weight') !== undefined) settings.vectorWeight = num('vector-weight')!;
   if (num('text-weight') !== undefined) settings.textWeight = num('text-weight')!;
   if (num('rrf-k') !== undefined) settings.rrfK = num('rrf-k')!;
+  if (num('rerank-depth') !== undefined) settings.rerankDepth = num('rerank-depth')!;
   const bm25 = Object.entries({ k1: num('k1'), b: num('b'), bHan: num('b-han'), delta: num('delta') }).filter(
     ([, value]) => value !== undefined,
   );
