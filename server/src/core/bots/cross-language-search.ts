@@ -17,28 +17,45 @@ export function mainLanguage(text: string): Language {
   return han > words ? 'zh' : 'en';
 }
 
+/** How long the documents' language is remembered per asker and collections: it changes with imports, not per question. */
+const LANGUAGE_TTL_MS = 60_000;
+const LANGUAGE_ENTRIES = 5_000;
+
 /**
  * The language to search in besides the question's: the other one, when most of the documents the
  * asker may read in the bot's collections (all collections when it names none) are written in it.
  * A Chinese question over English documents finds nothing by its own words. Not for a minority:
  * translating costs a model call before every answer, which a bilingual knowledge base answering
- * in both languages rarely needs.
+ * in both languages rarely needs. The share is sampled once a minute per asker and collections
+ * (a query per answer cost ~20 ms on the embedded database).
  */
-export async function languageToAlsoSearch(
-  db: Queryable,
-  askerId: string,
-  collectionIds: string[],
-  question: Language,
-): Promise<Language | null> {
-  const openings = await createRetrievalRepository(db).documentOpenings(
-    askerId,
-    collectionIds.length ? collectionIds : null,
-    SAMPLE_DOCUMENTS,
-  );
-  if (!openings.length) return null;
-  const other = openings.filter((text) => mainLanguage(text) !== question).length;
-  if (other * 2 <= openings.length) return null;
-  return question === 'zh' ? 'en' : 'zh';
+export function createCrossLanguageSearch(db: Queryable) {
+  const shares = new Map<string, { at: number; chinese: number | null }>();
+
+  async function chineseShare(askerId: string, collectionIds: string[]): Promise<number | null> {
+    const key = `${askerId}|${[...collectionIds].sort().join(',')}`;
+    const cached = shares.get(key);
+    if (cached && Date.now() - cached.at < LANGUAGE_TTL_MS) return cached.chinese;
+    const openings = await createRetrievalRepository(db).documentOpenings(
+      askerId,
+      collectionIds.length ? collectionIds : null,
+      SAMPLE_DOCUMENTS,
+    );
+    const chinese = openings.length ? openings.filter((t) => mainLanguage(t) === 'zh').length / openings.length : null;
+    if (shares.size >= LANGUAGE_ENTRIES) shares.clear();
+    shares.set(key, { at: Date.now(), chinese });
+    return chinese;
+  }
+
+  return {
+    async languageToAlsoSearch(askerId: string, collectionIds: string[], question: Language): Promise<Language | null> {
+      const chinese = await chineseShare(askerId, collectionIds);
+      if (chinese === null) return null;
+      const other = question === 'zh' ? 1 - chinese : chinese;
+      if (other <= 0.5) return null;
+      return question === 'zh' ? 'en' : 'zh';
+    },
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { handoffSettings, modelSettings, type BotHandoffSettings, type BotModelS
 import type { AnswerabilityModel } from './answerability.ts';
 import { buildCitations, citedIndexes, formatContext, type Citation } from './grounding.ts';
 import { recentTurns, modelTokenCounter, type Turn } from './conversation-memory.ts';
-import { languageToAlsoSearch, mergeHits } from './cross-language-search.ts';
+import { createCrossLanguageSearch, mergeHits } from './cross-language-search.ts';
 import { BOT_TEXT, detectLanguage, languageName, type Language } from './language.ts';
 import { modelForBot, type ModelTimeouts } from './model-for-bot.ts';
 import { composeOfflineAnswer } from './offline-answerer.ts';
@@ -76,6 +76,7 @@ export interface AnswererDeps {
  */
 export function createGroundedAnswerer(deps: AnswererDeps) {
   const { db, logger } = deps;
+  const crossLanguage = createCrossLanguageSearch(db);
 
   async function record(usage: Omit<UsageRecord, 'latencyMs'>, started: number) {
     const full = { ...usage, botId: usage.botId || null, latencyMs: Date.now() - started };
@@ -97,7 +98,9 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       const budget = settings.historyTokens ?? deps.config.chat.historyTokens;
       const questionLanguage = detectLanguage(question);
       // Only a model can translate the question, so only then is the documents' language worth a look.
-      const alsoSearchIn = model ? await languageToAlsoSearch(db, askerId, bot.collection_ids, questionLanguage) : null;
+      const alsoSearchIn = model
+        ? await crossLanguage.languageToAlsoSearch(askerId, bot.collection_ids, questionLanguage)
+        : null;
       const rewrite = await rewriteQuestion(
         // Offline, the whole history: a follow-up borrows the previous question's terms, as it always has.
         { question, history: model ? recentTurns(history, budget) : history, alsoSearchIn, questionLanguage },
