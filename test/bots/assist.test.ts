@@ -171,7 +171,11 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     for (const call of model.calls.slice(calls)) expect(JSON.stringify(call.body)).not.toContain('30 extra days');
 
     // The same question from an HR member: the copilot may use the HR passage for them.
-    const hrConversation = await conversationWith(hrEmployee, bot.id, 'How many days of annual leave do executives get?');
+    const hrConversation = await conversationWith(
+      hrEmployee,
+      bot.id,
+      'How many days of annual leave do executives get?',
+    );
     await request(app.url, 'POST', `/api/conversations/${hrConversation.id}/handoff`, {
       token: hrEmployee.token,
       body: {},

@@ -93,7 +93,6 @@ describe('handoff policy', () => {
     for (const text of doesNot) expect(asksForHuman(text), text).toBe(false);
   });
 
-
   it('counts a question as repeated only when asked again (case, spacing, punctuation aside) after an answer', () => {
     const asked = { id: 1, sender_type: 'user', body: 'How many days of leave?' };
     const answered = { id: 2, sender_type: 'bot', body: '15 days. [1]' };
