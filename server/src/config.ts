@@ -45,6 +45,28 @@ const intFrom = (min: number, max: number, fallback: number) =>
       return n;
     });
 
+const redactPatternsSchema = z.record(
+  z.string().regex(/^[A-Z][A-Z0-9_]{0,30}$/),
+  z
+    .string()
+    .min(1)
+    .refine((source) => {
+      try {
+        return !new RegExp(source).test('');
+      } catch {
+        return false;
+      }
+    }),
+);
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: optionalString.default('0.0.0.0'),
@@ -73,6 +95,23 @@ const envSchema = z.object({
   RERANK_API_KEY: optionalString,
   RERANK_MODEL: optionalString,
   RERANK_TIMEOUT_MS: intFrom(100, 60_000, 5000),
+  // Personal data replaced by placeholders before chat, embedding and rerank calls (auto: endpoints off this network).
+  REDACT_PII: z.enum(['auto', 'on', 'off']).default('auto'),
+  // More kinds to redact, as JSON: {"EMPLOYEE_ID": "\\bE\\d{6}\\b"} (placeholder name → regular expression).
+  REDACT_PII_PATTERNS: optionalString.pipe(
+    z
+      .string()
+      .transform((raw, ctx) => {
+        const parsed = redactPatternsSchema.safeParse(parseJson(raw));
+        if (parsed.success) return Object.entries(parsed.data).map(([name, source]) => ({ name, source }));
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a JSON object of NAME: "regular expression" (names in capitals, digits and _)',
+        });
+        return z.NEVER;
+      })
+      .optional(),
+  ),
 
   ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
@@ -193,6 +232,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
             timeoutMs: env.RERANK_TIMEOUT_MS,
           }
         : undefined,
+    /** Personal data kept from model endpoints (a bot's `model.redactPii` wins over `mode`). */
+    redaction: { mode: env.REDACT_PII, patterns: env.REDACT_PII_PATTERNS ?? [] },
     admin: { email: env.ADMIN_EMAIL ?? 'admin@enclave.local', password: env.ADMIN_PASSWORD },
     sessionSecret: env.SESSION_SECRET,
     oidc:

@@ -7,6 +7,7 @@ import { createBotService } from './core/bots/bot.service.ts';
 import { createConfiguredAnswerer, createConfiguredIntentClassifier } from './core/bots/bots.module.ts';
 import { createCompletionsService } from './core/bots/completions.service.ts';
 import { createCopilotService } from './core/bots/copilot.service.ts';
+import { countRedactions } from './core/bots/redaction-audit.ts';
 import { createFeedbackService } from './core/bots/feedback.service.ts';
 import { createAttachmentService } from './core/conversations/attachment.service.ts';
 import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
@@ -44,11 +45,11 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
 
   // One of each per process: search, bots, copilot and /v1 share the retrieval service's BM25 caches.
   const files = createFileStorage(config);
-  const embedder = createEmbedder(config);
+  const embedder = createEmbedder(config, countRedactions(infrastructure.metrics, 'embedding'));
   // Its threads are unref'd while idle; the composition closes it.
   const parser = createParserPool();
   // The remote reranker when RERANK_BASE_URL is set, else undefined (the offline reranker ranks).
-  const reranker = createReranker(config);
+  const reranker = createReranker(config, countRedactions(infrastructure.metrics, 'rerank'));
   const retrieval = createRetrievalService({ db, embedder, remoteReranker: reranker, logger });
   const answerer = createConfiguredAnswerer({ ...infrastructure, retrieval });
 

@@ -21,11 +21,14 @@ export interface Behaviour {
 }
 
 /**
- * A real HTTP server on loopback speaking the OpenAI chat-completions protocol, streaming with SSE.
- * `next` decides each request's behaviour (default: echo a fixed answer), `calls` records them.
+ * A real HTTP server on loopback speaking the OpenAI chat-completions protocol, streaming with SSE,
+ * and `/v1/embeddings`. `next` decides each chat request's behaviour (default: a fixed answer),
+ * `calls` records them; `embeddingInputs` records the texts embedded.
  */
 export async function startFakeOpenAi(next: (call: ChatCall, index: number) => Behaviour = () => ({ reply: 'OK.' })) {
   const calls: ChatCall[] = [];
+  /** Every text sent to `/v1/embeddings`, in order. */
+  const embeddingInputs: string[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const state = { next };
   const server = http.createServer(async (req, res) => {
@@ -34,6 +37,23 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
     if (req.url === '/v1/models') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model' }] }));
+      return;
+    }
+    if (req.url === '/v1/embeddings') {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input: string[]; dimensions: number };
+      embeddingInputs.push(...body.input);
+      // Deterministic, distinct per text; the tests read what was sent, not what the vectors mean.
+      const vector = (text: string) =>
+        Array.from({ length: body.dimensions }, (_, i) => Math.sin((text.charCodeAt(i % text.length) || 1) * (i + 1)));
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          model: 'fake-embed',
+          data: body.input.map((text, index) => ({ object: 'embedding', index, embedding: vector(text) })),
+          usage: { prompt_tokens: 0, total_tokens: 0 },
+        }),
+      );
       return;
     }
     if (req.url !== '/v1/chat/completions') {
@@ -108,6 +128,7 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     calls,
+    embeddingInputs,
     /** Changes how later requests are answered. */
     set(behaviour: (call: ChatCall, index: number) => Behaviour) {
       state.next = behaviour;

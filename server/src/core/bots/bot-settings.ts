@@ -8,6 +8,8 @@ export const botModelSchema = z.strictObject({
   maxTokens: z.number().int().min(16).max(32_000).optional(),
   /** Tokens of earlier conversation turns each answer carries (0: none; unset: CHAT_HISTORY_TOKENS). */
   historyTokens: z.number().int().min(0).max(100_000).optional(),
+  /** Personal data replaced by placeholders before the model sees it (unset: REDACT_PII). */
+  redactPii: z.enum(['auto', 'on', 'off']).optional(),
 });
 
 /** When the bot hands a conversation to people (the rules: conversations/handoff-policy.ts). */

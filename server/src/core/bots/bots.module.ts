@@ -7,6 +7,7 @@ import { createAnswerability } from './answerability.ts';
 import { createGroundedAnswerer } from './grounded-answerer.ts';
 import { createIntentClassifier } from './intent-classifier.ts';
 import type { PromptSet } from './prompts.ts';
+import { auditRedactions } from './redaction-audit.ts';
 import type { UsageRecord } from './usage.repository.ts';
 
 /** Counts a model request's tokens and latency by its use. */
@@ -38,6 +39,7 @@ export function createConfiguredAnswerer(deps: {
     timeouts: deps.config.chat.timeouts,
     logger: deps.logger,
     onUsage: countUsage(metrics),
+    onRedacted: auditRedactions(deps.db, metrics),
   });
 }
 
@@ -56,5 +58,6 @@ export function createConfiguredIntentClassifier(deps: {
     timeouts: deps.config.chat.timeouts,
     logger: deps.logger,
     onUsage: countUsage(deps.metrics),
+    onRedacted: auditRedactions(deps.db, deps.metrics),
   });
 }

@@ -14,6 +14,7 @@ import { modelForBot, type ModelTimeouts } from './model-for-bot.ts';
 import { composeOfflineAnswer } from './offline-answerer.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
 import { rewriteQuestion } from './question-rewrite.ts';
+import type { OnBotRedaction } from './redaction-audit.ts';
 import { createUsageRepository, type UsageRecord } from './usage.repository.ts';
 
 const NO_ANSWER = '[[NO_ANSWER]]';
@@ -61,11 +62,13 @@ export interface AnswererDeps {
   retrieval: Pick<RetrievalService, 'searchWithEvidence'>;
   answerability: AnswerabilityModel;
   prompts: PromptSet;
-  config: Pick<Config, 'chat'>;
+  config: Pick<Config, 'chat' | 'redaction'>;
   timeouts: ModelTimeouts;
   logger: Logger;
   /** Told of every model request, for metrics. */
   onUsage?: (usage: UsageRecord) => void;
+  /** Told of every model request that had personal data replaced, for metrics and the audit log. */
+  onRedacted?: OnBotRedaction;
 }
 
 /**
@@ -93,7 +96,8 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       conversationId: string | null,
     ): Promise<PreparedQuestion> {
       const settings = modelSettings(bot.model);
-      const model = modelForBot(deps.config, settings, deps.timeouts);
+      const context = { botId: bot.id, userId: askerId, conversationId };
+      const model = modelForBot(deps.config, settings, deps.timeouts, (counts) => deps.onRedacted?.(context, counts));
       const language = bot.language === 'zh' || bot.language === 'en' ? bot.language : detectLanguage(question);
       const budget = settings.historyTokens ?? deps.config.chat.historyTokens;
       const questionLanguage = detectLanguage(question);

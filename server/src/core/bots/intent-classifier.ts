@@ -7,6 +7,7 @@ import type { BotRow } from './bot.repository.ts';
 import { handoffSettings, modelSettings } from './bot-settings.ts';
 import { modelForBot, type ModelTimeouts } from './model-for-bot.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
+import type { OnBotRedaction } from './redaction-audit.ts';
 import { createUsageRepository, type UsageRecord } from './usage.repository.ts';
 
 const score = z.number().min(0).max(1);
@@ -37,11 +38,13 @@ export function parseClassifierReply(text: string): UserIntents | undefined {
 export interface IntentClassifierDeps {
   db: Database;
   prompts: PromptSet;
-  config: Pick<Config, 'chat'>;
+  config: Pick<Config, 'chat' | 'redaction'>;
   timeouts: ModelTimeouts;
   logger: Logger;
   /** Told of every model request, for metrics. */
   onUsage?: (usage: UsageRecord) => void;
+  /** Told of every model request that had personal data replaced, for metrics and the audit log. */
+  onRedacted?: OnBotRedaction;
 }
 
 /**
@@ -60,7 +63,10 @@ export function createIntentClassifier(deps: IntentClassifierDeps) {
       bot: BotRow,
       message: { body: string; senderId: string; conversationId: string },
     ): Promise<UserIntents | undefined> {
-      const model = modelForBot(deps.config, modelSettings(bot.model), timeouts);
+      const context = { botId: bot.id, userId: message.senderId, conversationId: message.conversationId };
+      const model = modelForBot(deps.config, modelSettings(bot.model), timeouts, (counts) =>
+        deps.onRedacted?.(context, counts),
+      );
       if (!model) return undefined;
       const prompt = renderPrompt(deps.prompts, 'handoff-classifier', { message: message.body }, bot.prompts);
       const started = Date.now();

@@ -1,6 +1,9 @@
 import type { Config } from '../../config.ts';
 import type { ChatModel } from '../llm/chat-model.ts';
 import { createOpenAiChatModel } from '../llm/openai-chat-model.ts';
+import { redactingChatModel, type OnRedacted } from '../llm/redacting-models.ts';
+import { createRedactor } from '../llm/redaction.ts';
+import { redactsFor } from '../llm/redaction-policy.ts';
 import type { BotModelSettings } from './bot-settings.ts';
 
 export interface ModelTimeouts {
@@ -24,17 +27,22 @@ export function botHasModel(config: Pick<Config, 'chat'>, settings: BotModelSett
 
 /**
  * The chat model a bot answers with: its own endpoint/model, else the deployment's; undefined
- * when neither names an endpoint — then the built-in offline answerer is used.
+ * when neither names an endpoint — then the built-in offline answerer is used. Every caller's
+ * requests to an endpoint off this network (or any, per REDACT_PII / the bot's `redactPii`) carry
+ * placeholders instead of personal data; `onRedacted` hears what kinds were replaced.
  */
 export function modelForBot(
-  config: Pick<Config, 'chat'>,
+  config: Pick<Config, 'chat' | 'redaction'>,
   settings: BotModelSettings,
   timeouts: ModelTimeouts,
+  onRedacted?: OnRedacted,
 ): ChatModel | undefined {
   const endpoint = endpointOf(config, settings);
   if (!endpoint) return undefined;
   const { baseUrl, model } = endpoint;
   // A bot's own endpoint gets no key: the deployment's key is only sent to the deployment's endpoint.
   const apiKey = settings.baseUrl && settings.baseUrl !== config.chat.baseUrl ? undefined : config.chat.apiKey;
-  return createOpenAiChatModel({ baseUrl, apiKey, model, ...timeouts });
+  const chat = createOpenAiChatModel({ baseUrl, apiKey, model, ...timeouts });
+  if (!redactsFor(settings.redactPii ?? config.redaction.mode, baseUrl)) return chat;
+  return redactingChatModel(chat, createRedactor(config.redaction.patterns), onRedacted);
 }

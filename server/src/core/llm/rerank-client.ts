@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
+import { redactingReranker, type OnRedacted } from './redacting-models.ts';
+import { createRedactor } from './redaction.ts';
+import { redactsFor } from './redaction-policy.ts';
 
 /** Orders passages by how well each answers a query, most relevant first. */
 export interface Reranker {
@@ -152,7 +155,16 @@ export function createRemoteReranker(settings: RerankSettings): Reranker {
   };
 }
 
-/** The configured remote reranker; undefined without RERANK_BASE_URL (then the offline reranker ranks). */
-export function createReranker(config: Pick<Config, 'rerank'>): Reranker | undefined {
-  return config.rerank ? createRemoteReranker(config.rerank) : undefined;
+/**
+ * The configured remote reranker; undefined without RERANK_BASE_URL (then the offline reranker
+ * ranks). Per REDACT_PII it receives placeholders instead of personal data.
+ */
+export function createReranker(
+  config: Pick<Config, 'rerank' | 'redaction'>,
+  onRedacted?: OnRedacted,
+): Reranker | undefined {
+  if (!config.rerank) return undefined;
+  const remote = createRemoteReranker(config.rerank);
+  if (!redactsFor(config.redaction.mode, config.rerank.baseUrl)) return remote;
+  return redactingReranker(remote, createRedactor(config.redaction.patterns), onRedacted);
 }

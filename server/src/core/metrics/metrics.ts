@@ -49,6 +49,12 @@ export function createMetrics() {
       labelNames: ['kind', 'direction'] as const,
       registers: [registry],
     }),
+    piiRedactions: new Counter({
+      name: 'enclave_pii_redactions_total',
+      help: 'Personal data values replaced by placeholders before a remote model call, by kind and endpoint (chat, embedding, rerank)',
+      labelNames: ['kind', 'endpoint'] as const,
+      registers: [registry],
+    }),
     modelLatency: new Histogram({
       name: 'enclave_model_request_duration_seconds',
       help: 'Chat model requests from first byte sent to last token, by use',
