@@ -14,6 +14,7 @@ import { createConversationService } from './core/conversations/conversation.ser
 import { createRoutingService } from './core/conversations/routing.service.ts';
 import type { JobMap } from './core/jobs/job-map.ts';
 import type { JobQueue } from './core/jobs/job-types.ts';
+import { createOwnEndpoints } from './core/knowledge/import-address-policy.ts';
 import { createConfiguredIngestion } from './core/knowledge/knowledge.module.ts';
 import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
 import { createParserPool } from './core/knowledge/parsing/parser-pool.ts';
@@ -87,7 +88,18 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     bus,
     maxUploadBytes: config.knowledge.maxUploadBytes,
   });
-  const ingestion = createConfiguredIngestion({ config, db, bus, logger, storage: files, embedder, parser });
+  // Ports this process binds are added once listening (main.ts, the test app).
+  const ownEndpoints = createOwnEndpoints(config);
+  const ingestion = createConfiguredIngestion({
+    config,
+    db,
+    bus,
+    logger,
+    storage: files,
+    embedder,
+    parser,
+    own: ownEndpoints,
+  });
 
   const bots = createBotService({ db });
   const feedback = createFeedbackService({ db, routing });
@@ -114,6 +126,7 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     answers,
     knowledge,
     ingestion,
+    ownEndpoints,
     bots,
     feedback,
     copilot,
