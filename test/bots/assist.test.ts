@@ -174,7 +174,8 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
 
     // The same question from an HR member, handed to an agent outside HR: the HR passage is the
     // employee's to read, not the agent's — not in the draft, its citations, the bot's citations
-    // shown beside it, nor the model request. An agent in HR sees it.
+    // shown beside it or under its answer, nor the model request (the answer's words stay). An
+    // agent in HR sees it.
     const askHr = async (by: TestUser) => {
       const c = await conversationWith(hrEmployee, bot.id, 'How many days of annual leave do executives get?');
       expect(c.answer.citations.map((x: { title: string }) => x.title)).toContain('Executive bonus plan');
@@ -184,7 +185,11 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
       const res = await request(app.url, 'GET', `/api/conversations/${c.id}/suggestion`, { token: by.token });
       expect(res.status).toBe(200);
       const titles = (list: { title: string }[]) => list.map((x) => x.title);
+      const history = await request(app.url, 'GET', `/api/conversations/${c.id}/messages`, { token: by.token });
+      const answer = history.body.items.find((m: { id: number }) => m.id === c.answer.id);
+      expect(answer.body).toBe(c.answer.body);
       return {
+        opened: titles(answer.citations),
         cited: titles(res.body.suggestion.reply.citations),
         botCited: titles(res.body.suggestion.botCitations),
         draft: res.body.suggestion.reply.body as string,
@@ -194,12 +199,14 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     const outsider = await askHr(agent);
     expect(outsider.cited).not.toContain('Executive bonus plan');
     expect(outsider.botCited).not.toContain('Executive bonus plan');
+    expect(outsider.opened).not.toContain('Executive bonus plan');
     expect(outsider.draft).not.toContain('30 extra days');
     expect(outsider.modelSaw.length).toBeGreaterThan(0);
     for (const body of outsider.modelSaw) expect(body).not.toContain('30 extra days');
     const insider = await askHr(hrAgent);
     expect(insider.cited).toContain('Executive bonus plan');
     expect(insider.botCited).toContain('Executive bonus plan');
+    expect(insider.opened).toContain('Executive bonus plan');
     expect(insider.modelSaw.some((body) => body.includes('30 extra days'))).toBe(true);
 
     // Employees cannot ask for suggestions.
