@@ -165,6 +165,27 @@ const envSchema = z.object({
   CHAT_HISTORY_TOKENS: intFrom(0, 100_000, 2000),
   V1_RATE_PER_MINUTE: intFrom(1, 100_000, 60),
   FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
+  // Which non-public addresses URL imports may reach. `private` (the default) is the intranet:
+  // 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7; loopback (this host's own services) only
+  // when listed. Link-local (cloud metadata) and Enclave's own addresses are refused whatever it says.
+  URL_IMPORT_ALLOW_PRIVATE: optionalString.default('private').pipe(
+    z.string().refine(
+      (v) =>
+        v === 'none' ||
+        v.split(',').every((item) => {
+          const [address, bits, extra] = item.trim().split('/');
+          if (extra !== undefined || !address) return false;
+          if (bits !== undefined)
+            return isIP(address) !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128);
+          return (
+            ['private', 'loopback'].includes(address) ||
+            isIP(address) !== 0 ||
+            /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(address)
+          );
+        }),
+      'must be "none" or a comma-separated list of private, loopback, addresses, CIDR ranges or host names',
+    ),
+  ),
 });
 
 /** Every environment variable Enclave reads (.env.example and the deployment manifests are checked against it). */
@@ -268,6 +289,10 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       /** Uploads and fetched pages larger than this are refused (413 / a failed import). */
       maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
       fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
+      /** URL_IMPORT_ALLOW_PRIVATE as entries (`none`: no entry). */
+      allowPrivate: Object.freeze(
+        env.URL_IMPORT_ALLOW_PRIVATE === 'none' ? [] : env.URL_IMPORT_ALLOW_PRIVATE.split(',').map((e) => e.trim()),
+      ),
     },
   };
 }

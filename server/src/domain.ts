@@ -15,6 +15,7 @@ import { createConversationService } from './core/conversations/conversation.ser
 import { createRoutingService } from './core/conversations/routing.service.ts';
 import type { JobMap } from './core/jobs/job-map.ts';
 import type { JobQueue } from './core/jobs/job-types.ts';
+import { createOwnEndpoints } from './core/knowledge/import-address-policy.ts';
 import { createConfiguredIngestion } from './core/knowledge/knowledge.module.ts';
 import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
 import { createParserPool } from './core/knowledge/parsing/parser-pool.ts';
@@ -88,7 +89,18 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     bus,
     maxUploadBytes: config.knowledge.maxUploadBytes,
   });
-  const ingestion = createConfiguredIngestion({ config, db, bus, logger, storage: files, embedder, parser });
+  // Ports this process binds are added once listening (main.ts, the test app).
+  const ownEndpoints = createOwnEndpoints(config);
+  const ingestion = createConfiguredIngestion({
+    config,
+    db,
+    bus,
+    logger,
+    storage: files,
+    embedder,
+    parser,
+    own: ownEndpoints,
+  });
 
   const bots = createBotService({ db });
   const feedback = createFeedbackService({ db, routing });
@@ -115,6 +127,7 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     answers,
     knowledge,
     ingestion,
+    ownEndpoints,
     bots,
     feedback,
     copilot,

@@ -47,6 +47,7 @@ async function main(role: Role) {
   gateway.attach(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  domain.ownEndpoints.listening(port);
   const url =
     config.publicUrl ??
     `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;

@@ -23,6 +23,7 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
   let employee: TestUser;
   let agent: TestUser;
   let hrEmployee: TestUser;
+  let hrAgent: TestUser;
   let collectionId: string;
   let hrCollectionId: string;
 
@@ -30,11 +31,12 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     model = await startFakeOpenAi(() => ({ reply: 'You get 15 days [1].' }));
     app = await startTestApp(backend, { env: { OPENAI_BASE_URL: model.baseUrl, CHAT_MODEL: 'fake-model' } });
     const hr = await newGroup(app, 'HR-only');
-    [admin, employee, agent, hrEmployee] = await Promise.all([
+    [admin, employee, agent, hrEmployee, hrAgent] = await Promise.all([
       newUser(app, { role: 'admin' }),
       newUser(app),
       newUser(app, { role: 'agent' }),
       newUser(app, { groups: [hr] }),
+      newUser(app, { role: 'agent', groups: [hr] }),
     ]);
     // A few other pages, as in any handbook: with two documents both about leave, no word would tell them apart.
     ({ collectionId } = await newKnowledge(app, admin, [
@@ -148,7 +150,7 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     model.set(() => ({ reply: 'You get 15 days [1].' }));
   });
 
-  it("drafts the agent's reply from what the employee may read, never more", async () => {
+  it("drafts the agent's reply from what both the employee and the agent may read, never more", async () => {
     model.set((call) => ({
       reply: call.body.messages[0]!.content.startsWith('Summarise')
         ? '- wants leave info'
@@ -170,23 +172,42 @@ describe.each(backends)('feedback, gaps, handoff decisions and the copilot on %s
     expect(titles).not.toContain('Executive bonus plan');
     for (const call of model.calls.slice(calls)) expect(JSON.stringify(call.body)).not.toContain('30 extra days');
 
-    // The same question from an HR member: the copilot may use the HR passage for them.
-    const hrConversation = await conversationWith(
-      hrEmployee,
-      bot.id,
-      'How many days of annual leave do executives get?',
-    );
-    await request(app.url, 'POST', `/api/conversations/${hrConversation.id}/handoff`, {
-      token: hrEmployee.token,
-      body: {},
-    });
-    await request(app.url, 'POST', `/api/conversations/${hrConversation.id}/claim`, { token: agent.token });
-    const hrSuggestion = await request(app.url, 'GET', `/api/conversations/${hrConversation.id}/suggestion`, {
-      token: agent.token,
-    });
-    expect(hrSuggestion.body.suggestion.reply.citations.map((c: { title: string }) => c.title)).toContain(
-      'Executive bonus plan',
-    );
+    // The same question from an HR member, handed to an agent outside HR: the HR passage is the
+    // employee's to read, not the agent's — not in the draft, its citations, the bot's citations
+    // shown beside it or under its answer, nor the model request (the answer's words stay). An
+    // agent in HR sees it.
+    const askHr = async (by: TestUser) => {
+      const c = await conversationWith(hrEmployee, bot.id, 'How many days of annual leave do executives get?');
+      expect(c.answer.citations.map((x: { title: string }) => x.title)).toContain('Executive bonus plan');
+      await request(app.url, 'POST', `/api/conversations/${c.id}/handoff`, { token: hrEmployee.token, body: {} });
+      await request(app.url, 'POST', `/api/conversations/${c.id}/claim`, { token: by.token });
+      const before = model.calls.length;
+      const res = await request(app.url, 'GET', `/api/conversations/${c.id}/suggestion`, { token: by.token });
+      expect(res.status).toBe(200);
+      const titles = (list: { title: string }[]) => list.map((x) => x.title);
+      const history = await request(app.url, 'GET', `/api/conversations/${c.id}/messages`, { token: by.token });
+      const answer = history.body.items.find((m: { id: number }) => m.id === c.answer.id);
+      expect(answer.body).toBe(c.answer.body);
+      return {
+        opened: titles(answer.citations),
+        cited: titles(res.body.suggestion.reply.citations),
+        botCited: titles(res.body.suggestion.botCitations),
+        draft: res.body.suggestion.reply.body as string,
+        modelSaw: model.calls.slice(before).map((call) => JSON.stringify(call.body)),
+      };
+    };
+    const outsider = await askHr(agent);
+    expect(outsider.cited).not.toContain('Executive bonus plan');
+    expect(outsider.botCited).not.toContain('Executive bonus plan');
+    expect(outsider.opened).not.toContain('Executive bonus plan');
+    expect(outsider.draft).not.toContain('30 extra days');
+    expect(outsider.modelSaw.length).toBeGreaterThan(0);
+    for (const body of outsider.modelSaw) expect(body).not.toContain('30 extra days');
+    const insider = await askHr(hrAgent);
+    expect(insider.cited).toContain('Executive bonus plan');
+    expect(insider.botCited).toContain('Executive bonus plan');
+    expect(insider.opened).toContain('Executive bonus plan');
+    expect(insider.modelSaw.some((body) => body.includes('30 extra days'))).toBe(true);
 
     // Employees cannot ask for suggestions.
     expect(

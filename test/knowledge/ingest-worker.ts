@@ -3,6 +3,7 @@ import { connectDatabase } from '../../server/src/core/db/connect.ts';
 import { createBullmqRunner } from '../../server/src/core/jobs/bullmq-runner.ts';
 import { jobOptions, type JobMap } from '../../server/src/core/jobs/job-map.ts';
 import { ingestJobs } from '../../server/src/core/knowledge/ingest.job.ts';
+import { createOwnEndpoints } from '../../server/src/core/knowledge/import-address-policy.ts';
 import { createConfiguredIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createParserPool } from '../../server/src/core/knowledge/parsing/parser-pool.ts';
 import { createOfflineEmbedder } from '../../server/src/core/llm/offline-embedder.ts';
@@ -48,6 +49,7 @@ const runner = createBullmqRunner<IngestJobs>({
       storage: createFileStorage(config),
       embedder,
       parser: createParserPool(),
+      own: createOwnEndpoints(config),
     }),
   }),
   lockDurationMs: 2000,

@@ -32,6 +32,12 @@ function intranet() {
     '/deep.html': () => ({ body: page('Deep page', '<p>Only reachable two links away.</p>') }),
     '/doc.txt': () => ({ type: 'text/plain', body: 'Plain text policy: badges at all times.' }),
     '/metadata-redirect': () => ({ status: 302, location: 'http://169.254.169.254/latest/meta-data/', body: '' }),
+    '/unspecified-redirect': () => ({ status: 302, location: `http://0.0.0.0:${new URL(base).port}/a.html`, body: '' }),
+    '/data-redirect': () => ({
+      status: 302,
+      location: 'data:text/html,<title>Injected</title><p>Planted by a redirect.</p>',
+      body: '',
+    }),
     '/slow.html': () => ({ body: page('Slow', '<p>late</p>'), delayMs: 3000 }),
     '/big.html': () => ({ body: page('Big', `<p>${'x'.repeat(1024 * 1024 + 100)}</p>`) }),
     '/sitemap.xml': () => ({
@@ -75,7 +81,10 @@ describe.each(backends)('URL import and site crawl on %s', (backend) => {
   let base: string;
 
   beforeAll(async () => {
-    app = await startTestApp(backend, { env: { FETCH_TIMEOUT_MS: '1000', MAX_UPLOAD_MB: '1' } });
+    // The intranet below is on loopback, which imports reach only when the allow-list names it.
+    app = await startTestApp(backend, {
+      env: { FETCH_TIMEOUT_MS: '1000', MAX_UPLOAD_MB: '1', URL_IMPORT_ALLOW_PRIVATE: 'loopback' },
+    });
     admin = await newUser(app, { role: 'admin' });
     site = intranet();
     base = await site.start();
@@ -171,6 +180,34 @@ describe.each(backends)('URL import and site crawl on %s', (backend) => {
       const doc = await settled(app, admin.token, (await importUrl(collection, { url })).body.document.id as string);
       expect(doc.status).toBe('failed');
       expect(doc.error).toMatch(/link-local or unspecified address/);
+    }
+  });
+
+  it('checks every redirect: never to a data: URL, never to the unspecified address', async () => {
+    const collection = await newCollection(app, admin.token, { name: 'Redirects' });
+    const data = await settled(
+      app,
+      admin.token,
+      (await importUrl(collection, { url: `${base}/data-redirect` })).body.document.id as string,
+    );
+    expect(data).toMatchObject({ status: 'failed' });
+    expect(data.error).toMatch(/redirects to a data: URL/);
+    const unspecified = await settled(
+      app,
+      admin.token,
+      (await importUrl(collection, { url: `${base}/unspecified-redirect` })).body.document.id as string,
+    );
+    expect(unspecified).toMatchObject({ status: 'failed' });
+    expect(unspecified.error).toMatch(/link-local or unspecified address/);
+  });
+
+  it("refuses to import Enclave's own endpoints, on any local name of its port", async () => {
+    const collection = await newCollection(app, admin.token, { name: 'Self' });
+    const port = new URL(app.url).port;
+    for (const url of [`${app.url}/metrics`, `http://localhost:${port}/healthz`, `http://127.0.0.2:${port}/metrics`]) {
+      const doc = await settled(app, admin.token, (await importUrl(collection, { url })).body.document.id as string);
+      expect(doc, url).toMatchObject({ status: 'failed' });
+      expect(doc.error).toMatch(/is Enclave itself/);
     }
   });
 });

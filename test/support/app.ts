@@ -80,6 +80,7 @@ export async function startTestApp(
   gateway.attach(server);
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
+  domain.ownEndpoints.listening(port);
   return {
     url: `http://127.0.0.1:${port}`,
     services,

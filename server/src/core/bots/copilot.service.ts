@@ -4,8 +4,9 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createBotRepository, type BotRow } from './bot.repository.ts';
-import { citedIndexes, formatContext, type Citation } from './grounding.ts';
-import type { GroundedAnswerer, Turn } from './grounded-answerer.ts';
+import { createRetrievalRepository } from '../knowledge/retrieval.repository.ts';
+import { buildCitations, citedIndexes, formatContext, type Citation } from './grounding.ts';
+import type { GroundedAnswerer, PreparedQuestion, Turn } from './grounded-answerer.ts';
 import { languageName } from './language.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
 import { createUsageRepository } from './usage.repository.ts';
@@ -38,8 +39,10 @@ function transcriptOf(messages: MessageRow[]): string {
 
 /**
  * The agent's copilot: a summary of the conversation and a drafted reply with citations. Retrieval
- * runs with the *employee's* permissions, so an agent is never handed a passage the employee may
- * not see.
+ * runs with the *employee's* permissions (the draft is for them), and then keeps only the passages
+ * the *agent* may read too: neither is shown, nor sends to the model, what the other may not read.
+ * The conversation itself (the employee's words, the bot's answers) stays whole: the employee
+ * handed it over.
  */
 export function createCopilotService(deps: {
   db: Database;
@@ -48,6 +51,28 @@ export function createCopilotService(deps: {
   prompts: PromptSet;
 }) {
   const { db } = deps;
+  const passages = createRetrievalRepository(db);
+
+  /** The prepared question with only the passages `readerId` may read, numbered afresh for the prompt. */
+  async function within(readerId: string, prepared: PreparedQuestion): Promise<PreparedQuestion> {
+    const readable = await passages.readablePassageIds(
+      readerId,
+      prepared.hits.map((h) => h.chunkId),
+    );
+    const hits = prepared.hits.filter((h) => readable.has(h.chunkId));
+    if (hits.length === prepared.hits.length) return prepared;
+    // Whether what is left answers the question is unknown: no passages, nothing to draft from.
+    return { ...prepared, hits, citations: buildCitations(hits), answerable: prepared.answerable && hits.length > 0 };
+  }
+
+  /** The citations of a stored bot answer that `readerId` may open. */
+  async function readableCitations(readerId: string, citations: Citation[]): Promise<Citation[]> {
+    const readable = await passages.readablePassageIds(
+      readerId,
+      citations.map((c) => c.chunkId),
+    );
+    return citations.filter((c) => readable.has(c.chunkId));
+  }
 
   return {
     async suggest(agent: Actor, conversationId: string) {
@@ -74,12 +99,15 @@ export function createCopilotService(deps: {
       const turns: Turn[] = history
         .filter((m) => m !== lastQuestion)
         .map((m) => ({ role: m.sender_type === 'user' ? 'user' : 'assistant', content: m.body }));
-      const prepared = await deps.answerer.prepare(
-        bot,
-        employee.user_id,
-        lastQuestion?.body ?? conversation.title,
-        turns,
-        conversationId,
+      const prepared = await within(
+        agent.id,
+        await deps.answerer.prepare(
+          bot,
+          employee.user_id,
+          lastQuestion?.body ?? conversation.title,
+          turns,
+          conversationId,
+        ),
       );
       if (prepared.hits.length)
         await auditRetrieval(db, agent.id, prepared.hits, {
@@ -158,7 +186,7 @@ export function createCopilotService(deps: {
         summary,
         reason: conversation.handoff_reason,
         reply: { body: draft, citations },
-        botCitations: (lastBot?.citations as Citation[] | undefined) ?? [],
+        botCitations: await readableCitations(agent.id, (lastBot?.citations as Citation[] | undefined) ?? []),
         model: model?.model ?? 'offline',
       };
     },

@@ -1,38 +1,17 @@
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { AppError } from '../errors.ts';
+import { AddressRefused, type ImportAddressPolicy, type ResolvedAddress } from './import-address-policy.ts';
 import type { ParseableMime } from './parsing/parsed-document.ts';
 import { sniffMime } from './parsing/sniff.ts';
-
-/**
- * Addresses an import may never reach, whoever asks: link-local (cloud and hypervisor metadata
- * services such as 169.254.169.254 hand out credentials there) and the unspecified address.
- * Private ranges and loopback stay allowed on purpose: importing the intranet is the point, and
- * only admins can import.
- */
-const FORBIDDEN = new BlockList();
-FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
-FORBIDDEN.addSubnet('0.0.0.0', 8, 'ipv4');
-FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
-FORBIDDEN.addAddress('::', 'ipv6');
-
-async function assertReachable(url: URL): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host)
-    ? [{ address: host, family: isIP(host) }]
-    : await lookup(host, { all: true }).catch(() => []);
-  for (const { address, family } of addresses) {
-    const mapped = family === 6 && /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-    if (mapped ? FORBIDDEN.check(mapped, 'ipv4') : FORBIDDEN.check(address, family === 6 ? 'ipv6' : 'ipv4')) {
-      throw new FetchError(`${url.host} is a link-local or unspecified address; imports may not reach it`, true);
-    }
-  }
-}
 
 export interface FetchLimits {
   timeoutMs: number;
   maxBytes: number;
   userAgent?: string;
+  /** Which addresses may be reached (checked on every hop). */
+  addresses: ImportAddressPolicy;
 }
 
 export interface Fetched {
@@ -41,72 +20,102 @@ export interface Fetched {
   contentType: string;
 }
 
+const isHttp = (url: URL) => url.protocol === 'http:' || url.protocol === 'https:';
+
+/**
+ * One GET to the address the policy checked, never to a fresh DNS answer: the URL's host still goes
+ * in the Host header and, for https, in the TLS server name (so certificates are verified as usual).
+ */
+function get(url: URL, to: ResolvedAddress, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const options = {
+    host: to.address,
+    family: to.family,
+    port: url.port || (url.protocol === 'https:' ? 443 : 80),
+    path: `${url.pathname}${url.search}`,
+    method: 'GET',
+    signal,
+    headers: {
+      host: url.host,
+      'user-agent': limits.userAgent ?? 'EnclaveBot/1.0 (knowledge import)',
+      accept: 'text/html,text/plain,application/pdf,*/*;q=0.5',
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const req =
+      url.protocol === 'https:'
+        ? httpsRequest({ ...options, ...(isIP(hostname) ? {} : { servername: hostname }) }, resolve)
+        : httpRequest(options, resolve);
+    req.once('error', reject).end();
+  });
+}
+
 /**
  * GETs one page for import or crawling: http(s) only, a whole-request timeout, at most
- * `maxBytes` read (the body is streamed and cut, not buffered first), at most 5 redirects, and no
- * hop to a forbidden address (checked on every redirect; a name that fails to resolve is left to
- * fetch to report).
+ * `maxBytes` read (the body is streamed and cut, not buffered first), at most 5 redirects. Every hop
+ * is checked again — its scheme, and its address by the policy, which resolves the name once; the
+ * connection goes to that checked address.
  */
 export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetched> {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
+  if (!isHttp(parsed)) throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
   const signal = AbortSignal.timeout(limits.timeoutMs);
-  let current = parsed.toString();
+  let current = parsed;
   for (let redirects = 0; ; redirects++) {
-    await assertReachable(new URL(current));
-    let res: Response;
+    let res: IncomingMessage;
     try {
-      res = await fetch(current, {
-        signal,
-        redirect: 'manual',
-        headers: {
-          'user-agent': limits.userAgent ?? 'EnclaveBot/1.0 (knowledge import)',
-          accept: 'text/html,text/plain,application/pdf,*/*;q=0.5',
-        },
-      });
+      const to = await limits.addresses.check(current);
+      res = await get(current, to, limits, signal);
     } catch (error) {
+      if (error instanceof AddressRefused) throw new FetchError(error.message, true);
       const timedOut = (error as Error).name === 'TimeoutError' || signal.aborted;
       const message = timedOut
         ? `Fetching ${current} timed out after ${limits.timeoutMs} ms`
         : `Fetching ${current} failed: ${(error as Error).message}`;
       throw new Error(message, { cause: error });
     }
-    if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-      await res.body?.cancel();
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400 && res.headers.location) {
+      res.destroy();
       if (redirects >= 5) throw new FetchError(`Too many redirects from ${url}`, true);
-      current = new URL(res.headers.get('location')!, current).toString();
+      current = new URL(res.headers.location, current);
+      if (!isHttp(current))
+        throw new FetchError(
+          `${url} redirects to a ${current.protocol} URL; only http and https can be imported`,
+          true,
+        );
       continue;
     }
-    if (!res.ok) {
-      await res.body?.cancel();
+    if (status < 200 || status >= 300) {
+      res.destroy();
       // 4xx will not get better by retrying; 5xx and 429 might.
-      throw new FetchError(
-        `${current} answered HTTP ${res.status}`,
-        res.status >= 400 && res.status < 500 && res.status !== 429,
-      );
+      throw new FetchError(`${current} answered HTTP ${status}`, status >= 400 && status < 500 && status !== 429);
     }
-    const declared = Number(res.headers.get('content-length') ?? '0');
+    const declared = Number(res.headers['content-length'] ?? '0');
     if (declared > limits.maxBytes) {
-      await res.body?.cancel();
+      res.destroy();
       throw new FetchError(`${current} is larger than the limit of ${limits.maxBytes} bytes`, true);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    const reader = res.body?.getReader();
-    if (reader) {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.length;
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length;
         if (size > limits.maxBytes) {
-          await reader.cancel();
+          res.destroy();
           throw new FetchError(`${current} is larger than the limit of ${limits.maxBytes} bytes`, true);
         }
-        chunks.push(Buffer.from(value));
+        chunks.push(chunk);
       }
+    } catch (error) {
+      if (error instanceof FetchError) throw error;
+      const timedOut = signal.aborted;
+      const message = timedOut
+        ? `Fetching ${current} timed out after ${limits.timeoutMs} ms`
+        : `Fetching ${current} failed: ${(error as Error).message}`;
+      throw new Error(message, { cause: error });
     }
-    return { url: current, bytes: Buffer.concat(chunks), contentType: res.headers.get('content-type') ?? '' };
+    return { url: current.toString(), bytes: Buffer.concat(chunks), contentType: res.headers['content-type'] ?? '' };
   }
 }
 

@@ -8,6 +8,7 @@ import type { BlobStorage } from '../storage/blob-storage.ts';
 import { createChunkRepository, type NewChunk } from './chunk.repository.ts';
 import { createDocumentRepository, markIndexed, storageKeyOf, type DocumentRow } from './document.repository.ts';
 import { fetchUrl, FetchError, isSitemap, sniffByContentType } from './fetch-url.ts';
+import type { ImportAddressPolicy } from './import-address-policy.ts';
 import {
   PARSEABLE_MIMES,
   UnparseableError,
@@ -36,6 +37,8 @@ type SplitPiece = Piece & { kind: NewChunk['kind']; faqQuestion?: string };
 export interface IngestLimits {
   maxBytes: number;
   fetchTimeoutMs: number;
+  /** Which addresses URL imports and crawls may reach. */
+  addresses: ImportAddressPolicy;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -74,7 +77,7 @@ export function createIngestionService(deps: {
     if (row) await bus.publish({ type: 'document.updated', document: presentDocument(row) }).catch(() => {});
   }
 
-  const fetchLimits = { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes };
+  const fetchLimits = { timeoutMs: limits.fetchTimeoutMs, maxBytes: limits.maxBytes, addresses: limits.addresses };
   const crawl = createSiteCrawler({
     documents,
     storage,

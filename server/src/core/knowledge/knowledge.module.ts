@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import type { BlobStorage } from '../storage/blob-storage.ts';
 import { createDocumentRepository } from './document.repository.ts';
+import { createImportAddressPolicy, type OwnEndpoints } from './import-address-policy.ts';
 import { createIngestionService, type IngestionService } from './ingest.service.ts';
 import { enqueueIngestion } from './ingestion-jobs.ts';
 import type { ParserPool } from './parsing/parser-pool.ts';
@@ -20,11 +21,16 @@ export function createConfiguredIngestion(deps: {
   storage: BlobStorage;
   embedder: EmbeddingProvider;
   parser: Pick<ParserPool, 'parse'>;
+  own: OwnEndpoints;
 }): IngestionService {
-  const { config, ...rest } = deps;
+  const { config, own, ...rest } = deps;
   return createIngestionService({
     ...rest,
-    limits: { maxBytes: config.knowledge.maxUploadBytes, fetchTimeoutMs: config.knowledge.fetchTimeoutMs },
+    limits: {
+      maxBytes: config.knowledge.maxUploadBytes,
+      fetchTimeoutMs: config.knowledge.fetchTimeoutMs,
+      addresses: createImportAddressPolicy({ allowPrivate: config.knowledge.allowPrivate, own }),
+    },
   });
 }
 

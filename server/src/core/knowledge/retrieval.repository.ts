@@ -208,6 +208,19 @@ export function createRetrievalRepository(db: Queryable) {
       return rows.map((r) => r.text);
     },
 
+    /**
+     * Of these passages, the ids `userId` may read now. The copilot retrieves as the employee and
+     * shows an agent only what both may read.
+     */
+    async readablePassageIds(userId: string, chunkIds: string[]): Promise<Set<string>> {
+      if (!chunkIds.length) return new Set();
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT c.id::text AS id FROM chunks c WHERE c.id = ANY($2::bigint[]) AND ${PERMITTED}`,
+        [userId, chunkIds],
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+
     async hits(ids: number[]): Promise<HitRow[]> {
       if (!ids.length) return [];
       const { rows } = await db.query<HitRow>(
