@@ -142,6 +142,7 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
       wrong: {
         name: [null, 42, [], {}, '', 'x'.repeat(101), 'bell\u0007', 'lone\ud800'],
         expiresInDays: [0, -1, 3651, 1.5, '7', null],
+        scopes: [[], ['admin'], 'chat', [1], null, ['chat', 'api', 'chat']],
       },
     },
   ];
@@ -474,6 +475,7 @@ describe.each(backends)('bad input to the auth and admin endpoints on %s', (back
               {
                 name: field(fc.string({ minLength: 1, maxLength: 40 })),
                 expiresInDays: field(fc.integer({ min: 1, max: 3650 })),
+                scopes: field(fc.subarray(['chat', 'api'])),
               },
               { requiredKeys: [] },
             ),

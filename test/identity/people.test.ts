@@ -145,8 +145,9 @@ describe.each(backends)('people and groups admin API on %s', (backend) => {
       const stored = await getUser(user.id);
       expect(stored).toMatchObject({ name: 'New Name', role: 'agent', skills: ['hr'], capacity: 7 });
       expect(stored.groups.map((g: { id: string }) => g.id).sort()).toEqual([g1, g2].sort());
-      // The user sees the change on their next request.
-      const meNow = await request(app.url, 'GET', '/api/me', { token: user.token });
+      // A role change ends the sessions held under the old role; signed in again, the user sees it.
+      expect((await request(app.url, 'GET', '/api/me', { token: user.token })).status).toBe(401);
+      const meNow = await request(app.url, 'GET', '/api/me', { token: await signIn(app, user.email, TEST_PASSWORD) });
       expect(meNow.body.user).toMatchObject({ role: 'agent', name: 'New Name' });
 
       await api('PATCH', `/api/users/${user.id}`, { groups: [g2] });

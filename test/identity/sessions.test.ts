@@ -280,7 +280,8 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
         id: expect.any(String),
         name: 'CI pipeline',
         prefix: secret.slice(0, 12),
-        expiresAt: null,
+        scopes: ['chat'],
+        expiresAt: expect.any(String),
       });
 
       const list = await request(app.url, 'GET', '/api/tokens', { token: user.token });
@@ -290,9 +291,10 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
           id: created.body.apiToken.id,
           name: 'CI pipeline',
           prefix: secret.slice(0, 12),
+          scopes: ['chat'],
           createdAt: expect.any(String),
           lastUsedAt: null,
-          expiresAt: null,
+          expiresAt: created.body.apiToken.expiresAt,
         },
       ]);
       expect(JSON.stringify(list.body)).not.toContain(secret.slice(12));
@@ -315,7 +317,8 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
 
     it("authenticates as its user with exactly that user's rights", async () => {
       const employee = await newUser(app);
-      const employeeToken = (await createToken(employee.token, { name: 'scripts' })).body.token as string;
+      const employeeToken = (await createToken(employee.token, { name: 'scripts', scopes: ['api'] })).body
+        .token as string;
       const meRes = await me({ token: employeeToken });
       expect(meRes.status).toBe(200);
       expect(meRes.body.user).toMatchObject({ id: employee.id, role: 'employee' });
@@ -326,7 +329,8 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
         'forbidden',
       );
 
-      const adminToken = (await createToken(admin.token, { name: 'provisioning' })).body.token as string;
+      const adminToken = (await createToken(admin.token, { name: 'provisioning', scopes: ['api'] })).body
+        .token as string;
       expect((await request(app.url, 'GET', '/api/users', { token: adminToken })).status).toBe(200);
 
       // Use is recorded (the list shows when a token was last used).
@@ -337,7 +341,7 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
     it('stops working once revoked, and only its owner can revoke it', async () => {
       const user = await newUser(app);
       const other = await newUser(app);
-      const created = await createToken(user.token, { name: 'temporary' });
+      const created = await createToken(user.token, { name: 'temporary', scopes: ['api'] });
       const { token, apiToken } = created.body;
       expect((await me({ token })).status).toBe(200);
 
@@ -377,7 +381,7 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
 
     it('revokes the tokens of a disabled user (re-enabling does not revive them), and refuses an expired token', async () => {
       const user = await newUser(app);
-      const { token } = (await createToken(user.token, { name: 'nightly', expiresInDays: 30 })).body;
+      const { token } = (await createToken(user.token, { name: 'nightly', scopes: ['api'], expiresInDays: 30 })).body;
       expect((await me({ token })).status).toBe(200);
       expect((await disable(user.id)).status).toBe(200);
       expectError(await me({ token }), 401, 'unauthorized');
@@ -385,7 +389,7 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expectError(await me({ token }), 401, 'unauthorized');
 
       const other = await newUser(app);
-      const created = (await createToken(other.token, { name: 'short-lived', expiresInDays: 1 })).body;
+      const created = (await createToken(other.token, { name: 'short-lived', scopes: ['api'], expiresInDays: 1 })).body;
       expect(Date.parse(created.apiToken.expiresAt) - Date.now()).toBeGreaterThan(23 * 3_600_000);
       await sql(app, `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [
         created.apiToken.id,
@@ -437,7 +441,10 @@ describe.each(backends)('sign-in, sessions, personal tokens and cookie safety on
       expect(ok.body.user.name).toBe('After');
 
       const { apiToken, token } = (
-        await request(app.url, 'POST', '/api/tokens', { token: target.token, body: { name: 'to delete' } })
+        await request(app.url, 'POST', '/api/tokens', {
+          token: target.token,
+          body: { name: 'to delete', scopes: ['api'] },
+        })
       ).body;
       const del = (headers: Record<string, string>) =>
         request(app.url, 'DELETE', `/api/tokens/${apiToken.id}`, { headers });

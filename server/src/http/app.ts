@@ -70,7 +70,7 @@ export function createApp(services: Services, domain: Domain) {
   app.use(authenticate(domain.auth));
   app.use(originCheck(config.publicUrl));
 
-  const api = createSecureRouter(routes);
+  const api = createSecureRouter(routes, 'api');
   authRoutes(api, services, domain.auth);
   if (domain.oidc) oidcRoutes(api, services, domain.oidc);
   userRoutes(api, domain.users);
@@ -87,7 +87,7 @@ export function createApp(services: Services, domain: Domain) {
   app.use(api.router);
 
   // The OpenAI-compatible API answers errors (including unknown paths) the way OpenAI clients expect.
-  const v1 = createSecureRouter(routes);
+  const v1 = createSecureRouter(routes, 'chat');
   v1Routes(v1, domain.completions, config.v1RatePerMinute);
   app.use(v1.router);
   app.use('/v1', notFoundHandler, openAiErrors);

@@ -92,12 +92,12 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     'get /api/auth/sessions': op('My sign-in sessions', 200, '`{items, next}`; `current` marks this one'),
     'delete /api/auth/sessions/:id': op('End one of my sessions', 204, 'Ended'),
     'post /api/tokens': op(
-      'Create a personal API token',
+      'Create a personal API token (signed in only: 403 for a token)',
       201,
-      '`{token, apiToken}`: the secret `token` is shown this once',
+      '`{token, apiToken}`: the secret `token` is shown this once; `scopes` default `["chat"]`, expiry 90 days',
       { body: auth.tokenSchema },
     ),
-    'get /api/tokens': op('My personal API tokens', 200, '`{items, next}`'),
+    'get /api/tokens': op('My personal API tokens', 200, '`{items, next}` with scopes, expiry and last use'),
     'delete /api/tokens/:id': op('Revoke a personal API token', 204, 'Revoked'),
   },
   people: {

@@ -109,7 +109,8 @@ const COMPONENTS = {
       type: 'http',
       scheme: 'bearer',
       description:
-        'The `token` from POST /api/auth/login, or a personal API token from POST /api/tokens (the one to use on /v1).',
+        'The `token` from POST /api/auth/login, or a personal API token from POST /api/tokens: scope `chat` for /v1, ' +
+        '`api` for /api and /ws (403 `insufficient_scope` otherwise); no token may create tokens.',
     },
   },
   schemas: {

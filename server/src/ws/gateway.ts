@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { presentMessage } from '../core/conversations/conversation.presenter.ts';
 import { createMessageRepository } from '../core/conversations/message.repository.ts';
 import type { Actor } from '../core/policy/actor.ts';
-import { maySeeInternalNotes } from '../core/policy/policy.ts';
+import { credentialAllows, maySeeInternalNotes } from '../core/policy/policy.ts';
 import type { BusEvent } from '../core/realtime/bus.ts';
 import type { DeliveredFrame, ServerFrame } from '../core/realtime/frames.ts';
 import type { Domain } from '../domain.ts';
@@ -322,6 +322,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     if (!originOk || (token === fromCookie && token && !origin)) return reject(socket, 403, 'Forbidden');
     const actor = token ? await domain.auth.authenticate(token).catch(() => undefined) : undefined;
     if (!actor || !token) return reject(socket, 401, 'Unauthorized');
+    // The socket carries what the REST API shows (conversations, documents): a `chat`-only token is for /v1.
+    if (!credentialAllows(actor, 'api')) return reject(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor, token));
   }
 

@@ -1,24 +1,34 @@
 import type { Queryable } from '../db/database.ts';
+import type { TokenScope } from '../policy/actor.ts';
 
 export interface ApiTokenRow {
   id: string;
   user_id: string;
   name: string;
   prefix: string;
+  scopes: TokenScope[];
   created_at: Date;
   last_used_at: Date | null;
   expires_at: Date | null;
   revoked_at: Date | null;
 }
 
-const COLUMNS = 'id, user_id, name, prefix, created_at, last_used_at, expires_at, revoked_at';
+const COLUMNS = 'id, user_id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at';
 
 export function createApiTokenRepository(db: Queryable) {
   return {
-    async insert(token: { userId: string; name: string; tokenHash: string; prefix: string; expiresAt: Date | null }) {
+    async insert(token: {
+      userId: string;
+      name: string;
+      tokenHash: string;
+      prefix: string;
+      scopes: readonly TokenScope[];
+      expiresAt: Date;
+    }) {
       const { rows } = await db.query<ApiTokenRow>(
-        `INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-        [token.userId, token.name, token.tokenHash, token.prefix, token.expiresAt],
+        `INSERT INTO api_tokens (user_id, name, token_hash, prefix, scopes, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [token.userId, token.name, token.tokenHash, token.prefix, token.scopes, token.expiresAt],
       );
       return rows[0]!;
     },
@@ -44,7 +54,7 @@ export function createApiTokenRepository(db: Queryable) {
       );
       return rows;
     },
-    /** Revokes every live token of a user (the user was disabled); returns their ids. */
+    /** Revokes every live token of a user (disabled, password reset, role change); returns their ids. */
     async revokeAll(userId: string): Promise<string[]> {
       const { rows } = await db.query<{ id: string }>(
         'UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',

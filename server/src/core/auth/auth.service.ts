@@ -2,7 +2,8 @@ import { AppError } from '../errors.ts';
 import { appendAudit, recordAudit } from '../audit/audit.service.ts';
 import { generatePassword, hashPassword, verifyPassword } from '../crypto/password.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import type { Actor } from '../policy/actor.ts';
+import type { Actor, TokenScope } from '../policy/actor.ts';
+import { mayMintTokens } from '../policy/policy.ts';
 import type { BusEvent, RealtimeBus } from '../realtime/bus.ts';
 import { createUserRepository, type UserRow, type UserWithGroups } from '../users/user.repository.ts';
 import { createActorCache, type CachedActor } from './actor-cache.ts';
@@ -31,6 +32,10 @@ export interface ClientInfo {
  */
 const TOUCH_INTERVAL_MS = 60_000;
 const dueForTouch = (lastUsedAt: Date | null) => !lastUsedAt || Date.now() - lastUsedAt.getTime() >= TOUCH_INTERVAL_MS;
+
+/** What a new token may do, and for how long, when its maker does not say. */
+export const DEFAULT_TOKEN_SCOPES: readonly TokenScope[] = ['chat'];
+export const DEFAULT_TOKEN_DAYS = 90;
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is incorrect');
 
@@ -86,7 +91,7 @@ export function createAuthService(deps: AuthDeps) {
       if (!apiToken) return undefined;
       user = await users.findById(apiToken.user_id);
       found = {
-        credential: { kind: 'personal-token', id: apiToken.id },
+        credential: { kind: 'personal-token', id: apiToken.id, scopes: Object.freeze([...apiToken.scopes]) },
         lastUsedAt: apiToken.last_used_at,
         expiresAt: apiToken.expires_at,
       };
@@ -225,9 +230,18 @@ export function createAuthService(deps: AuthDeps) {
 
     async createApiToken(
       actor: Actor,
-      input: { name: string; expiresInDays?: number | undefined },
+      input: { name: string; scopes?: readonly TokenScope[] | undefined; expiresInDays?: number | undefined },
       client: ClientInfo,
     ) {
+      if (!mayMintTokens(actor)) {
+        throw new AppError(
+          403,
+          'forbidden',
+          'Personal API tokens can only be created by a signed-in user, not by a token',
+        );
+      }
+      const scopes = input.scopes?.length ? [...new Set(input.scopes)] : DEFAULT_TOKEN_SCOPES;
+      const days = input.expiresInDays ?? DEFAULT_TOKEN_DAYS;
       const token = generateToken('personal');
       const apiToken = await db.transaction(async (tx) => {
         const row = await createApiTokenRepository(tx).insert({
@@ -235,14 +249,15 @@ export function createAuthService(deps: AuthDeps) {
           name: input.name,
           tokenHash: hashToken(secret, token),
           prefix: token.slice(0, 12),
-          expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null,
+          scopes,
+          expiresAt: new Date(Date.now() + days * 86_400_000),
         });
         await appendAudit(tx, {
           action: 'auth.token.created',
           actor,
           target: { type: 'api_token', id: row.id },
           ip: client.ip,
-          details: { name: row.name, expiresAt: row.expires_at?.toISOString() ?? null },
+          details: { name: row.name, scopes: row.scopes, expiresAt: row.expires_at?.toISOString() ?? null },
         });
         return row;
       });
@@ -273,17 +288,15 @@ export function createAuthService(deps: AuthDeps) {
     },
 
     /**
-     * Ends every session of a user (disabled, password reset, role change) and tells open sockets.
-     * Call it after the change commits; a disabled user is refused by authenticate() regardless.
-     * With `tokens` (the user was disabled), sockets opened with their personal API tokens close
-     * too: the tokens stay (they work again if the user is enabled) but are refused meanwhile.
+     * Ends every credential of a user (disabled, password reset, role change): their sessions and
+     * personal API tokens are revoked, not just refused (re-enabling must not revive them, and a
+     * token made before a reset is as suspect as the old password). Every server forgets the user's
+     * remembered actors and closes their sockets. Call it after the change commits.
      */
-    async revokeAllSessions(userId: string, options: { tokens?: boolean } = {}): Promise<string[]> {
-      const ids = await createSessionRepository(db).revokeAll(userId);
-      // A disabled user's personal tokens are revoked, not just refused: re-enabling must not revive them.
-      const tokenIds = options.tokens ? await createApiTokenRepository(db).revokeAll(userId) : [];
-      await announce({ type: 'auth.revoked', userId, sessionIds: ids, ...(tokenIds.length ? { tokenIds } : {}) });
-      return ids;
+    async revokeAllCredentials(userId: string): Promise<void> {
+      const sessionIds = await createSessionRepository(db).revokeAll(userId);
+      const tokenIds = await createApiTokenRepository(db).revokeAll(userId);
+      await announce({ type: 'auth.revoked', userId, sessionIds, ...(tokenIds.length ? { tokenIds } : {}) });
     },
   };
 }

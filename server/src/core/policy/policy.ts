@@ -1,5 +1,5 @@
 import type { Role } from '../users/user.repository.ts';
-import type { Actor } from './actor.ts';
+import type { Actor, TokenScope } from './actor.ts';
 
 /**
  * Every "may this actor …" decision that TypeScript makes. Routes declare the access level they
@@ -16,6 +16,16 @@ export function hasAccess(actor: Actor | undefined, access: Access): boolean {
   if (!actor) return false;
   if (access === 'user') return true;
   return RANK[actor.role] >= RANK[access];
+}
+
+/** A signed-in session may use everything its role allows; a personal token only its scopes. */
+export function credentialAllows(actor: Actor, scope: TokenScope): boolean {
+  return actor.credential.kind === 'session' || actor.credential.scopes.includes(scope);
+}
+
+/** Only a person signed in may make credentials: a leaked token must not be able to mint itself successors. */
+export function mayMintTokens(actor: Actor): boolean {
+  return actor.credential.kind === 'session';
 }
 
 /**

@@ -54,7 +54,7 @@ function isUniqueViolation(error: unknown): boolean {
  */
 export function createUserService(deps: {
   db: Database;
-  auth: Pick<AuthService, 'revokeAllSessions' | 'usersChanged'>;
+  auth: Pick<AuthService, 'revokeAllCredentials' | 'usersChanged'>;
 }) {
   const { db, auth } = deps;
 
@@ -121,7 +121,6 @@ export function createUserService(deps: {
         passwordHash = await hashPassword(changes.password);
       }
       let endsAccess = false;
-      let disabledNow = false;
       try {
         const updated = await db.transaction(async (tx) => {
           const users = createUserRepository(tx);
@@ -141,14 +140,15 @@ export function createUserService(deps: {
           if (changes.groups) await users.setGroups(id, changes.groups, 'manual');
           const after = (await users.findById(id))!;
           const diff = describeChanges(before, after, passwordHash !== undefined);
-          disabledNow = after.disabled && !before.disabled;
-          endsAccess = disabledNow || passwordHash !== undefined || roleRank(after.role) < roleRank(before.role);
+          // A role change either way ends access too: whoever holds a credential minted under the old
+          // role (a copied session, a forgotten token) must not carry it into the new one.
+          endsAccess = (after.disabled && !before.disabled) || passwordHash !== undefined || after.role !== before.role;
           for (const [action, details] of diff) {
             await appendAudit(tx, { action, actor, target: { type: 'user', id }, ip: client.ip, details });
           }
           return after;
         });
-        if (endsAccess) await auth.revokeAllSessions(id, { tokens: disabledNow });
+        if (endsAccess) await auth.revokeAllCredentials(id);
         else await auth.usersChanged([id]);
         return updated;
       } catch (error) {
@@ -269,10 +269,6 @@ export function createUserService(deps: {
 }
 
 export type UserService = ReturnType<typeof createUserService>;
-
-function roleRank(role: Role): number {
-  return { employee: 0, agent: 1, admin: 2 }[role];
-}
 
 /** One audit action per kind of change, so the log can be filtered by what happened. */
 function describeChanges(

@@ -4,6 +4,7 @@ import type { AuthService } from '../../core/auth/auth.service.ts';
 import type { SessionRow } from '../../core/auth/session.repository.ts';
 import type { ApiTokenRow } from '../../core/auth/api-token.repository.ts';
 import { AppError } from '../../core/errors.ts';
+import { TOKEN_SCOPES } from '../../core/policy/actor.ts';
 import { presentUser } from '../../core/users/user.presenter.ts';
 import type { Services } from '../../services.ts';
 import { SESSION_COOKIE } from '../middleware/authenticate.ts';
@@ -17,6 +18,9 @@ export const loginSchema = z.strictObject({
 
 export const tokenSchema = z.strictObject({
   name: text(100),
+  /** Default `chat` (only /v1): a token reaches the REST API only when its maker asks for it. */
+  scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length).optional(),
+  /** Default 90 days; every new token expires. */
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 
@@ -43,6 +47,7 @@ function presentToken(token: ApiTokenRow) {
     id: token.id,
     name: token.name,
     prefix: token.prefix,
+    scopes: token.scopes,
     createdAt: token.created_at.toISOString(),
     lastUsedAt: token.last_used_at?.toISOString() ?? null,
     expiresAt: token.expires_at?.toISOString() ?? null,
