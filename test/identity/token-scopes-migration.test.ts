@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../../server/src/core/db/migrator.ts';
 import { backends, createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
-/** Tokens made before scopes existed keep working: migration 011 gives them both scopes. */
+/** Tokens made before scopes existed keep working: migration 010 gives them both scopes. */
 describe.each(backends)('personal tokens from before scopes on %s', (backend) => {
   const opened: TestDatabase[] = [];
   afterAll(async () => {
@@ -16,7 +16,7 @@ describe.each(backends)('personal tokens from before scopes on %s', (backend) =>
     const all = await readMigrations();
     await migrate(
       db,
-      all.filter((m) => m.version < 11),
+      all.filter((m) => m.version < 10),
     );
     const { rows: users } = await db.query<{ id: string }>(
       `INSERT INTO users (email, name, role) VALUES ('old@example.test', 'Old', 'employee') RETURNING id`,
