@@ -234,15 +234,20 @@ describe.each(backends)('fuzzing the API from its OpenAPI document on %s', (back
         const headers: Record<string, string> = { authorization: `Bearer ${token}` };
         if (probe.contentType) headers['content-type'] = probe.contentType;
         const sending = `${probe.method} ${url.pathname}${url.search.slice(0, 120)} ${String(probe.body ?? '').slice(0, 80)}`;
-        let res: Response;
-        let text: string;
-        try {
-          res = await fetch(url, { method: probe.method, headers, body: probe.body, redirect: 'manual' });
-          text = await res.text();
-        } catch (error) {
-          failures.push(`no answer (${(error as { cause?: Error }).cause?.message ?? String(error)}): ${sending}`);
-          continue;
+        // A connection reset is retried once (seen rarely on a loaded machine, apparently when
+        // a kept-alive socket is reused as it closes); a second one counts as a failure.
+        let answer: { res: Response; text: string } | undefined;
+        for (let attempt = 0; !answer && attempt < 2; attempt++) {
+          try {
+            const res = await fetch(url, { method: probe.method, headers, body: probe.body, redirect: 'manual' });
+            answer = { res, text: await res.text() };
+          } catch (error) {
+            if (attempt === 1)
+              failures.push(`no answer (${(error as { cause?: Error }).cause?.message ?? String(error)}): ${sending}`);
+          }
         }
+        if (!answer) continue;
+        const { res, text } = answer;
         const json = (res.headers.get('content-type') ?? '').includes('json');
         const what = `${sending} → ${res.status} ${text.slice(0, 160)}`;
         if (res.status >= 500) failures.push(what);
