@@ -1,4 +1,4 @@
-import { deflateRawSync } from 'node:zlib';
+import { constants, crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
 
 /**
  * Small, valid files of every supported format, generated in code so the tests show exactly what
@@ -89,21 +89,36 @@ function crc32(data: Buffer): number {
 }
 
 export function makeZip(entries: Record<string, string>): Buffer {
+  return zipOf(
+    Object.entries(entries).map(([name, content]) => {
+      const raw = Buffer.from(content, 'utf8');
+      return { name, data: deflateRawSync(raw), size: raw.length, crc: crc32(raw) };
+    }),
+  );
+}
+
+interface ZipEntry {
+  name: string;
+  /** Raw deflate data. */
+  data: Buffer;
+  size: number;
+  crc: number;
+}
+
+function zipOf(entries: ZipEntry[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const [name, content] of Object.entries(entries)) {
-    const raw = Buffer.from(content, 'utf8');
-    const data = deflateRawSync(raw);
+  for (const { name, data, size, crc } of entries) {
     const nameBuf = Buffer.from(name, 'utf8');
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(0x0800, 6);
     local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc32(raw), 14);
+    local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(raw.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(nameBuf.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
@@ -111,9 +126,9 @@ export function makeZip(entries: Record<string, string>): Buffer {
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
     central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc32(raw), 16);
+    central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(raw.length, 24);
+    central.writeUInt32LE(size, 24);
     central.writeUInt16LE(nameBuf.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, nameBuf, data);
@@ -122,9 +137,9 @@ export function makeZip(entries: Record<string, string>): Buffer {
   }
   const centralSize = centrals.reduce((n, b) => n + b.length, 0);
   const end = Buffer.alloc(22);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(entries).length, 8);
-  end.writeUInt16LE(Object.keys(entries).length, 10);
   end.writeUInt32LE(centralSize, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, ...centrals, end]);
@@ -147,6 +162,66 @@ export function makeDocx(paragraphs: [string, string][]): Buffer {
       '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
     'word/document.xml': `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
   });
+}
+
+/**
+ * A zip bomb: a valid Word document whose document.xml inflates to `inflatedBytes` of real XML
+ * (1 GiB in about 4 MB). One 1 MiB block of paragraphs is deflated once with a full flush (no
+ * back-references across it), so its compressed bytes can simply be repeated.
+ */
+export function makeDocxBomb(inflatedBytes: number): Buffer {
+  const base = makeDocx([['', 'x']]);
+  const paragraph = '<w:p><w:r><w:t>All work and no play makes a parser run out of memory.</w:t></w:r></w:p>';
+  const block = Buffer.from(paragraph.repeat(Math.floor(1048576 / paragraph.length)), 'utf8');
+  const head = Buffer.from(
+    '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>',
+  );
+  const tail = Buffer.from('</w:body></w:document>');
+  const flushed = (b: Buffer) => deflateRawSync(b, { finishFlush: constants.Z_FULL_FLUSH });
+  const blocks = Math.ceil(inflatedBytes / block.length);
+  let crc = zlibCrc32(head);
+  for (let i = 0; i < blocks; i++) crc = zlibCrc32(block, crc);
+  crc = zlibCrc32(tail, crc);
+  const packedBlock = flushed(block);
+  const data = Buffer.concat([
+    flushed(head),
+    ...Array.from({ length: blocks }, () => packedBlock),
+    deflateRawSync(tail),
+  ]);
+  const size = head.length + blocks * block.length + tail.length;
+  const others = zipEntriesOf(base).filter((e) => e.name !== 'word/document.xml');
+  return zipOf([...others, { name: 'word/document.xml', data, size, crc }]);
+}
+
+/** A Word document holding `count` parts (each tiny): too many entries to open. */
+export function makeDocxWithParts(count: number): Buffer {
+  const base = zipEntriesOf(makeDocx([['', 'Many parts']]));
+  const part = Buffer.from('<x/>');
+  const extra = Array.from({ length: count }, (_, i) => ({
+    name: `customXml/item${i}.xml`,
+    data: deflateRawSync(part),
+    size: part.length,
+    crc: crc32(part),
+  }));
+  return zipOf([...base, ...extra]);
+}
+
+/** The entries of a zip made by `zipOf` (no data descriptors, no zip64). */
+function zipEntriesOf(zip: Buffer): ZipEntry[] {
+  const entries: ZipEntry[] = [];
+  for (let at = 0; zip.readUInt32LE(at) === 0x04034b50;) {
+    const packed = zip.readUInt32LE(at + 18);
+    const nameLength = zip.readUInt16LE(at + 26);
+    const start = at + 30 + nameLength;
+    entries.push({
+      name: zip.subarray(at + 30, start).toString('utf8'),
+      data: zip.subarray(start, start + packed),
+      size: zip.readUInt32LE(at + 22),
+      crc: zip.readUInt32LE(at + 14),
+    });
+    at = start + packed;
+  }
+  return entries;
 }
 
 /** A spreadsheet through exceljs (the library the parser reads it with is a different code path). */

@@ -24,9 +24,8 @@ const ACCESS: Record<Access, string> = {
 function jsonSchema(schema: z.ZodType): JsonSchema {
   const { $schema: _, ...json } = z.toJSONSchema(schema, {
     io: 'input',
-    // Query dates (`z.coerce.date()`) arrive as text; any other type JSON cannot describe must fail the start, not vanish.
-    unrepresentable: ({ zodSchema }) =>
-      zodSchema._zod.def.type === 'date' ? { type: 'string', format: 'date-time' } : 'throw',
+    // A type JSON cannot describe must fail the start, not vanish (query dates are ISO text: validate.ts `queryDate`).
+    unrepresentable: 'throw',
   });
   return json;
 }

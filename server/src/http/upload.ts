@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import multer from 'multer';
 import type { Readable } from 'node:stream';
+import { isUnstorableText } from '../core/db/storable-text.ts';
 import { AppError } from '../core/errors.ts';
 
 /**
@@ -30,7 +31,13 @@ export function receiveFile<T>(
   const storage: multer.StorageEngine = {
     _handleFile(_request, file, callback) {
       // Browsers send UTF-8 file names; busboy decodes them as latin1.
-      handle({ stream: file.stream, filename: Buffer.from(file.originalname, 'latin1').toString('utf8') }).then(
+      const filename = Buffer.from(file.originalname, 'latin1').toString('utf8');
+      if (isUnstorableText(filename) || /[\u0000-\u001f\u007f]/.test(filename)) {
+        failure = new AppError(400, 'invalid_text', 'The file name must not contain control characters');
+        file.stream.resume();
+        return callback(failure as Error);
+      }
+      handle({ stream: file.stream, filename }).then(
         (value) => {
           result = { value };
           callback(null, {});
@@ -52,7 +59,11 @@ export function receiveFile<T>(
       if (error instanceof AppError) return reject(error);
       if (error instanceof multer.MulterError)
         return reject(new AppError(400, 'bad_request', `Upload refused: ${error.message}`));
-      if (error) return reject(error);
+      // Anything else busboy reports is about the body the client sent (no boundary, a cut-off part …).
+      if (error)
+        return reject(
+          new AppError(400, 'bad_request', `Malformed multipart body: ${(error as Error).message ?? String(error)}`),
+        );
       if (!result) return reject(new AppError(400, 'invalid_input', 'Send the file as the multipart field "file"'));
       resolve(result.value);
     });

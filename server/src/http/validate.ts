@@ -49,6 +49,18 @@ export const uuidParam = (req: Request, name = 'id'): string => {
   return value;
 };
 
+/**
+ * A date in a query (`2024-05-01` or an ISO date-time with offset): a real calendar day (no
+ * 2020-02-30) in years 1–9999, so what reaches the database is a timestamp it can store.
+ */
+export const queryDate = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true, local: false })])
+  .transform((text) => new Date(text))
+  .refine((at) => {
+    const year = at.getUTCFullYear();
+    return !Number.isNaN(at.getTime()) && year >= 1 && year <= 9999;
+  }, 'must be a date between the years 1 and 9999');
+
 /** `?limit=&cursor=`: the cursor is the `next` of the previous page (see core/pagination/cursor.ts). */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -3,15 +3,15 @@ import type { AuditService } from '../../core/audit/audit.service.ts';
 import { presentAudit } from '../../core/audit/audit.presenter.ts';
 import { defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import type { SecureRouter } from '../secure-router.ts';
-import { page, pageQuery, query } from '../validate.ts';
+import { page, pageQuery, query, queryDate } from '../validate.ts';
 
 export const auditQuery = pageQuery.extend({
   action: z.string().max(100).optional(),
   actorId: z.uuid().optional(),
   targetType: z.string().max(50).optional(),
   targetId: z.string().max(200).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: queryDate.optional(),
+  to: queryDate.optional(),
 });
 
 /** Newest first: the id of the last record seen. */

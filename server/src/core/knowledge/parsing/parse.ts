@@ -2,6 +2,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { htmlTitle, htmlToText } from './html-to-text.ts';
 import { UnparseableError, type ParsedDocument, type ParsedSection, type ParseableMime } from './parsed-document.ts';
+import { assertZipWithinBounds } from './zip-bounds.ts';
+
+/** Past this a PDF is refused rather than read for minutes (the pool's time limit bounds the rest). */
+export const MAX_PDF_PAGES = 2_000;
 
 /**
  * Bytes → text sections, by sniffed type. CPU-heavy (PDF, Office): runs in the parser pool's
@@ -111,6 +115,10 @@ async function parsePdf(buffer: Buffer): Promise<ParsedDocument> {
     throw new UnparseableError(`The PDF could not be read: ${(error as Error).message}`);
   }
   try {
+    if (doc.numPages > MAX_PDF_PAGES)
+      throw new UnparseableError(
+        `The PDF has ${doc.numPages.toLocaleString('en')} pages; at most ${MAX_PDF_PAGES.toLocaleString('en')} are read`,
+      );
     const sections: ParsedSection[] = [];
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
@@ -134,6 +142,7 @@ async function parsePdf(buffer: Buffer): Promise<ParsedDocument> {
 // Office
 
 async function parseDocx(buffer: Buffer): Promise<ParsedDocument> {
+  assertZipWithinBounds(buffer, 'Word document');
   const mammoth = (await import('mammoth')).default;
   let html: string;
   try {
@@ -145,6 +154,7 @@ async function parseDocx(buffer: Buffer): Promise<ParsedDocument> {
 }
 
 async function parseXlsx(buffer: Buffer): Promise<ParsedDocument> {
+  assertZipWithinBounds(buffer, 'spreadsheet');
   const ExcelJS = (await import('exceljs')).default;
   const workbook = new ExcelJS.Workbook();
   try {

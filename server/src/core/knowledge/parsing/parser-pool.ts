@@ -11,23 +11,29 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: Map<number, Pending>;
+  idle?: NodeJS.Timeout;
 }
+
+/** A parser thread's heap cap: a file needing more fails for good instead of taking the process down. */
+export const PARSER_HEAP_MB = 384;
 
 /**
  * A small pool of worker threads that parse files, so a 300-page PDF never stalls the event loop
  * (HTTP, WebSocket, BullMQ lock renewal). A parse that runs past `timeoutMs` or crashes its
- * thread rejects and the thread is replaced.
+ * thread rejects and the thread is replaced. A thread left idle for `idleMs` is ended, so the memory a
+ * large file took goes back to the system instead of staying with the process.
  */
-export function createParserPool(options: { size?: number; timeoutMs?: number } = {}) {
+export function createParserPool(options: { size?: number; timeoutMs?: number; idleMs?: number } = {}) {
   const size = options.size ?? Math.max(1, Math.min(2, os.availableParallelism() - 1));
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const idleMs = options.idleMs ?? 10_000;
   const slots: Slot[] = [];
   let nextId = 1;
   let closed = false;
 
   function spawn(): Slot {
     const worker = new Worker(new URL('./parse-worker-bootstrap.mjs', import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: 1024 },
+      resourceLimits: { maxOldGenerationSizeMb: PARSER_HEAP_MB },
     });
     const slot: Slot = { worker, busy: new Map() };
     worker.unref();
@@ -46,6 +52,7 @@ export function createParserPool(options: { size?: number; timeoutMs?: number } 
       },
     );
     const fail = (error: Error) => {
+      clearTimeout(slot.idle);
       for (const pending of slot.busy.values()) {
         clearTimeout(pending.timer);
         pending.reject(error);
@@ -54,7 +61,14 @@ export function createParserPool(options: { size?: number; timeoutMs?: number } 
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1);
     };
-    worker.on('error', (error) => fail(new Error(`The parser crashed: ${error.message}`)));
+    worker.on('error', (error: Error & { code?: string }) =>
+      fail(
+        // Retrying would only run out of memory again.
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new UnparseableError(`The file needs more than ${PARSER_HEAP_MB} MB of memory to read; it was not indexed`)
+          : new Error(`The parser crashed: ${error.message}`),
+      ),
+    );
     worker.on('exit', (code) => fail(new Error(`The parser stopped (exit code ${code})`)));
     slots.push(slot);
     return slot;
@@ -71,6 +85,7 @@ export function createParserPool(options: { size?: number; timeoutMs?: number } 
     parse(bytes: Uint8Array, mime: ParseableMime): Promise<ParsedDocument> {
       if (closed) return Promise.reject(new Error('The parser pool is closed'));
       const slot = pick();
+      clearTimeout(slot.idle);
       const id = nextId++;
       return new Promise<ParsedDocument>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -82,7 +97,13 @@ export function createParserPool(options: { size?: number; timeoutMs?: number } 
         slot.worker.ref();
         slot.worker.postMessage({ id, bytes, mime });
       }).finally(() => {
-        if (slot.busy.size === 0) slot.worker.unref();
+        if (slot.busy.size > 0 || !slots.includes(slot)) return;
+        slot.worker.unref();
+        slot.idle = setTimeout(() => {
+          // Out of the pool first, so no parse is handed to a thread that is stopping.
+          slots.splice(slots.indexOf(slot), 1);
+          void slot.worker.terminate();
+        }, idleMs).unref();
       });
     },
     async close() {
