@@ -18,7 +18,9 @@ describe('the answer evaluation and fitting commands', () => {
   it('fit:answers fits both models on half the questions and writes files the pipeline loads', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'fit-answers-'));
     try {
-      const cli = spawnTs('server/src/cli/fit-answers.ts', ['--out', out], { env: sample });
+      const cli = spawnTs('server/src/cli/fit-answers.ts', ['--out', out, '--sets', 'squad2,cmrc2018'], {
+        env: sample,
+      });
       const exit = await cli.waitForExit(240_000);
       expect(cli.stderr()).toBe('');
       expect(exit.code).toBe(0);

@@ -30,6 +30,7 @@ import { fitLogistic, type Example } from './fit-logistic.ts';
  *   npm run fit:answers -- --from f.json       refit from kept candidates (no ingestion)
  *   npm run fit:answers -- --dry-run           report without writing the model files
  *   npm run fit:answers -- --out dir           write the model files to dir instead of beside the code
+ *   npm run fit:answers -- --sets a,b          only these sets (a quick look; the shipped models use all)
  */
 interface Candidate {
   features: RelevanceFeatures;
@@ -54,7 +55,8 @@ async function collect(): Promise<Collected[]> {
   const data = evalData();
   process.stdout.write(`${data.note}\n`);
   const out: Collected[] = [];
-  for (const { corpus, passages, cases } of await answerCases(data.root)) {
+  const sets = option('sets')?.split(',').filter(Boolean);
+  for (const { corpus, passages, cases } of await answerCases(data.root, sets)) {
     await withIngestedCorpus(corpus, passages, {}, async ({ domain, actor, collectionId, passagesOf }) => {
       for (const c of cases) {
         const { hits } = await domain.retrieval.searchWithEvidence(
