@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import { newApiBot, newGroup, newUser, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
-import { addText, newCollection, search, settled, upload } from './helpers.ts';
+import { addText, newCollection, search, upload } from './helpers.ts';
 
 /** Who reads is stored ("everyone" or groups): losing a group, or emptying a list, never opens knowledge to everyone. */
 describe.each(backends)('explicit readers on %s', (backend) => {
@@ -31,15 +31,18 @@ describe.each(backends)('explicit readers on %s', (backend) => {
       `Confidential ${name} dismissal cases of 2026.`,
     );
     const open = await newCollection(app, admin.token, { name: `${name} handbook` });
-    const narrowed = await request(app.url, 'POST', `/api/collections/${open}/documents`, {
+    // Narrowed after ingestion, as before documents could be created with their readers.
+    const narrowedDoc = await addText(
+      app,
+      admin.token,
+      open,
+      `${name} salary bands`,
+      `Salary bands of ${name}: engineers earn between 80k and 120k.`,
+    );
+    await request(app.url, 'PATCH', `/api/documents/${narrowedDoc.id}`, {
       token: admin.token,
-      body: {
-        title: `${name} salary bands`,
-        text: `Salary bands of ${name}: engineers earn between 80k and 120k.`,
-        groups: [group],
-      },
+      body: { groups: [group] },
     });
-    const narrowedDoc = await settled(app, admin.token, narrowed.body.document.id);
     const bot = await newApiBot(app, admin, { collectionIds: [closed], name: `${name} assistant` });
     return { group, member, closed, closedDoc: closedDoc.id as string, narrowedDoc: narrowedDoc.id as string, bot };
   }

@@ -4,7 +4,8 @@ import { hashPassword } from '../crypto/password.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
-import { createGroupRepository, type GroupDependents } from './group.repository.ts';
+import { createGroupDependentsRepository, type GroupDependents } from './group-dependents.repository.ts';
+import { createGroupRepository } from './group.repository.ts';
 import { passwordProblem } from './password-policy.ts';
 import { createUserRepository, type Role, type UserWithGroups } from './user.repository.ts';
 
@@ -234,7 +235,7 @@ export function createUserService(deps: {
         const groups = createGroupRepository(tx);
         const group = await groups.findById(id);
         if (!group) throw notFound('Group');
-        const dependents = await groups.dependents(id);
+        const dependents = await createGroupDependentsRepository(tx).dependents(id);
         const inUse = dependents.collections.length + dependents.documents.length > 0;
         if (inUse && onDependents === 'refuse') {
           throw new AppError(
