@@ -4,7 +4,7 @@ import type { TestApp } from '../support/app.ts';
 import { request, type ApiResponse } from '../support/http.ts';
 import { until } from '../support/wait.ts';
 
-/** Multipart upload of one file as the `file` field. */
+/** Multipart upload of one file as the `file` field (`query`: e.g. its readers, `{groups: 'id,id'}`). */
 export async function upload(
   app: TestApp,
   token: string,
@@ -12,10 +12,12 @@ export async function upload(
   name: string,
   bytes: Buffer,
   type = 'application/octet-stream',
+  query: Record<string, string> = {},
 ): Promise<ApiResponse> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(bytes)], { type }), name);
-  const res = await fetch(`${app.url}/api/collections/${collectionId}/documents`, {
+  const search = new URLSearchParams(query).toString();
+  const res = await fetch(`${app.url}/api/collections/${collectionId}/documents${search ? `?${search}` : ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
     body: form,

@@ -179,9 +179,9 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
   it('applies a permission change at once, and audits it', async () => {
     const opened = await request(app.url, 'PATCH', `/api/collections/${hrCollection}`, {
       token: admin.token,
-      body: { groups: [] },
+      body: { readers: 'everyone' },
     });
-    expect(opened.body.collection.groups).toEqual([]);
+    expect(opened.body.collection).toMatchObject({ readers: 'everyone', groups: [] });
     expect((await search(app, employee.token, 'confidential dismissal cases')).map((h) => h.documentId)).toContain(
       hrCollectionDoc,
     );

@@ -16,6 +16,7 @@ function collection(groups: { id: string; name: string }[]) {
     id: 'k1',
     name: 'Handbook',
     description: '',
+    readers: 'groups',
     groups,
     documentCount: 0,
     createdBy: null,
@@ -48,12 +49,22 @@ describe('AdminKnowledgeView', () => {
 
     const readers = wrapper.findAll('fieldset.readers label');
     expect(readers.map((r) => [r.text(), (r.find('input').element as HTMLInputElement).checked])).toEqual([
+      ['Everyone', false],
+      ['Members of these groups', true],
       ['HR', true],
       ['Sales', false],
     ]);
-    await readers[1]!.find('input').setValue(true);
+    await readers[3]!.find('input').setValue(true);
     await flushPromises();
-    const patch = { method: 'PATCH', path: '/api/collections/k1', body: { groups: ['g-hr', 'g-sales'] } };
+    const patch = {
+      method: 'PATCH',
+      path: '/api/collections/k1',
+      body: { readers: 'groups', groups: ['g-hr', 'g-sales'] },
+    };
     expect(calls).toContainEqual(patch);
+    // Opening it to everyone is its own choice, never an emptied list of groups.
+    await readers[0]!.find('input').setValue(true);
+    await flushPromises();
+    expect(calls).toContainEqual({ method: 'PATCH', path: '/api/collections/k1', body: { readers: 'everyone' } });
   });
 });

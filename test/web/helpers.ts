@@ -104,6 +104,7 @@ export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): K
     pageCount: null,
     enabled: true,
     version: 1,
+    readers: 'collection',
     groups: [],
     parentId: null,
     hasFile: false,

@@ -113,7 +113,16 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     'get /api/groups': op('List groups', 200, '`{items, next}`', { query: groups.listQuery }),
     'get /api/groups/:id': op('Read a group with its members', 200, '`{group}` with `members`'),
     'patch /api/groups/:id': op('Update a group', 200, '`{group}`', { body: groups.updateSchema }),
-    'delete /api/groups/:id': op('Delete a group', 204, 'Deleted'),
+    'delete /api/groups/:id': {
+      summary: 'Delete a group',
+      description:
+        'A group that decides who reads collections or documents (and so who may use the bots answering from them) is ' +
+        'not deleted: 409 `group_in_use` with `details: {collections, documents, bots}`. ' +
+        '`onDependents=restrict-to-admins` deletes it anyway: each of those loses the group, and what no other group ' +
+        'opens is then read by admins only — never by everyone.',
+      query: groups.deleteQuery,
+      responses: { 204: 'Deleted' },
+    },
     'put /api/groups/:id/members/:userId': op('Add a user to a group', 204, 'Added (or already a member)'),
     'delete /api/groups/:id/members/:userId': op('Remove a user from a group', 204, 'Removed'),
     'get /api/people': op('Colleagues to start a chat with', 200, '`{items, next: null}`', {
@@ -123,18 +132,30 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
   },
   knowledge: {
     'post /api/collections': op('Create a collection (knowledge base)', 201, '`{collection}`', {
-      description: '`groups` are who may read it; none: everyone.',
+      description:
+        '`readers`: `everyone`, or `groups` (members of `groups`; an empty list: admins only). ' +
+        'Groups alone imply `groups`; neither (or an empty list alone): everyone.',
       body: collections.createSchema,
     }),
     'get /api/collections': op('Collections I may read', 200, '`{items, next}`', { query: pageQuery }),
     'get /api/collections/:id': op('Read a collection', 200, '`{collection}`'),
-    'patch /api/collections/:id': op('Update a collection', 200, '`{collection}`', { body: collections.updateSchema }),
+    'patch /api/collections/:id': op('Update a collection', 200, '`{collection}`', {
+      description:
+        '`readers: "everyone"` opens it (no groups); `readers: "groups"` with `groups` narrows it (an empty list: ' +
+        'admins only); `groups` alone implies `groups`. An empty `groups` without `readers` is refused (400 ' +
+        '`readers_required`): emptying the list never opens a collection to everyone.',
+      body: collections.updateSchema,
+    }),
     'delete /api/collections/:id': op('Delete a collection and its documents', 204, 'Deleted'),
     'post /api/collections/:id/documents': {
       summary: 'Add a document: upload a file, paste text, add an FAQ entry, or import a URL',
       description:
-        'Multipart with one `file` field, or JSON `{title, text}`, `{question, answer}` or `{url, title?, crawl?}`.',
+        'Multipart with one `file` field, or JSON `{title, text}`, `{question, answer}` or `{url, title?, crawl?}`. ' +
+        'Its readers: `groups` (in JSON; for an upload the query string `?groups=<id>,<id>`) narrows it to members ' +
+        "of those groups among the collection's readers from the insert on, before it can be found; none: the " +
+        "collection's readers. Pages of a crawl are read by the same groups.",
       body: documents.sourceSchema,
+      query: documents.uploadQuery,
       upload: true,
       responses: {
         202: '`{document, duplicate: false}`, queued for ingestion',
@@ -143,6 +164,7 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     },
     'post /api/collections/:id/documents/bulk': {
       summary: 'Add up to 500 pasted texts and FAQ entries at once',
+      description: '`groups` narrows every entry to members of those groups, applied with the insert.',
       body: documents.bulkSchema,
       responses: {
         202: '`{items: [{document, duplicate}]}`, new ones queued for ingestion',
@@ -157,6 +179,9 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     ),
     'get /api/documents/:id': op('Read a document (status, progress, error, chunk count)', 200, '`{document}`'),
     'patch /api/documents/:id': op('Enable or disable a document, or narrow who may read it', 200, '`{document}`', {
+      description:
+        '`readers: "collection"` gives it its collection\'s readers; `readers: "groups"` with `groups` narrows it ' +
+        '(an empty list: admins only); `groups` alone implies `groups`; an empty `groups` alone is refused (400).',
       body: documents.updateSchema,
     }),
     'delete /api/documents/:id': op('Delete a document and its chunks', 204, 'Deleted'),

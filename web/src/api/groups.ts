@@ -23,6 +23,14 @@ export async function updateGroup(id: string, changes: { name: string; descripti
   await api(`/api/groups/${id}`, { method: 'PATCH', body: changes });
 }
 
-export async function deleteGroup(id: string): Promise<void> {
-  await api(`/api/groups/${id}`, { method: 'DELETE' });
+/** What a group decides readers of: a delete is refused (409 `group_in_use`) with these as `details`. */
+export interface GroupDependents {
+  collections: { id: string; name: string }[];
+  documents: { id: string; title: string }[];
+  bots: { id: string; name: string }[];
+}
+
+/** `restrict-to-admins`: delete even so; what only this group opened is then read by admins only. */
+export async function deleteGroup(id: string, onDependents?: 'restrict-to-admins'): Promise<void> {
+  await api(`/api/groups/${id}`, { method: 'DELETE', query: { onDependents } });
 }

@@ -1,10 +1,19 @@
 import { api, upload } from './client';
-import type { BulkDocumentResult, Chunk, Collection, KnowledgeDocument, Page, SearchHit } from './types';
+import type {
+  BulkDocumentResult,
+  Chunk,
+  Collection,
+  CollectionReaders,
+  KnowledgeDocument,
+  Page,
+  SearchHit,
+} from './types';
 
 export interface CollectionInput {
   name?: string;
   description?: string;
-  /** Group ids that may read the collection; none means everyone. */
+  /** 'everyone', or members of `groups` (an empty list: admins only). */
+  readers?: CollectionReaders;
   groups?: string[];
 }
 

@@ -55,6 +55,7 @@ export type Message = Omit<Json<PresentedMessage>, 'status'> & {
 };
 
 export type Collection = Json<PresentedCollection>;
+export type CollectionReaders = Collection['readers'];
 export type KnowledgeDocument = Json<PresentedDocument>;
 /** A document's new state, as answers and `document.updated` frames bring it (the latter also `deleted`). */
 export type DocumentUpdate = Json<ServerDocumentUpdate>;

@@ -13,6 +13,8 @@ export interface BotRow {
   model: Record<string, unknown>;
   handoff: Record<string, unknown>;
   enabled: boolean;
+  /** Who may use it: everyone, or readers of its collections (admins always). */
+  users: 'everyone' | 'collection-readers';
   created_at: Date;
   updated_at: Date;
 }
@@ -43,14 +45,19 @@ const COLUMNS: Record<keyof BotInput, string> = {
   enabled: 'enabled',
 };
 
+// Who may use a bot follows the collections an admin gives it: none (a bot without knowledge) is for
+// everyone, some are for their readers. Stored, so collections deleted later never make it everyone's.
+const usersOfCollections = (ids: string) =>
+  `CASE WHEN cardinality(${ids}::uuid[]) = 0 THEN 'everyone' ELSE 'collection-readers' END`;
+
 const JSON_FIELDS = new Set<keyof BotInput>(['prompts', 'model', 'handoff']);
 
 export function createBotRepository(db: Queryable) {
   return {
     async insert(bot: BotInput): Promise<BotRow> {
       const { rows } = await db.query<BotRow>(
-        `INSERT INTO bots (slug, name, description, greeting, language, collection_ids, prompts, model, handoff, enabled)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+        `INSERT INTO bots (slug, name, description, greeting, language, collection_ids, prompts, model, handoff, enabled, users)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${usersOfCollections('$6')}) RETURNING *`,
         [
           bot.slug,
           bot.name,
@@ -73,6 +80,7 @@ export function createBotRepository(db: Queryable) {
         if (patch[key] === undefined) continue;
         params.push(JSON_FIELDS.has(key) ? JSON.stringify(patch[key]) : patch[key]);
         sets.push(`${column} = $${params.length}`);
+        if (key === 'collectionIds') sets.push(`users = ${usersOfCollections(`$${params.length}`)}`);
       }
       if (!sets.length) return this.findById(id);
       const { rows } = await db.query<BotRow>(

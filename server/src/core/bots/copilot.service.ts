@@ -27,6 +27,7 @@ const SUPPORT_DEFAULTS: BotRow = {
   model: {},
   handoff: {},
   enabled: true,
+  users: 'everyone',
   created_at: new Date(0),
   updated_at: new Date(0),
 };

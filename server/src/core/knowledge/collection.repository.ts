@@ -3,6 +3,9 @@ import { creationPositionSql, type Positioned } from '../pagination/creation-pos
 import type { CreationKey } from '../pagination/cursor.ts';
 import { collectionReadableSql } from '../policy/read-rules.sql.ts';
 
+/** Who reads a collection: everyone, or members of its groups (none left: admins only). */
+export type CollectionReaders = 'everyone' | 'groups';
+
 export interface CollectionRow {
   id: string;
   name: string;
@@ -10,6 +13,7 @@ export interface CollectionRow {
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
+  readers: CollectionReaders;
   groups: { id: string; name: string }[];
   document_count: number;
 }
@@ -25,10 +29,15 @@ const SELECT = select();
 
 export function createCollectionRepository(db: Queryable) {
   return {
-    async insert(input: { name: string; description: string; createdBy: string | null }): Promise<string> {
+    async insert(input: {
+      name: string;
+      description: string;
+      readers: CollectionReaders;
+      createdBy: string | null;
+    }): Promise<string> {
       const { rows } = await db.query<{ id: string }>(
-        'INSERT INTO collections (name, description, created_by) VALUES ($1, $2, $3) RETURNING id',
-        [input.name, input.description, input.createdBy],
+        'INSERT INTO collections (name, description, readers, created_by) VALUES ($1, $2, $3, $4) RETURNING id',
+        [input.name, input.description, input.readers, input.createdBy],
       );
       return rows[0]!.id;
     },
@@ -61,10 +70,14 @@ export function createCollectionRepository(db: Queryable) {
       );
       return rows.length > 0;
     },
-    async update(id: string, patch: { name?: string | undefined; description?: string | undefined }): Promise<void> {
+    async update(
+      id: string,
+      patch: { name?: string | undefined; description?: string | undefined; readers?: CollectionReaders | undefined },
+    ): Promise<void> {
       await db.query(
-        `UPDATE collections SET name = COALESCE($2, name), description = COALESCE($3, description), updated_at = now() WHERE id = $1`,
-        [id, patch.name ?? null, patch.description ?? null],
+        `UPDATE collections SET name = COALESCE($2, name), description = COALESCE($3, description),
+           readers = COALESCE($4, readers), updated_at = now() WHERE id = $1`,
+        [id, patch.name ?? null, patch.description ?? null, patch.readers ?? null],
       );
     },
     async setGroups(id: string, groupIds: string[]): Promise<void> {

@@ -3,8 +3,9 @@ import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 import type { Actor } from '../policy/actor.ts';
+import { resolveReaders } from '../policy/readers.ts';
 import type { BlobStorage } from '../storage/blob-storage.ts';
-import { createCollectionRepository, type CollectionRow } from './collection.repository.ts';
+import { createCollectionRepository, type CollectionReaders, type CollectionRow } from './collection.repository.ts';
 
 export interface ClientInfo {
   ip: string;
@@ -41,20 +42,36 @@ export function createCollectionService(deps: { db: Database; storage: Pick<Blob
     assertReadable,
     async createCollection(
       actor: Actor,
-      input: { name: string; description?: string | undefined; groups?: string[] | undefined },
+      input: {
+        name: string;
+        description?: string | undefined;
+        readers?: CollectionReaders | undefined;
+        groups?: string[] | undefined;
+      },
       client: ClientInfo,
     ) {
+      // A caller that sends no readers and no groups (or an empty list) creates a collection for everyone, as always.
+      const { readers, groups = [] } = resolveReaders(
+        'everyone',
+        'everyone',
+        input.groups?.length ? input : { ...input, groups: undefined },
+      );
       const id = await db.transaction(async (tx) => {
         const repo = createCollectionRepository(tx);
-        if (input.groups?.length) await assertGroupsExist(tx, input.groups);
-        const id = await repo.insert({ name: input.name, description: input.description ?? '', createdBy: actor.id });
-        if (input.groups?.length) await repo.setGroups(id, input.groups);
+        if (groups.length) await assertGroupsExist(tx, groups);
+        const id = await repo.insert({
+          name: input.name,
+          description: input.description ?? '',
+          readers,
+          createdBy: actor.id,
+        });
+        if (groups.length) await repo.setGroups(id, groups);
         await appendAudit(tx, {
           action: 'collection.created',
           actor,
           target: { type: 'collection', id },
           ip: client.ip,
-          details: { name: input.name, groups: input.groups ?? [] },
+          details: { name: input.name, readers, groups },
         });
         return id;
       });
@@ -70,15 +87,21 @@ export function createCollectionService(deps: { db: Database; storage: Pick<Blob
     async updateCollection(
       actor: Actor,
       id: string,
-      changes: { name?: string | undefined; description?: string | undefined; groups?: string[] | undefined },
+      changes: {
+        name?: string | undefined;
+        description?: string | undefined;
+        readers?: CollectionReaders | undefined;
+        groups?: string[] | undefined;
+      },
       client: ClientInfo,
     ) {
       await db.transaction(async (tx) => {
         const repo = createCollectionRepository(tx);
         const before = await repo.findById(id);
         if (!before) throw notFound('Collection');
-        if (changes.groups) await assertGroupsExist(tx, changes.groups);
-        await repo.update(id, changes);
+        const { readers, groups } = resolveReaders('everyone', before.readers, changes);
+        if (groups?.length) await assertGroupsExist(tx, groups);
+        await repo.update(id, { name: changes.name, description: changes.description, readers });
         if (changes.name !== undefined || changes.description !== undefined) {
           await appendAudit(tx, {
             action: 'collection.updated',
@@ -91,14 +114,17 @@ export function createCollectionService(deps: { db: Database; storage: Pick<Blob
             },
           });
         }
-        if (changes.groups) {
-          await repo.setGroups(id, changes.groups);
+        if (groups || readers !== before.readers) {
+          if (groups) await repo.setGroups(id, groups);
           await appendAudit(tx, {
             action: 'collection.permissions_changed',
             actor,
             target: { type: 'collection', id },
             ip: client.ip,
-            details: { from: before.groups.map((g) => g.id), to: changes.groups },
+            details: {
+              from: { readers: before.readers, groups: before.groups.map((g) => g.id) },
+              to: { readers, groups: groups ?? before.groups.map((g) => g.id) },
+            },
           });
         }
       });

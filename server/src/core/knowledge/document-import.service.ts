@@ -7,7 +7,7 @@ import type { JobMap } from '../jobs/job-map.ts';
 import type { JobQueue } from '../jobs/job-types.ts';
 import type { Actor } from '../policy/actor.ts';
 import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
-import type { ClientInfo, CollectionService } from './collection.service.ts';
+import { assertGroupsExist, type ClientInfo, type CollectionService } from './collection.service.ts';
 import { createDocumentRepository, storageKeyOf, type DocumentRow, type NewDocument } from './document.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
 import type { CrawlSettings } from './site-crawl.ts';
@@ -27,6 +27,11 @@ const STORE_CONCURRENCY = 16;
 export interface Upload {
   stream: Readable;
   filename: string;
+}
+
+/** Who reads a new document besides admins: members of these groups among its collection's readers (none: all of them). */
+export interface NewReaders {
+  groups?: string[] | undefined;
 }
 
 export interface AddResult {
@@ -69,6 +74,8 @@ export function createDocumentImport(deps: {
     client: ClientInfo,
   ): Promise<AddResult[]> {
     const results = await db.transaction(async (tx) => {
+      const groups = [...new Set(items.flatMap((i) => i.doc.groups ?? []))];
+      if (groups.length) await assertGroupsExist(tx, groups);
       const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
       await appendAudits(
         tx,
@@ -85,6 +92,7 @@ export function createDocumentImport(deps: {
                     title: doc.title,
                     source: doc.source,
                     sha256: doc.sha256,
+                    ...(doc.groups ? { groups: doc.groups } : {}),
                     ...details,
                   },
                 },
@@ -119,6 +127,7 @@ export function createDocumentImport(deps: {
     source: PastedSource,
     id: string,
     batch: string | undefined,
+    groups: string[] | undefined,
   ): Promise<NewDocument> {
     const bytes =
       source.kind === 'faq'
@@ -137,12 +146,19 @@ export function createDocumentImport(deps: {
       storageKey: key,
       ...(batch ? { metadata: { batch } } : {}),
       createdBy: actor.id,
+      groups,
     };
   }
 
   const self = {
     /** Streams the upload to storage (size-capped), sniffs its type, de-duplicates by sha256. */
-    async addUpload(actor: Actor, collectionId: string, upload: Upload, client: ClientInfo): Promise<AddResult> {
+    async addUpload(
+      actor: Actor,
+      collectionId: string,
+      upload: Upload,
+      client: ClientInfo,
+      readers: NewReaders = {},
+    ): Promise<AddResult> {
       await assertReadable(actor, collectionId);
       const id = randomUUID();
       const key = storageKeyOf(id);
@@ -180,6 +196,7 @@ export function createDocumentImport(deps: {
           storageKey: key,
           metadata: { filename: upload.filename },
           createdBy: actor.id,
+          groups: narrowing(readers),
         };
         return insertDocuments(
           actor,
@@ -190,8 +207,14 @@ export function createDocumentImport(deps: {
       return result!;
     },
 
-    async addSource(actor: Actor, collectionId: string, source: NewSource, client: ClientInfo): Promise<AddResult> {
-      if (source.kind !== 'url') return (await self.addSources(actor, collectionId, [source], client))[0]!;
+    async addSource(
+      actor: Actor,
+      collectionId: string,
+      source: NewSource,
+      client: ClientInfo,
+      readers: NewReaders = {},
+    ): Promise<AddResult> {
+      if (source.kind !== 'url') return (await self.addSources(actor, collectionId, [source], client, readers))[0]!;
       await assertReadable(actor, collectionId);
       const url = new URL(source.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:')
@@ -208,6 +231,7 @@ export function createDocumentImport(deps: {
         storageKey: null,
         metadata: source.crawl ? { crawl: source.crawl } : {},
         createdBy: actor.id,
+        groups: narrowing(readers),
       };
       const [result] = await insertDocuments(
         actor,
@@ -226,6 +250,7 @@ export function createDocumentImport(deps: {
       collectionId: string,
       sources: PastedSource[],
       client: ClientInfo,
+      readers: NewReaders = {},
     ): Promise<AddResult[]> {
       await assertReadable(actor, collectionId);
       const ids = sources.map(() => randomUUID());
@@ -238,7 +263,7 @@ export function createDocumentImport(deps: {
           const group = sources.slice(i, i + STORE_CONCURRENCY);
           // Settled, not Promise.all: a write still running when another fails would land after the clean-up.
           const stored = await Promise.allSettled(
-            group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j))),
+            group.map((s, j) => storeSource(actor, collectionId, s, ids[i + j]!, batchOf(i + j), narrowing(readers))),
           );
           for (const result of stored) {
             if (result.status === 'rejected') throw result.reason;
@@ -255,6 +280,11 @@ export function createDocumentImport(deps: {
     },
   };
   return self;
+}
+
+/** An empty or absent list narrows nothing: the document is read by its collection's readers. */
+function narrowing(readers: NewReaders): string[] | undefined {
+  return readers.groups?.length ? readers.groups : undefined;
 }
 
 async function readHead(storage: BlobStorage, key: string): Promise<Buffer> {

@@ -9,6 +9,8 @@ export function storageKeyOf(documentId: string): string {
 }
 
 export type DocumentSource = 'upload' | 'text' | 'url' | 'faq';
+/** Who reads a document: its collection's readers, or only those of them in its groups (none left: admins only). */
+export type DocumentReaders = 'collection' | 'groups';
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'disabled';
 
 export interface DocumentRow {
@@ -36,6 +38,7 @@ export interface DocumentRow {
   updated_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  readers: DocumentReaders;
   groups: { id: string; name: string }[];
 }
 
@@ -62,6 +65,8 @@ export interface NewDocument {
   createdBy: string | null;
   parentId?: string | null;
   id?: string;
+  /** Narrows its readers to these groups from the insert on (an empty list: admins only); absent: the collection's readers. */
+  groups?: string[] | undefined;
 }
 
 export interface ProgressUpdate {
@@ -81,15 +86,16 @@ export function createDocumentRepository(db: Queryable) {
     /**
      * One statement for many documents (a bulk import). Each comes back, in order, as the row it
      * became or the row that already held its content (`created` false) — in the collection
-     * before, or earlier in the same list.
+     * before, or earlier in the same list. A new document's groups are written in the same
+     * transaction, and its readers mode by the insert itself: it is never readable more widely.
      */
     async insertManyUnlessDuplicate(docs: NewDocument[]): Promise<{ document: DocumentRow; created: boolean }[]> {
       const withIds = docs.map((d) => ({ ...d, id: d.id ?? randomUUID() }));
       const { rows: inserted } = await db.query<DocumentRow>(
-        returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
-         SELECT u.id, u.collection_id, u.title, u.source, u.source_url, u.mime, u.size_bytes, u.sha256, u.storage_key, u.metadata::jsonb, u.created_by, u.parent_id
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[])
-           AS u(id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id)
+        returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id, readers)
+         SELECT u.id, u.collection_id, u.title, u.source, u.source_url, u.mime, u.size_bytes, u.sha256, u.storage_key, u.metadata::jsonb, u.created_by, u.parent_id, u.readers
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::text[])
+           AS u(id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id, readers)
          ON CONFLICT (collection_id, sha256) DO NOTHING`),
         [
           withIds.map((d) => d.id),
@@ -104,9 +110,27 @@ export function createDocumentRepository(db: Queryable) {
           withIds.map((d) => JSON.stringify(d.metadata ?? {})),
           withIds.map((d) => d.createdBy),
           withIds.map((d) => d.parentId ?? null),
+          withIds.map((d) => (d.groups ? 'groups' : 'collection')),
         ],
       );
       const created = new Set(inserted.map((r) => r.id));
+      const narrowed = withIds.filter((d) => created.has(d.id) && d.groups?.length);
+      if (narrowed.length) {
+        await db.query(
+          'INSERT INTO document_groups (document_id, group_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING',
+          [narrowed.flatMap((d) => d.groups!.map(() => d.id)), narrowed.flatMap((d) => d.groups!)],
+        );
+        // The rows above were read before their groups existed.
+        const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE d.id = ANY($1::uuid[])`, [
+          narrowed.map((d) => d.id),
+        ]);
+        for (const row of rows)
+          inserted.splice(
+            inserted.findIndex((r) => r.id === row.id),
+            1,
+            row,
+          );
+      }
       const key = (collectionId: string, sha256: string) => `${collectionId}/${sha256}`;
       const holders = new Map(inserted.map((r) => [key(r.collection_id, r.sha256), r]));
       const others = withIds.filter((d) => !holders.has(key(d.collectionId, d.sha256)));
@@ -210,6 +234,10 @@ export function createDocumentRepository(db: Queryable) {
     },
     async setEnabled(id: string, enabled: boolean): Promise<void> {
       await db.query('UPDATE documents SET enabled = $2, updated_at = now() WHERE id = $1', [id, enabled]);
+    },
+    async setReaders(id: string, readers: DocumentReaders, groupIds: string[] | undefined): Promise<void> {
+      await db.query('UPDATE documents SET readers = $2, updated_at = now() WHERE id = $1', [id, readers]);
+      if (groupIds) await this.setGroups(id, groupIds);
     },
     async setGroups(id: string, groupIds: string[]): Promise<void> {
       await db.query('DELETE FROM document_groups WHERE document_id = $1', [id]);

@@ -5,12 +5,18 @@ import type { JobMap } from '../jobs/job-map.ts';
 import type { JobQueue } from '../jobs/job-types.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 import type { Actor } from '../policy/actor.ts';
+import { resolveReaders } from '../policy/readers.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import type { BlobStorage } from '../storage/blob-storage.ts';
 import { createChunkRepository } from './chunk.repository.ts';
 import { assertGroupsExist, createCollectionService, type ClientInfo } from './collection.service.ts';
 import { createDocumentImport } from './document-import.service.ts';
-import { createDocumentRepository, type DocumentRow, type DocumentStatus } from './document.repository.ts';
+import {
+  createDocumentRepository,
+  type DocumentReaders,
+  type DocumentRow,
+  type DocumentStatus,
+} from './document.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
 import { enqueueIngestion } from './ingestion-jobs.ts';
 import { presentDocument } from './knowledge.presenter.ts';
@@ -106,7 +112,7 @@ export function createKnowledgeService(deps: {
     async updateDocument(
       actor: Actor,
       id: string,
-      changes: { enabled?: boolean | undefined; groups?: string[] | undefined },
+      changes: { enabled?: boolean | undefined; readers?: DocumentReaders | undefined; groups?: string[] | undefined },
       client: ClientInfo,
     ): Promise<DocumentRow> {
       await db.transaction(async (tx) => {
@@ -122,15 +128,19 @@ export function createKnowledgeService(deps: {
             ip: client.ip,
           });
         }
-        if (changes.groups) {
-          await assertGroupsExist(tx, changes.groups);
-          await repo.setGroups(id, changes.groups);
+        const { readers, groups } = resolveReaders('collection', before.readers, changes);
+        if (groups || readers !== before.readers) {
+          if (groups?.length) await assertGroupsExist(tx, groups);
+          await repo.setReaders(id, readers, groups);
           await appendAudit(tx, {
             action: 'document.permissions_changed',
             actor,
             target: { type: 'document', id },
             ip: client.ip,
-            details: { from: before.groups.map((g) => g.id), to: changes.groups },
+            details: {
+              from: { readers: before.readers, groups: before.groups.map((g) => g.id) },
+              to: { readers, groups: groups ?? before.groups.map((g) => g.id) },
+            },
           });
         }
       });

@@ -80,6 +80,8 @@ export function createSiteCrawler(deps: {
         metadata: { crawledFrom: root.id },
         createdBy: root.created_by,
         parentId: root.id,
+        // A page is read by whoever may read the page it was crawled from.
+        groups: root.readers === 'groups' ? root.groups.map((g) => g.id) : undefined,
       });
       if (!created.created) {
         await storage.delete(key2);

@@ -1,8 +1,10 @@
 /**
  * Who may read knowledge, as the SQL conditions every query that enforces it uses (collection
  * lists, retrieval for search, the bots, the copilot and /v1, the bots a user may use). The rule:
- * an active admin reads everything; a collection that names no groups is read by everyone, else by
- * members of any group it names; a document's groups narrow its collection's in the same way.
+ * an active admin reads everything; a collection whose `readers` is 'everyone' is read by everyone,
+ * one whose `readers` is 'groups' by members of any group it names; a document whose `readers` is
+ * 'groups' is narrowed to members of its groups the same way. The mode is stored, never inferred
+ * from an empty list: groups deleted from under a 'groups' collection leave it to admins alone.
  *
  * Citations are passages retrieval returned, so they follow the same rule. Documents and chunks
  * one by one (/api/documents/…) are for admins only, a route-level check (policy.ts `hasAccess`).
@@ -18,7 +20,7 @@ const activeAdmin = (user: string) =>
 /** "The reader may read collection `collection`". */
 export function collectionReadableSql(collection: string, user: string): string {
   return `(${activeAdmin(user)}
-    OR NOT EXISTS (SELECT 1 FROM collection_groups cg WHERE cg.collection_id = ${collection})
+    OR (SELECT rc.readers = 'everyone' FROM collections rc WHERE rc.id = ${collection})
     OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
                WHERE cg.collection_id = ${collection} AND ug.user_id = ${user}))`;
 }
@@ -26,7 +28,7 @@ export function collectionReadableSql(collection: string, user: string): string 
 /** "The reader passes document `document`'s own groups" (its collection must be readable too). */
 function documentNarrowingSql(document: string, user: string): string {
   return `(${activeAdmin(user)}
-    OR NOT EXISTS (SELECT 1 FROM document_groups dg WHERE dg.document_id = ${document})
+    OR (SELECT rd.readers = 'collection' FROM documents rd WHERE rd.id = ${document})
     OR EXISTS (SELECT 1 FROM document_groups dg JOIN user_groups ug ON ug.group_id = dg.group_id
                WHERE dg.document_id = ${document} AND ug.user_id = ${user}))`;
 }
@@ -38,10 +40,11 @@ export function passageReadableSql(passage: { collection: string; document: stri
 
 /**
  * "The reader may use bot `bot`": it answers from its collections, so it is offered to whoever may
- * read at least one of them, to everyone when it names none, and to admins always.
+ * read at least one of them, to everyone when its `users` is 'everyone' (it was created or set with
+ * no collections), and to admins always.
  */
 export function botUsableSql(bot: string, user: string): string {
-  return `(cardinality(${bot}.collection_ids) = 0
+  return `(${bot}.users = 'everyone'
     OR ${activeAdmin(user)}
     OR EXISTS (SELECT 1 FROM collections c
                WHERE c.id = ANY(${bot}.collection_ids) AND ${collectionReadableSql('c.id', user)}))`;

@@ -4,6 +4,7 @@ import { hashPassword } from '../crypto/password.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
+import { createGroupDependentsRepository, type GroupDependents } from './group-dependents.repository.ts';
 import { createGroupRepository } from './group.repository.ts';
 import { passwordProblem } from './password-policy.ts';
 import { createUserRepository, type Role, type UserWithGroups } from './user.repository.ts';
@@ -219,11 +220,32 @@ export function createUserService(deps: {
       }
     },
 
-    async deleteGroup(actor: Actor, id: string, client: ClientInfo): Promise<void> {
+    /**
+     * Deletes a group. One that grants access to collections or documents (and so to bots) is kept,
+     * with a 409 naming them, unless the admin chose `restrict-to-admins`: the group's rows go, and
+     * what it alone opened is read by admins only (never by everyone: readers are stored explicitly).
+     */
+    async deleteGroup(
+      actor: Actor,
+      id: string,
+      onDependents: 'refuse' | 'restrict-to-admins',
+      client: ClientInfo,
+    ): Promise<void> {
       const members = await db.transaction(async (tx) => {
         const groups = createGroupRepository(tx);
         const group = await groups.findById(id);
         if (!group) throw notFound('Group');
+        const dependents = await createGroupDependentsRepository(tx).dependents(id);
+        const inUse = dependents.collections.length + dependents.documents.length > 0;
+        if (inUse && onDependents === 'refuse') {
+          throw new AppError(
+            409,
+            'group_in_use',
+            `"${group.name}" decides who reads ${describeDependents(dependents)}. ` +
+              'Remove it there first, or delete it with onDependents=restrict-to-admins (then only admins read what only this group could).',
+            dependents,
+          );
+        }
         const memberIds = (await groups.members(id)).map((m) => m.id);
         await groups.delete(id);
         await appendAudit(tx, {
@@ -231,7 +253,7 @@ export function createUserService(deps: {
           actor,
           target: { type: 'group', id },
           ip: client.ip,
-          details: { name: group.name },
+          details: { name: group.name, ...(inUse ? { onDependents, dependents } : {}) },
         });
         return memberIds;
       });
@@ -291,4 +313,27 @@ function describeChanges(
   if (before.capacity !== after.capacity) profile.capacity = { from: before.capacity, to: after.capacity };
   if (Object.keys(profile).length) out.push(['user.updated', profile]);
   return out;
+}
+
+function describeDependents(d: GroupDependents): string {
+  const named = (kind: string, names: string[]) =>
+    names.length
+      ? [
+          `${names.length} ${kind}${names.length > 1 ? 's' : ''} (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`,
+        ]
+      : [];
+  return [
+    ...named(
+      'collection',
+      d.collections.map((c) => c.name),
+    ),
+    ...named(
+      'document',
+      d.documents.map((x) => x.title),
+    ),
+    ...named(
+      'bot',
+      d.bots.map((b) => b.name),
+    ),
+  ].join(', ');
 }

@@ -8,6 +8,7 @@ import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 export const createSchema = z.strictObject({
   name: text(200),
   description: z.string().trim().max(2000).optional(),
+  readers: z.enum(['everyone', 'groups']).optional(),
   groups: z.array(z.uuid()).max(200).optional(),
 });
 export const updateSchema = createSchema.partial();

@@ -6,12 +6,15 @@ import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { receiveFile } from '../upload.ts';
 import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
+/** A new document's readers: members of these groups (among its collection's readers); none: all of them. */
+const groups = z.array(z.uuid()).max(200).optional();
 const textSchema = z.strictObject({ title: text(500), text: z.string().trim().min(1).max(2_000_000) });
 const faqSchema = z.strictObject({
   question: z.string().trim().min(1).max(2000),
   answer: z.string().trim().min(1).max(20_000),
 });
 const urlSchema = z.strictObject({
+  groups,
   url: z.url({ protocol: /^https?$/ }).max(2000),
   title: text(500).optional(),
   crawl: z
@@ -21,9 +24,19 @@ const urlSchema = z.strictObject({
     })
     .optional(),
 });
-export const sourceSchema = z.union([textSchema, faqSchema, urlSchema]);
+export const sourceSchema = z.union([textSchema.extend({ groups }), faqSchema.extend({ groups }), urlSchema]);
+/** An upload's readers come in the query string: known before the file streams in and is stored. */
+export const uploadQuery = z.object({
+  groups: z
+    .string()
+    .max(200 * 37)
+    .transform((list) => list.split(',').filter(Boolean))
+    .pipe(z.array(z.uuid()).max(200))
+    .optional(),
+});
 /** A bulk import: pasted texts and FAQ entries (the request body limit, BODY_LIMIT_KB, bounds the bytes). */
 export const bulkSchema = z.strictObject({
+  groups,
   documents: z
     .array(z.union([textSchema, faqSchema]))
     .min(1)
@@ -32,6 +45,7 @@ export const bulkSchema = z.strictObject({
 
 export const updateSchema = z.strictObject({
   enabled: z.boolean().optional(),
+  readers: z.enum(['collection', 'groups']).optional(),
   groups: z.array(z.uuid()).max(200).optional(),
 });
 export const listQuery = pageQuery.extend({
@@ -46,18 +60,21 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
   r.post('/api/collections/:id/documents', 'admin', async (req, res) => {
     const collectionId = uuidParam(req);
     const result = req.is('multipart/form-data')
-      ? await receiveFile(req, limits.maxUploadBytes, (file) =>
-          knowledge.addUpload(actorOf(req), collectionId, file, clientOf(req)),
-        )
+      ? await (async () => {
+          const readers = query(uploadQuery, req);
+          return receiveFile(req, limits.maxUploadBytes, (file) =>
+            knowledge.addUpload(actorOf(req), collectionId, file, clientOf(req), readers),
+          );
+        })()
       : await (async () => {
-          const input = body(sourceSchema, req);
+          const { groups, ...input } = body(sourceSchema, req);
           const source =
             'question' in input
               ? { kind: 'faq' as const, ...input }
               : 'url' in input
                 ? { kind: 'url' as const, ...input }
                 : { kind: 'text' as const, ...input };
-          return knowledge.addSource(actorOf(req), collectionId, source, clientOf(req));
+          return knowledge.addSource(actorOf(req), collectionId, source, clientOf(req), { groups });
         })();
     // A duplicate is not accepted for processing: it is the existing document, unchanged.
     res
@@ -67,10 +84,11 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
 
   r.post('/api/collections/:id/documents/bulk', 'admin', async (req, res) => {
     const collectionId = uuidParam(req);
-    const sources = body(bulkSchema, req).documents.map((d) =>
+    const { groups, documents } = body(bulkSchema, req);
+    const sources = documents.map((d) =>
       'question' in d ? { kind: 'faq' as const, ...d } : { kind: 'text' as const, ...d },
     );
-    const results = await knowledge.addSources(actorOf(req), collectionId, sources, clientOf(req));
+    const results = await knowledge.addSources(actorOf(req), collectionId, sources, clientOf(req), { groups });
     res
       .status(results.every((r) => r.duplicate) ? 200 : 202)
       .json({ items: results.map((r) => ({ document: presentDocument(r.document), duplicate: r.duplicate })) });

@@ -7,6 +7,8 @@ import { body, page, pageQuery, query, text, uuidParam } from '../validate.ts';
 
 export const createSchema = z.strictObject({ name: text(100), description: z.string().trim().max(1000).optional() });
 export const updateSchema = createSchema.partial();
+/** What becomes of the collections, documents and bots a deleted group grants access to. */
+export const deleteQuery = z.object({ onDependents: z.enum(['refuse', 'restrict-to-admins']).default('refuse') });
 export const listQuery = pageQuery.extend({ q: z.string().max(200).optional() });
 
 /** Departments and teams: who belongs where decides what knowledge they may read. */
@@ -34,7 +36,8 @@ export function groupRoutes(r: SecureRouter, users: UserService) {
   });
 
   r.delete('/api/groups/:id', 'admin', async (req, res) => {
-    await users.deleteGroup(actorOf(req), uuidParam(req), clientOf(req));
+    const { onDependents } = query(deleteQuery, req);
+    await users.deleteGroup(actorOf(req), uuidParam(req), onDependents, clientOf(req));
     res.status(204).end();
   });
 
