@@ -125,6 +125,26 @@ describe.each(backends)('one answer pipeline for the bot, the copilot and /v1 on
     expect(draft.body).toBe(reply.body);
   });
 
+  it('answers from a knowledge base of one document (a first day with Enclave)', async () => {
+    const single = await newKnowledge(app, admin, [
+      {
+        title: 'Vacation',
+        text: 'Employees get 25 vacation days per year. Unused vacation days carry over until the end of March.',
+      },
+    ]);
+    const singleBot = await newApiBot(app, admin, { collectionIds: [single.collectionId] });
+    const saved = bot;
+    bot = singleBot;
+    try {
+      const { reply } = await askBot('How many vacation days do I get per year?');
+      expect(reply.outcome).toBe('answered');
+      expect(reply.body).toContain('25 vacation days');
+      expect((await askBot('Can I bring my dog to the office?')).reply.outcome).toBe('no_answer');
+    } finally {
+      bot = saved;
+    }
+  });
+
   it.each(OFF_TOPIC)('declines "%s", which the handbook does not answer, alike everywhere', async (question) => {
     const { id, reply } = await askBot(question);
     expect(reply.outcome).toBe('no_answer');

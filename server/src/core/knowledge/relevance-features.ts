@@ -35,6 +35,8 @@ export type RelevanceFeatures = Record<RelevanceFeatureName, number>;
 export interface WeightedTerm {
   lexeme: string;
   weight: number;
+  /** The idf the index's BM25 gives it (no floor on the index size): what its score is made of. */
+  bm25Weight?: number;
 }
 
 export interface CandidateEvidence {
@@ -56,8 +58,8 @@ export interface CandidateEvidence {
 const MIN_INDEX_SIZE = 50;
 
 /** BM25's idf: a lexeme in every chunk weighs least, one no chunk holds weighs most. */
-export function idf(df: number, n: number): number {
-  const size = Math.max(n, MIN_INDEX_SIZE);
+export function idf(df: number, n: number, minSize = MIN_INDEX_SIZE): number {
+  const size = Math.max(n, minSize, 1);
   return Math.log(1 + (size - df + 0.5) / (df + 0.5));
 }
 // Asking words are not content: masked before tokenising, so Chinese bigrams do not straddle them
@@ -76,12 +78,13 @@ export function contentLexemes(query: string): string[] {
  * "get" is unseen because the documents are few, not because it is rarer than their rarest word.
  */
 export function weightedTerms(content: string[], df: ReadonlyMap<string, number>, n: number): WeightedTerm[] {
-  const seen = content.filter((l) => (df.get(l) ?? 0) > 0).map((l) => idf(df.get(l)!, n));
-  const unseen = seen.length ? Math.max(...seen) : idf(0, n);
-  return content.map((lexeme) => {
-    const f = df.get(lexeme) ?? 0;
-    return { lexeme, weight: f > 0 ? idf(f, n) : unseen };
-  });
+  const weigh = (minSize?: number) => {
+    const seen = content.filter((l) => (df.get(l) ?? 0) > 0).map((l) => idf(df.get(l)!, n, minSize));
+    const unseen = seen.length ? Math.max(...seen) : idf(0, n, minSize);
+    return content.map((l) => ((df.get(l) ?? 0) > 0 ? idf(df.get(l)!, n, minSize) : unseen));
+  };
+  const [weights, bm25Weights] = [weigh(), weigh(0)];
+  return content.map((lexeme, i) => ({ lexeme, weight: weights[i]!, bm25Weight: bm25Weights[i]! }));
 }
 
 const HAN = /\p{Script=Han}/u;
@@ -138,7 +141,8 @@ export function relevanceEvidence(query: string, terms: WeightedTerm[], c: Candi
   const numbers = query.match(NUMBER) ?? [];
   const hanShare = [...query].filter((ch) => HAN.test(ch)).length / Math.max(1, query.replace(/\s/g, '').length);
   const features: RelevanceFeatures = {
-    bm25: (c.textScore ?? 0) / total,
+    // Scaled by the same idf the score was made of, so a one-document index scores like a big one.
+    bm25: (c.textScore ?? 0) / (terms.reduce((sum, t) => sum + (t.bm25Weight ?? t.weight), 0) || 1),
     cosine: c.vectorScore ?? 0,
     textRR: c.textRank ? 1 / c.textRank : 0,
     vectorRR: c.vectorRank ? 1 / c.vectorRank : 0,
