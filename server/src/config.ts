@@ -154,6 +154,9 @@ const envSchema = z.object({
   ASSIGNMENT_MODE: z.enum(['manual', 'auto']).default('manual'),
   JOB_CONCURRENCY: intFrom(1, 256, 4),
   WORKER_METRICS_PORT: intFrom(0, 65535, 0),
+  // /metrics on a port of its own (the main port then answers 404 there), and a bearer token scrapers must send.
+  METRICS_PORT: intFrom(0, 65535, 0),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000, 10_000),
   BODY_LIMIT_KB: intFrom(1, 102_400, 1024),
 
@@ -281,6 +284,12 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     jobConcurrency: env.JOB_CONCURRENCY,
     /** `npm run worker` serves /metrics and /healthz here for Prometheus; 0 turns it off. */
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    metrics: {
+      /** `npm start`/`npm run server` serve /metrics only here when set (0: on the main port). */
+      port: env.METRICS_PORT,
+      /** Scrapers must send `Authorization: Bearer <token>` (server and worker) when set. */
+      token: env.METRICS_TOKEN,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
     /** Files attached to chat messages larger than this are refused (413). */
@@ -352,6 +361,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if ((env.OIDC_ISSUER || env.OIDC_CLIENT_ID) && !(env.OIDC_ISSUER && env.OIDC_CLIENT_ID)) {
     problems.push('OIDC_ISSUER, OIDC_CLIENT_ID: set both to enable single sign-on, or neither');
   }
+  if (env.METRICS_PORT && env.METRICS_PORT === env.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (0 serves /metrics on the main port)');
+  }
   if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
     problems.push('SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)');
   }
@@ -360,7 +372,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 }
 
 function redact(name: string, value: string): string {
-  if (/PASSWORD|SECRET|KEY/.test(name)) return '***';
+  if (/PASSWORD|SECRET|KEY|TOKEN/.test(name)) return '***';
   // A rejected URL may carry credentials (postgres://user:password@host): keep the rest, hide those.
   return value.replace(/(\/\/[^/:@]*:)[^/]*@/, '$1***@');
 }

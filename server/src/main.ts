@@ -6,6 +6,7 @@ import { resumePendingIngestion } from './core/knowledge/knowledge.module.ts';
 import { createLogger } from './core/logger.ts';
 import { ensureFirstAdmin } from './core/users/first-admin.ts';
 import { createApp } from './http/app.ts';
+import { serverExposition, startMetricsServer } from './http/metrics-server.ts';
 import { createGateway } from './ws/gateway.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
 
@@ -43,6 +44,14 @@ async function main(role: Role) {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  const metricsServer = config.metrics.port
+    ? await startMetricsServer({
+        port: config.metrics.port,
+        host: config.host,
+        token: config.metrics.token,
+        render: serverExposition(services),
+      })
+    : undefined;
   const gateway = createGateway(services, domain);
   gateway.attach(server);
   const address = server.address();
@@ -76,6 +85,7 @@ async function main(role: Role) {
     stopPeriodic();
     // Sockets are told the server is restarting; clients reconnect to another instance and resume.
     gateway.close();
+    metricsServer?.close();
     // 1. stop accepting; 2. let in-flight requests finish (idle keep-alive sockets closed now);
     // 3. close workers, then Redis and the database.
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -143,7 +143,12 @@ describe.each(production)('`main.ts server` + `workers/src/main.ts` on Postgres 
     });
     // Started together on an empty database: both migrate, serialised by the migration lock.
     const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
-    const server = spawnTs('server/src/main.ts', ['server'], { env });
+    const serverMetricsPort = metricsPort + 1;
+    const metricsToken = 'scraper-token-0123456789';
+    env.METRICS_TOKEN = metricsToken;
+    const server = spawnTs('server/src/main.ts', ['server'], {
+      env: { ...env, METRICS_PORT: String(serverMetricsPort) },
+    });
     const worker = spawnTs('workers/src/main.ts', [], { env: { ...env, WORKER_METRICS_PORT: String(metricsPort) } });
 
     const url = await ready(server);
@@ -170,9 +175,19 @@ describe.each(production)('`main.ts server` + `workers/src/main.ts` on Postgres 
         if (!finishedOn) await new Promise((r) => setTimeout(r, 100));
       }
       expect(finishedOn, 'purge-sessions job completed by the worker').toBeGreaterThanOrEqual(startedAt);
-      // The worker's own metrics show the job it ran.
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      // The worker's own metrics show the job it ran, to a scraper with the token only.
+      const scrape = (port: number, token?: string) =>
+        fetch(`http://127.0.0.1:${port}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      expect((await scrape(metricsPort)).status).toBe(401);
+      expect((await scrape(metricsPort, 'scraper-token-wrong-guess')).status).toBe(401);
+      const metrics = await (await scrape(metricsPort, metricsToken)).text();
       expect(metrics).toMatch(/enclave_jobs_total\{name="purge-sessions",outcome="completed"\} [1-9]/);
+      // The server's /metrics moved to METRICS_PORT: users' port has none; the scrape port wants the token.
+      expect((await request(url, 'GET', '/metrics')).status).toBe(404);
+      expect((await scrape(serverMetricsPort)).status).toBe(401);
+      const serverMetrics = await scrape(serverMetricsPort, metricsToken);
+      expect(serverMetrics.status).toBe(200);
+      expect(await serverMetrics.text()).toMatch(/^enclave_build_info\{/m);
     } finally {
       await queue.close();
       await connection.quit();

@@ -160,3 +160,23 @@ describe('conversation counters from the domain events', () => {
     });
   });
 });
+
+describe('METRICS_TOKEN on the main port', () => {
+  let guarded: TestApp;
+  beforeAll(async () => {
+    guarded = await startTestApp('pglite', { env: { METRICS_TOKEN: 'scraper-token-0123456789' } });
+  });
+  afterAll(async () => guarded?.close());
+
+  it('refuses a scrape without the bearer token or with another one, and serves the one that has it', async () => {
+    const scrape = (authorization?: string) =>
+      fetch(`${guarded.url}/metrics`, authorization ? { headers: { authorization } } : {});
+    const refused = await scrape();
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe('unauthorized');
+    expect((await scrape('Bearer scraper-token-01234567890')).status).toBe(401);
+    const served = await scrape('Bearer scraper-token-0123456789');
+    expect(served.status).toBe(200);
+    expect(await served.text()).toMatch(/^enclave_build_info\{/m);
+  });
+});

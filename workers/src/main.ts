@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../server/src/config.ts';
 import { resolveSessionSecret } from '../../server/src/core/crypto/secret.ts';
 import { resumePendingIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createLogger } from '../../server/src/core/logger.ts';
-import { startMetricsServer } from './metrics-server.ts';
+import { startMetricsServer } from '../../server/src/http/metrics-server.ts';
 
 /** `npm run worker`: processes BullMQ jobs in its own process (production; needs REDIS_URL). */
 async function main() {
@@ -20,7 +20,15 @@ async function main() {
   await services.jobs.startProcessing();
   await resumePendingIngestion(services.db, services.jobs, logger);
   const metricsServer = config.workerMetricsPort
-    ? await startMetricsServer(services.metrics, config.workerMetricsPort, config.host)
+    ? await startMetricsServer({
+        port: config.workerMetricsPort,
+        host: config.host,
+        token: config.metrics.token,
+        render: async () => ({
+          contentType: services.metrics.registry.contentType,
+          text: await services.metrics.registry.metrics(),
+        }),
+      })
     : undefined;
   logger.info({ database: services.db.kind, metricsPort: config.workerMetricsPort || null }, 'worker ready');
 

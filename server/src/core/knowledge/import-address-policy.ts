@@ -63,9 +63,10 @@ export interface OwnEndpoints {
 export function createOwnEndpoints(config: {
   port: number;
   workerMetricsPort: number;
+  metrics?: { port: number };
   publicUrl?: string | undefined;
 }): OwnEndpoints {
-  const ports = new Set([config.port, config.workerMetricsPort].filter((p) => p > 0));
+  const ports = new Set([config.port, config.workerMetricsPort, config.metrics?.port ?? 0].filter((p) => p > 0));
   return {
     ports: () => ports,
     ...(config.publicUrl ? { publicHost: new URL(config.publicUrl).hostname.toLowerCase() } : {}),

@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import { pingDatabase } from '../../core/db/database.ts';
-import { jobOptions, type JobName } from '../../core/jobs/job-map.ts';
-import { collectScrapeTimeMetrics } from '../../core/metrics/scrape-time.ts';
 import type { Services } from '../../services.ts';
+import { mayScrape, SCRAPE_REFUSED, serverExposition } from '../metrics-server.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -21,7 +20,7 @@ async function check(fn: () => Promise<unknown>): Promise<'ok' | string> {
   }
 }
 
-export function healthRoutes(services: Pick<Services, 'db' | 'jobs' | 'bus' | 'metrics'>) {
+export function healthRoutes(services: Pick<Services, 'config' | 'db' | 'jobs' | 'bus' | 'metrics'>) {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -39,11 +38,18 @@ export function healthRoutes(services: Pick<Services, 'db' | 'jobs' | 'bus' | 'm
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
-  router.get('/metrics', async (_req, res) => {
-    const { metrics, jobs, db } = services;
-    await collectScrapeTimeMetrics(metrics, { db, jobs, jobNames: Object.keys(jobOptions) as JobName[] });
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  // With METRICS_PORT set, /metrics lives on that port only (main.ts) and this one answers 404.
+  const { token, port } = services.config.metrics;
+  const exposition = serverExposition(services);
+  if (!port)
+    router.get('/metrics', async (req, res) => {
+      if (!mayScrape(req.headers.authorization, token)) {
+        res.status(401).set('www-authenticate', 'Bearer').json(SCRAPE_REFUSED);
+        return;
+      }
+      const { contentType, text } = await exposition();
+      res.type(contentType).send(text);
+    });
 
   return router;
 }
