@@ -173,7 +173,7 @@ describe('METRICS_TOKEN on the main port', () => {
       fetch(`${guarded.url}/metrics`, authorization ? { headers: { authorization } } : {});
     const refused = await scrape();
     expect(refused.status).toBe(401);
-    expect((await refused.json()).error.code).toBe('unauthorized');
+    expect(((await refused.json()) as Any).error.code).toBe('unauthorized');
     expect((await scrape('Bearer scraper-token-01234567890')).status).toBe(401);
     const served = await scrape('Bearer scraper-token-0123456789');
     expect(served.status).toBe(200);
