@@ -71,6 +71,11 @@ describe.each(backends)('explicit readers on %s', (backend) => {
     expect(await found(outsider, 'Legal dismissal cases')).not.toContain(k.closedDoc);
     expect(await found(outsider, 'Legal salary bands engineers')).not.toContain(k.narrowedDoc);
     expect(await botsOf(outsider)).not.toContain(k.bot.id);
+    // Nor may the outsider start a chat with it by its id; its member may.
+    const chat = (user: TestUser) =>
+      request(app.url, 'POST', '/api/conversations', { token: user.token, body: { botId: k.bot.id } });
+    expect((await chat(outsider)).status).toBe(404);
+    expect((await chat(k.member)).status).toBe(201);
     // The member still reads both.
     expect(await found(k.member, 'Legal dismissal cases')).toContain(k.closedDoc);
     expect(await found(k.member, 'Legal salary bands engineers')).toContain(k.narrowedDoc);

@@ -119,6 +119,14 @@ export function createBotRepository(db: Queryable) {
       const { rows } = await db.query<BotRow>('SELECT * FROM bots WHERE id = $1 AND enabled', [id]);
       return rows[0];
     },
+    /** The bot if it is enabled and the user may use it (see botUsableSql). */
+    async findUsableBy(id: string, userId: string): Promise<BotRow | undefined> {
+      const { rows } = await db.query<BotRow>(
+        `SELECT b.* FROM bots b WHERE b.id = $1 AND b.enabled AND ${botUsableSql('b', '$2')}`,
+        [id, userId],
+      );
+      return rows[0];
+    },
     /** The settings a posted message is weighed by (as stored: bot-settings.ts parses them). */
     async routingSettingsOf(id: string): Promise<{ handoff: unknown; model: unknown } | undefined> {
       const { rows } = await db.query<{ handoff: unknown; model: unknown }>(

@@ -163,7 +163,8 @@ export function createConversationService(deps: {
         const activeUsers = (ids: string[]) => createUserRepository(tx).activeIds(ids);
         switch (input.kind) {
           case 'bot': {
-            const bot = await createBotRepository(tx).findEnabled(input.botId);
+            // A bot the user may not use is as absent as one that does not exist.
+            const bot = await createBotRepository(tx).findUsableBy(input.botId, actor.id);
             if (!bot) throw new AppError(404, 'not_found', 'Bot not found');
             const row = await conversations.insert({ kind: 'bot', botId: bot.id, status: 'bot', createdBy: actor.id });
             await conversations.addMember(row.id, actor.id, 'owner');
