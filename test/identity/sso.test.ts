@@ -76,6 +76,8 @@ describe.each(backends)('single sign-on against a real OpenID Provider on %s', (
     const second = await signIn();
     const me2 = await request(app.url, 'GET', '/api/me', { token: second.session });
     expect(me2.body.user.role).toBe('admin');
+    // The role change ended the session started under the old role.
+    expect((await request(app.url, 'GET', '/api/me', { token: first.session })).status).toBe(401);
     expect(me2.body.user.groups.map((g: { name: string }) => g.name).sort()).toEqual(['Legal', 'enclave-admins']);
 
     const audit = await request(app.url, 'GET', `/api/admin/audit?actorId=${me2.body.user.id}`, {

@@ -23,7 +23,7 @@ interface PendingLogin {
 export function createOidcService(deps: {
   settings: NonNullable<Config['oidc']>;
   db: Database;
-  auth: Pick<AuthService, 'startSsoSession'>;
+  auth: Pick<AuthService, 'startSsoSession' | 'revokeAllCredentials'>;
   secret: string;
 }) {
   const { settings } = deps;
@@ -90,7 +90,9 @@ export function createOidcService(deps: {
         if (error instanceof AppError) throw error;
         throw new AppError(401, 'sso_failed', `Single sign-on failed: ${(error as Error).message}`);
       }
-      const user = await provisionSsoUser(deps.db, claims, settings, client.ip);
+      const { user, roleChanged } = await provisionSsoUser(deps.db, claims, settings, client.ip);
+      // A role the provider changed ends every earlier session, token and socket, as an admin's change does.
+      if (roleChanged) await deps.auth.revokeAllCredentials(user.id);
       const { token } = await deps.auth.startSsoSession(user, client);
       return { token, user };
     },

@@ -53,7 +53,7 @@ export async function provisionSsoUser(
   claims: SsoClaims,
   mapping: SsoMapping,
   ip: string,
-): Promise<UserRow> {
+): Promise<{ user: UserRow; roleChanged: boolean }> {
   const email = typeof claims.email === 'string' ? claims.email.trim() : '';
   if (!email || claims.email_verified === false) {
     throw new AppError(403, 'sso_email_missing', 'The identity provider did not send a verified email address');
@@ -64,7 +64,8 @@ export async function provisionSsoUser(
   const groupNames = claimGroups(claims, mapping.groupsClaim);
   const role = mappedRole(groupNames, mapping);
 
-  return db.transaction(async (tx) => {
+  let roleChanged = false;
+  const user = await db.transaction(async (tx) => {
     const users = createUserRepository(tx);
     const groups = createGroupRepository(tx);
     let user = (await users.findByExternalId(claims.sub)) ?? (await users.findByEmail(email));
@@ -99,6 +100,7 @@ export async function provisionSsoUser(
           details: { from: user.role, to: role, via: 'sso' },
         });
         user = { ...user, role };
+        roleChanged = true;
       }
     }
     if (user.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
@@ -130,4 +132,5 @@ export async function provisionSsoUser(
     }
     return user;
   });
+  return { user, roleChanged };
 }
