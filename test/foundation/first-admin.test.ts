@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/src/core/db/database.ts';
+import { createApiTokenRepository } from '../../server/src/core/auth/api-token.repository.ts';
+import { createSessionRepository } from '../../server/src/core/auth/session.repository.ts';
 import { verifyPassword } from '../../server/src/core/crypto/password.ts';
 import { ensureFirstAdmin } from '../../server/src/core/users/first-admin.ts';
 import { backends, createTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -68,5 +70,36 @@ describe.each(backends)('first admin on %s', (backend) => {
     const stored = await admins(db);
     expect(stored).toHaveLength(1);
     expect(await verifyPassword(stored[0]!.password_hash, password)).toBe(true);
+  });
+
+  it('promoting an existing account replaces its password and ends its sessions and tokens', async () => {
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO users (email, name, role, disabled) VALUES ('ops@example.test', 'Ops', 'employee', true) RETURNING id`,
+    );
+    const userId = rows[0]!.id;
+    await createSessionRepository(db).insert({
+      userId,
+      tokenHash: 'old-session-hash',
+      ip: null,
+      userAgent: null,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    await createApiTokenRepository(db).insert({
+      userId,
+      name: 'old',
+      tokenHash: 'old-token-hash',
+      prefix: 'enc_old',
+      scopes: ['api'],
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    expect(await ensureFirstAdmin(db, { email: 'ops@example.test', password: 'correct horse battery staple' })).toEqual(
+      {
+        created: true,
+        email: 'ops@example.test',
+      },
+    );
+    expect(await admins(db)).toMatchObject([{ email: 'ops@example.test', disabled: false }]);
+    expect(await createSessionRepository(db).listLive(userId)).toEqual([]);
+    expect(await createApiTokenRepository(db).findLiveByHash('old-token-hash')).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
 import type { Database } from '../db/database.ts';
+import { createApiTokenRepository } from '../auth/api-token.repository.ts';
+import { createSessionRepository } from '../auth/session.repository.ts';
 import { generatePassword, hashPassword } from '../crypto/password.ts';
 import { createUserRepository } from './user.repository.ts';
 
@@ -23,7 +25,10 @@ export async function ensureFirstAdmin(
     const existing = await users.findByEmail(admin.email);
     if (existing) {
       // The configured address exists as a non-admin or disabled account: promote it rather than fail.
+      // Its password is replaced, so whatever was signed in with the old one ends (as after any reset).
       await users.update(existing.id, { role: 'admin', disabled: false, passwordHash });
+      await createSessionRepository(tx).revokeAll(existing.id);
+      await createApiTokenRepository(tx).revokeAll(existing.id);
     } else {
       await users.insert({ email: admin.email, name: 'Administrator', passwordHash, role: 'admin' });
     }
