@@ -144,6 +144,47 @@ describe.each(backends)('audit trail, tamper evidence and retention on %s', (bac
     expect(filteredPages).toEqual(logins.items.map((i) => i.id));
   });
 
+  it('reads as names: who did it, what it was done to (even after deletion), the actions to filter by, and a CSV export', async () => {
+    const name = `Formula ${suffix()}`;
+    const group = await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name } });
+    const evil = `=HYPERLINK("http://evil.example","${suffix()}")`;
+    const doomed = await request(app.url, 'POST', '/api/groups', { token: admin.token, body: { name: evil } });
+    await request(app.url, 'DELETE', `/api/groups/${doomed.body.group.id}`, { token: admin.token });
+
+    const items = (await audit(`?actorId=${admin.id}&action=group.&limit=200`)).items as (AuditItem & {
+      actor: { name: string | null };
+      target: { label: string | null };
+    })[];
+    const created = items.find((i) => i.action === 'group.created' && i.target?.id === group.body.group.id);
+    expect(created?.actor).toMatchObject({ id: admin.id, email: admin.email, name: expect.any(String) });
+    expect(created?.target).toMatchObject({ type: 'group', label: name });
+    const deleted = items.find((i) => i.action === 'group.deleted' && i.target?.id === doomed.body.group.id);
+    expect(deleted?.target?.label, 'a deleted group keeps its name').toBe(evil);
+
+    const actions = await request(app.url, 'GET', '/api/admin/audit/actions', { token: admin.token });
+    expect(actions.body.items).toEqual(expect.arrayContaining(['group.created', 'group.deleted']));
+    expect([...actions.body.items].sort()).toEqual(actions.body.items);
+
+    const res = await fetch(`${app.url}/api/admin/audit/export?actorId=${admin.id}&action=group.`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).toMatch(
+      /attachment; filename="?enclave-audit-\d{4}-\d{2}-\d{2}\.csv"?/,
+    );
+    const csv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+    expect(csv.startsWith('\ufeffid,at,actor_name,actor_email,action,')).toBe(true);
+    const lines = csv.trim().split('\r\n');
+    expect(lines).toHaveLength(1 + items.length);
+    // A spreadsheet must not run a name as a formula: the cell starts with an apostrophe, quotes doubled.
+    expect(csv).toContain(`"'${evil.replace(/"/g, '""')}"`);
+    expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
+    // Reading the trail out is on the trail.
+    const exported = (await audit('?action=audit.exported&limit=5')).items[0];
+    expect(exported).toMatchObject({ actor: { id: admin.id }, details: { actorId: admin.id, action: 'group.' } });
+  });
+
   it('verifies its chain, and refuses plain edits, deletes and truncation', async () => {
     expect(await verify()).toEqual({ ok: true, rows: expect.any(Number) });
     const [{ id }] = (await sql<{ id: number }>(app, 'SELECT min(id)::int AS id FROM audit_log')) as [{ id: number }];

@@ -270,6 +270,13 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
   },
   admin: {
     'get /api/admin/audit': op('Audit trail, newest first', 200, '`{items, next}`', { query: audit.auditQuery }),
+    'get /api/admin/audit/actions': op('Every action the audit trail holds, for filtering', 200, '`{items: [action]}`'),
+    'get /api/admin/audit/export': op(
+      'The audit records a filter matches as CSV (UTF-8 with BOM), newest first; the export is itself audited',
+      200,
+      'text/csv',
+      { query: audit.auditExportQuery },
+    ),
     'get /api/admin/audit/verify': op("Check the audit log's hash chain", 200, 'The result of the check'),
     'get /api/admin/analytics': op('Usage and quality numbers', 200, '`{analytics}`', { query: assist.analyticsQuery }),
     'get /api/admin/gaps': op('Unanswered and low-rated questions', 200, '`{items, next: null}`'),

@@ -23,3 +23,14 @@ export function listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
 export function verifyAudit(): Promise<AuditVerification> {
   return api<AuditVerification>('/api/admin/audit/verify');
 }
+
+/** The actions the trail holds (codes; the page translates them). */
+export async function listAuditActions(): Promise<string[]> {
+  return (await api<{ items: string[] }>('/api/admin/audit/actions')).items;
+}
+
+/** Where the browser downloads the filtered trail as CSV (the session cookie authorises the GET). */
+export function auditExportUrl(filter: Omit<AuditQuery, 'limit' | 'cursor'>): string {
+  const params = new URLSearchParams(Object.entries(filter).filter(([, value]) => value !== ''));
+  return `/api/admin/audit/export${params.size ? `?${params}` : ''}`;
+}

@@ -26,6 +26,23 @@ export interface AuditFilter {
   limit: number;
 }
 
+/** An audit record with the names of its actor and target as they are now (when they still exist). */
+export interface LabelledAuditRow extends AuditRow {
+  actor_name: string | null;
+  target_label: string | null;
+}
+
+// Targets are stored as text (messages have bigint ids); only a uuid-shaped one is looked up as a uuid.
+const TARGET_UUID = `CASE WHEN a.target_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN a.target_id::uuid END`;
+const TARGET_LABEL = `CASE a.target_type
+    WHEN 'user' THEN (SELECT tu.name FROM users tu WHERE tu.id = ${TARGET_UUID})
+    WHEN 'group' THEN (SELECT tg.name FROM groups tg WHERE tg.id = ${TARGET_UUID})
+    WHEN 'collection' THEN (SELECT tc.name FROM collections tc WHERE tc.id = ${TARGET_UUID})
+    WHEN 'document' THEN (SELECT td.title FROM documents td WHERE td.id = ${TARGET_UUID})
+    WHEN 'bot' THEN (SELECT tb.name FROM bots tb WHERE tb.id = ${TARGET_UUID})
+    WHEN 'api_token' THEN (SELECT tt.name FROM api_tokens tt WHERE tt.id = ${TARGET_UUID})
+  END`;
+
 // Serialises writers so every row links to the one before it (migration 008's audit_link takes it at commit).
 const CHAIN_LOCK_KEY = 4_242_010;
 
@@ -61,26 +78,42 @@ export function createAuditRepository(db: Queryable) {
         ],
       );
     },
-    async list(filter: AuditFilter): Promise<AuditRow[]> {
+    async list(filter: AuditFilter): Promise<LabelledAuditRow[]> {
       const where: string[] = [];
       const params: unknown[] = [];
       const add = (sql: string, value: unknown) => {
         params.push(value);
         where.push(sql.replace('?', `$${params.length}`));
       };
-      if (filter.action) add('action LIKE ?', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
-      if (filter.actorId) add('actor_id = ?', filter.actorId);
-      if (filter.targetType) add('target_type = ?', filter.targetType);
-      if (filter.targetId) add('target_id = ?', filter.targetId);
-      if (filter.from) add('at >= ?', filter.from);
-      if (filter.to) add('at < ?', filter.to);
-      if (filter.beforeId) add('id < ?', filter.beforeId);
+      if (filter.action) add('a.action LIKE ?', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
+      if (filter.actorId) add('a.actor_id = ?', filter.actorId);
+      if (filter.targetType) add('a.target_type = ?', filter.targetType);
+      if (filter.targetId) add('a.target_id = ?', filter.targetId);
+      if (filter.from) add('a.at >= ?', filter.from);
+      if (filter.to) add('a.at < ?', filter.to);
+      if (filter.beforeId) add('a.id < ?', filter.beforeId);
       params.push(filter.limit);
-      const { rows } = await db.query<AuditRow>(
-        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      const { rows } = await db.query<LabelledAuditRow>(
+        `SELECT a.*, au.name AS actor_name, ${TARGET_LABEL} AS target_label
+           FROM audit_log a LEFT JOIN users au ON au.id = a.actor_id
+          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY a.id DESC LIMIT $${params.length}`,
         params,
       );
       return rows;
+    },
+    /** Every action recorded, in order: a skip scan over the (action, at) index, not a full read. */
+    async actions(): Promise<string[]> {
+      const { rows } = await db.query<{ action: string }>(
+        `WITH RECURSIVE found AS (
+           (SELECT action FROM audit_log ORDER BY action LIMIT 1)
+           UNION ALL
+           SELECT (SELECT a.action FROM audit_log a WHERE a.action > found.action ORDER BY a.action LIMIT 1)
+             FROM found WHERE found.action IS NOT NULL
+         )
+         SELECT action FROM found WHERE action IS NOT NULL`,
+      );
+      return rows.map((r) => r.action);
     },
     /** Oldest first, in pages, for chain verification. */
     async pageFrom(afterId: number, limit: number): Promise<AuditRow[]> {

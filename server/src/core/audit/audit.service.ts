@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../db/database.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { createAuditRepository, type AuditFilter, type AuditRow } from './audit.repository.ts';
+import { createAuditRepository, type AuditFilter, type AuditRow, type LabelledAuditRow } from './audit.repository.ts';
 
 export interface AuditEntry {
   action: string;
@@ -124,11 +124,41 @@ export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<
   }
 }
 
-/** The audit trail as admins read it: filtered pages, newest first, and an on-demand chain check. */
-export function createAuditService(deps: { db: Queryable }) {
+const EXPORT_PAGE = 1000;
+
+/**
+ * The audit trail as admins read it: filtered pages newest first, the actions it holds, an export
+ * of everything a filter matches, and an on-demand chain check.
+ */
+export function createAuditService(deps: { db: Database }) {
   return {
-    list(filter: AuditFilter): Promise<AuditRow[]> {
+    list(filter: AuditFilter): Promise<LabelledAuditRow[]> {
       return createAuditRepository(deps.db).list(filter);
+    },
+    actions(): Promise<string[]> {
+      return createAuditRepository(deps.db).actions();
+    },
+    /**
+     * Every record the filter matches, newest first, a page at a time (an export of years of records
+     * never sits in memory). Reading the trail out is itself recorded, with the filter, before the first row.
+     */
+    async *export(
+      filter: Omit<AuditFilter, 'beforeId' | 'limit'>,
+      by: { actor: { id: string; email: string }; ip: string | null },
+    ): AsyncGenerator<LabelledAuditRow[]> {
+      await recordAudit(deps.db, {
+        action: 'audit.exported',
+        actor: by.actor,
+        ip: by.ip,
+        details: JSON.parse(JSON.stringify(filter)) as Record<string, unknown>,
+      });
+      let beforeId: number | undefined;
+      for (;;) {
+        const rows = await createAuditRepository(deps.db).list({ ...filter, beforeId, limit: EXPORT_PAGE });
+        if (rows.length) yield rows;
+        if (rows.length < EXPORT_PAGE) return;
+        beforeId = rows[rows.length - 1]!.id;
+      }
     },
     verify(): Promise<ChainVerification> {
       return verifyAuditChain(deps.db);

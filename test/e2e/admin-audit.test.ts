@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn, startWorld, type E2eWorld } from './support/app.ts';
+import { screenshot } from './support/browser.ts';
+
+/* The audit log as an admin reads it: names instead of ids, a person picker, an action filter, a CSV export. */
+describe('the audit log in a real browser', () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld();
+  }, 180_000);
+  afterAll(async () => world?.close());
+
+  it('shows who did what to what by name, filters by person and action, and exports what it shows', async () => {
+    const admin = await world.user('admin', 'Audrey Auditor');
+    const other = await world.user('admin', 'Otto Other');
+    await world.api(other, 'POST', '/api/groups', { name: 'Not by Audrey' });
+    const group = await world.api(admin, 'POST', '/api/groups', { name: 'Night shift' });
+    await world.api(admin, 'DELETE', `/api/groups/${group.body.group.id}`);
+
+    const context = await world.browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, world.app.url, admin);
+    await page.goto(`${world.app.url}/admin/audit`);
+    const rows = page.locator('[data-testid="audit-table"] tbody tr');
+    const deleted = rows.filter({ hasText: 'Deleted a group' }).first();
+    await expect.poll(() => deleted.innerText()).toContain('Night shift');
+    const text = await deleted.innerText();
+    expect(text).toContain('Audrey Auditor');
+    expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+
+    // The person picker and the action filter: only Audrey's group deletions remain.
+    await page.getByRole('combobox', { name: 'Person' }).fill('Audrey');
+    await page.getByRole('option', { name: /Audrey Auditor/ }).click();
+    await page.getByTestId('audit-action').selectOption({ label: 'Created a group' });
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await expect.poll(async () => (await rows.allInnerTexts()).join('\n')).toContain('Night shift');
+    const filtered = await rows.allInnerTexts();
+    expect(filtered.every((r) => r.includes('Audrey Auditor') && r.includes('Created a group'))).toBe(true);
+    expect(filtered.join('\n')).not.toContain('Not by Audrey');
+    await screenshot(page, 'audit-desktop-en');
+
+    // The export is what the filter shows, as a spreadsheet opens it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-export').click()]);
+    expect(download.suggestedFilename()).toMatch(/^enclave-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = await new Response(await download.createReadStream()).text();
+    const lines = csv
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toMatch(/^id,at,actor_name,actor_email,action,/);
+    expect(lines.slice(1)).toHaveLength(filtered.length);
+    expect(lines.slice(1).every((l) => l.includes(',Audrey Auditor,') && l.includes(',group.created,'))).toBe(true);
+    await context.close();
+
+    // In Chinese, on a phone: the same page, translated, no wider than the screen.
+    const phone = await world.browser.newContext({ locale: 'zh-CN', mobile: true });
+    const zh = await phone.newPage();
+    await signIn(zh, world.app.url, admin);
+    await zh.goto(`${world.app.url}/admin/audit`);
+    await expect.poll(() => zh.locator('[data-testid="audit-table"] tbody').innerText()).toContain('删除群组');
+    expect(await zh.evaluate<number>('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(zh, 'audit-phone-zh');
+    // The filters are folded on a phone, and open on a tap.
+    await zh.getByText('筛选条件').click();
+    await zh.getByRole('combobox', { name: '人员' }).waitFor();
+    await screenshot(zh, 'audit-phone-zh-filters');
+    await phone.close();
+  });
+});
