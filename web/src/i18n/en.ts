@@ -314,6 +314,7 @@ export const en = {
   'analytics.medianResolve': 'Median time to resolve',
   'analytics.positiveRate': 'Positive feedback',
   'analytics.perDay': 'Conversations per day',
+  'analytics.day': 'Day',
   'analytics.reasons': 'Handoff reasons',
   'analytics.feedback': 'Feedback',
   'analytics.tokensPerBot': 'Tokens per bot',

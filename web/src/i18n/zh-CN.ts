@@ -313,6 +313,7 @@ export const zhCN: Record<MessageKey, string> = {
   'analytics.medianResolve': '解决时长中位数',
   'analytics.positiveRate': '好评率',
   'analytics.perDay': '每日会话数',
+  'analytics.day': '日期',
   'analytics.reasons': '转人工原因',
   'analytics.feedback': '反馈',
   'analytics.tokensPerBot': '各机器人词元用量',

@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn, startWorld, type E2eWorld } from './support/app.ts';
 import { screenshot } from './support/browser.ts';
 
-/* The audit log as an admin reads it: names instead of ids, a person picker, an action filter, a CSV export. */
-describe('the audit log in a real browser', () => {
+/*
+ * What admins read back: the audit log (names instead of ids, a person picker, an action filter, a
+ * CSV export) and analytics over a time axis.
+ */
+describe('the audit log and analytics in a real browser', () => {
   let world: E2eWorld;
   beforeAll(async () => {
     world = await startWorld();
@@ -65,5 +68,35 @@ describe('the audit log in a real browser', () => {
     await zh.getByRole('combobox', { name: '人员' }).waitFor();
     await screenshot(zh, 'audit-phone-zh-filters');
     await phone.close();
+  });
+
+  it('draws conversations per day on a time axis: one busy day is one day among the period, not one giant bar', async () => {
+    const admin = await world.user('admin', 'Ana Lytics');
+    const employee = await world.user('employee', 'Emma Ployee');
+    for (let i = 0; i < 3; i += 1) await world.api(employee, 'POST', '/api/conversations', { kind: 'support' });
+
+    for (const [locale, mobile, name] of [
+      ['en-US', false, 'analytics-desktop-en'],
+      ['zh-CN', true, 'analytics-phone-zh'],
+    ] as const) {
+      const context = await world.browser.newContext({ locale, mobile });
+      const page = await context.newPage();
+      await signIn(page, world.app.url, admin);
+      await page.goto(`${world.app.url}/admin/analytics`);
+      const days = page.locator('[data-testid="per-day-table"] tbody tr');
+      await expect.poll(() => days.count()).toBe(31);
+      const busyDays = await page.evaluate<number>(
+        `[...document.querySelectorAll('[data-testid="per-day-table"] tbody tr')].filter((tr) => [...tr.querySelectorAll('td')].some((td) => td.textContent.trim() !== '0')).length`,
+      );
+      expect(busyDays).toBe(1);
+      await page.locator('[data-testid="admin-analytics"] canvas').first().waitFor();
+      expect(await page.evaluate<number>('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(
+        mobile ? 390 : 1280,
+      );
+      await screenshot(page, name);
+      await page.getByLabel(locale === 'zh-CN' ? '统计周期' : 'Period').selectOption('7');
+      await expect.poll(() => days.count()).toBe(8);
+      await context.close();
+    }
   });
 });
