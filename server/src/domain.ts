@@ -24,6 +24,7 @@ import { createEmbedder } from './core/llm/create-embedder.ts';
 import { createReranker } from './core/llm/rerank-client.ts';
 import { createFileStorage } from './core/storage/stored-files.ts';
 import { createPeopleService } from './core/users/people.service.ts';
+import { createOrganisationService } from './core/organisation/organisation.service.ts';
 import { createUserService } from './core/users/user.service.ts';
 import type { Infrastructure } from './services.ts';
 
@@ -109,7 +110,9 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
   const people = createPeopleService({ db });
   const audit = createAuditService({ db });
   const analytics = createAnalyticsService({ db });
+  const organisation = createOrganisationService({ db });
   return {
+    organisation,
     auth,
     users,
     people,

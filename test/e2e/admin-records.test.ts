@@ -1,12 +1,16 @@
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyPng } from '../support/images.ts';
 import { signIn, startWorld, type E2eWorld } from './support/app.ts';
 import { screenshot } from './support/browser.ts';
 
 /*
- * What admins read back: the audit log (names instead of ids, a person picker, an action filter, a
- * CSV export) and analytics over a time axis.
+ * What admins set and read back: the organisation's name and logo, the audit log (names instead of
+ * ids, a person picker, an action filter, a CSV export) and analytics over a time axis.
  */
-describe('the audit log and analytics in a real browser', () => {
+describe('the organisation, the audit log and analytics in a real browser', () => {
   let world: E2eWorld;
   beforeAll(async () => {
     world = await startWorld();
@@ -97,6 +101,45 @@ describe('the audit log and analytics in a real browser', () => {
       await page.getByLabel(locale === 'zh-CN' ? '统计周期' : 'Period').selectOption('7');
       await expect.poll(() => days.count()).toBe(8);
       await context.close();
+    }
+  });
+
+  it("puts the brand: the organisation's name and logo an admin chose on the sign-in page and in the header", async () => {
+    const admin = await world.user('admin', 'Olga Org');
+    const context = await world.browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, world.app.url, admin);
+    await page.goto(`${world.app.url}/admin/organisation`);
+    await page.getByLabel('Organisation name').fill('Northwind Bank');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('brand').innerText()).toBe('Northwind Bank');
+    // A wrong file is refused before it is sent; a PNG is taken and shown at once.
+    const dir = os.tmpdir();
+    const svg = path.join(dir, `logo-${Date.now()}.svg`);
+    const png = path.join(dir, `logo-${Date.now()}.png`);
+    await writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    await writeFile(png, tinyPng({ width: 96, height: 32, rgb: [232, 185, 49] }));
+    await page.getByTestId('logo-input').setInputFiles(svg);
+    await expect.poll(() => page.getByRole('alert').innerText()).toContain('PNG, JPEG or WebP');
+    await page.getByTestId('logo-input').setInputFiles(png);
+    await page.getByTestId('logo-preview').waitFor();
+    await page.locator('[data-testid="brand"] img').waitFor();
+    await screenshot(page, 'organisation-desktop-en');
+    await context.close();
+
+    for (const [locale, mobile, name] of [
+      ['en-US', false, 'login-desktop-en'],
+      ['zh-CN', true, 'login-phone-zh'],
+    ] as const) {
+      const visitor = await world.browser.newContext({ locale, mobile });
+      const login = await visitor.newPage();
+      await login.goto(`${world.app.url}/login`);
+      const identity = login.getByTestId('login-identity');
+      await expect.poll(() => identity.innerText()).toContain('Northwind Bank');
+      await identity.locator('img').waitFor();
+      expect(await identity.innerText()).toContain('Enclave');
+      await screenshot(login, name);
+      await visitor.close();
     }
   });
 });

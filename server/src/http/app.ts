@@ -9,6 +9,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { assistRoutes } from './routes/assist.routes.ts';
 import { attachmentRoutes } from './routes/attachments.routes.ts';
+import { organisationRoutes } from './routes/organisation.routes.ts';
 import { peopleRoutes } from './routes/people.routes.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { openAiErrors, v1Routes } from './routes/v1.routes.ts';
@@ -83,6 +84,7 @@ export function createApp(services: Services, domain: Domain) {
   botRoutes(api, domain.bots);
   attachmentRoutes(api, domain.attachments, config.attachmentMaxBytes);
   peopleRoutes(api, domain.people);
+  organisationRoutes(api, domain.organisation);
   assistRoutes(api, domain);
   app.use(api.router);
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import * as assist from './routes/assist.routes.ts';
 import * as audit from './routes/audit.routes.ts';
+import * as organisation from './routes/organisation.routes.ts';
 import * as auth from './routes/auth.routes.ts';
 import * as bots from './routes/bots.routes.ts';
 import * as collections from './routes/collections.routes.ts';
@@ -67,7 +68,8 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       },
     },
     'get /metrics': op('Prometheus metrics', 200, 'Prometheus text format', {
-      description: 'For the scraper; restrict it at the proxy.',
+      description:
+        'For the scraper; restrict it at the proxy. With METRICS_TOKEN set it needs `Authorization: Bearer <token>`; with METRICS_PORT set it is served on that port only.',
       produces: ['text/plain'],
     }),
     'get /api/openapi.json': op('This OpenAPI document', 200, 'OpenAPI 3.1 document'),
@@ -270,12 +272,29 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
   },
   admin: {
     'get /api/admin/audit': op('Audit trail, newest first', 200, '`{items, next}`', { query: audit.auditQuery }),
+    'get /api/organisation': op(
+      "The organisation's name and logo address (shown on the sign-in page)",
+      200,
+      '`{organisation: {name, logoUrl}}`',
+    ),
+    'get /api/organisation/logo': op("The organisation's logo image (404 when none is set)", 200, 'PNG, JPEG or WebP', {
+      produces: ['image/png', 'image/jpeg', 'image/webp'],
+    }),
+    'patch /api/organisation': op('Rename the organisation (empty: none)', 200, '`{organisation}`', {
+      body: organisation.organisationSchema,
+    }),
+    'put /api/organisation/logo': op(
+      'Set the logo: the image itself as the body (PNG, JPEG or WebP, ≤ 256 KB; 413 larger, 415 another type)',
+      200,
+      '`{organisation}`',
+    ),
+    'delete /api/organisation/logo': op('Remove the logo', 200, '`{organisation}`'),
     'get /api/admin/audit/actions': op('Every action the audit trail holds, for filtering', 200, '`{items: [action]}`'),
     'get /api/admin/audit/export': op(
       'The audit records a filter matches as CSV (UTF-8 with BOM), newest first; the export is itself audited',
       200,
-      'text/csv',
-      { query: audit.auditExportQuery },
+      'CSV',
+      { query: audit.auditExportQuery, produces: ['text/csv'] },
     ),
     'get /api/admin/audit/verify': op("Check the audit log's hash chain", 200, 'The result of the check'),
     'get /api/admin/analytics': op('Usage and quality numbers', 200, '`{analytics}`', { query: assist.analyticsQuery }),

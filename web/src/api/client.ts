@@ -63,7 +63,11 @@ export async function api<T = unknown>(path: string, options: RequestOptions = {
     headers,
     signal: options.signal,
   };
-  if (options.body !== undefined) {
+  if (options.body instanceof Blob) {
+    // A file sent as itself (a logo): its own type, no JSON.
+    headers['content-type'] = options.body.type || 'application/octet-stream';
+    init.body = options.body;
+  } else if (options.body !== undefined) {
     headers['content-type'] = 'application/json';
     init.body = JSON.stringify(options.body);
   }

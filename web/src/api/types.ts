@@ -5,6 +5,7 @@
  */
 import type { Analytics as ServerAnalytics } from '../../../server/src/core/analytics/analytics.service.ts';
 import type { PresentedAudit } from '../../../server/src/core/audit/audit.presenter.ts';
+import type { PresentedOrganisation } from '../../../server/src/core/organisation/organisation.presenter.ts';
 import type { PresentedBotDetail, PresentedBotSummary } from '../../../server/src/core/bots/bot.presenter.ts';
 import type { Suggestion as ServerSuggestion } from '../../../server/src/core/bots/copilot.service.ts';
 import type { Gap as ServerGap } from '../../../server/src/core/bots/feedback.service.ts';
@@ -84,6 +85,7 @@ export type BotDetail = Json<PresentedBotDetail>;
 export type BotHandoffSettings = BotDetail['handoff'];
 
 export type AuditEntry = Json<PresentedAudit>;
+export type Organisation = Json<PresentedOrganisation>;
 export type ConversationEvent = Json<PresentedConversationEvent>;
 export type Suggestion = Json<ServerSuggestion>;
 

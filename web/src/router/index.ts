@@ -47,6 +47,11 @@ const routes: RouteRecordRaw[] = [
       { path: 'gaps', name: 'admin-gaps', component: () => import('../views/admin/AdminGapsView.vue') },
       { path: 'analytics', name: 'admin-analytics', component: () => import('../views/admin/AdminAnalyticsView.vue') },
       { path: 'audit', name: 'admin-audit', component: () => import('../views/admin/AdminAuditView.vue') },
+      {
+        path: 'organisation',
+        name: 'admin-organisation',
+        component: () => import('../views/admin/AdminOrganisationView.vue'),
+      },
     ],
   },
   {
