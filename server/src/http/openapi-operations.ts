@@ -79,7 +79,11 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       '`{token, user}`; also sets the session cookie',
       { description: 'Repeated failures answer 429 with Retry-After.', body: auth.loginSchema },
     ),
-    'get /api/auth/config': op('What the sign-in page offers (SSO or not)', 200, '`{sso: {enabled, loginUrl?}}`'),
+    'get /api/auth/config': op(
+      'What the sign-in page offers (SSO or not), and the domains links in answers may point to',
+      200,
+      '`{sso: {enabled, loginUrl?}, answerLinks: {allowedDomains}}`',
+    ),
     'get /api/auth/oidc/login': op('Start single sign-on', 302, 'Redirect to the identity provider', { sso: true }),
     'get /api/auth/oidc/callback': op(
       'Finish single sign-on',
