@@ -44,7 +44,7 @@ describe.each(backends)('prompt-injection hygiene on %s', (backend) => {
     // of the message for a wish for a person (another request) finds none.
     model = await startFakeOpenAi((call) => {
       const prompt = call.body.messages.at(-1)!.content;
-      return { reply: prompt.includes('<<<DOCUMENTS') ? prompt : '{"wants_person":0,"frustrated":0,"complaint":0}' };
+      return { reply: prompt.includes('wants_person') ? '{"wants_person":0,"frustrated":0,"complaint":0}' : prompt };
     });
     // No deployment model: one bot names the fake model itself, the other answers offline.
     app = await startTestApp(backend, {
