@@ -33,6 +33,7 @@ describe.each(backends)('prompt-injection hygiene on %s', (backend) => {
   let app: TestApp;
   let admin: TestUser;
   let employee: TestUser;
+  let agent: TestUser;
   let collectionId: string;
   let hostileId: string;
   let modelBot: { id: string; slug: string };
@@ -50,7 +51,11 @@ describe.each(backends)('prompt-injection hygiene on %s', (backend) => {
     app = await startTestApp(backend, {
       env: { ANSWER_LINK_ALLOWED_DOMAINS: 'intranet.example', V1_RATE_PER_MINUTE: '600' },
     });
-    [admin, employee] = await Promise.all([newUser(app, { role: 'admin' }), newUser(app)]);
+    [admin, employee, agent] = await Promise.all([
+      newUser(app, { role: 'admin' }),
+      newUser(app),
+      newUser(app, { role: 'agent' }),
+    ]);
     let documentIds: string[];
     ({ collectionId, documentIds } = await newKnowledge(app, admin, [HOSTILE, ORDINARY]));
     hostileId = documentIds[0]!;
@@ -154,6 +159,20 @@ describe.each(backends)('prompt-injection hygiene on %s', (backend) => {
     const answer = (history.body.items as { senderType: string; body: string }[]).find((m) => m.senderType === 'bot')!;
     expect(answer.body).toContain('reimbursement portal');
     expect(answer.body).not.toContain('evil.example');
+
+    // The agent's copilot drafts from the same passages: fenced, and its draft keeps no such link either.
+    await request(app.url, 'POST', `/api/conversations/${id}/handoff`, { token: employee.token, body: {} });
+    await request(app.url, 'POST', `/api/conversations/${id}/claim`, { token: agent.token });
+    const suggestion = await request(app.url, 'GET', `/api/conversations/${id}/suggestion`, { token: agent.token });
+    expect(suggestion.status).toBe(200);
+    const draftCall = model.calls.findLast((c) => c.body.messages.at(-1)!.content.startsWith('You are helping'))!;
+    expect(draftCall.body.messages[0]).toMatchObject({
+      role: 'system',
+      content: expect.stringContaining('untrusted data'),
+    });
+    expect(draftCall.body.messages.at(-1)!.content).toContain('http://evil.example/phish');
+    expect(suggestion.body.suggestion.reply.body).toContain('reimbursement portal');
+    expect(suggestion.body.suggestion.reply.body).not.toContain('evil.example');
   });
 
   it('shows the document as flagged to an admin; excluding the passage removes it from search and answers (audited)', async () => {
