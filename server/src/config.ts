@@ -168,6 +168,21 @@ const envSchema = z.object({
   CHAT_HISTORY_TOKENS: intFrom(0, 100_000, 2000),
   V1_RATE_PER_MINUTE: intFrom(1, 100_000, 60),
   FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
+  // Domains links in answers may point to (with their subdomains), besides each cited source's own URL.
+  ANSWER_LINK_ALLOWED_DOMAINS: optionalString.pipe(
+    z
+      .string()
+      .refine(
+        (v) =>
+          v
+            .split(',')
+            .map((d) => d.trim())
+            .filter(Boolean)
+            .every((d) => /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(d)),
+        'must be a comma-separated list of domain names (example.com, wiki.corp.example)',
+      )
+      .optional(),
+  ),
   // Which non-public addresses URL imports may reach. `private` (the default) is the intranet:
   // 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7; loopback (this host's own services) only
   // when listed. Link-local (cloud metadata) and Enclave's own addresses are refused whatever it says.
@@ -235,6 +250,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       /** Tokens of earlier conversation turns an answer call carries (a bot's `model.historyTokens` wins). */
       historyTokens: env.CHAT_HISTORY_TOKENS,
     },
+    /** Links in answers survive only to a cited source's own URL or these domains (and their subdomains). */
+    answerLinks: { allowedDomains: list(env.ANSWER_LINK_ALLOWED_DOMAINS).map((d) => d.toLowerCase()) },
     /** Requests per minute per personal API token on /v1. */
     v1RatePerMinute: env.V1_RATE_PER_MINUTE,
     embedding: {

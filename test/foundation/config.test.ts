@@ -33,6 +33,16 @@ describe('loadConfig', () => {
     expect(OFFLINE_EMBEDDING_DIMENSIONS).toBe(512);
   });
 
+  it('reads ANSWER_LINK_ALLOWED_DOMAINS as lower-case domains, none by default, and names a bad one', () => {
+    expect(loadConfig({}).answerLinks.allowedDomains).toEqual([]);
+    expect(loadConfig({ ANSWER_LINK_ALLOWED_DOMAINS: 'Intranet.Example, wiki.corp.example' }).answerLinks).toEqual({
+      allowedDomains: ['intranet.example', 'wiki.corp.example'],
+    });
+    expect(configError({ ANSWER_LINK_ALLOWED_DOMAINS: 'https://evil.example/x' }).message).toContain(
+      'ANSWER_LINK_ALLOWED_DOMAINS',
+    );
+  });
+
   it('resolves a relative DATA_DIR against the working directory', () => {
     expect(loadConfig({ DATA_DIR: 'var/enclave' }).dataDir).toBe(path.join(process.cwd(), 'var/enclave'));
   });

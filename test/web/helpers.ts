@@ -101,6 +101,8 @@ export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): K
     progress: 0,
     error: null,
     chunkCount: 0,
+    flaggedChunks: 0,
+    excludedFlaggedChunks: 0,
     pageCount: null,
     enabled: true,
     version: 1,

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { isAllowedImageSource, renderMarkdown } from '../../web/src/utils/markdown';
+import { isAllowedImageSource, renderMarkdown, type LinkPolicy } from '../../web/src/utils/markdown';
 
-function render(source: string): HTMLElement {
+function render(source: string, links?: LinkPolicy): HTMLElement {
   const div = document.createElement('div');
-  div.innerHTML = renderMarkdown(source);
+  div.innerHTML = renderMarkdown(source, undefined, links);
   return div;
 }
 
@@ -12,6 +12,7 @@ describe('safe Markdown', () => {
   it('renders ordinary Markdown', () => {
     const el = render(
       '**Annual leave** is `15` days.\n\n- one\n- two\n\n[Handbook](https://intranet.example/handbook)',
+      { sourceUrls: [], allowedDomains: ['intranet.example'] },
     );
     expect(el.querySelector('strong')?.textContent).toBe('Annual leave');
     expect(el.querySelectorAll('li')).toHaveLength(2);
@@ -50,6 +51,30 @@ describe('safe Markdown', () => {
     expect(byAlt.local).toBe('/api/files/a.png');
     expect(byAlt.inline).toBe('data:image/png;base64,iVBORw0KGgo=');
     expect(el.innerHTML).not.toContain('evil.example');
+  });
+
+  it('keeps links to a cited source or an allowed domain; any other link shows as its text', () => {
+    const el = render(
+      'Log in at the [portal](http://evil.example/phish), see the [handbook](https://docs.corp.example/handbook) ' +
+        'and the [wiki](https://team.wiki.corp.example/leave), or http://evil.example/bare, or ' +
+        '[mail](mailto:x@evil.example), or [home](/admin). ![pixel](https://wiki.corp.example/p.gif)',
+      { sourceUrls: ['https://docs.corp.example/handbook#top'], allowedDomains: ['wiki.corp.example'] },
+    );
+    const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    expect(hrefs).toEqual(['https://docs.corp.example/handbook', 'https://team.wiki.corp.example/leave']);
+    // The text of every dropped link stays readable.
+    expect(el.textContent).toContain('Log in at the portal,');
+    expect(el.textContent).toContain('http://evil.example/bare');
+    expect(el.textContent).toContain('mail');
+    // No remote image loads, even from an allowed domain.
+    expect(el.querySelector('img')?.getAttribute('src')).toBeNull();
+    expect(el.innerHTML).not.toContain('href="http://evil.example');
+  });
+
+  it('without a policy, keeps no link at all', () => {
+    const el = render('[Handbook](https://intranet.example/handbook) and https://intranet.example/x');
+    expect(el.querySelector('a')).toBeNull();
+    expect(el.textContent).toContain('Handbook');
   });
 
   it('knows which image sources are allowed', () => {

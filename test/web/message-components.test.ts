@@ -59,6 +59,28 @@ describe('message rendering', () => {
     expect((window as unknown as { pwned?: boolean }).pwned).toBeUndefined();
   });
 
+  it('keeps a bot answer’s link to its cited source and to allowed domains, not to anywhere else', () => {
+    useAuthStore().linkDomains = ['wiki.corp.example'];
+    const wrapper = mount(MessageListItem, {
+      props: {
+        message: message({
+          senderType: 'bot',
+          senderId: 'b1',
+          senderName: 'HR Assistant',
+          body: 'Log in at the [portal](http://evil.example/phish) ![x](http://evil.example/t.gif), see [the handbook](https://docs.corp.example/handbook) [1] and [the wiki](https://wiki.corp.example/leave).',
+          citations: [{ ...citations[0]!, url: 'https://docs.corp.example/handbook' }],
+        }) as unknown as Message,
+      },
+      global: { plugins: [i18nPlugin] },
+    });
+    expect(wrapper.findAll('a').map((a) => a.attributes('href'))).toEqual([
+      'https://docs.corp.example/handbook',
+      'https://wiki.corp.example/leave',
+    ]);
+    expect(wrapper.text()).toContain('Log in at the portal');
+    expect(wrapper.html()).not.toContain('evil.example');
+  });
+
   it('labels senders, internal notes and failed sends', async () => {
     const note = mount(MessageListItem, {
       props: {

@@ -15,6 +15,8 @@ routeRealtimeToStores();
 const router = createAppRouter();
 app.use(router);
 app.use(i18nPlugin);
+// The allowed link domains: until they arrive, messages show links to their sources only.
+void useAuthStore(pinia).loadConfig();
 
 onUnauthorized(() => {
   const auth = useAuthStore(pinia);

@@ -81,7 +81,11 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       '`{token, user}`; also sets the session cookie',
       { description: 'Repeated failures answer 429 with Retry-After.', body: auth.loginSchema },
     ),
-    'get /api/auth/config': op('What the sign-in page offers (SSO or not)', 200, '`{sso: {enabled, loginUrl?}}`'),
+    'get /api/auth/config': op(
+      'What the sign-in page offers (SSO or not), and the domains links in answers may point to',
+      200,
+      '`{sso: {enabled, loginUrl?}, answerLinks: {allowedDomains}}`',
+    ),
     'get /api/auth/oidc/login': op('Start single sign-on', 302, 'Redirect to the identity provider', { sso: true }),
     'get /api/auth/oidc/callback': op(
       'Finish single sign-on',
@@ -193,8 +197,22 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       '`{document}`, queued for ingestion',
     ),
     'get /api/documents/:id/chunks': op('Preview the chunks of a document', 200, '`{items, next}`', {
+      description:
+        'Each chunk carries `flags` (the instruction-like rules it trips, found at ingestion) and `excluded`; ' +
+        '`flagged=true` lists only flagged chunks.',
       query: documents.chunkQuery,
     }),
+    'patch /api/documents/:id/chunks/:chunkId': op(
+      'Exclude a passage from retrieval, or include it again (audited)',
+      200,
+      '`{chunk}`',
+      {
+        description:
+          'An excluded passage is never returned by search, the bots, the copilot or `/v1`; a re-index keeps ' +
+          'a passage that comes back word for word excluded.',
+        body: documents.chunkUpdateSchema,
+      },
+    ),
     'get /api/documents/:id/file': op('Download the original file', 200, 'The file, in its own media type', {
       description: '`?disposition=inline` shows PDFs and plain text inline; anything else is an attachment.',
       produces: FILE,

@@ -3,6 +3,8 @@ import type { User } from './types';
 
 export interface AuthConfig {
   sso: { enabled: boolean; loginUrl?: string };
+  /** Absent from servers older than the link rule. */
+  answerLinks?: { allowedDomains: string[] };
 }
 
 /** The signed-in user (401 when nobody is). */

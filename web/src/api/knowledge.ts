@@ -75,8 +75,17 @@ export async function deleteDocument(id: string): Promise<void> {
   await api(`/api/documents/${id}`, { method: 'DELETE' });
 }
 
-export function listChunks(documentId: string, cursor?: string | null): Promise<Page<Chunk>> {
-  return api<Page<Chunk>>(`/api/documents/${documentId}/chunks`, { query: { limit: 50, cursor: cursor ?? undefined } });
+/** `flagged`: only the passages flagged as instruction-like. */
+export function listChunks(documentId: string, cursor?: string | null, flagged = false): Promise<Page<Chunk>> {
+  return api<Page<Chunk>>(`/api/documents/${documentId}/chunks`, {
+    query: { limit: 50, cursor: cursor ?? undefined, flagged: flagged ? 'true' : undefined },
+  });
+}
+
+/** Takes a passage out of answers and search, or puts it back (audited). */
+export async function setChunkExcluded(documentId: string, chunkId: string, excluded: boolean): Promise<Chunk> {
+  const path = `/api/documents/${documentId}/chunks/${chunkId}`;
+  return (await api<{ chunk: Chunk }>(path, { method: 'PATCH', body: { excluded } })).chunk;
 }
 
 export interface SearchInput {

@@ -460,6 +460,14 @@ export const en = {
   'knowledge.confirmDelete': 'Delete “{title}”? Its passages leave the answers at once.',
   'knowledge.chunkPreview': 'Chunks of {title}',
   'knowledge.tokens': '{n} tokens',
+  'knowledge.flagged': '{n} instruction-like',
+  'knowledge.flaggedHint':
+    'Passages that read as instructions to the assistant ("ignore all previous instructions" …). The assistant treats every passage as data, but you can exclude one from answers and search.',
+  'knowledge.flaggedOnly': 'Only instruction-like passages',
+  'knowledge.flag': 'Instruction-like: {rules}',
+  'knowledge.excluded': 'Excluded from answers',
+  'knowledge.exclude': 'Exclude',
+  'knowledge.include': 'Include again',
 
   'faqImport.hint':
     'Many FAQ entries at once: two columns, question and answer, from a CSV or tab-separated file (as a spreadsheet saves it) or pasted below. A first row “question, answer” is skipped.',

@@ -458,6 +458,14 @@ export const zhCN: Record<MessageKey, string> = {
   'knowledge.confirmDelete': '确定删除“{title}”吗？其内容将立即不再用于回答。',
   'knowledge.chunkPreview': '{title} 的分块',
   'knowledge.tokens': '{n} 个词元',
+  'knowledge.flagged': '{n} 段疑似指令',
+  'knowledge.flaggedHint':
+    '这些段落读起来像是给助手的指令（如“忽略之前的所有指令”）。助手始终把段落当作数据，但您可以将某段排除在回答和搜索之外。',
+  'knowledge.flaggedOnly': '只看疑似指令的段落',
+  'knowledge.flag': '疑似指令：{rules}',
+  'knowledge.excluded': '已排除，不用于回答',
+  'knowledge.exclude': '排除',
+  'knowledge.include': '恢复使用',
 
   'faqImport.hint':
     '一次导入多条常见问题：两列，问题和答案；可选择 CSV 或制表符分隔的文件（电子表格另存即可），也可粘贴到下方。首行为“问题, 答案”时会被跳过。',

@@ -10,6 +10,8 @@ export const useAuthStore = defineStore('auth', () => {
   /** The first `GET /api/me` has answered (signed in or not). */
   const ready = ref(false);
   const sso = ref<{ enabled: boolean; loginUrl: string }>({ enabled: false, loginUrl: '/api/auth/oidc/login' });
+  /** Domains links in messages may point to, besides an answer's own sources (ANSWER_LINK_ALLOWED_DOMAINS). */
+  const linkDomains = ref<string[]>([]);
   let loading: Promise<void> | undefined;
 
   const signedIn = computed(() => user.value !== null);
@@ -41,6 +43,7 @@ export const useAuthStore = defineStore('auth', () => {
     try {
       const config = await authApi.fetchAuthConfig();
       sso.value = { enabled: config.sso.enabled, loginUrl: config.sso.loginUrl ?? '/api/auth/oidc/login' };
+      linkDomains.value = config.answerLinks?.allowedDomains ?? [];
     } catch {
       sso.value = { enabled: false, loginUrl: '/api/auth/oidc/login' };
     }
@@ -87,6 +90,7 @@ export const useAuthStore = defineStore('auth', () => {
     hasRole,
     load,
     loadConfig,
+    linkDomains,
     login,
     logout,
     forget,

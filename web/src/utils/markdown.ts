@@ -1,11 +1,17 @@
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
+import type { LinkPolicy } from '../../../server/src/core/bots/answer-links.ts';
+
+export type { LinkPolicy };
 
 /**
  * Markdown from people, documents and models, rendered safely: raw HTML in the source is shown
  * as text, the result is sanitised (no script, frames, forms, styles or event handlers), links
  * open in a new tab without referrer, and images load only from data: URIs or this origin, so
- * a message cannot run code or phone home with a tracking pixel.
+ * a message cannot run code or phone home with a tracking pixel. A link stays a link only when it
+ * points to a cited source's own URL or an allowed domain (ANSWER_LINK_ALLOWED_DOMAINS), as the
+ * server already ensures for bot answers (server/src/core/bots/answer-links.ts): here again for
+ * what agents and employees type, and for answers stored before that rule.
  */
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -112,7 +118,30 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   span: ['class'],
   input: ['type', 'checked', 'disabled'],
 };
-const SAFE_LINK = /^(https?:|mailto:|\/(?!\/)|#|\.\/|[^:]*$)/i;
+/** No allowed domains, no sources: every link is shown as its text. */
+export const NO_LINKS: LinkPolicy = { sourceUrls: [], allowedDomains: [] };
+
+const withoutFragment = (url: URL) => `${url.protocol}//${url.host}${url.pathname}${url.search}`;
+
+/** The server's rule (answer-links.ts `linkAllowed`): http(s) to an allowed domain or a source's own URL. */
+export function isAllowedLink(href: string, policy: LinkPolicy): boolean {
+  let url: URL;
+  try {
+    url = new URL(href.trim());
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  const host = url.hostname.toLowerCase();
+  if (policy.allowedDomains.some((d) => host === d || host.endsWith(`.${d}`))) return true;
+  return policy.sourceUrls.some((source) => {
+    try {
+      return withoutFragment(new URL(source)) === withoutFragment(url);
+    } catch {
+      return false;
+    }
+  });
+}
 
 let purifier: ReturnType<typeof DOMPurify> | undefined;
 
@@ -126,7 +155,7 @@ function getPurifier() {
  * attributes, safe link and image URLs. It holds even where a DOM implementation makes DOMPurify
  * lenient, so it is what the tests pin down.
  */
-function enforcePolicy(root: ParentNode) {
+function enforcePolicy(root: ParentNode, links: LinkPolicy) {
   for (const element of [...root.querySelectorAll('*')]) {
     const tag = element.tagName.toLowerCase();
     if (!ALLOWED_TAGS.has(tag) || (tag === 'input' && element.getAttribute('type') !== 'checkbox')) {
@@ -141,8 +170,11 @@ function enforcePolicy(root: ParentNode) {
     }
     if (tag === 'input') element.setAttribute('disabled', '');
     if (tag === 'a') {
-      const href = (element.getAttribute('href') ?? '').trim();
-      if (href && !SAFE_LINK.test(href)) element.removeAttribute('href');
+      if (!isAllowedLink(element.getAttribute('href') ?? '', links)) {
+        // Not a link the message may carry: its text stays, the target goes.
+        element.replaceWith(...[...element.childNodes]);
+        continue;
+      }
       element.setAttribute('target', '_blank');
       element.setAttribute('rel', 'noopener noreferrer nofollow');
     }
@@ -158,7 +190,7 @@ function enforcePolicy(root: ParentNode) {
   }
 }
 
-export function sanitizeHtml(html: string): string {
+export function sanitizeHtml(html: string, links: LinkPolicy = NO_LINKS): string {
   const purified = getPurifier().sanitize(html, {
     FORBID_TAGS,
     FORBID_ATTR: ['style', 'srcset', 'formaction', 'background', 'ping'],
@@ -166,7 +198,7 @@ export function sanitizeHtml(html: string): string {
   });
   const template = document.createElement('template');
   template.innerHTML = purified;
-  enforcePolicy(template.content);
+  enforcePolicy(template.content, links);
   return template.innerHTML;
 }
 
@@ -209,7 +241,8 @@ function linkCitations(html: string, known: Set<number>, label: (n: number) => s
 export function renderMarkdown(
   source: string,
   citations?: { indexes: number[]; label: (n: number) => string },
+  links: LinkPolicy = NO_LINKS,
 ): string {
-  const safe = sanitizeHtml(marked.parse(source) as string);
+  const safe = sanitizeHtml(marked.parse(source) as string, links);
   return citations ? linkCitations(safe, new Set(citations.indexes), citations.label) : safe;
 }

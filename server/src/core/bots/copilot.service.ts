@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createBotRepository, type BotRow } from './bot.repository.ts';
 import { createRetrievalRepository } from '../knowledge/retrieval.repository.ts';
-import { buildCitations, citedIndexes, formatContext, type Citation } from './grounding.ts';
+import { buildCitations, citedIndexes, fenceContext, type Citation } from './grounding.ts';
 import type { GroundedAnswerer, PreparedQuestion, Turn } from './grounded-answerer.ts';
 import { languageName } from './language.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
@@ -127,12 +127,13 @@ export function createCopilotService(deps: {
       let citations: Citation[] = [];
       if (model) {
         const usage = createUsageRepository(db);
-        const complete = async (kind: 'summary' | 'suggestion', prompt: string) => {
+        const complete = async (kind: 'summary' | 'suggestion', prompt: string, system?: string) => {
           const started = Date.now();
-          const result = await model.stream(
-            { messages: [{ role: 'user', content: prompt }], temperature: 0.2, maxTokens: 600 },
-            () => {},
-          );
+          const messages = [
+            ...(system ? [{ role: 'system' as const, content: system }] : []),
+            { role: 'user' as const, content: prompt },
+          ];
+          const result = await model.stream({ messages, temperature: 0.2, maxTokens: 600 }, () => {});
           await usage.record({
             kind,
             model: result.model,
@@ -145,6 +146,7 @@ export function createCopilotService(deps: {
           });
           return result.text.trim();
         };
+        const fenced = fenceContext(prepared.hits);
         [summary, draft] = await Promise.all([
           complete(
             'summary',
@@ -161,12 +163,15 @@ export function createCopilotService(deps: {
                 renderPrompt(
                   deps.prompts,
                   'suggestion',
-                  { context: formatContext(prepared.hits), transcript, language },
+                  { context: fenced.context, transcript, language },
                   bot.prompts,
                 ),
+                renderPrompt(deps.prompts, 'untrusted-data', { boundary: fenced.boundary }, bot.prompts),
               )
             : '',
         ]);
+        // The draft is read by an agent who may send it on: it carries only the links an answer may.
+        draft = deps.answerer.keepAllowedLinks(prepared, draft);
         const cited = citedIndexes(draft);
         citations = cited.length ? prepared.citations.filter((c) => cited.includes(c.index)) : prepared.citations;
       } else {

@@ -6,7 +6,8 @@ import type { Logger } from '../logger.ts';
 import type { BotRow } from './bot.repository.ts';
 import { handoffSettings, modelSettings, type BotHandoffSettings, type BotModelSettings } from './bot-settings.ts';
 import type { AnswerabilityModel } from './answerability.ts';
-import { buildCitations, citedIndexes, formatContext, type Citation } from './grounding.ts';
+import { createLinkFilter, keepAllowedLinks, type LinkPolicy } from './answer-links.ts';
+import { buildCitations, citedIndexes, fenceContext, type Citation } from './grounding.ts';
 import { recentTurns, modelTokenCounter, type Turn } from './conversation-memory.ts';
 import { createCrossLanguageSearch, mergeHits } from './cross-language-search.ts';
 import { BOT_TEXT, detectLanguage, languageName, type Language } from './language.ts';
@@ -62,7 +63,7 @@ export interface AnswererDeps {
   retrieval: Pick<RetrievalService, 'searchWithEvidence'>;
   answerability: AnswerabilityModel;
   prompts: PromptSet;
-  config: Pick<Config, 'chat' | 'redaction'>;
+  config: Pick<Config, 'chat' | 'redaction' | 'answerLinks'>;
   timeouts: ModelTimeouts;
   logger: Logger;
   /** Told of every model request, for metrics. */
@@ -80,6 +81,14 @@ export interface AnswererDeps {
 export function createGroundedAnswerer(deps: AnswererDeps) {
   const { db, logger } = deps;
   const crossLanguage = createCrossLanguageSearch(db);
+
+  /** Links an answer to `prepared` may keep: its passages' own URLs and the allowed domains. */
+  function linkPolicy(prepared: PreparedQuestion): LinkPolicy {
+    return {
+      sourceUrls: prepared.hits.flatMap((h) => (h.sourceUrl ? [h.sourceUrl] : [])),
+      allowedDomains: deps.config.answerLinks.allowedDomains,
+    };
+  }
 
   async function record(usage: Omit<UsageRecord, 'latencyMs'>, started: number) {
     const full = { ...usage, botId: usage.botId || null, latencyMs: Date.now() - started };
@@ -160,6 +169,11 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       };
     },
 
+    /** `text` with only the links an answer to `prepared` may keep (answer-links.ts); the copilot's drafts use it. */
+    keepAllowedLinks(prepared: PreparedQuestion, text: string): string {
+      return keepAllowedLinks(text, linkPolicy(prepared));
+    },
+
     /** Whether there is anything to answer from (else the bot says the knowledge base has nothing). */
     confident(prepared: PreparedQuestion): boolean {
       // Reworking the previous answer needs no new passages: the conversation holds what it needs.
@@ -168,7 +182,9 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
 
     /**
      * Streams the answer through `onDelta`. Model faults surface as ModelError (after the model's
-     * own retries); an abort surfaces as the signal's reason.
+     * own retries); an abort surfaces as the signal's reason. What streams and the body returned
+     * keep only the links the answer may carry (answer-links.ts): a document's link is not the
+     * bot's recommendation.
      */
     async generate(
       prepared: PreparedQuestion,
@@ -177,6 +193,7 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       onDelta: (delta: string) => void,
     ): Promise<GroundedAnswer> {
       const { bot, model, language, hits, citations } = prepared;
+      const policy = linkPolicy(prepared);
       const declined = (modelName: string, promptTokens = 0, completionTokens = 0): GroundedAnswer => ({
         outcome: 'declined',
         body: BOT_TEXT.noAnswer[language],
@@ -192,31 +209,42 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
           language,
         );
         if (!offline) return declined('offline');
-        for (const piece of offline.text.split(/(?<=\n)/)) onDelta(piece);
+        const body = keepAllowedLinks(offline.text, policy);
+        for (const piece of body.split(/(?<=\n)/)) onDelta(piece);
         return {
           outcome: 'answered',
-          body: offline.text,
+          body,
           citations: citations.filter((c) => offline.cited.includes(c.index)),
           model: 'offline',
           promptTokens: 0,
           completionTokens: 0,
         };
       }
-      const system = renderPrompt(
-        deps.prompts,
-        'answer.system',
-        { botName: bot.name, language: languageName(language) },
-        bot.prompts,
-      );
+      const fenced = fenceContext(hits);
+      // The untrusted-data rules follow the bot's own instructions, so an overridden answer.system keeps them too.
+      const system = [
+        renderPrompt(
+          deps.prompts,
+          'answer.system',
+          { botName: bot.name, language: languageName(language) },
+          bot.prompts,
+        ),
+        renderPrompt(deps.prompts, 'untrusted-data', { boundary: fenced.boundary }, bot.prompts),
+      ].join('\n\n');
       const user = renderPrompt(
         deps.prompts,
         'answer.user',
-        { context: formatContext(hits), question: prepared.query },
+        { context: fenced.context, question: prepared.query },
         bot.prompts,
       );
       // Hold back the first characters until they cannot be the decline marker, so it never flashes on screen.
       let held = '';
       let releasing = false;
+      const links = createLinkFilter(policy);
+      const release = (text: string) => {
+        const ready = links.push(text);
+        if (ready) onDelta(ready);
+      };
       const started = Date.now();
       const result = await model.stream(
         {
@@ -226,15 +254,17 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
           signal,
         },
         (delta) => {
-          if (releasing) return onDelta(delta);
+          if (releasing) return release(delta);
           held += delta;
           const start = held.trimStart();
           if (start.length < NO_ANSWER.length && NO_ANSWER.startsWith(start)) return;
           if (start.startsWith(NO_ANSWER)) return;
           releasing = true;
-          onDelta(held);
+          release(held);
         },
       );
+      const rest = links.end();
+      if (rest) onDelta(rest);
       await record(
         {
           ...usage,
@@ -252,7 +282,7 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       const cited = citedIndexes(text);
       return {
         outcome: 'answered',
-        body: text,
+        body: keepAllowedLinks(text, policy),
         citations: cited.length ? citations.filter((c) => cited.includes(c.index)) : citations,
         model: result.model,
         promptTokens: result.promptTokens,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SearchHit } from '../knowledge/retrieval.service.ts';
 
 /** What a bot message cites: enough to show a chip and open the passage. */
@@ -8,6 +9,8 @@ export interface Citation {
   title: string;
   page: number | null;
   snippet: string;
+  /** The source's own address (a URL import), which a link in the answer may point to; absent on older answers. */
+  url?: string | null;
 }
 
 const SNIPPET_CHARS = 300;
@@ -19,13 +22,28 @@ export function buildCitations(hits: SearchHit[]): Citation[] {
     chunkId: h.chunkId,
     title: h.title,
     page: h.page,
+    url: h.sourceUrl,
     snippet: [...h.text].length > SNIPPET_CHARS ? `${[...h.text].slice(0, SNIPPET_CHARS).join('')}…` : h.text,
   }));
 }
 
-/** The numbered passages as the model sees them. */
-export function formatContext(hits: SearchHit[]): string {
-  return hits.map((h, i) => `[${i + 1}] ${h.title}${h.page ? ` (page ${h.page})` : ''}:\n${h.text}`).join('\n\n');
+/** Retrieved passages fenced for a prompt: the system message names `boundary` (prompts/untrusted-data.md). */
+export interface FencedContext {
+  context: string;
+  boundary: string;
+}
+
+/**
+ * The numbered passages as the model sees them, between an opening and a closing marker that carry
+ * a boundary drawn afresh for each request. Document text is data, never instructions: a passage
+ * that writes a closing marker of its own cannot end the fence, since it cannot know the boundary
+ * (and one that holds it by chance makes us draw another).
+ */
+export function fenceContext(hits: SearchHit[]): FencedContext {
+  const body = hits.map((h, i) => `[${i + 1}] ${h.title}${h.page ? ` (page ${h.page})` : ''}:\n${h.text}`).join('\n\n');
+  let boundary = randomBytes(9).toString('hex');
+  while (body.includes(boundary)) boundary = randomBytes(9).toString('hex');
+  return { context: `<<<DOCUMENTS ${boundary}>>>\n${body}\n<<<END DOCUMENTS ${boundary}>>>`, boundary };
 }
 
 /** Citation numbers an answer uses ([1], [2][3] …), in order of first use. */

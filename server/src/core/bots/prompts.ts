@@ -11,6 +11,7 @@ export const PROMPT_NAMES = [
   'summary',
   'suggestion',
   'handoff-classifier',
+  'untrusted-data',
 ] as const;
 export type PromptName = (typeof PROMPT_NAMES)[number];
 

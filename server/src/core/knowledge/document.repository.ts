@@ -27,6 +27,9 @@ export interface DocumentRow {
   error: string | null;
   progress: number;
   chunk_count: number;
+  /** Passages flagged as instruction-like at ingestion, and how many of them an admin excluded. */
+  flagged_chunks: number;
+  excluded_flagged_chunks: number;
   version: number;
   indexed_version: number;
   enabled: boolean;
@@ -45,6 +48,8 @@ export interface DocumentRow {
 // A DocumentRow from rows named `d`: the table, or a writing statement's RETURNING * (so a write
 // hands back the row it wrote instead of a second round trip to read it).
 const COLUMNS = `d.*, d.size_bytes::float8 AS size_bytes,
+    (SELECT count(*)::int FROM chunks fc WHERE fc.document_id = d.id AND cardinality(fc.flags) > 0) AS flagged_chunks,
+    (SELECT count(*)::int FROM chunks fc WHERE fc.document_id = d.id AND cardinality(fc.flags) > 0 AND fc.excluded) AS excluded_flagged_chunks,
     COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                 FROM document_groups dg JOIN groups g ON g.id = dg.group_id WHERE dg.document_id = d.id), '[]') AS groups`;
 const SELECT = `SELECT ${COLUMNS} FROM documents d`;

@@ -20,6 +20,7 @@ import { sniffMime } from './parsing/sniff.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 import { crawlSettingsOf, createSiteCrawler } from './site-crawl.ts';
 import { DEFAULT_SPLIT, splitSections, type Piece, type SplitOptions } from './text/splitter.ts';
+import { instructionFlags } from './text/instruction-like.ts';
 import { countTokens, lexemes, tsvectorLiteral } from './text/tokenize.ts';
 
 export const FAQ_MIME = 'application/vnd.enclave.faq+json';
@@ -190,6 +191,7 @@ export function createIngestionService(deps: {
         embedding: vectors[ord]!,
         tsv: tsvectorLiteral(tokens),
         kind: piece.kind,
+        flags: instructionFlags(piece.text),
       });
     }
     return chunks;
@@ -213,11 +215,13 @@ export function createIngestionService(deps: {
       if (!marked.length) return [];
       const current = new Set(marked.map((r) => r.id));
       const repo = createChunkRepository(tx);
+      const excluded = await repo.excludedTexts([...current]);
       await repo.deleteForDocuments([...current]);
       await repo.insertMany(
         items
           .filter(({ doc }) => current.has(doc.id))
           .map(({ doc, chunks }) => ({ documentId: doc.id, collectionId: doc.collection_id, chunks })),
+        excluded,
       );
       return marked;
     });

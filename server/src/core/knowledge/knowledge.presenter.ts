@@ -32,6 +32,8 @@ export function presentDocument(d: DocumentRow) {
     progress: Number(d.progress),
     error: d.error,
     chunkCount: d.chunk_count,
+    flaggedChunks: d.flagged_chunks,
+    excludedFlaggedChunks: d.excluded_flagged_chunks,
     pageCount: d.page_count,
     enabled: d.enabled,
     version: d.version,
@@ -59,6 +61,8 @@ export function presentChunk(c: ChunkRow) {
     kind: c.kind,
     page: c.metadata.page ?? null,
     headings: c.metadata.headings ?? [],
+    flags: c.flags,
+    excluded: c.excluded,
   };
 }
 

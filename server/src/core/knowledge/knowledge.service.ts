@@ -149,12 +149,37 @@ export function createKnowledgeService(deps: {
       return doc;
     },
 
-    async listChunks(id: string, page: { afterOrd?: number | undefined; limit: number }) {
+    async listChunks(
+      id: string,
+      page: { afterOrd?: number | undefined; limit: number; flaggedOnly?: boolean | undefined },
+    ) {
       await getDocument(id);
       return createChunkRepository(db).listByDocument(id, {
         ...(page.afterOrd !== undefined ? { afterOrd: page.afterOrd } : {}),
         limit: page.limit,
+        flaggedOnly: page.flaggedOnly ?? false,
       });
+    },
+
+    /**
+     * Takes one passage out of retrieval (an instruction-like one an admin judged hostile, say) or
+     * puts it back, audited. Search, the bots, the copilot and /v1 stop returning it at once.
+     */
+    async setChunkExcluded(actor: Actor, documentId: string, chunkId: string, excluded: boolean, client: ClientInfo) {
+      const chunk = await db.transaction(async (tx) => {
+        const row = await createChunkRepository(tx).setExcluded(documentId, chunkId, excluded);
+        if (!row) throw notFound('Passage');
+        await appendAudit(tx, {
+          action: excluded ? 'chunk.excluded' : 'chunk.included',
+          actor,
+          target: { type: 'document', id: documentId },
+          ip: client.ip,
+          details: { chunkId, ord: row.ord, flags: row.flags },
+        });
+        return row;
+      });
+      await publish(await getDocument(documentId));
+      return chunk;
     },
 
     /** The original bytes for download/preview. */

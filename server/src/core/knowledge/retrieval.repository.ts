@@ -5,10 +5,11 @@ import { isHan } from './text/tokenize.ts';
 
 /**
  * The two halves of hybrid search. Both apply the reader's permissions inside their SQL (the
- * collection's groups, narrowed by the document's), and only enabled, ready documents count.
+ * collection's groups, narrowed by the document's), and only enabled, ready documents count, and
+ * of them only the passages no admin excluded (a flagged instruction-like passage, say).
  * $1 is always the reader's user id, $2 the collection filter (null = all).
  */
-const SEARCHABLE = `d.enabled AND d.status = 'ready' AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
+const SEARCHABLE = `d.enabled AND d.status = 'ready' AND NOT c.excluded AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
 const PERMITTED = passageReadableSql({ collection: 'c.collection_id', document: 'c.document_id' }, '$1');
 
 export interface RankedId {
@@ -127,7 +128,7 @@ export function createRetrievalRepository(db: Queryable) {
       const b = lexemes.map((l) => (isHan(l) ? params.bHan : params.b));
       const { rows } = await db.query<{ id: number; score: number }>(
         `WITH matched AS MATERIALIZED (
-           SELECT c.id, c.document_id, c.collection_id, ts_filter(setweight(c.tsv, 'A', $3::text[]), '{a}') AS tsv, ${DL} AS dl
+           SELECT c.id, c.document_id, c.collection_id, c.excluded, ts_filter(setweight(c.tsv, 'A', $3::text[]), '{a}') AS tsv, ${DL} AS dl
            FROM chunks c WHERE c.tsv @@ $4::tsquery
          ),
          cand AS MATERIALIZED (
@@ -209,13 +210,13 @@ export function createRetrievalRepository(db: Queryable) {
     },
 
     /**
-     * Of these passages, the ids `userId` may read now. The copilot retrieves as the employee and
-     * shows an agent only what both may read.
+     * Of these passages, the ids `userId` may read now (and no admin excluded since). The copilot
+     * retrieves as the employee and shows an agent only what both may read.
      */
     async readablePassageIds(userId: string, chunkIds: string[]): Promise<Set<string>> {
       if (!chunkIds.length) return new Set();
       const { rows } = await db.query<{ id: string }>(
-        `SELECT c.id::text AS id FROM chunks c WHERE c.id = ANY($2::bigint[]) AND ${PERMITTED}`,
+        `SELECT c.id::text AS id FROM chunks c WHERE c.id = ANY($2::bigint[]) AND NOT c.excluded AND ${PERMITTED}`,
         [userId, chunkIds],
       );
       return new Set(rows.map((r) => r.id));

@@ -72,7 +72,11 @@ export function authRoutes(r: SecureRouter, services: Services, auth: AuthServic
   });
 
   r.get('/api/auth/config', 'public', (_req, res) => {
-    res.json({ sso: services.config.oidc ? { enabled: true, loginUrl: '/api/auth/oidc/login' } : { enabled: false } });
+    res.json({
+      sso: services.config.oidc ? { enabled: true, loginUrl: '/api/auth/oidc/login' } : { enabled: false },
+      // The web app's renderer keeps links to these domains (and to an answer's sources), as the server does.
+      answerLinks: { allowedDomains: services.config.answerLinks.allowedDomains },
+    });
   });
 
   r.post('/api/auth/logout', 'user', async (req, res) => {

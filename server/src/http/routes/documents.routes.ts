@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../../core/errors.ts';
 import type { KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
 import { presentChunk, presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
 import { byCreation, creationKey, defineCursor, keyPart } from '../../core/pagination/cursor.ts';
@@ -51,7 +52,12 @@ export const updateSchema = z.strictObject({
 export const listQuery = pageQuery.extend({
   status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional(),
 });
-export const chunkQuery = pageQuery.extend({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const chunkQuery = pageQuery.extend({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** Only the passages flagged as instruction-like. */
+  flagged: z.enum(['true', 'false']).optional(),
+});
+export const chunkUpdateSchema = z.strictObject({ excluded: z.boolean() });
 /** Chunks in document order: the last `ord` seen. */
 const byOrd = defineCursor(z.tuple([keyPart.int]).transform(([ord]) => ord));
 
@@ -131,8 +137,21 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
 
   r.get('/api/documents/:id/chunks', 'admin', async (req, res) => {
     const q = query(chunkQuery, req);
-    const rows = await knowledge.listChunks(uuidParam(req), { afterOrd: byOrd.decode(q.cursor), limit: q.limit + 1 });
+    const rows = await knowledge.listChunks(uuidParam(req), {
+      afterOrd: byOrd.decode(q.cursor),
+      limit: q.limit + 1,
+      flaggedOnly: q.flagged === 'true',
+    });
     res.json(page(rows, q.limit, presentChunk, (c) => byOrd.encode([c.ord])));
+  });
+
+  r.patch('/api/documents/:id/chunks/:chunkId', 'admin', async (req, res) => {
+    const chunkId = req.params.chunkId;
+    if (typeof chunkId !== 'string' || !/^[1-9]\d{0,17}$/.test(chunkId))
+      throw new AppError(404, 'not_found', 'Passage not found');
+    const { excluded } = body(chunkUpdateSchema, req);
+    const chunk = await knowledge.setChunkExcluded(actorOf(req), uuidParam(req), chunkId, excluded, clientOf(req));
+    res.json({ chunk: presentChunk(chunk) });
   });
 
   r.get('/api/documents/:id/file', 'admin', async (req, res) => {
