@@ -74,15 +74,43 @@ describe('fetching a URL for import', () => {
     const own = createOwnEndpoints({ port: 0, workerMetricsPort: 0 });
     own.listening(checked.port);
     const addresses = createImportAddressPolicy({ allowPrivate: ['loopback', 'private'], own });
-    for (const url of [`http://127.0.0.1:${checked.port}/metrics`, `http://localhost:${checked.port}/api/users`]) {
+    for (const url of [
+      `http://127.0.0.1:${checked.port}/metrics`,
+      `http://localhost:${checked.port}/api/users`,
+      // The same address spelled as IPv6 (the URL parser writes it ::ffff:7f00:1).
+      `http://[::ffff:127.0.0.1]:${checked.port}/metrics`,
+    ]) {
       await expect(fetchUrl(url, { timeoutMs: 2000, maxBytes: 1024, addresses })).rejects.toThrow(/Enclave itself/);
     }
     const publicHost = createImportAddressPolicy({
       allowPrivate: [],
       own: createOwnEndpoints({ port: 0, workerMetricsPort: 0, publicUrl: 'https://enclave.corp.example/' }),
     });
-    await expect(
-      fetchUrl('https://ENCLAVE.corp.example/metrics', { timeoutMs: 2000, maxBytes: 1024, addresses: publicHost }),
-    ).rejects.toThrow(/Enclave itself/);
+    // Spelled with the root dot, or another name for the same address on the same port: still Enclave.
+    const proxy: Resolver = async () => [{ address: '10.1.2.3', family: 4 }];
+    const publicByAddress = createImportAddressPolicy({
+      allowPrivate: ['private'],
+      own: createOwnEndpoints({ port: 0, workerMetricsPort: 0, publicUrl: 'https://enclave.corp.example/' }),
+      resolve: proxy,
+    });
+    for (const url of [
+      'https://ENCLAVE.corp.example/metrics',
+      'https://enclave.corp.example./metrics',
+      'https://chat.corp.example/api/users',
+      'https://10.1.2.3/metrics',
+    ]) {
+      await expect(
+        fetchUrl(url, {
+          timeoutMs: 2000,
+          maxBytes: 1024,
+          addresses: url.includes('ENCLAVE') ? publicHost : publicByAddress,
+        }),
+      ).rejects.toThrow(/Enclave itself/);
+    }
+    // Another site on that address but another port is not Enclave.
+    await expect(publicByAddress.check(new URL('http://wiki.corp.example:8080/'))).resolves.toEqual({
+      address: '10.1.2.3',
+      family: 4,
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { BlockList, isIP } from 'node:net';
+import { hostOf, literalAddress, unmapIpv4 } from '../net/ip-address.ts';
 
 /** One address a name resolved to. */
 export interface ResolvedAddress {
@@ -44,9 +45,9 @@ for (const [network, bits, type] of [...PRIVATE_RANGES, ...LOOPBACK_RANGES]) NON
 const LOOPBACK = new BlockList();
 for (const [network, bits, type] of LOOPBACK_RANGES) LOOPBACK.addSubnet(network, bits, type);
 
-/** `::ffff:10.0.0.1` is 10.0.0.1: check the IPv4 address it wraps. */
+/** `::ffff:10.0.0.1` (or `::ffff:a00:1`) is 10.0.0.1: check the IPv4 address it wraps. */
 function normalise({ address, family }: ResolvedAddress): { address: string; type: 'ipv4' | 'ipv6' } {
-  const mapped = family === 6 && /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const mapped = family === 6 ? unmapIpv4(address) : undefined;
   return mapped ? { address: mapped, type: 'ipv4' } : { address, type: family === 6 ? 'ipv6' : 'ipv4' };
 }
 
@@ -54,10 +55,15 @@ function normalise({ address, family }: ResolvedAddress): { address: string; typ
 export interface OwnEndpoints {
   /** Ports Enclave listens on (configured, and those actually bound, e.g. an ephemeral port). */
   ports(): ReadonlySet<number>;
-  /** PUBLIC_URL's host name, lower-case. */
+  /** PUBLIC_URL's host name (lower case, no trailing dot) and port. */
   publicHost?: string;
+  publicPort?: number;
   /** Records a port a server of this process has bound. */
   listening(port: number): void;
+}
+
+function publicEndpoint(url: URL): { publicHost: string; publicPort: number } {
+  return { publicHost: hostOf(url), publicPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
 }
 
 export function createOwnEndpoints(config: {
@@ -69,7 +75,7 @@ export function createOwnEndpoints(config: {
   const ports = new Set([config.port, config.workerMetricsPort, config.metrics?.port ?? 0].filter((p) => p > 0));
   return {
     ports: () => ports,
-    ...(config.publicUrl ? { publicHost: new URL(config.publicUrl).hostname.toLowerCase() } : {}),
+    ...(config.publicUrl ? publicEndpoint(new URL(config.publicUrl)) : {}),
     listening: (port) => void ports.add(port),
   };
 }
@@ -127,25 +133,36 @@ export function createImportAddressPolicy(options: {
     else allowed.addSubnet(address!, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
   }
   const hostAllowed = (host: string) => allowedHosts.some((h) => host === h || host.endsWith(`.${h}`));
+  // PUBLIC_URL's host resolving nowhere just means nothing is refused on its account.
+  const publicAddressesOf = async (host: string): Promise<ResolvedAddress[]> => {
+    const literal = literalAddress(host);
+    return literal ? [literal] : resolve(host).catch(() => []);
+  };
 
   return {
     async check(url) {
-      const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-      if (options.own.publicHost === host) throw new AddressRefused(`${url.host} is Enclave itself`);
-      const literal = isIP(host);
+      const host = hostOf(url);
+      const { publicHost, publicPort } = options.own;
+      if (publicHost === host) throw new AddressRefused(`${url.host} is Enclave itself`);
+      const literal = literalAddress(host);
       const addresses: ResolvedAddress[] = literal
-        ? [{ address: host, family: literal === 6 ? 6 : 4 }]
+        ? [literal]
         : await resolve(host).catch((error: Error) => {
             // Not a refusal: DNS may answer on a retry.
             throw new Error(`${url.host} could not be resolved: ${error.message}`, { cause: error });
           });
       if (!addresses.length) throw new Error(`${url.host} could not be resolved`);
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      // Another name (or the address) of PUBLIC_URL's host, on its port, is Enclave too.
+      const publicAddresses =
+        publicHost && port === publicPort
+          ? new Set((await publicAddressesOf(publicHost)).map((a) => normalise(a).address))
+          : new Set<string>();
       for (const resolved of addresses) {
         const { address, type } = normalise(resolved);
         if (FORBIDDEN.check(address, type))
           throw new AddressRefused(`${url.host} is a link-local or unspecified address; imports may not reach it`);
-        if (options.own.ports().has(port) && isLocal(address, type))
+        if ((options.own.ports().has(port) && isLocal(address, type)) || publicAddresses.has(address))
           throw new AddressRefused(`${url.host} is Enclave itself`);
         if (NON_PUBLIC.check(address, type) && !allowed.check(address, type) && !hostAllowed(host))
           throw new AddressRefused(

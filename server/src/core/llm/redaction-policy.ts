@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { hostOf, literalAddress } from '../net/ip-address.ts';
 
 /** REDACT_PII and a bot's `model.redactPii`: `auto` redacts only for endpoints outside this network. */
 export type RedactionMode = 'auto' | 'on' | 'off';
@@ -21,18 +22,12 @@ local.addSubnet('fe80::', 10, 'ipv6');
 export function isLocalEndpoint(baseUrl: string): boolean {
   let host: string;
   try {
-    host = new URL(baseUrl).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    host = hostOf(new URL(baseUrl));
   } catch {
     return false;
   }
-  // An IPv4 address in IPv6 form: URL writes ::ffff:10.0.0.1 as ::ffff:a00:1.
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-  if (mapped) {
-    const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-    host = [high >> 8, high & 255, low >> 8, low & 255].join('.');
-  }
-  const family = isIP(host);
-  if (family) return local.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  const literal = literalAddress(host);
+  if (literal) return local.check(literal.address, literal.family === 4 ? 'ipv4' : 'ipv6');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   return !host.includes('.') || host.endsWith('.local') || host.endsWith('.internal');
 }
