@@ -6,7 +6,7 @@ import { resumePendingIngestion } from './core/knowledge/knowledge.module.ts';
 import { createLogger } from './core/logger.ts';
 import { ensureFirstAdmin } from './core/users/first-admin.ts';
 import { createApp } from './http/app.ts';
-import { createGateway } from './ws/gateway.ts';
+import { createGateway, DEFAULT_GATEWAY_OPTIONS } from './ws/gateway.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
 
 /**
@@ -43,7 +43,10 @@ async function main(role: Role) {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
-  const gateway = createGateway(services, domain);
+  const gateway = createGateway(services, domain, {
+    ...DEFAULT_GATEWAY_OPTIONS,
+    maxSocketsPerUser: config.wsMaxSocketsPerUser,
+  });
   gateway.attach(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
