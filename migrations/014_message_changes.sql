@@ -10,7 +10,9 @@ ALTER TABLE messages ADD COLUMN changed_at timestamptz;
 UPDATE messages SET updated_seq = id, changed_at = COALESCE(deleted_at, edited_at, created_at);
 ALTER TABLE messages ALTER COLUMN updated_seq SET NOT NULL;
 ALTER TABLE messages ALTER COLUMN changed_at SET NOT NULL;
+-- A resume reads by either: what changed after the client's newest change, and what changed shortly before it.
 CREATE INDEX messages_updated_seq_idx ON messages (updated_seq);
+CREATE INDEX messages_changed_at_idx ON messages (changed_at);
 
 CREATE FUNCTION messages_number_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

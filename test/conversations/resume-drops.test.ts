@@ -22,7 +22,7 @@ import { apiOf, expectStatus, quickUser, type Api } from './helpers.ts';
 const USERS = 100;
 const TABS_PER_USER = 2; // 200 sockets
 const GROUP_SIZE = 4;
-const GROUP_MESSAGES = 30;
+const GROUP_MESSAGES = 24;
 const BOT_ASKERS = 20;
 const QUESTIONS = 3;
 
@@ -136,11 +136,11 @@ class Tab {
     }
   }
 
-  /** Drops the link every 0.7–2.5 s (no closing handshake) and reconnects at once or a little later. */
+  /** Drops the link every 0.5–2 s (no closing handshake) and reconnects at once or a little later. */
   startDropping() {
     this.dropping = (async () => {
       while (!this.stopped) {
-        await sleep(random(700, 2500));
+        await sleep(random(500, 2000));
         if (this.stopped) break;
         const ws = this.ws;
         this.ws = undefined;
@@ -263,7 +263,7 @@ describe.each(targets)('resume under random drops on $backend', ({ backend, redi
     const writing = groups.map(async ({ id, members }) => {
       const own: { id: number; author: TestUser }[] = [];
       for (let i = 0; i < GROUP_MESSAGES; i += 1) {
-        await sleep(random(80, 300));
+        await sleep(random(50, 200));
         const author = members[i % members.length]!;
         const clientId = randomUUID();
         const sent = await api.post(author.token, `/api/conversations/${id}/messages`, { body: `m${i}`, clientId });

@@ -293,8 +293,12 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       strikes: 0,
       held: [],
     };
+    // Released on the next turn of the event loop, after its I/O: a resume frame that arrived in time
+    // on a busy server (its timers and reads both late) is read first.
     client.holdTimer = setTimeout(() => {
-      if (!client.resuming) release(client);
+      setImmediate(() => {
+        if (!client.resuming) release(client);
+      });
     }, options.resumeGraceMs);
     clients.add(client);
     const own = byUser.get(actor.id) ?? new Set();
