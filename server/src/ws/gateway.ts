@@ -353,7 +353,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       clearTimeout(client.holdTimer);
       clients.delete(client);
       own.delete(client);
-      if (!own.size) byUser.delete(actor.id);
+      // An evicted socket (see maxSocketsPerUser) may close after its set was emptied and replaced.
+      if (!own.size && byUser.get(actor.id) === own) byUser.delete(actor.id);
       metrics.wsConnections.dec();
     });
     ws.on('error', () => ws.terminate());
