@@ -167,6 +167,7 @@ const envSchema = z.object({
   MODEL_ATTEMPTS: intFrom(1, 10, 3),
   CHAT_HISTORY_TOKENS: intFrom(0, 100_000, 2000),
   V1_RATE_PER_MINUTE: intFrom(1, 100_000, 60),
+  WS_MAX_SOCKETS_PER_USER: intFrom(1, 10_000, 20),
   FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
   // Domains links in answers may point to (with their subdomains), besides each cited source's own URL.
   ANSWER_LINK_ALLOWED_DOMAINS: optionalString.pipe(
@@ -254,6 +255,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     answerLinks: { allowedDomains: list(env.ANSWER_LINK_ALLOWED_DOMAINS).map((d) => d.toLowerCase()) },
     /** Requests per minute per personal API token on /v1. */
     v1RatePerMinute: env.V1_RATE_PER_MINUTE,
+    /** WebSockets one user may hold on one server; a further one closes their oldest (close code 4008). */
+    wsMaxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
     embedding: {
       offline: offlineEmbedder,
       baseUrl: env.EMBEDDING_BASE_URL ?? env.OPENAI_BASE_URL,

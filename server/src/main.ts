@@ -7,7 +7,7 @@ import { createLogger } from './core/logger.ts';
 import { ensureFirstAdmin } from './core/users/first-admin.ts';
 import { createApp } from './http/app.ts';
 import { serverExposition, startMetricsServer } from './http/metrics-server.ts';
-import { createGateway } from './ws/gateway.ts';
+import { createGateway, DEFAULT_GATEWAY_OPTIONS } from './ws/gateway.ts';
 import { schedulePeriodicJobs } from './periodic-jobs.ts';
 
 /**
@@ -52,7 +52,10 @@ async function main(role: Role) {
         render: serverExposition(services),
       })
     : undefined;
-  const gateway = createGateway(services, domain);
+  const gateway = createGateway(services, domain, {
+    ...DEFAULT_GATEWAY_OPTIONS,
+    maxSocketsPerUser: config.wsMaxSocketsPerUser,
+  });
   gateway.attach(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -215,6 +215,31 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
     await socket.close();
   });
 
+  describe('a cap on sockets per user', () => {
+    let capped: TestApp;
+    beforeAll(async () => {
+      capped = await startTestApp(backend, { env: { WS_MAX_SOCKETS_PER_USER: '3' } });
+    });
+    afterAll(() => capped?.close());
+
+    it("closes a user's oldest socket (4008) when they open one more than WS_MAX_SOCKETS_PER_USER, and keeps the rest working", async () => {
+      const [erin, frank] = await Promise.all([quickUser(capped), quickUser(capped)]);
+      const dm = (await apiOf(capped).post(frank.token, '/api/conversations', { kind: 'direct', userId: erin.id })).body
+        .conversation.id;
+      const tabs: TestSocket[] = [];
+      for (let i = 0; i < 3; i += 1) tabs.push(await connectSocket(capped.url, erin.token));
+      const franks = await connectSocket(capped.url, frank.token);
+      tabs.push(await connectSocket(capped.url, erin.token));
+      expect(await tabs[0]!.closed).toEqual({ code: 4008, reason: 'Too many connections for this user' });
+      expect(tabs.slice(1).map((t) => t.ws.readyState)).toEqual([WebSocket.OPEN, WebSocket.OPEN, WebSocket.OPEN]);
+      expect(franks.ws.readyState).toBe(WebSocket.OPEN); // another person's sockets do not count
+      const sent = await say(apiOf(capped), frank, dm, 'still reaching you?');
+      for (const tab of tabs.slice(1))
+        await tab.waitFor((f) => f.type === 'message.created' && f.message.id === sent.id);
+      await Promise.all([...tabs.slice(1), franks].map((t) => t.close()));
+    });
+  });
+
   // A client that stops reading also stops answering pings, so heartbeats get their own server.
   describe('heartbeats', () => {
     let beating: TestApp;

@@ -76,7 +76,11 @@ export async function startTestApp(
   if (options.processJobs !== false) await services.jobs.startProcessing();
   const app = createApp(services, domain);
   const server = app.listen(options.port ?? 0, '127.0.0.1');
-  const gateway = createGateway(services, domain, { ...DEFAULT_GATEWAY_OPTIONS, ...options.gateway });
+  const gateway = createGateway(services, domain, {
+    ...DEFAULT_GATEWAY_OPTIONS,
+    maxSocketsPerUser: config.wsMaxSocketsPerUser,
+    ...options.gateway,
+  });
   gateway.attach(server);
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;

@@ -46,6 +46,8 @@ export function message(overrides: Record<string, unknown> = {}) {
     createdAt: '2026-11-26T10:00:00.000Z',
     editedAt: null,
     deletedAt: null,
+    // A message never changed since it was written: its change number is its id.
+    updatedSeq: (overrides.id as number | undefined) ?? 1,
     ...overrides,
   } as const;
 }

@@ -82,7 +82,7 @@ describe('realtime store', () => {
     await vi.advanceTimersByTimeAsync(600);
     expect(FakeSocket.all.length).toBe(before + 1);
     latest().open();
-    expect(latest().sent).toContainEqual({ type: 'resume', after: 42 });
+    expect(latest().sent).toContainEqual({ type: 'resume', after: 42, since: 42 });
     expect(realtime.banner).toBe('catching-up');
 
     // the replay arrives, then resume.done; then the list is refetched (unread counts, statuses)
@@ -118,6 +118,69 @@ describe('realtime store', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(first.readyState).toBe(3);
     expect(realtime.banner).toBe('reconnecting');
+  });
+
+  it('after a reconnect, an answer that completed while away is shown complete: the resume asks for changes since the newest one seen', async () => {
+    mockFetch({ 'GET /api/conversations': { body: { items: [conversation()], next: null } } });
+    const realtime = useRealtimeStore();
+    const conversations = useConversationsStore();
+    realtime.connect((url) => new FakeSocket(url) as unknown as WebSocket);
+    latest().open();
+    conversations.applyConversation(conversation() as never);
+    conversations.messages.c1 = [];
+    latest().receive({ type: 'message.created', message: message({ id: 7, body: '', status: 'streaming' }) });
+    latest().receive({ type: 'message.delta', conversationId: 'c1', messageId: 7, delta: 'Fifteen' });
+    latest().receive({ type: 'message.updated', message: message({ id: 5, body: 'edited', updatedSeq: 9 }) });
+
+    latest().close(1006);
+    await vi.advanceTimersByTimeAsync(600);
+    latest().open();
+    // The newest message is 7, the newest change 9: the server sends what is newer than either.
+    expect(latest().sent).toContainEqual({ type: 'resume', after: 7, since: 9 });
+    latest().receive({
+      type: 'message.updated',
+      message: message({ id: 7, body: 'Fifteen days.', status: 'complete', updatedSeq: 11 }),
+    });
+    latest().receive({ type: 'resume.done', last: 7, seq: 11 });
+    // A live frame of an older state, late, changes nothing.
+    latest().receive({ type: 'message.created', message: message({ id: 7, body: '', status: 'streaming' }) });
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(conversations.list('c1').map((m) => [m.id, m.status, m.body])).toEqual([
+      [5, 'complete', 'edited'],
+      [7, 'complete', 'Fifteen days.'],
+    ]);
+    expect(conversations.lastSeenSeq).toBe(11);
+  });
+
+  it('a history read while the link is down does not move the resume cursor past what other conversations missed', async () => {
+    mockFetch({
+      'GET /api/conversations/c2/messages': {
+        body: { items: [message({ id: 90, conversationId: 'c2', senderType: 'user' })], next: null },
+      },
+    });
+    const realtime = useRealtimeStore();
+    const conversations = useConversationsStore();
+    realtime.connect((url) => new FakeSocket(url) as unknown as WebSocket);
+    latest().open();
+    latest().receive({ type: 'message.created', message: message({ id: 42 }) });
+    latest().close(1006);
+    await conversations.fetchMessages('c2');
+    expect(conversations.list('c2').map((m) => m.id)).toEqual([90]);
+    await vi.advanceTimersByTimeAsync(600);
+    latest().open();
+    expect(latest().sent).toContainEqual({ type: 'resume', after: 42, since: 42 });
+  });
+
+  it('a socket closed for one too many (4008) does not reconnect, so tabs do not close each other in turn', async () => {
+    const realtime = useRealtimeStore();
+    realtime.connect((url) => new FakeSocket(url) as unknown as WebSocket);
+    latest().open();
+    latest().close(4008);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(realtime.status).toBe('closed');
+    expect(useAuthStore().signedIn).toBe(true);
   });
 
   it('a session ended by the server (4001) signs out and does not reconnect', async () => {

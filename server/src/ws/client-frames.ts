@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('typing'), conversationId: z.uuid() }),
   z.object({ type: z.literal('read'), conversationId: z.uuid(), messageId: z.number().int().positive() }),
-  z.object({ type: z.literal('resume'), after: z.number().int().min(0) }),
+  // `since`: the newest change number the client has (a message's updatedSeq); default `after`.
+  z.object({ type: z.literal('resume'), after: z.number().int().min(0), since: z.number().int().min(0).optional() }),
   z.object({ type: z.literal('ping') }),
 ]);
 

@@ -18,6 +18,27 @@ const updated = (conversation: PresentedConversation): DeliveredFrame => ({
   conversation,
 });
 
+type MessageEvent = Extract<ConversationEvent, { type: 'message.created' | 'message.updated' | 'message.completed' }>;
+
+/** A message to its readers: each sees only the citations they may open (one frame per distinct set). */
+function messageDeliveries(event: MessageEvent): Delivery[] {
+  const { type, message, citationsFor = {} } = event;
+  const everything = event.readerIds.filter((id) => !(id in citationsFor));
+  const deliveries: Delivery[] = everything.length ? [{ userIds: everything, frame: { type, message } }] : [];
+  const bySet = new Map<string, string[]>();
+  for (const [userId, chunkIds] of Object.entries(citationsFor)) {
+    if (!event.readerIds.includes(userId)) continue;
+    const key = JSON.stringify(chunkIds);
+    bySet.set(key, [...(bySet.get(key) ?? []), userId]);
+  }
+  for (const [key, userIds] of bySet) {
+    const allowed = new Set(JSON.parse(key) as string[]);
+    const citations = message.citations.filter((c) => allowed.has(c.chunkId));
+    deliveries.push({ userIds, frame: { type, message: { ...message, citations } } });
+  }
+  return deliveries;
+}
+
 /** The WebSocket frames (the contract in core/realtime/frames.ts) that tell the people concerned of a conversation event. */
 export function conversationFrames(event: ConversationEvent): Delivery[] {
   switch (event.type) {
@@ -36,7 +57,7 @@ export function conversationFrames(event: ConversationEvent): Delivery[] {
     case 'message.created':
     case 'message.updated':
     case 'message.completed':
-      return [{ userIds: event.readerIds, frame: { type: event.type, message: event.message } }];
+      return messageDeliveries(event);
     case 'message.delta': {
       const { conversationId, messageId, delta } = event;
       return [{ userIds: event.memberIds, frame: { type: 'message.delta', conversationId, messageId, delta } }];

@@ -2,11 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { presentMessage } from '../core/conversations/conversation.presenter.ts';
-import { createMessageRepository } from '../core/conversations/message.repository.ts';
+import { createMissedMessages } from '../core/conversations/missed-messages.ts';
 import type { Actor } from '../core/policy/actor.ts';
-import { credentialAllows, maySeeInternalNotes } from '../core/policy/policy.ts';
+import { credentialAllows } from '../core/policy/policy.ts';
 import type { BusEvent } from '../core/realtime/bus.ts';
-import type { DeliveredFrame, ServerFrame } from '../core/realtime/frames.ts';
+import type { DeliveredFrame, MessageFrame, ServerFrame } from '../core/realtime/frames.ts';
 import type { Domain } from '../domain.ts';
 import { SESSION_COOKIE } from '../http/middleware/authenticate.ts';
 import type { Services } from '../services.ts';
@@ -22,6 +22,14 @@ export interface GatewayOptions {
   /** Client frames per second, and the burst allowed above it. */
   framesPerSecond: number;
   frameBurst: number;
+  /**
+   * How long a new socket's message frames wait for its `resume` (the WebSocket contract: a resume
+   * may come a few hundred milliseconds after the socket opens). Sent meanwhile, a newer message
+   * would move the client's "last seen" past what it missed while away.
+   */
+  resumeGraceMs: number;
+  /** Sockets one user may hold on this server; a further one closes their oldest (4008). */
+  maxSocketsPerUser: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -29,17 +37,19 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   maxBufferedBytes: 1024 * 1024,
   framesPerSecond: 10,
   frameBurst: 30,
+  resumeGraceMs: 1000,
+  maxSocketsPerUser: 20,
 };
 
 const RESUME_PAGE = 500;
 const RATE_STRIKES_BEFORE_CLOSE = 50;
 /**
- * How many of the newest message ids a socket was sent it remembers. A replay and a live event
- * of the same message can race (a message committed while `resume` runs, a live frame that
- * arrived between reconnecting and the `resume` frame, a bus event delayed past the replay); the
- * ids make each message reach a socket once. Allocated with the first message, so idle sockets pay nothing.
+ * How many messages a socket remembers the newest state it was sent of (id → change number). A
+ * replay and a live event of the same message can race (a message committed while `resume`
+ * runs, a bus event delayed past the replay): each state of a message reaches a socket once, and
+ * never after a newer one. Allocated with the first message, so idle sockets pay nothing.
  */
-const RECENT_MESSAGE_IDS = 256;
+const RECENT_MESSAGES = 256;
 /** A slow client is sent a close frame; if that cannot get through either, the socket goes after this. */
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A replay waits this long at most for a client to read what it was sent before sending more. */
@@ -52,19 +62,23 @@ interface Client {
   alive: boolean;
   bucket: TokenBucket;
   strikes: number;
-  /** While replaying missed messages, live message frames wait here (then go out once, in order). */
-  resumeBuffer?: DeliveredFrame[];
-  /** The newest message.created ids sent to this socket, oldest first (see RECENT_MESSAGE_IDS). */
-  recent?: Set<number>;
+  /**
+   * From the handshake until its resume (or resumeGraceMs without one), and while a replay runs:
+   * live message frames wait here, then go out once, in order, after the replay.
+   */
+  held?: DeliveredFrame[];
+  holdTimer?: ReturnType<typeof setTimeout>;
+  /** The newest change number sent of each recent message, least recently sent first (see RECENT_MESSAGES). */
+  recent?: Map<number, number>;
   /** The resume in progress: a second one waits for it, so their replays and buffers never mix. */
   resuming?: Promise<void>;
 }
 
-function messageId(frame: DeliveredFrame): number | undefined {
-  return frame.type === 'message.created' || frame.type === 'message.completed' || frame.type === 'message.updated'
-    ? frame.message.id
-    : undefined;
-}
+const isMessageFrame = (frame: ServerFrame): frame is MessageFrame =>
+  frame.type === 'message.created' || frame.type === 'message.completed' || frame.type === 'message.updated';
+
+/** Frames that wait while a socket catches up: messages, and the deltas that must not precede their message. */
+const waitsForReplay = (frame: DeliveredFrame) => isMessageFrame(frame) || frame.type === 'message.delta';
 
 function cookieToken(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -89,12 +103,16 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   /** `encoded`: the frame as JSON, when the caller serialised it once for many sockets. */
   function send(client: Client, frame: ServerFrame, encoded?: () => string) {
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    if (frame.type === 'message.created') {
-      // Exactly once per socket, whichever of the replay and the live event comes first.
-      const recent = (client.recent ??= new Set());
-      if (recent.has(frame.message.id)) return;
-      recent.add(frame.message.id);
-      if (recent.size > RECENT_MESSAGE_IDS) recent.delete(recent.values().next().value!);
+    if (isMessageFrame(frame)) {
+      // Each state once per socket, whichever of the replay and the live event comes first, and
+      // never an older state after a newer one.
+      const { id, updatedSeq } = frame.message;
+      const recent = (client.recent ??= new Map());
+      const sent = recent.get(id);
+      if (sent !== undefined && sent >= updatedSeq) return;
+      recent.delete(id);
+      recent.set(id, updatedSeq);
+      if (recent.size > RECENT_MESSAGES) recent.delete(recent.keys().next().value!);
     }
     // A client that cannot keep up is cut loose rather than buffered without bound; it will
     // reconnect and `resume` from the database.
@@ -129,8 +147,16 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   }
 
   function deliver(client: Client, frame: DeliveredFrame, encoded?: () => string) {
-    if (client.resumeBuffer && messageId(frame) !== undefined) client.resumeBuffer.push(frame);
+    if (client.held && waitsForReplay(frame)) client.held.push(frame);
     else send(client, frame, encoded);
+  }
+
+  /** Sends what waited (send() drops what a replay already carried) and lets frames through again. */
+  function release(client: Client) {
+    clearTimeout(client.holdTimer);
+    const held = client.held ?? [];
+    client.held = undefined;
+    for (const frame of held) send(client, frame);
   }
 
   /** Serialises a frame at most once however many sockets it goes to. */
@@ -189,33 +215,47 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     }
   }
 
-  async function resume(client: Client, after: number) {
-    client.resumeBuffer = [];
-    let cursor = after;
+  /**
+   * Replays what the socket's user missed: the current state of messages up to `after` that
+   * changed after change `since` (completed, edited, deleted; `since` defaults to `after`, the
+   * numbers share one sequence), then every message after `after` in id order; then what waited.
+   */
+  async function resume(client: Client, after: number, since = after) {
+    clearTimeout(client.holdTimer);
+    client.held ??= [];
+    const missed = createMissedMessages(services.db);
+    let last = after;
+    let seq = since;
     try {
+      // Changes first: a message a client lacks for a drop between out-of-order commits comes
+      // back here, before the newer messages of its conversation.
+      for (let cursor = 0; ;) {
+        if (client.ws.readyState !== WebSocket.OPEN) return;
+        const changed = await missed.changed(client.actor, { upToId: after, since, cursor, limit: RESUME_PAGE });
+        for (const row of changed) {
+          if (!(await roomFor(client))) return;
+          send(client, { type: 'message.updated', message: presentMessage(row) });
+          cursor = row.updated_seq;
+          seq = Math.max(seq, row.updated_seq);
+        }
+        if (changed.length < RESUME_PAGE) break;
+      }
       for (;;) {
         // A socket closed meanwhile (too slow, gone) needs no more pages.
         if (client.ws.readyState !== WebSocket.OPEN) return;
-        const missed = await createMessageRepository(services.db).missedBy(
-          client.actor.id,
-          cursor,
-          maySeeInternalNotes(client.actor),
-          RESUME_PAGE,
-        );
-        for (const row of missed) {
+        const created = await missed.created(client.actor, last, RESUME_PAGE);
+        for (const row of created) {
           if (!(await roomFor(client))) return;
           send(client, { type: 'message.created', message: presentMessage(row) });
-          cursor = row.id;
+          last = row.id;
+          seq = Math.max(seq, row.updated_seq);
         }
-        if (missed.length < RESUME_PAGE) break;
+        if (created.length < RESUME_PAGE) break;
       }
     } finally {
-      // Live frames that arrived meanwhile, after the replay (send() drops those it already carried).
-      const buffered = client.resumeBuffer ?? [];
-      client.resumeBuffer = undefined;
-      for (const frame of buffered) send(client, frame);
+      release(client);
     }
-    send(client, { type: 'resume.done', last: cursor });
+    send(client, { type: 'resume.done', last, seq });
   }
 
   async function handle(client: Client, frame: ClientFrame) {
@@ -228,7 +268,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         return;
       case 'resume': {
         const previous = client.resuming ?? Promise.resolve();
-        const run = previous.catch(() => {}).then(() => resume(client, frame.after));
+        const run = previous.catch(() => {}).then(() => resume(client, frame.after, frame.since));
         client.resuming = run;
         try {
           await run;
@@ -251,9 +291,25 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       alive: true,
       bucket: new TokenBucket(options.framesPerSecond, options.frameBurst),
       strikes: 0,
+      held: [],
     };
+    // Released on the next turn of the event loop, after its I/O: a resume frame that arrived in time
+    // on a busy server (its timers and reads both late) is read first.
+    client.holdTimer = setTimeout(() => {
+      setImmediate(() => {
+        if (!client.resuming) release(client);
+      });
+    }, options.resumeGraceMs);
     clients.add(client);
     const own = byUser.get(actor.id) ?? new Set();
+    // A user past the cap (a leak of tabs, a runaway script) loses their oldest socket, not the new one:
+    // the new one is where they are now. It is told not to reconnect (4008).
+    if (own.size >= options.maxSocketsPerUser) {
+      const oldest = own.values().next().value!;
+      own.delete(oldest);
+      metrics.wsDropped.inc({ reason: 'too_many_sockets' });
+      oldest.ws.close(4008, 'Too many connections for this user');
+    }
     own.add(client);
     byUser.set(actor.id, own);
     metrics.wsConnections.inc();
@@ -294,9 +350,11 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
       });
     });
     ws.on('close', () => {
+      clearTimeout(client.holdTimer);
       clients.delete(client);
       own.delete(client);
-      if (!own.size) byUser.delete(actor.id);
+      // An evicted socket (see maxSocketsPerUser) may close after its set was emptied and replaced.
+      if (!own.size && byUser.get(actor.id) === own) byUser.delete(actor.id);
       metrics.wsConnections.dec();
     });
     ws.on('error', () => ws.terminate());

@@ -84,6 +84,9 @@ export function createConnection(options: ConnectionOptions) {
         options.onSessionEnded();
         return;
       }
+      // The user opened more sockets than the server allows and this is the oldest: reconnecting
+      // would only close the next oldest, and so on round the tabs.
+      if (event.code === 4008) stopped = true;
       if (stopped) {
         options.onStatus('closed');
         return;

@@ -31,7 +31,7 @@ export function dispatch(frame: ServerFrame): void {
       useKnowledgeStore().applyDocument(frame.document);
       break;
     case 'resume.done':
-      conversations.noteSeen(frame.last);
+      conversations.noteSeen(frame.last, frame.seq);
       break;
     case 'error':
       console.warn('realtime error', frame.code, frame.message);
@@ -43,13 +43,15 @@ export function dispatch(frame: ServerFrame): void {
 
 /**
  * Connects the realtime link to the stores (once, at start-up): frames go to `dispatch`; a
- * reconnect resumes after the newest message seen, then refetches what frames cannot carry
+ * reconnect resumes after the newest message and change seen (new messages, then answers
+ * completed, edits and deletions made meanwhile), then refetches what frames cannot carry
  * (statuses, unread counts). The link itself knows no store, so stores may use the link.
  */
 export function routeRealtimeToStores(): () => void {
   const realtime = useRealtimeStore();
   realtime.syncWith({
     resumeAfter: () => useConversationsStore().lastSeenMessageId,
+    resumeSince: () => useConversationsStore().lastSeenSeq,
     async catchUp() {
       await Promise.all([useConversationsStore().refresh(), useKnowledgeStore().refresh()]);
     },

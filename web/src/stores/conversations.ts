@@ -30,6 +30,8 @@ export const useConversationsStore = defineStore('conversations', () => {
   const listError = ref<unknown>(null);
   /** The highest message id this client has seen: where `resume` continues after a reconnect. */
   const lastSeenMessageId = ref(0);
+  /** The highest change number (a message's updatedSeq) seen: `resume` also sends what changed after it. */
+  const lastSeenSeq = ref(0);
 
   const me = () => useAuthStore().user?.id ?? null;
 
@@ -48,8 +50,9 @@ export const useConversationsStore = defineStore('conversations', () => {
   const mine = computed(() => all.value.filter((c) => c.status === 'assigned' && c.assigneeId === me()));
   const totalUnread = computed(() => personal.value.reduce((n, c) => n + (c.unreadCount ?? 0), 0));
 
-  function noteSeen(id: number) {
+  function noteSeen(id: number, seq = id) {
     if (id > lastSeenMessageId.value) lastSeenMessageId.value = id;
+    if (seq > lastSeenSeq.value) lastSeenSeq.value = seq;
   }
 
   function upsert(conversation: Conversation): Conversation {
@@ -93,7 +96,9 @@ export const useConversationsStore = defineStore('conversations', () => {
     const pending = list(id).filter((m) => m.status === 'sending' || m.status === 'failed-send');
     const streaming = list(id).filter((m) => m.status === 'streaming' && !page.items.some((x) => x.id === m.id));
     const confirmed = page.items.filter((m) => !m.deletedAt);
-    for (const m of confirmed) noteSeen(m.id);
+    // History moves the resume cursor only while the link is in step: read while it is down, a
+    // newer message here would make the resume skip what other conversations missed meanwhile.
+    if (useRealtimeStore().inStep) for (const m of page.items) noteSeen(m.id, m.updatedSeq);
     messages.value[id] = [
       ...confirmed,
       ...streaming,
@@ -109,8 +114,11 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   /** A message from the server (created, updated, completed, or a send's answer): insert or replace. */
   function applyMessage(message: Message) {
-    noteSeen(message.id);
+    noteSeen(message.id, message.updatedSeq);
     const current = messages.value[message.conversationId];
+    // An older state arriving after a newer one (a send's answer after its edit, say) changes nothing.
+    const shown = current?.find((m) => m.id === message.id);
+    if (shown && shown.updatedSeq > message.updatedSeq) return;
     const conversation = byConversationId.value[message.conversationId];
     if (!conversation) {
       // A conversation this client does not know yet (a colleague started it, an agent was assigned).
@@ -165,9 +173,10 @@ export const useConversationsStore = defineStore('conversations', () => {
       createdAt: new Date().toISOString(),
       editedAt: null,
       deletedAt: null,
+      // Any state of the message from the server replaces this placeholder.
+      updatedSeq: 0,
     });
     current.sort(byId);
-    noteSeen(frame.messageId);
   }
 
   function applyConversation(conversation: Conversation) {
@@ -263,6 +272,7 @@ export const useConversationsStore = defineStore('conversations', () => {
       createdAt: new Date().toISOString(),
       editedAt: null,
       deletedAt: null,
+      updatedSeq: 0,
     };
     (messages.value[conversationId] ??= []).push(pending);
     await post(pending);
@@ -312,6 +322,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     activeId.value = null;
     listLoaded.value = false;
     lastSeenMessageId.value = 0;
+    lastSeenSeq.value = 0;
   }
 
   return {
@@ -323,6 +334,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     listLoaded,
     listError,
     lastSeenMessageId,
+    lastSeenSeq,
     all,
     personal,
     queue,

@@ -10,6 +10,8 @@ export type FrameListener = (frame: ServerFrame) => void;
 export interface ResumeHooks {
   /** The newest message id the app has: `resume` continues after it. */
   resumeAfter(): number;
+  /** The newest change number (updatedSeq) the app has: `resume` sends what changed after it. */
+  resumeSince(): number;
   /** After the replay: refetch what frames cannot carry. */
   catchUp(): Promise<void>;
 }
@@ -26,7 +28,7 @@ export const useRealtimeStore = defineStore('realtime', () => {
   let connection: Connection | undefined;
   let resuming = false;
   const listeners = new Set<FrameListener>();
-  let hooks: ResumeHooks = { resumeAfter: () => 0, catchUp: async () => {} };
+  let hooks: ResumeHooks = { resumeAfter: () => 0, resumeSince: () => 0, catchUp: async () => {} };
 
   /** Every frame the server sends, in order of subscription; returns the unsubscribe. */
   function onFrame(listener: FrameListener): () => void {
@@ -37,6 +39,12 @@ export const useRealtimeStore = defineStore('realtime', () => {
   function syncWith(resumeHooks: ResumeHooks) {
     hooks = resumeHooks;
   }
+
+  /**
+   * Nothing missed is waiting to be replayed: not connected yet (a first connection replays
+   * nothing), or open and caught up. Between a drop and the end of its replay, it is false.
+   */
+  const inStep = computed(() => !everConnected.value || (status.value === 'open' && !catchingUp.value));
 
   const banner = computed<'reconnecting' | 'catching-up' | null>(() => {
     if (status.value === 'reconnecting' || (status.value === 'connecting' && everConnected.value))
@@ -61,10 +69,12 @@ export const useRealtimeStore = defineStore('realtime', () => {
 
   function onOpen(reconnected: boolean) {
     everConnected.value = true;
+    // Read at once, before any frame of the new socket can move them.
     const after = hooks.resumeAfter();
+    const since = Math.max(after, hooks.resumeSince());
     if (!reconnected) return;
     catchingUp.value = true;
-    if (after > 0 && connection?.send({ type: 'resume', after })) {
+    if (after > 0 && connection?.send({ type: 'resume', after, since })) {
       resuming = true;
     } else {
       finishCatchUp();
@@ -101,5 +111,5 @@ export const useRealtimeStore = defineStore('realtime', () => {
     connection?.drop();
   }
 
-  return { status, banner, catchingUp, onFrame, syncWith, connect, disconnect, send, drop, handle };
+  return { status, banner, catchingUp, inStep, onFrame, syncWith, connect, disconnect, send, drop, handle };
 });

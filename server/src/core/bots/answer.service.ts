@@ -93,10 +93,10 @@ export function createAnswerService(deps: AnswerDeps) {
     });
   }
 
+  /** Removes a half-streamed answer and tells whoever shows it (the frame carries its deletion). */
   async function retract(draft: MessageRow) {
-    const messages = createMessageRepository(db);
-    await messages.discardStreaming(draft.id);
-    await publisher.message('message.updated', { ...draft, status: 'failed', body: '', deleted_at: new Date() });
+    const discarded = await createMessageRepository(db).discardStreaming(draft.id);
+    if (discarded) await publisher.message('message.updated', discarded);
   }
 
   return {
@@ -109,7 +109,7 @@ export function createAnswerService(deps: AnswerDeps) {
       // A retry after a crash: an answer already stored stays; a half-streamed one is redone.
       const previous = await messages.botReplyTo(question.conversation_id, question.id);
       if (previous?.status === 'complete' || previous?.status === 'failed') return;
-      if (previous) await messages.discardStreaming(previous.id);
+      if (previous) await retract(previous);
 
       const bot = await createBotRepository(db).findEnabled(conversation.bot_id);
       const asker = await createUserRepository(db).findById(question.sender_id);

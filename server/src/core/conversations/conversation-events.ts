@@ -31,7 +31,10 @@ export type ConversationEvent =
     }
   /** The queue moved: the conversations still waiting, each with its place in line and expected wait. */
   | { type: 'queue.moved'; waiting: { conversationId: string; memberIds: string[]; view: PresentedConversation }[] }
-  /** `readerIds`: the members who may read it (an internal note: the staff among them). */
+  /**
+   * `readerIds`: the members who may read it (an internal note: the staff among them);
+   * `citationsFor`: those of them who may not open every passage it cites, with the ones they may.
+   */
   | MessageEvent<'message.created'>
   | MessageEvent<'message.updated'>
   | MessageEvent<'message.completed'>
@@ -45,5 +48,6 @@ interface MessageEvent<T extends string> {
   conversationId: string;
   messageId: number;
   readerIds: string[];
+  citationsFor?: Record<string, string[]>;
   message: PresentedMessage;
 }

@@ -3,6 +3,7 @@ import type { RealtimeBus } from '../realtime/bus.ts';
 import type { ConversationEvent } from './conversation-events.ts';
 import { createConversationRepository, type ConversationRow, type MemberRow } from './conversation.repository.ts';
 import { presentConversation, presentMessage } from './conversation.presenter.ts';
+import { citationsPerReader } from './message-citations.ts';
 import type { MessageRow } from './message.repository.ts';
 import type { Reason, RoutingStatus, TransitionType } from './routing.ts';
 
@@ -62,7 +63,15 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
       members ??= await conversations.members(message.conversation_id);
       const readerIds = idsOf(members.filter((m) => !message.internal || STAFF.has(m.user_role)));
       const { conversation_id: conversationId, id: messageId } = message;
-      await emit({ type, conversationId, messageId, readerIds, message: presentMessage(message) });
+      const citationsFor = await citationsPerReader(db, readerIds, message);
+      await emit({
+        type,
+        conversationId,
+        messageId,
+        readerIds,
+        message: presentMessage(message),
+        ...(citationsFor ? { citationsFor } : {}),
+      });
     },
 
     async created(conversation: ConversationRow): Promise<void> {

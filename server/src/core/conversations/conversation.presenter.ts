@@ -20,6 +20,8 @@ export function presentMessage(m: MessageRow) {
     createdAt: m.created_at.toISOString(),
     editedAt: m.edited_at?.toISOString() ?? null,
     deletedAt: m.deleted_at?.toISOString() ?? null,
+    // The number of its latest change: a client keeps the newest state, and resumes after the newest it has.
+    updatedSeq: m.updated_seq,
     // Bot messages: what came of the question, and whether the UI should offer a person.
     ...(m.sender_type === 'bot'
       ? { outcome: (m.meta?.outcome as string | undefined) ?? null, handoffOffered: m.meta?.handoffOffered === true }

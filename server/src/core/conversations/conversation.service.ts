@@ -21,7 +21,7 @@ import {
   type QueueCursor,
 } from './conversation.repository.ts';
 import { createMessageEditService } from './message-edit.service.ts';
-import { createRetrievalRepository } from '../knowledge/retrieval.repository.ts';
+import { citationsReadableBy } from './message-citations.ts';
 import { createMessageRepository, type MessageRow } from './message.repository.ts';
 import type { RoutingService } from './routing.service.ts';
 import type { Reason } from './routing.ts';
@@ -58,21 +58,6 @@ export function createConversationService(deps: {
   onBotTurn?: BotTurnHook;
 }) {
   const { db, publisher, routing } = deps;
-
-  /**
-   * The messages with only the citations `readerId` may open: a bot's answer stays readable to the
-   * agent the employee hands it to, but the passages it cited only as the read rule allows.
-   */
-  async function citationsReadableBy(readerId: string, rows: MessageRow[]): Promise<MessageRow[]> {
-    const cited = rows.flatMap((m) => (m.citations as { chunkId: string }[]).map((c) => c.chunkId));
-    if (!cited.length) return rows;
-    const readable = await createRetrievalRepository(db).readablePassageIds(readerId, [...new Set(cited)]);
-    return rows.map((m) =>
-      m.citations.length
-        ? { ...m, citations: (m.citations as { chunkId: string }[]).filter((c) => readable.has(c.chunkId)) }
-        : m,
-    );
-  }
 
   /** The members, read once for the frame that follows; "not found" unless `userId` is one of them. */
   async function membersIncluding(id: string, userId: string): Promise<MemberRow[]> {
@@ -266,7 +251,7 @@ export function createConversationService(deps: {
     ) {
       await readable(actor, id);
       const rows = await createMessageRepository(db).page(id, { ...page, includeInternal: maySeeInternalNotes(actor) });
-      return citationsReadableBy(actor.id, rows);
+      return citationsReadableBy(db, actor.id, rows);
     },
 
     /**

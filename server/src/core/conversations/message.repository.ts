@@ -25,6 +25,8 @@ export interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** The number of the message's latest change: its id when new, then a fresh number per change (migration 014). */
+  updated_seq: number;
   /** Bot messages: outcome, the question answered, confidence, whether a person was offered. */
   meta: Record<string, unknown>;
 }
@@ -36,6 +38,9 @@ const selectFrom = (source: string) => `SELECT m.*, COALESCE(u.name, b.name) AS 
   LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id`;
 
 const SELECT = selectFrom('messages');
+
+/** A bot draft discarded mid-stream (see discardStreaming): kept only to tell sockets it is gone. */
+const DISCARDED = `(m.meta ? 'discarded')`;
 
 /** A CTE after `inserted`: the sender (the parameter `reader`) has read their own new message. */
 const senderRead = (reader: string) => `sender_read AS (
@@ -159,18 +164,40 @@ export function createMessageRepository(db: Queryable) {
       // Paging backwards (the default) takes the newest rows, then returns them oldest first.
       const order = opts.after !== undefined && opts.before === undefined ? 'ASC' : 'DESC';
       const { rows } = await db.query<MessageRow>(
-        `${SELECT} WHERE m.conversation_id = $1 AND ($2 OR NOT m.internal)${range} ORDER BY m.id ${order} LIMIT $${params.length}`,
+        `${SELECT} WHERE m.conversation_id = $1 AND ($2 OR NOT m.internal) AND NOT ${DISCARDED}${range} ORDER BY m.id ${order} LIMIT $${params.length}`,
         params,
       );
       return order === 'DESC' ? rows.reverse() : rows;
     },
-    /** What a user missed since `afterId` in the conversations they belong to, in id order. */
+    /** Messages new to a user since `afterId` in the conversations they belong to, in id order. */
     async missedBy(userId: string, afterId: number, includeInternal: boolean, limit: number): Promise<MessageRow[]> {
       const { rows } = await db.query<MessageRow>(
-        `${SELECT} WHERE m.id > $2 AND ($3 OR NOT m.internal)
+        `${SELECT} WHERE m.id > $2 AND ($3 OR NOT m.internal) AND NOT ${DISCARDED}
             AND m.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = $1)
           ORDER BY m.id LIMIT $4`,
         [userId, afterId, includeInternal, limit],
+      );
+      return rows;
+    },
+    /**
+     * Messages up to `upToId` that changed after change `since` (completed, edited, deleted) in a
+     * user's conversations, or whose change was written at most `overlapMs` before it (a commit, or
+     * its live event, can land slightly out of order: those a client may have missed on a drop),
+     * in change order after `cursor` (paging).
+     */
+    async changedFor(
+      userId: string,
+      q: { upToId: number; since: number; overlapMs: number; cursor: number; includeInternal: boolean; limit: number },
+    ): Promise<MessageRow[]> {
+      const { rows } = await db.query<MessageRow>(
+        `WITH anchor AS (
+           SELECT changed_at - make_interval(secs => $4::double precision / 1000) AS t
+             FROM messages WHERE updated_seq <= $3 ORDER BY updated_seq DESC LIMIT 1)
+         ${SELECT} WHERE m.id <= $2 AND m.updated_seq > $5 AND ($6 OR NOT m.internal)
+            AND (m.updated_seq > $3 OR m.changed_at >= (SELECT t FROM anchor))
+            AND m.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = $1)
+          ORDER BY m.updated_seq LIMIT $7`,
+        [userId, q.upToId, q.since, q.overlapMs, q.cursor, q.includeInternal, q.limit],
       );
       return rows;
     },
@@ -231,14 +258,25 @@ export function createMessageRepository(db: Queryable) {
     async botReplyTo(conversationId: string, questionId: number): Promise<MessageRow | undefined> {
       const { rows } = await db.query<MessageRow>(
         `${SELECT} WHERE m.conversation_id = $1 AND m.sender_type = 'bot' AND (m.meta ->> 'questionId')::bigint = $2
+            AND NOT ${DISCARDED}
           ORDER BY m.id DESC LIMIT 1`,
         [conversationId, questionId],
       );
       return rows[0];
     },
-    /** A streaming bot message cut short by a claim: removed, so no bot text follows the handoff. */
-    async discardStreaming(id: number): Promise<void> {
-      await db.query(`DELETE FROM messages WHERE id = $1 AND status = 'streaming'`, [id]);
+    /**
+     * A streaming bot message cut short (a claim, a retry after a crash): emptied and marked
+     * deleted rather than removed, so the change is numbered and a socket that was away when it
+     * happened is told on resume (a removed row would leave its copy "streaming" for good). Left out
+     * of the history like a message never written. Undefined when it was not streaming.
+     */
+    async discardStreaming(id: number): Promise<MessageRow | undefined> {
+      const { rows } = await db.query<{ id: number }>(
+        `UPDATE messages SET body = '', status = 'failed', deleted_at = now(), meta = meta || '{"discarded": true}'
+          WHERE id = $1 AND status = 'streaming' RETURNING id`,
+        [id],
+      );
+      return rows[0] ? this.findById(id) : undefined;
     },
   };
 }

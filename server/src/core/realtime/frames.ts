@@ -26,9 +26,14 @@ export type DocumentUpdate = PresentedDocument | (Omit<PresentedDocument, 'statu
 /** Ingestion status and progress, for admins' live views. */
 export type DocumentFrame = { type: 'document.updated'; document: DocumentUpdate };
 
-/** Frames the gateway answers a socket with itself: the end of a replay, a refused frame, a pong. */
+/**
+ * Frames the gateway answers a socket with itself: the end of a replay (`last`: the newest message
+ * id, `seq`: the newest change number, either sent or already the client's), a refused frame, a pong.
+ */
 export type GatewayFrame =
-  { type: 'resume.done'; last: number } | { type: 'error'; code: string; message: string } | { type: 'pong' };
+  | { type: 'resume.done'; last: number; seq: number }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'pong' };
 
 /** Frames for the members of a conversation (and queue watchers): built from conversation events by the gateway. */
 export type DeliveredFrame = MessageFrame | MessageDeltaFrame | ConversationFrame | TypingFrame | ReadFrame;
