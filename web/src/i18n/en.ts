@@ -349,6 +349,7 @@ export const en = {
   'knowledge.readersEveryone': 'Everyone',
   'knowledge.readersGroups': 'Members of these groups',
   'knowledge.adminsOnly': 'No group ticked: only admins may read this collection.',
+  'knowledge.readersNotSaved': 'Who may read was not changed: the server refused it. The boxes show what is saved now.',
   'knowledge.pickCollection': 'Create or pick a collection',
   'knowledge.deleteCollection': 'Delete collection',
   'knowledge.confirmDeleteCollection': 'Delete the collection “{name}” and all its documents?',

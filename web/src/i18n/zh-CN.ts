@@ -348,6 +348,7 @@ export const zhCN: Record<MessageKey, string> = {
   'knowledge.readersEveryone': '所有人',
   'knowledge.readersGroups': '以下部门的成员',
   'knowledge.adminsOnly': '未选择部门：仅管理员可以读取此知识库。',
+  'knowledge.readersNotSaved': '可读范围未更改：服务器拒绝了此修改。下方显示的是当前保存的设置。',
   'knowledge.pickCollection': '新建或选择一个知识库',
   'knowledge.deleteCollection': '删除知识库',
   'knowledge.confirmDeleteCollection': '确定删除知识库“{name}”及其全部文档吗？',
