@@ -259,6 +259,7 @@ export const en = {
   'bots.none': 'No bots yet.',
   'bots.name': 'Name',
   'bots.slug': 'Slug (model name in the API)',
+  'bots.slugHint': 'Lower-case letters, digits and dashes, 2–63 characters',
   'bots.greeting': 'Greeting',
   'bots.language': 'Answer language',
   'bots.languageAuto': 'Same as the question',
@@ -283,7 +284,7 @@ export const en = {
   'bots.triggerWords': 'Extra trigger words (comma separated)',
   'bots.handoffEnabled': 'Offer a person',
   'bots.handoffAuto': 'Hand off automatically when unsure',
-  'bots.onNegativeFeedback': 'Hand off after a 👎',
+  'bots.onNegativeFeedback': 'Hand off when an answer is rated “Not helpful”',
   'bots.onRepeatedQuestion': 'Hand off when a question is repeated',
   'bots.onFrustration': 'Hand off when the user sounds frustrated',
   'bots.frustrationThreshold': 'Frustration threshold (0–1)',
@@ -295,7 +296,7 @@ export const en = {
   'bots.promptsHint': 'Leave empty to use the deployment’s prompt files.',
 
   'gaps.intro':
-    'Questions the assistants could not answer or whose answers were rated 👎, grouped. Turn them into FAQ entries.',
+    'Questions the assistants could not answer or whose answers were rated “Not helpful”, grouped. Turn them into FAQ entries.',
   'gaps.none': 'No knowledge gaps found.',
   'gaps.question': 'Question',
   'gaps.count': 'Times',
@@ -303,7 +304,7 @@ export const en = {
   'gaps.last': 'Last asked',
   'gaps.noAnswer': '{n}× nothing found',
   'gaps.declined': '{n}× declined',
-  'gaps.negative': '{n}× rated 👎',
+  'gaps.negative': '{n}× rated “Not helpful”',
   'gaps.createFaq': 'Create FAQ',
   'gaps.faqCreated': 'FAQ created',
 
