@@ -242,6 +242,8 @@ export const en = {
   'admin.noGroups': 'No groups yet.',
   'admin.noMembers': 'No members.',
   'admin.confirmDeleteGroup': 'Delete the group “{name}”?',
+  'admin.deleteGroupTitle': 'Delete group',
+  'admin.deleteAnyway': 'Delete anyway',
   'admin.groupInUse': '“{name}” decides who reads {dependents}. Deleting it changes who may read them.',
   'admin.dependentCollections': 'the collections {names}',
   'admin.dependentDocuments': 'the documents {names}',

@@ -244,6 +244,8 @@ export const zhCN: Record<MessageKey, string> = {
   'admin.noGroups': '还没有部门。',
   'admin.noMembers': '没有成员。',
   'admin.confirmDeleteGroup': '确定删除部门“{name}”吗？',
+  'admin.deleteGroupTitle': '删除部门',
+  'admin.deleteAnyway': '仍然删除',
   'admin.groupInUse': '部门“{name}”决定了{dependents}的读者。删除它会改变谁可以阅读这些内容。',
   'admin.dependentCollections': '知识库 {names}',
   'admin.dependentDocuments': '文档 {names}',
