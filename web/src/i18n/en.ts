@@ -11,6 +11,7 @@ export const en = {
   'nav.language': 'Language',
   'nav.signOut': 'Sign out',
   'nav.tokens': 'API tokens',
+  'nav.menu': 'Menu',
 
   'tokens.title': 'Personal API tokens',
   'tokens.intro':

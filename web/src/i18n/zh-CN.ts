@@ -12,6 +12,7 @@ export const zhCN: Record<MessageKey, string> = {
   'nav.admin': '管理',
   'nav.language': '语言',
   'nav.tokens': 'API 令牌',
+  'nav.menu': '菜单',
 
   'tokens.title': '个人 API 令牌',
   'tokens.intro':
