@@ -121,6 +121,9 @@ describe('the web app, the broken items of issue 19', () => {
     expect(await ticked(finance.name)).toBe(true);
     expect((await readers()).groups).toHaveLength(2);
     await shots(page, 'collection-readers-refused', box);
+    await setLanguage(page, 'zh-CN');
+    await expect.poll(() => error.innerText()).toContain('可读范围未更改');
+    await setLanguage(page, 'en');
 
     // everyone: the hint says so, and the server agrees
     await box.getByLabel('Everyone', { exact: true }).check();
@@ -278,6 +281,9 @@ describe('the web app, the broken items of issue 19', () => {
     await page.locator('[data-testid="group-delete-confirm"]').click();
     await expect.poll(() => dialog.locator('[data-testid="group-in-use"]').innerText()).toContain('Contracts');
     await shots(page, 'group-delete-409');
+    await setLanguage(page, 'zh-CN');
+    await expect.poll(() => dialog.locator('[data-testid="group-in-use"]').innerText()).toContain('决定了');
+    await setLanguage(page, 'en');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => dialog.count()).toBe(0);
     const groups = (await world.api(admin, 'GET', '/api/groups?limit=200')).body.items;
