@@ -115,6 +115,26 @@ describe.each(backends)('who may see and change what on %s', (backend) => {
     await Promise.all([intruder.close(), employeeSocket.close(), colleagueSocket.close()]);
   });
 
+  it('tells the employee nothing while an agent types an internal note: typing marked internal reaches the staff only', async () => {
+    const id = (await api.post(employee.token, '/api/conversations', { kind: 'support' })).body.conversation.id;
+    expectStatus(await api.post(agent.token, `/api/conversations/${id}/claim`), 200);
+    const [employeeSocket, agentSocket] = await Promise.all([
+      connectSocket(app.url, employee.token),
+      connectSocket(app.url, agent.token),
+    ]);
+    agentSocket.send({ type: 'typing', conversationId: id, internal: true });
+    // The employee's own typing still reaches the agent: the socket is live, the note's typing is what is held back.
+    employeeSocket.send({ type: 'typing', conversationId: id });
+    await agentSocket.waitFor((f) => f.type === 'typing' && f.userId === employee.id);
+    await settle();
+    expect(employeeSocket.frames.filter((f) => f.type === 'typing')).toEqual([]);
+
+    // Typing a reply is shown to the employee, as before.
+    agentSocket.send({ type: 'typing', conversationId: id });
+    await employeeSocket.waitFor((f) => f.type === 'typing' && f.userId === agent.id);
+    await Promise.all([employeeSocket.close(), agentSocket.close()]);
+  });
+
   it('keeps internal notes from employees — history, socket, resume and unread counts — while agents and admins see them', async () => {
     const id = (await api.post(employee.token, '/api/conversations', { kind: 'support' })).body.conversation.id;
     expectStatus(await api.post(agent.token, `/api/conversations/${id}/claim`), 200);

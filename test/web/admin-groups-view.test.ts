@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { i18nPlugin, setLocale } from '../../web/src/i18n';
 import AdminGroupsView from '../../web/src/views/admin/AdminGroupsView.vue';
 import { mockFetch } from './helpers';
@@ -25,20 +25,34 @@ function mountRefusingDelete() {
   });
   const deleteUrls = () =>
     fetchMock.mock.calls.filter(([, init]) => init?.method === 'DELETE').map(([input]) => String(input));
-  return { wrapper: mount(AdminGroupsView, { global: { plugins: [i18nPlugin] } }), deleteUrls };
+  const wrapper = mount(AdminGroupsView, { global: { plugins: [i18nPlugin] }, attachTo: document.body });
+  return { wrapper, deleteUrls };
 }
 
+/** The in-app dialog's text and its confirming button (the dialog is teleported to the body). */
+const dialogText = () => document.body.querySelector('[role="dialog"]')?.textContent ?? '';
+async function confirmInDialog() {
+  document.body.querySelector<HTMLButtonElement>('[data-testid="group-delete-confirm"]')!.click();
+  await flushPromises();
+}
+
+/** Clicks the row's Delete and confirms the first question. */
 async function deleteHr(wrapper: ReturnType<typeof mount>) {
   await flushPromises();
-  const remove = wrapper.findAll('button').find((b) => ['Delete', '删除'].includes(b.text()));
+  const remove = wrapper.findAll('tbody button').find((b) => ['Delete', '删除'].includes(b.text()));
   await remove!.trigger('click');
   await flushPromises();
+  expect(dialogText()).toContain('HR');
+  await confirmInDialog();
 }
 
 describe('AdminGroupsView', () => {
   beforeEach(() => {
     setActivePinia(createPinia());
     vi.unstubAllGlobals();
+  });
+  afterEach(() => {
+    document.body.innerHTML = '';
   });
 
   it.each([
@@ -48,24 +62,30 @@ describe('AdminGroupsView', () => {
     'says in %s what a group decides readers of, and keeps it when the admin declines',
     async (locale, words) => {
       setLocale(locale);
-      const confirm = vi.fn().mockReturnValueOnce(true).mockReturnValueOnce(false);
-      vi.stubGlobal('confirm', confirm);
       const { wrapper, deleteUrls } = mountRefusingDelete();
       await deleteHr(wrapper);
-      const alert = wrapper.get('[role="alert"]').text();
+      const alert = document.body.querySelector('[data-testid="group-in-use"]')!.textContent!;
       for (const word of words) expect(alert).toContain(word);
-      expect(confirm.mock.calls[1]![0]).toContain(alert);
+      // Cancel: nothing more is deleted.
+      [...document.body.querySelectorAll<HTMLButtonElement>('[role="dialog"] button')]
+        .find((b) => ['Cancel', '取消'].includes(b.textContent!.trim()))!
+        .click();
+      await flushPromises();
+      expect(document.body.querySelector('[role="dialog"]')).toBeNull();
       expect(deleteUrls()).toHaveLength(1);
+      wrapper.unmount();
     },
   );
 
   it('deletes it restricting its dependents to admins when the admin accepts', async () => {
     setLocale('en');
-    vi.stubGlobal('confirm', vi.fn().mockReturnValue(true));
     const { wrapper, deleteUrls } = mountRefusingDelete();
     await deleteHr(wrapper);
+    expect(dialogText()).toContain('Delete it anyway?');
+    await confirmInDialog();
     expect(deleteUrls()).toHaveLength(2);
     expect(deleteUrls()[1]).toContain('onDependents=restrict-to-admins');
-    expect(wrapper.find('[role="alert"]').exists()).toBe(false);
+    expect(document.body.querySelector('[role="alert"]')).toBeNull();
+    wrapper.unmount();
   });
 });

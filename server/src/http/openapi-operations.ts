@@ -134,7 +134,11 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     'get /api/people': op('Colleagues to start a chat with', 200, '`{items, next: null}`', {
       query: people.peopleQuery,
     }),
-    'get /api/agents': op('Agents with availability and load (for transfers)', 200, '`{items, next: null}`'),
+    'get /api/agents': op(
+      'Agents to transfer to: `{id, name, available}` each, nothing more',
+      200,
+      '`{items, next: null}`',
+    ),
   },
   knowledge: {
     'post /api/collections': op('Create a collection (knowledge base)', 201, '`{collection}`', {

@@ -261,7 +261,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   async function handle(client: Client, frame: ClientFrame) {
     switch (frame.type) {
       case 'typing':
-        await domain.conversations.typing(client.actor, frame.conversationId);
+        await domain.conversations.typing(client.actor, frame.conversationId, frame.internal ?? false);
         return;
       case 'read':
         await domain.conversations.markRead(client.actor, frame.conversationId, frame.messageId);

@@ -34,3 +34,15 @@ export async function createUser(input: NewUser): Promise<void> {
 export async function updateUser(id: string, changes: UserChanges): Promise<void> {
   await api(`/api/users/${id}`, { method: 'PATCH', body: changes });
 }
+
+/** A colleague an agent may transfer a conversation to: a name and whether they take conversations now. */
+export interface TransferAgent {
+  id: string;
+  name: string;
+  available: boolean;
+}
+
+/** Agents and admins, for the transfer dialog (agents may call it; it tells nothing more about them). */
+export async function listAgents(): Promise<TransferAgent[]> {
+  return (await api<Page<TransferAgent>>('/api/agents')).items;
+}

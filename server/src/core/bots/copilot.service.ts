@@ -5,9 +5,10 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createBotRepository, type BotRow } from './bot.repository.ts';
 import { createRetrievalRepository } from '../knowledge/retrieval.repository.ts';
-import { buildCitations, citedIndexes, fenceContext, type Citation } from './grounding.ts';
+import { buildCitations, citedIndexes, fenceContext, withoutCitationMarkers, type Citation } from './grounding.ts';
 import type { GroundedAnswerer, PreparedQuestion, Turn } from './grounded-answerer.ts';
 import { languageName } from './language.ts';
+import { withoutOfflineLabel } from './offline-answerer.ts';
 import { renderPrompt, type PromptSet } from './prompts.ts';
 import { createUsageRepository } from './usage.repository.ts';
 import { auditRetrieval } from './answer.service.ts';
@@ -175,7 +176,8 @@ export function createCopilotService(deps: {
         const cited = citedIndexes(draft);
         citations = cited.length ? prepared.citations.filter((c) => cited.includes(c.index)) : prepared.citations;
       } else {
-        // Offline: the employee's own questions are the summary; the draft is the bot's own answer.
+        // Offline: the employee's own questions are the summary; the draft is the bot's own answer,
+        // without the label that tells the employee it is quoted offline (the agent sends it as theirs).
         const questions = history.filter((m) => m.sender_type === 'user').map((m) => `- ${m.body}`);
         summary = questions.slice(-5).join('\n');
         if (answerable) {
@@ -185,13 +187,15 @@ export function createCopilotService(deps: {
             new AbortController().signal,
             () => {},
           );
-          if (offline.outcome === 'answered') [draft, citations] = [offline.body, offline.citations];
+          if (offline.outcome === 'answered')
+            [draft, citations] = [withoutOfflineLabel(offline.body, prepared.language), offline.citations];
         }
       }
       return {
         summary,
         reason: conversation.handoff_reason,
-        reply: { body: draft, citations },
+        // The reply box gets text to send as is; the citations stay beside it.
+        reply: { body: withoutCitationMarkers(draft), citations },
         botCitations: await readableCitations(agent.id, (lastBot?.citations as Citation[] | undefined) ?? []),
         model: model?.model ?? 'offline',
       };

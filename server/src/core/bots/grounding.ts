@@ -46,6 +46,17 @@ export function fenceContext(hits: SearchHit[]): FencedContext {
   return { context: `<<<DOCUMENTS ${boundary}>>>\n${body}\n<<<END DOCUMENTS ${boundary}>>>`, boundary };
 }
 
+/**
+ * The text without its citation markers: a reply an agent sends in their own words, where the
+ * citations are listed beside the draft rather than as bare "[1]" in the message.
+ */
+export function withoutCitationMarkers(text: string): string {
+  return text
+    .replace(/[ \t]*\[\d{1,2}\]/g, '')
+    .replace(/[ \t]+$/gm, '')
+    .trim();
+}
+
 /** Citation numbers an answer uses ([1], [2][3] …), in order of first use. */
 export function citedIndexes(text: string): number[] {
   const seen: number[] = [];

@@ -78,3 +78,9 @@ export function composeOfflineAnswer(
   });
   return { text: `${BOT_TEXT.offlineLabel[language]}\n\n${lines.join('\n\n')}`, cited: [...byPassage.keys()] };
 }
+
+/** An offline answer without its label: the words an agent sends as their own reply (the copilot's draft). */
+export function withoutOfflineLabel(text: string, language: Language): string {
+  const label = `${BOT_TEXT.offlineLabel[language]}\n\n`;
+  return text.startsWith(label) ? text.slice(label.length) : text;
+}

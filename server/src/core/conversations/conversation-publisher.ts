@@ -99,9 +99,13 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
       await emit({ type: 'message.delta', conversationId, messageId, delta, memberIds });
     },
 
-    /** `members`: read by the caller, who checked that `userId` is one of them. */
-    async typing(conversationId: string, userId: string, members: MemberRow[]): Promise<void> {
-      await emit({ type: 'member.typing', conversationId, userId, memberIds: idsOf(members) });
+    /**
+     * `members`: read by the caller, who checked that `userId` is one of them. Typing an internal
+     * note is heard by the staff only, as the note itself is read by them only.
+     */
+    async typing(conversationId: string, userId: string, members: MemberRow[], internal: boolean): Promise<void> {
+      const audience = members.filter((m) => !internal || STAFF.has(m.user_role));
+      await emit({ type: 'member.typing', conversationId, userId, memberIds: idsOf(audience) });
     },
 
     async read(conversationId: string, userId: string, messageId: number, members: MemberRow[]): Promise<void> {

@@ -376,8 +376,9 @@ export function createConversationService(deps: {
       if (await conversations.markRead(id, actor.id, messageId)) await publisher.read(id, actor.id, messageId, members);
     },
 
-    async typing(actor: Actor, id: string): Promise<void> {
-      await publisher.typing(id, actor.id, await membersIncluding(id, actor.id));
+    /** `internal`: the typist is writing an internal note (only the staff among the members hear of it). */
+    async typing(actor: Actor, id: string, internal = false): Promise<void> {
+      await publisher.typing(id, actor.id, await membersIncluding(id, actor.id), internal);
     },
 
     ...createMessageEditService({ db, publisher, readable }),

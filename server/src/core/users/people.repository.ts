@@ -16,20 +16,10 @@ export function createPeopleRepository(db: Queryable) {
       );
       return rows;
     },
-    /** Agents (and admins) with their availability and how many conversations they hold now. */
+    /** Who an agent may transfer to: a name and availability only. */
     async agents() {
-      const { rows } = await db.query<{
-        id: string;
-        name: string;
-        email: string;
-        role: string;
-        available: boolean;
-        skills: string[];
-        capacity: number;
-        load: number;
-      }>(
-        `SELECT u.id, u.name, u.email, u.role, u.available, u.skills, u.capacity,
-                (SELECT count(*)::int FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'assigned') AS load
+      const { rows } = await db.query<{ id: string; name: string; available: boolean }>(
+        `SELECT u.id, u.name, u.available
            FROM users u WHERE u.role IN ('agent', 'admin') AND NOT u.disabled ORDER BY lower(u.name), u.id`,
       );
       return rows;

@@ -16,20 +16,10 @@ export function peopleRoutes(r: SecureRouter, people: PeopleService) {
     res.json({ items: rows, next: null });
   });
 
+  // Agents pick a colleague to transfer to: a name and whether they take conversations now, nothing
+  // more about them (their email, skills and load are for admins, through /api/users).
   r.get('/api/agents', 'agent', async (_req, res) => {
     const rows = await people.agents();
-    res.json({
-      items: rows.map((a) => ({
-        id: a.id,
-        name: a.name,
-        email: a.email,
-        role: a.role,
-        available: a.available,
-        skills: a.skills,
-        capacity: a.capacity,
-        load: a.load,
-      })),
-      next: null,
-    });
+    res.json({ items: rows, next: null });
   });
 }
