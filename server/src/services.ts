@@ -7,6 +7,7 @@ import { migrate } from './core/db/migrator.ts';
 import { createJobRunner } from './core/jobs/create-runner.ts';
 import { jobOptionsFor, type JobMap } from './core/jobs/job-map.ts';
 import type { JobRunner, Processors } from './core/jobs/job-types.ts';
+import type { OutboxRelay } from './core/jobs/outbox.ts';
 import { loadPrompts, type PromptSet } from './core/bots/prompts.ts';
 import type { Logger } from './core/logger.ts';
 import { createMetrics, type Metrics } from './core/metrics/metrics.ts';
@@ -28,6 +29,8 @@ export interface Infrastructure {
 /** The infrastructure with the job runner, which is built last (its processors need the domain; see composition.ts). */
 export interface Services extends Infrastructure {
   jobs: JobRunner<JobMap>;
+  /** Jobs written with the change they follow, dispatched to `jobs` by the relay (started by the composition). */
+  outbox: OutboxRelay<JobMap>;
 }
 
 /** Connects the database (migrated, embedding space checked) and the realtime bus. */

@@ -2,7 +2,7 @@ import { appendAudit } from '../audit/audit.service.ts';
 import type { Database } from '../db/database.ts';
 import { notFound } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
-import type { JobQueue } from '../jobs/job-types.ts';
+import type { Outbox } from '../jobs/outbox.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 import type { Actor } from '../policy/actor.ts';
 import { resolveReaders } from '../policy/readers.ts';
@@ -18,7 +18,6 @@ import {
   type DocumentStatus,
 } from './document.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
-import { enqueueIngestion } from './ingestion-jobs.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 
 /**
@@ -29,16 +28,14 @@ import { presentDocument } from './knowledge.presenter.ts';
  */
 export function createKnowledgeService(deps: {
   db: Database;
-  jobs: JobQueue<JobMap>;
+  /** Indexing jobs are written here in the transaction that creates or re-versions the document. */
+  outbox: Outbox<JobMap>;
   storage: BlobStorage;
   bus: Pick<RealtimeBus, 'publish'>;
   maxUploadBytes: number;
 }) {
-  const { db, jobs, storage, bus } = deps;
+  const { db, outbox, storage, bus } = deps;
   const { assertReadable, ...collections } = createCollectionService(deps);
-  async function enqueue(doc: Pick<DocumentRow, 'id' | 'version'>) {
-    await enqueueIngestion(jobs, [{ id: doc.id, version: doc.version }]);
-  }
 
   async function publish(doc: DocumentRow) {
     await bus.publish({ type: 'document.updated', document: presentDocument(doc) }).catch(() => {});
@@ -94,7 +91,8 @@ export function createKnowledgeService(deps: {
       await db.transaction(async (tx) => {
         const repo = createDocumentRepository(tx);
         if (!(await repo.lockForUpdate(id))) throw notFound('Document');
-        const version = await repo.bumpVersion(id);
+        const version = (await repo.bumpVersion(id))!;
+        await outbox.add(tx, [{ name: 'ingest-document', payload: { documentId: id, version } }]);
         await appendAudit(tx, {
           action: 'document.reindexed',
           actor,
@@ -103,8 +101,8 @@ export function createKnowledgeService(deps: {
           details: { version },
         });
       });
+      outbox.kick();
       const doc = (await createDocumentRepository(db).findById(id))!;
-      await enqueue(doc);
       await publish(doc);
       return doc;
     },
