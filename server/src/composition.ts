@@ -4,7 +4,7 @@ import { purgeSessionsJob } from './core/auth/purge-sessions.job.ts';
 import { answerJob } from './core/bots/answer.job.ts';
 import type { Database } from './core/db/database.ts';
 import { jobOptions, type JobMap } from './core/jobs/job-map.ts';
-import type { JobQueue, JobRunner, Processors } from './core/jobs/job-types.ts';
+import type { JobRunner, Processors } from './core/jobs/job-types.ts';
 import { createOutboxRelay } from './core/jobs/outbox.ts';
 import { ingestJobs } from './core/knowledge/ingest.job.ts';
 import type { Logger } from './core/logger.ts';
@@ -48,7 +48,13 @@ export async function compose(
       logger: infrastructure.logger.child({ component: 'outbox' }),
     });
     const domain = createDomain(infrastructure, outbox);
-    const runner = createJobs(infrastructure, jobProcessors(infrastructure, domain));
+    const runner = createJobs(infrastructure, jobProcessors(infrastructure, domain), (event) => {
+      // A job that has run is done with its outbox row (other processes' relays stop checking on it).
+      if (event.state !== 'completed' && event.state !== 'failed') return;
+      outbox.finished(event.name, event.jobId).catch((error: unknown) => {
+        infrastructure.logger.warn({ err: error, job: event.name }, 'outbox row of a finished job not removed');
+      });
+    });
     queue.bind(runner);
     const jobs: JobRunner<JobMap> =
       runner.kind === 'bullmq'
@@ -93,13 +99,20 @@ export function jobProcessors(
   };
 }
 
-/** An enqueue handle that forwards to the runner given to `bind`. */
-function boundLater<M>(): JobQueue<M> & { bind(runner: JobQueue<M>): void } {
-  let runner: JobQueue<M> | undefined;
+type Dispatch<M> = Pick<JobRunner<M>, 'enqueue' | 'state'>;
+
+/** The relay's handle on the runner (enqueue, look up a job), forwarding to the runner given to `bind`. */
+function boundLater<M>(): Dispatch<M> & { bind(runner: Dispatch<M>): void } {
+  let runner: Dispatch<M> | undefined;
+  const unbound = (name: string) => new Error(`"${name}" dispatched before the job runner was built`);
   return {
     enqueue(name, payload, options) {
-      if (!runner) return Promise.reject(new Error(`"${name}" enqueued before the job runner was built`));
+      if (!runner) return Promise.reject(unbound(name));
       return runner.enqueue(name, payload, options);
+    },
+    state(name, jobId) {
+      if (!runner) return Promise.reject(unbound(name));
+      return runner.state(name, jobId);
     },
     bind(target) {
       runner = target;

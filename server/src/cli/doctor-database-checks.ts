@@ -201,8 +201,8 @@ export async function checkOutbox(db: Database): Promise<Row> {
     if (!(await repo.tableExists('outbox')))
       return { check: 'outbox', status: 'ok', detail: 'not created yet (a migration to apply)' };
     const { pending, oldestSeconds, lastError } = await withTimeout(repo.outboxBacklog(), 'the database');
-    if (!pending) return { check: 'outbox', status: 'ok', detail: 'empty: every committed job was handed over' };
-    const detail = `${pending} job(s) waiting, oldest ${Math.round(oldestSeconds)} s${lastError ? ` (last error: ${lastError})` : ''}`;
+    if (!pending) return { check: 'outbox', status: 'ok', detail: 'every committed job was handed to the job runner' };
+    const detail = `${pending} job(s) not handed to the job runner, oldest ${Math.round(oldestSeconds)} s${lastError ? ` (last error: ${lastError})` : ''}`;
     return oldestSeconds > OUTBOX_STUCK_SECONDS
       ? {
           check: 'outbox',

@@ -34,12 +34,12 @@ export function createDoctorRepository(db: Queryable) {
       );
       return rows;
     },
-    /** Jobs committed but not yet handed to the job runner: how many, the oldest's age, its last error. */
+    /** Jobs committed but not yet handed to the job runner: how many, the oldest's age, the last error. */
     async outboxBacklog(): Promise<{ pending: number; oldestSeconds: number; lastError: string | null }> {
       const { rows } = await db.query<{ pending: number; oldest: number | null; last_error: string | null }>(
         `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest,
-                (SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id LIMIT 1) AS last_error
-           FROM outbox`,
+                (SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_error
+           FROM outbox WHERE dispatched_at IS NULL`,
       );
       const r = rows[0]!;
       return { pending: r.pending, oldestSeconds: Math.max(0, r.oldest ?? 0), lastError: r.last_error };

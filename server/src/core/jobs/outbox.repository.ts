@@ -3,15 +3,19 @@ import type { Queryable } from '../db/database.ts';
 export interface OutboxRow {
   id: string;
   job_name: string;
+  job_id: string;
   payload: unknown;
   attempts: number;
+  dispatched: boolean;
 }
 
-/** The outbox table (migration 012): jobs written with the change they follow, until the runner has them. */
+type JobKey = { name: string; jobId: string };
+
+/** The outbox table (migration 012): jobs written with the change they follow, kept until they have run. */
 export function createOutboxRepository(db: Queryable) {
   return {
-    /** A job already waiting under its id is not written twice. */
-    async add(jobs: { name: string; jobId: string; payload: unknown }[]): Promise<void> {
+    /** A job already in the outbox under its id is not written twice. */
+    async add(jobs: (JobKey & { payload: unknown })[]): Promise<void> {
       if (!jobs.length) return;
       await db.query(
         `INSERT INTO outbox (job_name, job_id, payload)
@@ -21,19 +25,33 @@ export function createOutboxRepository(db: Queryable) {
       );
     },
     /**
-     * Due rows, oldest first, locked until the caller's transaction ends; rows another relay holds
-     * are skipped, so relays in several processes share the work instead of waiting for each other.
+     * Rows due for a look, oldest first, locked until the caller's transaction ends; rows another
+     * relay holds are skipped, so relays in several processes share the work instead of waiting.
      */
     async lockDue(limit: number): Promise<OutboxRow[]> {
       const { rows } = await db.query<OutboxRow>(
-        `SELECT id::text, job_name, payload, attempts FROM outbox WHERE next_attempt_at <= now()
+        `SELECT id::text, job_name, job_id, payload, attempts, dispatched_at IS NOT NULL AS dispatched
+           FROM outbox WHERE next_attempt_at <= now()
           ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );
       return rows;
     },
+    /** The runner has these jobs (or was asked again and still has them): look again after `checkInMs`. */
+    async dispatched(ids: string[], checkInMs: number): Promise<void> {
+      if (!ids.length) return;
+      await db.query(
+        `UPDATE outbox SET dispatched_at = COALESCE(dispatched_at, now()), last_error = NULL,
+           next_attempt_at = now() + $2 * interval '1 millisecond' WHERE id = ANY($1::bigint[])`,
+        [ids, checkInMs],
+      );
+    },
     async remove(ids: string[]): Promise<void> {
-      await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+      if (ids.length) await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+    },
+    /** The job has run (completed, or failed for good): its row is done. */
+    async finished(job: JobKey): Promise<void> {
+      await db.query('DELETE FROM outbox WHERE job_name = $1 AND job_id = $2', [job.name, job.jobId]);
     },
     async failed(id: string, error: string, retryInMs: number): Promise<void> {
       await db.query(
@@ -42,15 +60,14 @@ export function createOutboxRepository(db: Queryable) {
         [id, error.slice(0, 1000), retryInMs],
       );
     },
-    /** Makes these jobs due now (someone is waiting for them: a resent question). */
-    async hasten(jobs: { name: string; jobId: string }[]): Promise<number> {
-      if (!jobs.length) return 0;
-      const { rowCount } = await db.query(
+    /** Makes these jobs' rows due now (someone asks for the work again: a resent question). */
+    async hasten(jobs: JobKey[]): Promise<void> {
+      if (!jobs.length) return;
+      await db.query(
         `UPDATE outbox SET next_attempt_at = now() FROM unnest($1::text[], $2::text[]) AS j(name, id)
           WHERE outbox.job_name = j.name AND outbox.job_id = j.id AND outbox.next_attempt_at > now()`,
         [jobs.map((j) => j.name), jobs.map((j) => j.jobId)],
       );
-      return rowCount;
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import type { JobOptionsMap, JobQueue } from './job-types.ts';
-import { createOutboxRepository } from './outbox.repository.ts';
+import type { JobOptionsMap, JobQueue, JobRunner } from './job-types.ts';
+import { createOutboxRepository, type OutboxRow } from './outbox.repository.ts';
 
 /** One job to run once a transaction commits. */
 export type OutboxJob<M> = { [K in keyof M & string]: { name: K; payload: M[K] } }[keyof M & string];
@@ -22,10 +22,12 @@ export interface Outbox<M> {
 }
 
 export interface OutboxRelay<M> extends Outbox<M> {
-  /** Begins dispatching: at once, after every `kick`, and every `pollMs` (rows of crashed processes, retries). */
+  /** Begins dispatching: at once, after every `kick`, and every `pollMs` (retries, checks, rows of crashed processes). */
   start(): void;
-  /** Dispatches every due row now; resolves with how many the runner took. */
+  /** Looks at every due row now; resolves with how many jobs the runner was given. */
   drain(): Promise<number>;
+  /** The runner ran this job (completed, or failed for good): its row, if it came through the outbox, is done. */
+  finished(name: string, jobId: string): Promise<void>;
   /** Stops polling and waits for a dispatch under way (before the runner and the database close). */
   stop(): Promise<void>;
 }
@@ -38,6 +40,8 @@ export interface RelayTiming {
   retryMaxMs: number;
   /** A dispatch the runner has not confirmed by then counts as failed (the row is tried again; job ids make that harmless). */
   dispatchTimeoutMs: number;
+  /** A dispatched job not finished after this is looked up in the runner (re-dispatched if it lost it), and so on. */
+  checkAfterMs: number;
 }
 
 export const DEFAULT_RELAY_TIMING: RelayTiming = {
@@ -45,6 +49,7 @@ export const DEFAULT_RELAY_TIMING: RelayTiming = {
   retryBaseMs: 500,
   retryMaxMs: 10_000,
   dispatchTimeoutMs: 5000,
+  checkAfterMs: 15_000,
 };
 
 /** Rows dispatched per transaction: the row locks are held while the runner is called. */
@@ -76,15 +81,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * The relay: takes due outbox rows (`FOR UPDATE SKIP LOCKED`, so relays in several processes never
- * hand over the same row at once), enqueues each, and deletes those the runner took in the same
- * transaction. A failure backs that row off and ends the pass: while the runner is unreachable each
- * pass costs one attempt, not one per row. Should a process die between the enqueue and the commit,
- * the row is dispatched again, which the runner's deterministic job ids make a no-op.
+ * The relay. It takes due outbox rows (`FOR UPDATE SKIP LOCKED`, so relays in several processes
+ * never handle the same row at once) and enqueues those not dispatched yet; a dispatched row stays
+ * until its job has run (`finished`, from the runner's events), and when it comes due again the
+ * relay asks the runner about its job: gone without having run (Redis restarted empty, an
+ * in-process runner's process died) means it is enqueued again. Job ids are deterministic, so a
+ * second dispatch of a job the runner still holds is a no-op, and processors re-check the rows they
+ * act on, so a job that ran but whose row survived does nothing the second time.
+ *
+ * A failure backs that row off and ends the pass: while the runner is unreachable each pass costs
+ * one attempt, not one per row.
  */
 export function createOutboxRelay<M>(deps: {
   db: Database;
-  jobs: JobQueue<M>;
+  jobs: Pick<JobRunner<M>, 'enqueue' | 'state'>;
   options: JobOptionsMap<M>;
   logger: Logger;
   timing?: Partial<RelayTiming>;
@@ -99,35 +109,49 @@ export function createOutboxRelay<M>(deps: {
   // Logged when dispatching starts failing and when it recovers, not at every retry of an outage.
   let failing = false;
 
-  async function pass(): Promise<{ sent: number; more: boolean }> {
+  /** What to do with one due row: dispatch it (again), or it is done, or look again later. */
+  async function look(row: OutboxRow): Promise<'dispatched' | 'done' | 'later'> {
+    const job = { name: row.job_name, payload: row.payload } as OutboxJob<M>;
+    const deadline = timing.dispatchTimeoutMs;
+    if (row.dispatched) {
+      const state = await withTimeout(jobs.state(job.name, row.job_id), deadline);
+      if (state === 'completed' || state === 'failed') return 'done';
+      if (state !== 'unknown') return 'later';
+    }
+    await withTimeout(enqueueJob(jobs, job), deadline);
+    return 'dispatched';
+  }
+
+  async function pass(): Promise<{ dispatched: number; more: boolean }> {
     return db.transaction(async (tx) => {
       const outbox = createOutboxRepository(tx);
       const rows = await outbox.lockDue(BATCH);
       const sent: string[] = [];
-      let failure: { error: unknown; attempts: number } | undefined;
+      const done: string[] = [];
+      let failure: unknown;
       for (const row of rows) {
         try {
-          await withTimeout(
-            enqueueJob(jobs, { name: row.job_name, payload: row.payload } as OutboxJob<M>),
-            timing.dispatchTimeoutMs,
-          );
-          sent.push(row.id);
+          const outcome = await look(row);
+          (outcome === 'done' ? done : sent).push(row.id);
+          if (outcome === 'dispatched' && row.dispatched)
+            logger.warn({ job: row.job_name, jobId: row.job_id }, 'the job runner lost a job; dispatched again');
         } catch (error) {
-          const attempts = row.attempts + 1;
           const message = error instanceof Error ? error.message : String(error);
-          await outbox.failed(row.id, message, Math.min(timing.retryMaxMs, timing.retryBaseMs * 2 ** (attempts - 1)));
-          failure = { error, attempts };
+          const retryIn = Math.min(timing.retryMaxMs, timing.retryBaseMs * 2 ** row.attempts);
+          await outbox.failed(row.id, message, retryIn);
+          failure = error;
           break;
         }
       }
-      if (sent.length) await outbox.remove(sent);
-      if (failure && !failing)
-        logger.warn({ err: failure.error }, 'jobs wait in the outbox: the job runner is unreachable');
-      else if (!failure && failing && sent.length)
-        logger.info({ jobs: sent.length }, 'the outbox is dispatching again');
-      if (failure) failing = true;
-      else if (sent.length) failing = false;
-      return { sent: sent.length, more: !failure && rows.length === BATCH };
+      await outbox.dispatched(sent, timing.checkAfterMs);
+      await outbox.remove(done);
+      if (failure !== undefined && !failing)
+        logger.warn({ err: failure }, 'jobs wait in the outbox: the job runner is unreachable');
+      else if (failure === undefined && failing && rows.length)
+        logger.info({ jobs: rows.length }, 'the outbox is dispatching again');
+      if (failure !== undefined) failing = true;
+      else if (rows.length) failing = false;
+      return { dispatched: sent.length, more: failure === undefined && rows.length === BATCH };
     });
   }
 
@@ -137,7 +161,7 @@ export function createOutboxRelay<M>(deps: {
       again = false;
       for (let more = true; more && !stopped;) {
         const result = await pass();
-        total += result.sent;
+        total += result.dispatched;
         more = result.more;
       }
     } while (again && !stopped);
@@ -166,6 +190,9 @@ export function createOutboxRelay<M>(deps: {
     },
     kick,
     drain,
+    async finished(name, jobId) {
+      await createOutboxRepository(db).finished({ name, jobId });
+    },
     start() {
       if (started || stopped) return;
       started = true;

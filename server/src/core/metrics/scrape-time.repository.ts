@@ -30,7 +30,7 @@ export function createScrapeTimeRepository(db: Queryable) {
            (SELECT count(*)::int FROM documents WHERE status = 'processing') AS processing,
            (SELECT extract(epoch FROM now() - min(CASE WHEN status = 'processing' THEN coalesce(started_at, updated_at) ELSE updated_at END))::float8
               FROM documents WHERE status IN ('queued', 'processing')) AS ingestion_lag,
-           (SELECT count(*)::int FROM outbox) AS outbox_pending,
+           (SELECT count(*)::int FROM outbox WHERE dispatched_at IS NULL) AS outbox_pending,
            (SELECT count(*)::int FROM conversations WHERE status = 'queued') AS handoff_waiting,
            (SELECT extract(epoch FROM now() - min(coalesce(queued_at, last_message_at)))::float8
               FROM conversations WHERE status = 'queued') AS handoff_wait`,
