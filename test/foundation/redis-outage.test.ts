@@ -171,7 +171,40 @@ describe.each(process.env.TEST_DATABASE_URL ? ['postgres'] : [])(
         `outage: ${sentDuringOutage.questions} questions and ${sentDuringOutage.documents} documents sent while Redis was down; ` +
           `${questions.length} questions answered, the last ${answeredAfterMs} ms after the traffic stopped`,
       );
+
+      // Jobs Redis already held when it restarted empty: no worker takes them meanwhile, so they
+      // are certainly lost with it. The relay finds them gone and dispatches them again.
       await worker.stop();
+      const waiting: number[] = [];
+      for (const id of conversations.slice(0, 5)) {
+        const res = await request(url, 'POST', `/api/conversations/${id}/messages`, {
+          token,
+          body: { body: 'And how many sick days?' },
+        });
+        expect(res.status).toBe(201);
+        waiting.push(res.body.message.id);
+      }
+      await until(
+        async () =>
+          (
+            await testDb!.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM outbox WHERE job_name = 'answer' AND dispatched_at IS NOT NULL`,
+            )
+          ).rows[0]!.n === waiting.length,
+        'the answer jobs to be in Redis',
+      );
+      await redis.stop();
+      await redis.start();
+      const lostAt = Date.now();
+      const second = spawnTs('workers/src/main.ts', [], { env });
+      await until(
+        async () => (await repliesTo(testDb!.db, waiting)).size === waiting.length,
+        'replies to the questions whose jobs Redis lost',
+        60_000,
+        250,
+      );
+      console.info(`jobs lost with Redis: all ${waiting.length} answered ${Date.now() - lostAt} ms after its restart`);
+      await second.stop();
       await server.stop();
     }, 240_000);
   },

@@ -32,23 +32,15 @@ export interface OutboxRelay<M> extends Outbox<M> {
   stop(): Promise<void>;
 }
 
-export interface RelayTiming {
+const TIMING = {
   /** How often due rows are looked for without a kick. */
-  pollMs: number;
-  /** A failed dispatch is retried after this, doubling per failure up to `retryMaxMs`. */
-  retryBaseMs: number;
-  retryMaxMs: number;
-  /** A dispatch the runner has not confirmed by then counts as failed (the row is tried again; job ids make that harmless). */
-  dispatchTimeoutMs: number;
-  /** A dispatched job not finished after this is looked up in the runner (re-dispatched if it lost it), and so on. */
-  checkAfterMs: number;
-}
-
-export const DEFAULT_RELAY_TIMING: RelayTiming = {
   pollMs: 1000,
+  /** A failed dispatch is retried after this, doubling per failure up to `retryMaxMs`. */
   retryBaseMs: 500,
   retryMaxMs: 10_000,
+  /** A dispatch the runner has not confirmed by then counts as failed (the row is tried again; job ids make that harmless). */
   dispatchTimeoutMs: 5000,
+  /** A dispatched job not finished after this is looked up in the runner (dispatched again if it lost it), and so on. */
   checkAfterMs: 15_000,
 };
 
@@ -97,10 +89,8 @@ export function createOutboxRelay<M>(deps: {
   jobs: Pick<JobRunner<M>, 'enqueue' | 'state'>;
   options: JobOptionsMap<M>;
   logger: Logger;
-  timing?: Partial<RelayTiming>;
 }): OutboxRelay<M> {
   const { db, jobs, options, logger } = deps;
-  const timing = { ...DEFAULT_RELAY_TIMING, ...deps.timing };
   let started = false;
   let stopped = false;
   let running: Promise<number> | undefined;
@@ -112,7 +102,7 @@ export function createOutboxRelay<M>(deps: {
   /** What to do with one due row: dispatch it (again), or it is done, or look again later. */
   async function look(row: OutboxRow): Promise<'dispatched' | 'done' | 'later'> {
     const job = { name: row.job_name, payload: row.payload } as OutboxJob<M>;
-    const deadline = timing.dispatchTimeoutMs;
+    const deadline = TIMING.dispatchTimeoutMs;
     if (row.dispatched) {
       const state = await withTimeout(jobs.state(job.name, row.job_id), deadline);
       if (state === 'completed' || state === 'failed') return 'done';
@@ -137,13 +127,13 @@ export function createOutboxRelay<M>(deps: {
             logger.warn({ job: row.job_name, jobId: row.job_id }, 'the job runner lost a job; dispatched again');
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          const retryIn = Math.min(timing.retryMaxMs, timing.retryBaseMs * 2 ** row.attempts);
+          const retryIn = Math.min(TIMING.retryMaxMs, TIMING.retryBaseMs * 2 ** row.attempts);
           await outbox.failed(row.id, message, retryIn);
           failure = error;
           break;
         }
       }
-      await outbox.dispatched(sent, timing.checkAfterMs);
+      await outbox.dispatched(sent, TIMING.checkAfterMs);
       await outbox.remove(done);
       if (failure !== undefined && !failing)
         logger.warn({ err: failure }, 'jobs wait in the outbox: the job runner is unreachable');
@@ -196,7 +186,7 @@ export function createOutboxRelay<M>(deps: {
     start() {
       if (started || stopped) return;
       started = true;
-      poll = setInterval(kick, timing.pollMs);
+      poll = setInterval(kick, TIMING.pollMs);
       poll.unref();
       kick();
     },
