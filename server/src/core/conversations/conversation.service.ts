@@ -5,7 +5,7 @@ import { botHasModel } from '../bots/model-for-bot.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
-import type { Outbox } from '../jobs/outbox.ts';
+import type { Outbox, OutboxJob } from '../jobs/outbox.ts';
 import type { Logger } from '../logger.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createUserRepository } from '../users/user.repository.ts';
@@ -308,7 +308,7 @@ export function createConversationService(deps: {
       let audience: MemberRow[] = [];
       // The bot's turn is an `answer` job in the outbox, committed with the message: a queue that is
       // down when the message commits delays the answer but cannot lose it.
-      let botTurn = false;
+      let botTurn: OutboxJob<JobMap> | undefined;
       const result = await db.transaction(async (tx) => {
         // The row lock comes first: posts to one conversation commit in id order, and the members
         // read under it are this message's audience (no second read after the commit).
@@ -341,12 +341,10 @@ export function createConversationService(deps: {
           );
         }
         if (!stored.created) {
-          // A resend (the first try's answer went missing for the client): an answer still waiting
-          // in the outbox, e.g. for the queue to come back, is tried again now.
-          if (conversation.kind === 'bot' && stored.message.sender_type === 'user') {
-            await outbox.hasten(tx, [{ name: 'answer', payload: { messageId: stored.message.id } }]);
-            botTurn = true;
-          }
+          // A resend (the client missed the first answer): an answer still waiting in the outbox,
+          // e.g. for the queue to come back, is dispatched now; one queued or given is not repeated.
+          if (conversation.kind === 'bot' && stored.message.sender_type === 'user')
+            botTurn = { name: 'answer', payload: { messageId: stored.message.id } };
           return stored;
         }
         let message = stored.message;
@@ -370,12 +368,12 @@ export function createConversationService(deps: {
         // Still with its bot after this message (not handed off; a resolved one reopened to it).
         const status = routingChange ? routingChange.conversation.status : conversation.status;
         if (conversation.kind === 'bot' && senderType === 'user' && status === 'bot') {
-          await outbox.add(tx, [{ name: 'answer', payload: { messageId: message.id } }]);
-          botTurn = true;
+          botTurn = { name: 'answer', payload: { messageId: message.id } };
+          await outbox.add(tx, [botTurn]);
         }
         return { message, created: true };
       });
-      if (botTurn) outbox.kick();
+      if (botTurn) outbox.dispatch([botTurn]);
       if (!result.created) return result;
 
       const change = routingChange;

@@ -60,13 +60,15 @@ export function createOutboxRepository(db: Queryable) {
         [id, error.slice(0, 1000), retryInMs],
       );
     },
-    /** Makes these jobs' rows due now (someone asks for the work again: a resent question). */
-    async hasten(jobs: JobKey[]): Promise<void> {
+    /** These jobs were handed to the runner straight after their commit: look again after `checkInMs`. */
+    async markDispatched(jobs: JobKey[], checkInMs: number): Promise<void> {
       if (!jobs.length) return;
       await db.query(
-        `UPDATE outbox SET next_attempt_at = now() FROM unnest($1::text[], $2::text[]) AS j(name, id)
-          WHERE outbox.job_name = j.name AND outbox.job_id = j.id AND outbox.next_attempt_at > now()`,
-        [jobs.map((j) => j.name), jobs.map((j) => j.jobId)],
+        `UPDATE outbox SET dispatched_at = COALESCE(dispatched_at, now()),
+           next_attempt_at = now() + $3 * interval '1 millisecond'
+          FROM unnest($1::text[], $2::text[]) AS j(name, id)
+          WHERE outbox.job_name = j.name AND outbox.job_id = j.id`,
+        [jobs.map((j) => j.name), jobs.map((j) => j.jobId), checkInMs],
       );
     },
   };

@@ -13,16 +13,18 @@ export type OutboxJob<M> = { [K in keyof M & string]: { name: K; payload: M[K] }
  * failing the request whose change committed.
  */
 export interface Outbox<M> {
-  /** Writes the jobs in the caller's transaction. Call `kick` after it commits. */
+  /** Writes the jobs in the caller's transaction. Call `dispatch` with them after it commits. */
   add(tx: Queryable, jobs: OutboxJob<M>[]): Promise<void>;
-  /** Makes these jobs, if still waiting in the outbox, due now (someone asks again for the work). */
-  hasten(tx: Queryable, jobs: OutboxJob<M>[]): Promise<void>;
-  /** Dispatches what is due now, in the background: the committing request does not wait for the job runner. */
-  kick(): void;
+  /**
+   * Hands committed jobs to the runner now, in the background (the request does not wait for it),
+   * and marks their rows dispatched; if the runner cannot take them, the relay will. Also for work
+   * asked for again (a resent question): a job the runner holds or has run is not run twice.
+   */
+  dispatch(jobs: OutboxJob<M>[]): void;
 }
 
 export interface OutboxRelay<M> extends Outbox<M> {
-  /** Begins dispatching: at once, after every `kick`, and every `pollMs` (retries, checks, rows of crashed processes). */
+  /** Begins relaying: at once, then every `pollMs` (retries, checks, rows no `dispatch` reached). */
   start(): void;
   /** Looks at every due row now; resolves with how many jobs the runner was given. */
   drain(): Promise<number>;
@@ -33,7 +35,7 @@ export interface OutboxRelay<M> extends Outbox<M> {
 }
 
 const TIMING = {
-  /** How often due rows are looked for without a kick. */
+  /** How often each relay looks for due rows. */
   pollMs: 1000,
   /** A failed dispatch is retried after this, doubling per failure up to `retryMaxMs`. */
   retryBaseMs: 500,
@@ -170,15 +172,34 @@ export function createOutboxRelay<M>(deps: {
 
   function kick() {
     if (!started || stopped) return;
-    drain().catch((error: unknown) => logger.warn({ err: error }, 'outbox dispatch failed; retried at the next poll'));
+    drain().catch((error: unknown) =>
+      logger.warn({ err: error }, 'outbox relay pass failed; retried at the next poll'),
+    );
+  }
+
+  /** The fast path after a commit: straight to the runner, as if there were no outbox, then the rows marked. */
+  async function dispatchNow(list: OutboxJob<M>[]): Promise<void> {
+    const taken = await Promise.all(
+      list.map((job) =>
+        withTimeout(enqueueJob(jobs, job), TIMING.dispatchTimeoutMs).then(
+          () => ({ name: job.name, jobId: jobIdOf(options, job) }),
+          () => undefined,
+        ),
+      ),
+    );
+    const keys = taken.filter((key) => key !== undefined);
+    // Not marked (the runner refused, or the process dies first): the relay dispatches it again.
+    await createOutboxRepository(db).markDispatched(keys, TIMING.checkAfterMs);
   }
 
   return {
     add: (tx, list) => addToOutbox(tx, options, list),
-    async hasten(tx, list) {
-      await createOutboxRepository(tx).hasten(list.map((job) => ({ name: job.name, jobId: jobIdOf(options, job) })));
+    dispatch(list) {
+      if (stopped || !list.length) return;
+      dispatchNow(list).catch((error: unknown) =>
+        logger.warn({ err: error }, 'committed jobs not marked dispatched; the relay checks on them'),
+      );
     },
-    kick,
     drain,
     async finished(name, jobId) {
       await createOutboxRepository(db).finished({ name, jobId });

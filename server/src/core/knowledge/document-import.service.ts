@@ -66,7 +66,7 @@ export function createDocumentImport(deps: {
     items: { doc: NewDocument; details: Record<string, unknown> }[],
     client: ClientInfo,
   ): Promise<AddResult[]> {
-    const results = await db.transaction(async (tx) => {
+    const { inserted: results, jobs } = await db.transaction(async (tx) => {
       const groups = [...new Set(items.flatMap((i) => i.doc.groups ?? []))];
       if (groups.length) await assertGroupsExist(tx, groups);
       const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
@@ -95,15 +95,13 @@ export function createDocumentImport(deps: {
       );
       // A bulk import's documents as the `ingest-batch` job their metadata names, others alone.
       const fresh = inserted.filter((r) => r.created).map((r) => r.document);
-      await outbox.add(
-        tx,
-        ingestionJobs(
-          fresh.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })),
-        ),
+      const jobs = ingestionJobs(
+        fresh.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })),
       );
-      return inserted;
+      await outbox.add(tx, jobs);
+      return { inserted, jobs };
     });
-    outbox.kick();
+    outbox.dispatch(jobs);
     const created = results.filter((r) => r.created).map((r) => r.document);
     await Promise.all(created.map(publish));
     return results.map(({ document, created }) => ({ document, duplicate: !created }));

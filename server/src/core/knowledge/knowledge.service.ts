@@ -2,7 +2,7 @@ import { appendAudit } from '../audit/audit.service.ts';
 import type { Database } from '../db/database.ts';
 import { notFound } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
-import type { Outbox } from '../jobs/outbox.ts';
+import type { Outbox, OutboxJob } from '../jobs/outbox.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 import type { Actor } from '../policy/actor.ts';
 import { resolveReaders } from '../policy/readers.ts';
@@ -88,11 +88,12 @@ export function createKnowledgeService(deps: {
     },
 
     async reindex(actor: Actor, id: string, client: ClientInfo): Promise<DocumentRow> {
-      await db.transaction(async (tx) => {
+      const job = await db.transaction(async (tx) => {
         const repo = createDocumentRepository(tx);
         if (!(await repo.lockForUpdate(id))) throw notFound('Document');
         const version = (await repo.bumpVersion(id))!;
-        await outbox.add(tx, [{ name: 'ingest-document', payload: { documentId: id, version } }]);
+        const indexing: OutboxJob<JobMap> = { name: 'ingest-document', payload: { documentId: id, version } };
+        await outbox.add(tx, [indexing]);
         await appendAudit(tx, {
           action: 'document.reindexed',
           actor,
@@ -100,8 +101,9 @@ export function createKnowledgeService(deps: {
           ip: client.ip,
           details: { version },
         });
+        return indexing;
       });
-      outbox.kick();
+      outbox.dispatch([job]);
       const doc = (await createDocumentRepository(db).findById(id))!;
       await publish(doc);
       return doc;
