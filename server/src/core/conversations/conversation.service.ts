@@ -343,7 +343,7 @@ export function createConversationService(deps: {
         if (!stored.created) {
           // A resend (the client missed the first answer): an answer still waiting in the outbox,
           // e.g. for the queue to come back, is dispatched now; one queued or given is not repeated.
-          if (conversation.kind === 'bot' && stored.message.sender_type === 'user')
+          if (conversation.kind === 'bot' && conversation.status === 'bot' && stored.message.sender_type === 'user')
             botTurn = { name: 'answer', payload: { messageId: stored.message.id } };
           return stored;
         }

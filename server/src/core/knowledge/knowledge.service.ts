@@ -103,8 +103,9 @@ export function createKnowledgeService(deps: {
         });
         return indexing;
       });
-      outbox.dispatch([job]);
+      // Read as committed (queued at the new version) before the job can start on it.
       const doc = (await createDocumentRepository(db).findById(id))!;
+      outbox.dispatch([job]);
       await publish(doc);
       return doc;
     },
