@@ -14,7 +14,7 @@ import { createConversationPublisher } from './core/conversations/conversation-p
 import { createConversationService } from './core/conversations/conversation.service.ts';
 import { createRoutingService } from './core/conversations/routing.service.ts';
 import type { JobMap } from './core/jobs/job-map.ts';
-import type { JobQueue } from './core/jobs/job-types.ts';
+import type { Outbox } from './core/jobs/outbox.ts';
 import { createOwnEndpoints } from './core/knowledge/import-address-policy.ts';
 import { createConfiguredIngestion } from './core/knowledge/knowledge.module.ts';
 import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
@@ -30,10 +30,10 @@ import type { Infrastructure } from './services.ts';
 
 /**
  * Every domain service, built once over the process's infrastructure and shared by HTTP, WebSocket
- * and the job processors. `jobs` is only the enqueue handle: the runner is built after the domain,
- * from processors that use it (composition.ts).
+ * and the job processors. Jobs go through the `outbox` (written in the transaction of the change they
+ * follow); the runner is built after the domain, from processors that use it (composition.ts).
  */
-export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobMap>) {
+export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobMap>) {
   const { config, db, bus, logger, secret } = infrastructure;
   const auth = createAuthService({
     db,
@@ -62,10 +62,8 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
     config,
     publisher,
     routing,
-    // The bot answers in a job: the user's 201 never waits for a model.
-    onBotTurn: async (_conversation, message) => {
-      await jobs.enqueue('answer', { messageId: message.id });
-    },
+    outbox,
+    logger,
   });
   const attachments = createAttachmentService({
     db,
@@ -85,7 +83,7 @@ export function createDomain(infrastructure: Infrastructure, jobs: JobQueue<JobM
 
   const knowledge = createKnowledgeService({
     db,
-    jobs,
+    outbox,
     storage: files,
     bus,
     maxUploadBytes: config.knowledge.maxUploadBytes,

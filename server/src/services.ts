@@ -6,7 +6,8 @@ import { ensureEmbeddingSpace } from './core/db/embedding-space.ts';
 import { migrate } from './core/db/migrator.ts';
 import { createJobRunner } from './core/jobs/create-runner.ts';
 import { jobOptionsFor, type JobMap } from './core/jobs/job-map.ts';
-import type { JobRunner, Processors } from './core/jobs/job-types.ts';
+import type { JobEvent, JobRunner, Processors } from './core/jobs/job-types.ts';
+import type { OutboxRelay } from './core/jobs/outbox.ts';
 import { loadPrompts, type PromptSet } from './core/bots/prompts.ts';
 import type { Logger } from './core/logger.ts';
 import { createMetrics, type Metrics } from './core/metrics/metrics.ts';
@@ -28,6 +29,8 @@ export interface Infrastructure {
 /** The infrastructure with the job runner, which is built last (its processors need the domain; see composition.ts). */
 export interface Services extends Infrastructure {
   jobs: JobRunner<JobMap>;
+  /** Jobs written with the change they follow, dispatched to `jobs` by the relay (started by the composition). */
+  outbox: OutboxRelay<JobMap>;
 }
 
 /** Connects the database (migrated, embedding space checked) and the realtime bus. */
@@ -53,10 +56,14 @@ export async function openInfrastructure(
   }
 }
 
-/** The job runner (BullMQ with REDIS_URL, else in-process) over these processors, its outcomes counted and logged. */
+/**
+ * The job runner (BullMQ with REDIS_URL, else in-process) over these processors, its outcomes
+ * counted and logged, and told to `onEvent` (the outbox learns which jobs have run).
+ */
 export function createJobs(
   { config, logger, metrics }: Pick<Infrastructure, 'config' | 'logger' | 'metrics'>,
   processors: Processors<JobMap>,
+  onEvent?: (event: JobEvent) => void,
 ): JobRunner<JobMap> {
   return createJobRunner<JobMap>({
     redisUrl: config.redisUrl,
@@ -64,6 +71,7 @@ export function createJobs(
     jobs: jobOptionsFor(config),
     processors,
     onEvent: (event) => {
+      onEvent?.(event);
       if (event.state === 'active') return;
       metrics.jobs.inc({ name: event.name, outcome: event.state });
       if (event.durationMs !== undefined) metrics.jobDuration.observe({ name: event.name }, event.durationMs / 1000);

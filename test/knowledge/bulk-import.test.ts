@@ -196,7 +196,7 @@ describe.each(backends)('bulk import storage on %s', (backend) => {
     let puts = 0;
     const knowledge = createKnowledgeService({
       db: app.services.db,
-      jobs: app.services.jobs,
+      outbox: app.services.outbox,
       bus: app.services.bus,
       maxUploadBytes: app.services.config.knowledge.maxUploadBytes,
       // The 20th original cannot be written; the other 19 of its group (16 at a time) already were.

@@ -86,6 +86,7 @@ describe('npm run doctor', () => {
       'pgvector',
       'migrations',
       'clock skew',
+      'outbox',
       'redis',
       'chat model',
       'embeddings',

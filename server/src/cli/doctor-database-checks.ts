@@ -9,7 +9,7 @@ import { createPgliteDatabase } from '../core/db/pglite.ts';
 import { message, redactUrl, withTimeout, type Row } from './doctor-checks.ts';
 import { createDoctorRepository } from './doctor.repository.ts';
 
-/** `npm run doctor`'s database checks: reachable, version, pgvector, migrations, clock. */
+/** `npm run doctor`'s database checks: reachable, version, pgvector, migrations, clock, outbox backlog. */
 
 /** Opens the configured database; the embedded one only when it exists (doctor never creates it). */
 export async function openDatabase(config: Config): Promise<{ db?: Database; row: Row }> {
@@ -188,5 +188,30 @@ export async function checkClock(db: Database): Promise<Row> {
     return { check: 'clock skew', status: 'ok', detail };
   } catch (error) {
     return { check: 'clock skew', status: 'fail', detail: message(error) };
+  }
+}
+
+/** Older than this, an outbox row is not a commit in flight but work the job runner is not getting. */
+const OUTBOX_STUCK_SECONDS = 60;
+
+/** Jobs committed in the outbox that no relay has handed to the job runner yet (core/jobs/outbox.ts). */
+export async function checkOutbox(db: Database): Promise<Row> {
+  try {
+    const repo = createDoctorRepository(db);
+    if (!(await repo.tableExists('outbox')))
+      return { check: 'outbox', status: 'ok', detail: 'not created yet (a migration to apply)' };
+    const { pending, oldestSeconds, lastError } = await withTimeout(repo.outboxBacklog(), 'the database');
+    if (!pending) return { check: 'outbox', status: 'ok', detail: 'every committed job was handed to the job runner' };
+    const detail = `${pending} job(s) not handed to the job runner, oldest ${Math.round(oldestSeconds)} s${lastError ? ` (last error: ${lastError})` : ''}`;
+    return oldestSeconds > OUTBOX_STUCK_SECONDS
+      ? {
+          check: 'outbox',
+          status: 'warn',
+          detail,
+          fix: 'Answers and indexing wait for them: check that Redis is reachable (the redis row) and that a server or worker is running',
+        }
+      : { check: 'outbox', status: 'ok', detail };
+  } catch (error) {
+    return { check: 'outbox', status: 'fail', detail: message(error) };
   }
 }

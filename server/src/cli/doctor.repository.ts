@@ -24,7 +24,7 @@ export function createDoctorRepository(db: Queryable) {
       );
       return { installed: installed.rows[0]?.v, available: available.rows[0]?.v ?? undefined };
     },
-    async tableExists(name: 'schema_migrations' | 'embedding_space'): Promise<boolean> {
+    async tableExists(name: 'schema_migrations' | 'embedding_space' | 'outbox'): Promise<boolean> {
       const { rows } = await db.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [name]);
       return Boolean(rows[0]?.t);
     },
@@ -33,6 +33,16 @@ export function createDoctorRepository(db: Queryable) {
         'SELECT version, checksum FROM schema_migrations ORDER BY version',
       );
       return rows;
+    },
+    /** Jobs committed but not yet handed to the job runner: how many, the oldest's age, the last error. */
+    async outboxBacklog(): Promise<{ pending: number; oldestSeconds: number; lastError: string | null }> {
+      const { rows } = await db.query<{ pending: number; oldest: number | null; last_error: string | null }>(
+        `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest,
+                (SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_error
+           FROM outbox WHERE dispatched_at IS NULL`,
+      );
+      const r = rows[0]!;
+      return { pending: r.pending, oldestSeconds: Math.max(0, r.oldest ?? 0), lastError: r.last_error };
     },
     /** The database's clock, in epoch milliseconds. */
     async clockMs(): Promise<number> {

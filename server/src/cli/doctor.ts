@@ -1,6 +1,13 @@
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { checkDisk, checkNode, checkRedis, checkSecrets, type Row } from './doctor-checks.ts';
-import { checkClock, checkMigrations, checkPgvector, indexSpace, openDatabase } from './doctor-database-checks.ts';
+import {
+  checkClock,
+  checkMigrations,
+  checkOutbox,
+  checkPgvector,
+  indexSpace,
+  openDatabase,
+} from './doctor-database-checks.ts';
 import { checkChatModel, checkEmbeddings, checkOidc, checkReranker } from './doctor-endpoint-checks.ts';
 
 /**
@@ -23,6 +30,7 @@ export async function diagnose(config: Config): Promise<Row[]> {
       rows.push(...(await checkPgvector(opened.db)));
       rows.push(await checkMigrations(opened.db));
       rows.push(await checkClock(opened.db));
+      rows.push(await checkOutbox(opened.db));
       index = await indexSpace(opened.db).catch(() => undefined);
     } finally {
       await opened.db.close().catch(() => {});
@@ -35,6 +43,7 @@ export async function diagnose(config: Config): Promise<Row[]> {
       fix: 'Fix the database row first',
     });
     rows.push({ check: 'clock skew', status: 'warn', detail: 'not checked: no database connection' });
+    rows.push({ check: 'outbox', status: 'warn', detail: 'not checked: no database connection' });
   }
   const [redis, chat, embeddings, reranker, oidc, disk, secrets] = await Promise.all([
     checkRedis(config),

@@ -4,15 +4,18 @@ import { resolveSessionSecret } from '../core/crypto/secret.ts';
 import { connectDatabase } from '../core/db/connect.ts';
 import { storedEmbeddingSpace, switchEmbeddingSpace } from '../core/db/embedding-space.ts';
 import { migrate } from '../core/db/migrator.ts';
+import { jobOptions } from '../core/jobs/job-map.ts';
+import { addToOutbox } from '../core/jobs/outbox.ts';
 import { createDocumentRepository, requeueAllDocuments } from '../core/knowledge/document.repository.ts';
-import { resumePendingIngestion } from '../core/knowledge/knowledge.module.ts';
+import { ingestionJobs } from '../core/knowledge/ingestion-jobs.ts';
 import { createLogger } from '../core/logger.ts';
 
 /**
  * `npm run reembed`: adopts the configured embedding model (EMBEDDING_MODEL/EMBEDDING_DIMENSIONS)
  * for the whole index. The vector column is retyped (every stored vector cleared; full-text search
- * keeps working meanwhile) and every document is queued for ingestion again. With REDIS_URL the
- * running workers do the work; without, this command processes the queue itself and waits.
+ * keeps working meanwhile) and every document is queued for ingestion again, its job written to the
+ * outbox in the same transaction. With REDIS_URL the running workers do the work (the outbox reaches
+ * them even if Redis is away right now); without, this command processes the queue itself and waits.
  */
 async function main() {
   const config = loadConfig();
@@ -27,7 +30,16 @@ async function main() {
       `Re-embedding with "${target.model}" (${target.dimensions} dimensions)${from ? `, replacing "${from.model}" (${from.dimensions})` : ''}.\n`,
     );
     await switchEmbeddingSpace(db, target);
-    requeued = await requeueAllDocuments(db);
+    requeued = await db.transaction(async (tx) => {
+      const count = await requeueAllDocuments(tx);
+      const pending = await createDocumentRepository(tx).pending();
+      await addToOutbox(
+        tx,
+        jobOptions,
+        ingestionJobs(pending.map((d) => ({ id: d.id, version: d.version, batch: d.batch ?? undefined }))),
+      );
+      return count;
+    });
   } catch (error) {
     await db.close();
     throw error;
@@ -36,9 +48,10 @@ async function main() {
   const composition = await compose(config, logger, { secret, db });
   const { services } = composition;
   try {
-    await resumePendingIngestion(services.db, services.jobs);
     process.stdout.write(`${requeued} document(s) queued for ingestion.\n`);
     if (services.jobs.kind === 'bullmq') {
+      // Handed to Redis now if it answers; otherwise the workers' relays do it when it is back.
+      await services.outbox.drain().catch(() => {});
       process.stdout.write('The workers (`npm run worker`) re-embed them; progress shows in the admin console.\n');
       return;
     }

@@ -4,6 +4,9 @@ import { handoffSettings, modelSettings } from '../bots/bot-settings.ts';
 import { botHasModel } from '../bots/model-for-bot.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { AppError, notFound } from '../errors.ts';
+import type { JobMap } from '../jobs/job-map.ts';
+import type { Outbox, OutboxJob } from '../jobs/outbox.ts';
+import type { Logger } from '../logger.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createUserRepository } from '../users/user.repository.ts';
 import { mayRequestHandoff } from '../policy/conversation-member.ts';
@@ -39,9 +42,6 @@ export interface NewMessage {
   attachmentIds?: string[] | undefined;
 }
 
-/** Called after a user's message lands in a conversation that is with its bot (the bots wire their answer job here). */
-export type BotTurnHook = (conversation: ConversationRow, message: MessageRow) => Promise<void>;
-
 const TITLE_LENGTH = 60;
 
 function titleFrom(body: string): string {
@@ -55,9 +55,21 @@ export function createConversationService(deps: {
   config: Pick<Config, 'chat'>;
   publisher: ConversationPublisher;
   routing: RoutingService;
-  onBotTurn?: BotTurnHook;
+  /** A user's message to the bot writes its `answer` job here, in the message's transaction. */
+  outbox: Outbox<JobMap>;
+  logger: Pick<Logger, 'warn'>;
 }) {
-  const { db, publisher, routing } = deps;
+  const { db, publisher, routing, outbox } = deps;
+
+  /**
+   * Telling members (the realtime bus) follows the commit: if it fails (Redis down), the message
+   * stands — the request still succeeds and sockets catch up when they resume from history.
+   */
+  async function notifyAfterCommit(message: MessageRow, notify: () => Promise<void>): Promise<void> {
+    await notify().catch((error: unknown) =>
+      deps.logger.warn({ err: error, messageId: message.id }, 'message stored; telling its members failed'),
+    );
+  }
 
   /** The members, read once for the frame that follows; "not found" unless `userId` is one of them. */
   async function membersIncluding(id: string, userId: string): Promise<MemberRow[]> {
@@ -272,14 +284,17 @@ export function createConversationService(deps: {
         });
         if (!posted) throw notFound('Conversation');
         if (posted.message) {
-          await publisher.message('message.created', posted.message, posted.members);
-          return { message: posted.message, created: true };
+          const message = posted.message;
+          await notifyAfterCommit(message, () => publisher.message('message.created', message, posted.members));
+          return { message, created: true };
         }
       }
       const staff = maySeeInternalNotes(actor);
       let routingChange: Routed | undefined;
-      let kind: ConversationKind | undefined;
       let audience: MemberRow[] = [];
+      // The bot's turn is an `answer` job in the outbox, committed with the message: a queue that is
+      // down when the message commits delays the answer but cannot lose it.
+      let botTurn: OutboxJob<JobMap> | undefined;
       const result = await db.transaction(async (tx) => {
         // The row lock comes first: posts to one conversation commit in id order, and the members
         // read under it are this message's audience (no second read after the commit).
@@ -290,7 +305,6 @@ export function createConversationService(deps: {
           throw new AppError(403, 'forbidden', 'Join the conversation before writing in it');
         const routed = conversation.kind === 'bot' || conversation.kind === 'support';
         const senderType = routed && staff && member?.role !== 'owner' ? 'agent' : 'user';
-        kind = conversation.kind;
         audience = members;
         const conversations = createConversationRepository(tx);
         const stored = await createMessageRepository(tx).insertIdempotent({
@@ -312,7 +326,13 @@ export function createConversationService(deps: {
             'This clientId was already used for a message in another conversation',
           );
         }
-        if (!stored.created) return stored;
+        if (!stored.created) {
+          // A resend (the client missed the first answer): an answer still waiting in the outbox,
+          // e.g. for the queue to come back, is dispatched now; one queued or given is not repeated.
+          if (conversation.kind === 'bot' && conversation.status === 'bot' && stored.message.sender_type === 'user')
+            botTurn = { name: 'answer', payload: { messageId: stored.message.id } };
+          return stored;
+        }
         let message = stored.message;
         if (input.attachmentIds?.length) {
           const refs = await claimAttachments(tx, id, actor.id, input.attachmentIds, message.id);
@@ -331,20 +351,23 @@ export function createConversationService(deps: {
             }
           }
         }
+        // Still with its bot after this message (not handed off; a resolved one reopened to it).
+        const status = routingChange ? routingChange.conversation.status : conversation.status;
+        if (conversation.kind === 'bot' && senderType === 'user' && status === 'bot') {
+          botTurn = { name: 'answer', payload: { messageId: message.id } };
+          await outbox.add(tx, [botTurn]);
+        }
         return { message, created: true };
       });
+      if (botTurn) outbox.dispatch([botTurn]);
       if (!result.created) return result;
 
-      await publisher.message('message.created', result.message, audience);
-      let after: ConversationRow | undefined;
-      if (routingChange) {
-        await publisher.routed(routingChange);
-        after = await routing.afterQueued(routingChange.conversation);
-      }
-      // Only a conversation with its bot can owe a bot turn; the others skip re-reading its status.
-      if (kind === 'bot' && result.message.sender_type === 'user' && deps.onBotTurn) {
-        after ??= (await createConversationRepository(db).findById(id))!;
-        if (after.status === 'bot') await deps.onBotTurn(after, result.message);
+      const change = routingChange;
+      await notifyAfterCommit(result.message, () => publisher.message('message.created', result.message, audience));
+      if (change) {
+        await notifyAfterCommit(result.message, () => publisher.routed(change));
+        // An automatic assignment commits before it is announced: the same holds for its announcement.
+        await notifyAfterCommit(result.message, async () => void (await routing.afterQueued(change.conversation)));
       }
       return result;
     },

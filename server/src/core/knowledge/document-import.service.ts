@@ -4,14 +4,14 @@ import { appendAudits } from '../audit/audit.service.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
-import type { JobQueue } from '../jobs/job-types.ts';
+import type { Outbox } from '../jobs/outbox.ts';
 import type { Actor } from '../policy/actor.ts';
 import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
 import { assertGroupsExist, type ClientInfo, type CollectionService } from './collection.service.ts';
 import { createDocumentRepository, storageKeyOf, type DocumentRow, type NewDocument } from './document.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
 import type { CrawlSettings } from './site-crawl.ts';
-import { enqueueIngestion, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
+import { ingestionJobs, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
 import { sniffMime } from './parsing/sniff.ts';
 
 /** Text and FAQ entries: their content comes with the request (a bulk import takes only these). */
@@ -44,36 +44,29 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 /**
  * New documents from every source: an upload (streamed to storage, size-capped, its type sniffed),
  * a URL or crawl, pasted text and FAQ entries, one or many at once (a bulk import). Each is audited
- * in the insert's transaction and de-duplicated by content; indexing is enqueued after commit as
- * `ingest-document` keyed by id + version (`ingest-batch` for the documents of a bulk import).
+ * in the insert's transaction and de-duplicated by content; its indexing is written to the outbox in
+ * that transaction too, as `ingest-document` keyed by id + version (`ingest-batch` for the documents
+ * of a bulk import), and dispatched once it commits.
  */
 export function createDocumentImport(deps: {
   db: Database;
-  jobs: JobQueue<JobMap>;
+  outbox: Outbox<JobMap>;
   storage: BlobStorage;
   maxUploadBytes: number;
   collections: Pick<CollectionService, 'assertReadable'>;
   /** Tells admins' screens about a document's new state. */
   publish: (doc: DocumentRow) => Promise<void>;
 }) {
-  const { db, jobs, storage, publish } = deps;
+  const { db, outbox, storage, publish } = deps;
   const { assertReadable } = deps.collections;
 
-  /** New documents to index: those of a bulk import as the `ingest-batch` job their metadata names, others alone. */
-  async function enqueueAll(docs: Pick<DocumentRow, 'id' | 'version' | 'metadata'>[]) {
-    await enqueueIngestion(
-      jobs,
-      docs.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })),
-    );
-  }
-
-  /** Inserts and audits new documents in one transaction, then enqueues and publishes those that were not duplicates. */
+  /** Inserts, audits and queues for indexing new documents in one transaction, then publishes those that were not duplicates. */
   async function insertDocuments(
     actor: Actor,
     items: { doc: NewDocument; details: Record<string, unknown> }[],
     client: ClientInfo,
   ): Promise<AddResult[]> {
-    const results = await db.transaction(async (tx) => {
+    const { inserted: results, jobs } = await db.transaction(async (tx) => {
       const groups = [...new Set(items.flatMap((i) => i.doc.groups ?? []))];
       if (groups.length) await assertGroupsExist(tx, groups);
       const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
@@ -100,10 +93,16 @@ export function createDocumentImport(deps: {
             : [],
         ),
       );
-      return inserted;
+      // A bulk import's documents as the `ingest-batch` job their metadata names, others alone.
+      const fresh = inserted.filter((r) => r.created).map((r) => r.document);
+      const jobs = ingestionJobs(
+        fresh.map((d) => ({ id: d.id, version: d.version, batch: d.metadata.batch as string | undefined })),
+      );
+      await outbox.add(tx, jobs);
+      return { inserted, jobs };
     });
+    outbox.dispatch(jobs);
     const created = results.filter((r) => r.created).map((r) => r.document);
-    await enqueueAll(created);
     await Promise.all(created.map(publish));
     return results.map(({ document, created }) => ({ document, duplicate: !created }));
   }

@@ -2,7 +2,7 @@ import { appendAudit } from '../audit/audit.service.ts';
 import type { Database } from '../db/database.ts';
 import { notFound } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
-import type { JobQueue } from '../jobs/job-types.ts';
+import type { Outbox, OutboxJob } from '../jobs/outbox.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
 import type { Actor } from '../policy/actor.ts';
 import { resolveReaders } from '../policy/readers.ts';
@@ -18,7 +18,6 @@ import {
   type DocumentStatus,
 } from './document.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
-import { enqueueIngestion } from './ingestion-jobs.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 
 /**
@@ -29,16 +28,14 @@ import { presentDocument } from './knowledge.presenter.ts';
  */
 export function createKnowledgeService(deps: {
   db: Database;
-  jobs: JobQueue<JobMap>;
+  /** Indexing jobs are written here in the transaction that creates or re-versions the document. */
+  outbox: Outbox<JobMap>;
   storage: BlobStorage;
   bus: Pick<RealtimeBus, 'publish'>;
   maxUploadBytes: number;
 }) {
-  const { db, jobs, storage, bus } = deps;
+  const { db, outbox, storage, bus } = deps;
   const { assertReadable, ...collections } = createCollectionService(deps);
-  async function enqueue(doc: Pick<DocumentRow, 'id' | 'version'>) {
-    await enqueueIngestion(jobs, [{ id: doc.id, version: doc.version }]);
-  }
 
   async function publish(doc: DocumentRow) {
     await bus.publish({ type: 'document.updated', document: presentDocument(doc) }).catch(() => {});
@@ -91,10 +88,12 @@ export function createKnowledgeService(deps: {
     },
 
     async reindex(actor: Actor, id: string, client: ClientInfo): Promise<DocumentRow> {
-      await db.transaction(async (tx) => {
+      const job = await db.transaction(async (tx) => {
         const repo = createDocumentRepository(tx);
         if (!(await repo.lockForUpdate(id))) throw notFound('Document');
-        const version = await repo.bumpVersion(id);
+        const version = (await repo.bumpVersion(id))!;
+        const indexing: OutboxJob<JobMap> = { name: 'ingest-document', payload: { documentId: id, version } };
+        await outbox.add(tx, [indexing]);
         await appendAudit(tx, {
           action: 'document.reindexed',
           actor,
@@ -102,9 +101,11 @@ export function createKnowledgeService(deps: {
           ip: client.ip,
           details: { version },
         });
+        return indexing;
       });
+      // Read as committed (queued at the new version) before the job can start on it.
       const doc = (await createDocumentRepository(db).findById(id))!;
-      await enqueue(doc);
+      outbox.dispatch([job]);
       await publish(doc);
       return doc;
     },

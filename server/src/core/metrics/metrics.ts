@@ -80,6 +80,11 @@ export function createMetrics() {
       help: 'Age of the oldest document not yet indexed (since it was queued or started); 0 when none',
       registers: [registry],
     }),
+    outboxPending: new Gauge({
+      name: 'enclave_outbox_pending',
+      help: 'Jobs committed in the outbox and not yet handed to the job runner (Redis away, or a backlog), at scrape time',
+      registers: [registry],
+    }),
     handoffWaiting: new Gauge({
       name: 'enclave_handoff_waiting_conversations',
       help: 'Conversations waiting in the human queue at scrape time',

@@ -36,6 +36,7 @@ export async function collectScrapeTimeMetrics(
       metrics.ingestionPending.set({ status: 'queued' }, b.queued);
       metrics.ingestionPending.set({ status: 'processing' }, b.processing);
       metrics.ingestionLag.set(b.ingestionLagSeconds);
+      metrics.outboxPending.set(b.outboxPending);
       metrics.handoffWaiting.set(b.handoffWaiting);
       metrics.handoffWait.set(b.handoffOldestWaitSeconds);
     })
