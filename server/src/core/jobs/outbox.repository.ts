@@ -11,7 +11,7 @@ export interface OutboxRow {
 
 type JobKey = { name: string; jobId: string };
 
-/** The outbox table (migration 012): jobs written with the change they follow, kept until they have run. */
+/** The outbox table (migration 015): jobs written with the change they follow, kept until they have run. */
 export function createOutboxRepository(db: Queryable) {
   return {
     /** A job already in the outbox under its id is not written twice. */
