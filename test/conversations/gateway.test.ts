@@ -151,6 +151,12 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
 
   it('disconnects a client that stops reading instead of buffering for it, and it resumes without loss', async () => {
     const socket = await connectSocket(app.url, alice.token);
+    // Caught up first, as the web app is on every connect: from then on frames go out live.
+    const { rows: newest } = await app.services.db.query<{ last: number }>(
+      'SELECT COALESCE(max(id), 0)::bigint AS last FROM messages',
+    );
+    socket.send({ type: 'resume', after: Number(newest[0]!.last) });
+    await socket.waitFor((f) => f.type === 'resume.done', 10_000);
     const before = await droppedCount(app, 'slow_consumer');
     const connected = app.gateway.size;
     rawSocket(socket).pause(); // the client stops reading; the kernel buffers fill, then the server's
@@ -186,6 +192,21 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
     expect([...firstIds, ...secondIds]).toEqual(posted);
     await again.close();
   });
+  it('holds live frames for a socket that has not resumed yet only as far as its buffer may go', async () => {
+    const socket = await connectSocket(app.url, alice.token); // no resume: its frames wait for one
+    const before = await droppedCount(app, 'slow_consumer');
+    const { rows } = await app.services.db.query<{ id: number }>(
+      `INSERT INTO messages (conversation_id, sender_type, sender_id, body)
+       SELECT $1, 'user', $2, i || ' ' || repeat('长', 30000) FROM generate_series(1, 20) AS i RETURNING id`,
+      [chat, bob.id],
+    );
+    const publisher = createConversationPublisher(app.services.db, app.services.bus);
+    const messages = createMessageRepository(app.services.db);
+    for (const { id } of rows) await publisher.message('message.created', (await messages.findById(Number(id)))!);
+    expect((await socket.closed).code).toBe(1013);
+    expect(await droppedCount(app, 'slow_consumer')).toBe(before + 1);
+  });
+
   it('paces a large replay to a client that reads slowly instead of cutting it off', async () => {
     const dana = await quickUser(app);
     const bulk = (await api.post(dana.token, '/api/conversations', { kind: 'direct', userId: alice.id })).body

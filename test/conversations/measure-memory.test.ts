@@ -60,7 +60,8 @@ describe.each(backends)('measured memory per idle socket on %s', (backend) => {
   let users: TestUser[];
 
   beforeAll(async () => {
-    app = await startTestApp(backend);
+    // Many sockets per user here (the load this measures), beyond the per-user cap of a real deployment.
+    app = await startTestApp(backend, { gateway: { maxSocketsPerUser: 1000 } });
     users = await Promise.all(Array.from({ length: 20 }, () => quickUser(app)));
   });
   afterAll(() => app?.close());

@@ -16,7 +16,14 @@ function concrete(path: string): string {
     .replace(/\*[A-Za-z_]*/g, 'x');
 }
 
-const PUBLIC_API = [/^\/api\/auth\/login$/, /^\/api\/auth\/config$/, /^\/api\/auth\/oidc\//, /^\/api\/openapi\.json$/];
+// The organisation's name and logo are what the sign-in page shows before anyone signs in.
+const PUBLIC_API = [
+  /^\/api\/auth\/login$/,
+  /^\/api\/auth\/config$/,
+  /^\/api\/auth\/oidc\//,
+  /^\/api\/openapi\.json$/,
+  /^\/api\/organisation(\/logo)?$/,
+];
 
 describe.each(backends)('policy: every declared route enforces its access level on %s', (backend) => {
   let app: TestApp;
@@ -59,7 +66,7 @@ describe.each(backends)('policy: every declared route enforces its access level 
     }
   });
 
-  it('leaves nothing under /api/ (or /v1/) public except sign-in, its configuration, the SSO redirects and the OpenAPI document', () => {
+  it("leaves nothing under /api/ (or /v1/) public except sign-in, its configuration, the SSO redirects, the organisation's name and logo and the OpenAPI document", () => {
     const open = app.routes.filter((r) => /^\/(api|v1)\//.test(r.path) && r.access === 'public').map((r) => r.path);
     expect(open.filter((path) => !PUBLIC_API.some((allowed) => allowed.test(path)))).toEqual([]);
   });

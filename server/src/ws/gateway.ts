@@ -67,6 +67,8 @@ interface Client {
    * live message frames wait here, then go out once, in order, after the replay.
    */
   held?: DeliveredFrame[];
+  /** What `held` would take to send: bounded like the socket's own buffer. */
+  heldBytes?: number;
   holdTimer?: ReturnType<typeof setTimeout>;
   /** The newest change number sent of each recent message, least recently sent first (see RECENT_MESSAGES). */
   recent?: Map<number, number>;
@@ -147,8 +149,16 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
   }
 
   function deliver(client: Client, frame: DeliveredFrame, encoded?: () => string) {
-    if (client.held && waitsForReplay(frame)) client.held.push(frame);
-    else send(client, frame, encoded);
+    if (!client.held || !waitsForReplay(frame)) return send(client, frame, encoded);
+    // Holding is buffering too: a socket that would have more waiting than its buffer may hold is
+    // cut loose like a slow one (it resumes from the database).
+    client.heldBytes = (client.heldBytes ?? 0) + (encoded ? encoded() : JSON.stringify(frame)).length;
+    if (client.heldBytes > options.maxBufferedBytes) {
+      client.held = undefined;
+      clearTimeout(client.holdTimer);
+      return cutSlow(client);
+    }
+    client.held.push(frame);
   }
 
   /** Sends what waited (send() drops what a replay already carried) and lets frames through again. */
@@ -156,6 +166,7 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
     clearTimeout(client.holdTimer);
     const held = client.held ?? [];
     client.held = undefined;
+    client.heldBytes = 0;
     for (const frame of held) send(client, frame);
   }
 
@@ -253,7 +264,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         if (created.length < RESUME_PAGE) break;
       }
     } finally {
-      release(client);
+      // The replay's last message may still fill the socket's buffer: what waited goes out after it drains.
+      if (await roomFor(client)) release(client);
     }
     send(client, { type: 'resume.done', last, seq });
   }
