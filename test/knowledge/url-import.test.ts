@@ -138,6 +138,29 @@ describe.each(backends)('URL import and site crawl on %s', (backend) => {
     );
   });
 
+  it('narrows the pages crawled from a start page when the start page is narrowed', async () => {
+    const collection = await newCollection(app, admin.token, { name: 'Crawl narrowed' });
+    const group = await request(app.url, 'POST', '/api/groups', {
+      token: admin.token,
+      body: { name: `Gym staff ${Date.now()}` },
+    });
+    const reader = await newUser(app);
+    const res = await importUrl(collection, { url: `${base}/index.html`, crawl: { depth: 1, maxPages: 3 } });
+    const root = await settled(app, admin.token, res.body.document.id);
+    const docs = await request(app.url, 'GET', `/api/collections/${collection}/documents`, { token: admin.token });
+    await Promise.all(docs.body.items.map((d: { id: string }) => settled(app, admin.token, d.id)));
+    const gym = async () =>
+      (await search(app, reader.token, 'when is the gym open', { collectionIds: [collection] })).map((h) => h.title);
+    expect(await gym()).toContain('Gym rules');
+
+    const narrowed = await request(app.url, 'PATCH', `/api/documents/${root.id}`, {
+      token: admin.token,
+      body: { readers: 'groups', groups: [group.body.group.id] },
+    });
+    expect(narrowed.status).toBe(200);
+    expect(await gym()).not.toContain('Gym rules');
+  });
+
   it('follows a sitemap', async () => {
     const collection = await newCollection(app, admin.token, { name: 'Sitemap' });
     const res = await importUrl(collection, { url: `${base}/sitemap.xml`, crawl: { depth: 1, maxPages: 10 } });

@@ -220,6 +220,12 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         }
         return;
       case 'bus.gap':
+        // Events were lost while the bus was down, revocations among them: check every socket again.
+        for (const userId of [...byUser.keys()]) {
+          void revalidate(userId, undefined).catch((error) =>
+            logger.warn({ err: error }, 'socket revalidation failed'),
+          );
+        }
         return;
       default:
         for (const delivery of conversationFrames(event)) deliverTo(delivery);

@@ -290,13 +290,20 @@ export function createAuthService(deps: AuthDeps) {
     /**
      * Ends every credential of a user (disabled, password reset, role change): their sessions and
      * personal API tokens are revoked, not just refused (re-enabling must not revive them, and a
-     * token made before a reset is as suspect as the old password). Every server forgets the user's
-     * remembered actors and closes their sockets. Call it after the change commits.
+     * token made before a reset is as suspect as the old password). Runs in `tx`, the transaction of
+     * the change that ends access, so the two commit together or not at all; call the function it
+     * returns after the commit: every server then forgets the user's actors and closes their sockets.
      */
+    async revokeAllCredentialsIn(tx: Queryable, userId: string): Promise<() => Promise<void>> {
+      const sessionIds = await createSessionRepository(tx).revokeAll(userId);
+      const tokenIds = await createApiTokenRepository(tx).revokeAll(userId);
+      return () => announce({ type: 'auth.revoked', userId, sessionIds, ...(tokenIds.length ? { tokenIds } : {}) });
+    },
+
+    /** `revokeAllCredentialsIn` in a transaction of its own, announced. */
     async revokeAllCredentials(userId: string): Promise<void> {
-      const sessionIds = await createSessionRepository(db).revokeAll(userId);
-      const tokenIds = await createApiTokenRepository(db).revokeAll(userId);
-      await announce({ type: 'auth.revoked', userId, sessionIds, ...(tokenIds.length ? { tokenIds } : {}) });
+      const announceRevoked = await db.transaction((tx) => this.revokeAllCredentialsIn(tx, userId));
+      await announceRevoked();
     },
   };
 }

@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createBotRepository, type BotRow } from './bot.repository.ts';
 import { createRetrievalRepository } from '../knowledge/retrieval.repository.ts';
-import { buildCitations, citedIndexes, fenceContext, withoutCitationMarkers, type Citation } from './grounding.ts';
+import { citedIndexes, fenceContext, withoutCitationMarkers, type Citation } from './grounding.ts';
 import type { GroundedAnswerer, PreparedQuestion, Turn } from './grounded-answerer.ts';
 import { languageName } from './language.ts';
 import { withoutOfflineLabel } from './offline-answerer.ts';
@@ -61,10 +61,7 @@ export function createCopilotService(deps: {
       readerId,
       prepared.hits.map((h) => h.chunkId),
     );
-    const hits = prepared.hits.filter((h) => readable.has(h.chunkId));
-    if (hits.length === prepared.hits.length) return prepared;
-    // Whether what is left answers the question is unknown: no passages, nothing to draft from.
-    return { ...prepared, hits, citations: buildCitations(hits), answerable: prepared.answerable && hits.length > 0 };
+    return deps.answerer.narrowed(prepared, (h) => readable.has(h.chunkId));
   }
 
   /** The citations of a stored bot answer that `readerId` may open. */

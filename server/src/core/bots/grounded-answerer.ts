@@ -169,6 +169,27 @@ export function createGroundedAnswerer(deps: AnswererDeps) {
       };
     },
 
+    /**
+     * `prepared` with only the passages `keep` admits (a reader who may not read them all), decided
+     * again: what is left may no longer answer the question (the copilot drafts only from it).
+     */
+    narrowed(prepared: PreparedQuestion, keep: (hit: RankedHit) => boolean): PreparedQuestion {
+      const hits = prepared.hits.filter(keep);
+      if (hits.length === prepared.hits.length) return prepared;
+      const decision = deps.answerability.decide(hits, {
+        minConfidence: prepared.handoff.minScore,
+        max: PASSAGES,
+        modelDecides: prepared.model !== undefined,
+      });
+      return {
+        ...prepared,
+        hits: decision.passages,
+        confidence: decision.confidence,
+        answerable: decision.answerable,
+        citations: buildCitations(decision.passages),
+      };
+    },
+
     /** `text` with only the links an answer to `prepared` may keep (answer-links.ts); the copilot's drafts use it. */
     keepAllowedLinks(prepared: PreparedQuestion, text: string): string {
       return keepAllowedLinks(text, linkPolicy(prepared));

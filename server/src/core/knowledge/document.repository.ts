@@ -244,6 +244,25 @@ export function createDocumentRepository(db: Queryable) {
       await db.query('UPDATE documents SET readers = $2, updated_at = now() WHERE id = $1', [id, readers]);
       if (groupIds) await this.setGroups(id, groupIds);
     },
+    /** Pages crawled from `parentId` read as it does: its readers mode and groups, copied. Returns how many. */
+    async copyReadersToChildren(parentId: string): Promise<number> {
+      const { rowCount } = await db.query(
+        `UPDATE documents c SET readers = p.readers, updated_at = now()
+           FROM documents p WHERE p.id = $1 AND c.parent_id = $1`,
+        [parentId],
+      );
+      await db.query(
+        'DELETE FROM document_groups WHERE document_id IN (SELECT id FROM documents WHERE parent_id = $1)',
+        [parentId],
+      );
+      await db.query(
+        `INSERT INTO document_groups (document_id, group_id)
+         SELECT c.id, pg.group_id FROM documents c JOIN document_groups pg ON pg.document_id = $1
+          WHERE c.parent_id = $1 ON CONFLICT DO NOTHING`,
+        [parentId],
+      );
+      return rowCount;
+    },
     async setGroups(id: string, groupIds: string[]): Promise<void> {
       await db.query('DELETE FROM document_groups WHERE document_id = $1', [id]);
       if (groupIds.length) {
@@ -283,12 +302,6 @@ export function createDocumentRepository(db: Queryable) {
     async allIds(): Promise<string[]> {
       const { rows } = await db.query<{ id: string }>('SELECT id FROM documents ORDER BY created_at');
       return rows.map((r) => r.id);
-    },
-    async countChildren(parentId: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE parent_id = $1', [
-        parentId,
-      ]);
-      return rows[0]?.n ?? 0;
     },
   };
 }

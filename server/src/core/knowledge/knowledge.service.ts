@@ -133,6 +133,8 @@ export function createKnowledgeService(deps: {
         if (groups || readers !== before.readers) {
           if (groups?.length) await assertGroupsExist(tx, groups);
           await repo.setReaders(id, readers, groups);
+          // The pages crawled from it were imported under its readers: they follow it.
+          const pages = await repo.copyReadersToChildren(id);
           await appendAudit(tx, {
             action: 'document.permissions_changed',
             actor,
@@ -141,6 +143,7 @@ export function createKnowledgeService(deps: {
             details: {
               from: { readers: before.readers, groups: before.groups.map((g) => g.id) },
               to: { readers, groups: groups ?? before.groups.map((g) => g.id) },
+              ...(pages ? { pages } : {}),
             },
           });
         }

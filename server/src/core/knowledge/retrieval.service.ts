@@ -208,7 +208,8 @@ export function createRetrievalService(deps: {
         candidates.map((h) => h.text),
         { topN: candidates.length },
       );
-      const order = ranked.map((r) => candidates[r.index]!);
+      // The client refuses indexes out of range; one ranked twice counts once (never two copies of a hit).
+      const order = [...new Set(ranked.map((r) => candidates[r.index]!))];
       // A server that returns only its top keeps the rest behind, in the offline order.
       const rest = candidates.filter((h) => !order.includes(h)).sort((a, b) => b.relevance! - a.relevance!);
       return [...order, ...rest];

@@ -64,6 +64,9 @@ export function createSiteCrawler(deps: {
         await documents.updateProgress(root.id, root.version, { progress: 0.5 + (0.49 * pages) / settings.maxPages }),
       );
       const pageHtml = mime === 'text/html' ? fetched.bytes.toString('utf8') : undefined;
+      // Its readers as they are now: an admin may have narrowed the start page while the crawl ran.
+      const current = await documents.findById(root.id);
+      if (!current) return; // the start page was deleted: so is what it would have crawled
       const id = randomUUID();
       const key2 = storageKeyOf(id);
       const stored = await storage.put(key2, fetched.bytes, { maxBytes: fetchLimits.maxBytes });
@@ -81,7 +84,7 @@ export function createSiteCrawler(deps: {
         createdBy: root.created_by,
         parentId: root.id,
         // A page is read by whoever may read the page it was crawled from.
-        groups: root.readers === 'groups' ? root.groups.map((g) => g.id) : undefined,
+        groups: current.readers === 'groups' ? current.groups.map((g) => g.id) : undefined,
       });
       if (!created.created) {
         await storage.delete(key2);

@@ -55,7 +55,7 @@ function isUniqueViolation(error: unknown): boolean {
  */
 export function createUserService(deps: {
   db: Database;
-  auth: Pick<AuthService, 'revokeAllCredentials' | 'usersChanged'>;
+  auth: Pick<AuthService, 'revokeAllCredentialsIn' | 'usersChanged'>;
 }) {
   const { db, auth } = deps;
 
@@ -121,7 +121,7 @@ export function createUserService(deps: {
         if (problem) throw weakPassword(problem);
         passwordHash = await hashPassword(changes.password);
       }
-      let endsAccess = false;
+      let announceRevoked: (() => Promise<void>) | undefined;
       try {
         const updated = await db.transaction(async (tx) => {
           const users = createUserRepository(tx);
@@ -143,13 +143,15 @@ export function createUserService(deps: {
           const diff = describeChanges(before, after, passwordHash !== undefined);
           // A role change either way ends access too: whoever holds a credential minted under the old
           // role (a copied session, a forgotten token) must not carry it into the new one.
-          endsAccess = (after.disabled && !before.disabled) || passwordHash !== undefined || after.role !== before.role;
+          const endsAccess =
+            (after.disabled && !before.disabled) || passwordHash !== undefined || after.role !== before.role;
+          if (endsAccess) announceRevoked = await auth.revokeAllCredentialsIn(tx, id);
           for (const [action, details] of diff) {
             await appendAudit(tx, { action, actor, target: { type: 'user', id }, ip: client.ip, details });
           }
           return after;
         });
-        if (endsAccess) await auth.revokeAllCredentials(id);
+        if (announceRevoked) await announceRevoked();
         else await auth.usersChanged([id]);
         return updated;
       } catch (error) {
