@@ -169,7 +169,7 @@ export function makeDocx(paragraphs: [string, string][]): Buffer {
  * (1 GiB in about 4 MB). One 1 MiB block of paragraphs is deflated once with a full flush (no
  * back-references across it), so its compressed bytes can simply be repeated.
  */
-export function makeDocxBomb(inflatedBytes: number): Buffer {
+export function makeDocxBomb(inflatedBytes: number, options: { declaredBytes?: number } = {}): Buffer {
   const base = makeDocx([['', 'x']]);
   const paragraph = '<w:p><w:r><w:t>All work and no play makes a parser run out of memory.</w:t></w:r></w:p>';
   const block = Buffer.from(paragraph.repeat(Math.floor(1048576 / paragraph.length)), 'utf8');
@@ -190,7 +190,8 @@ export function makeDocxBomb(inflatedBytes: number): Buffer {
   ]);
   const size = head.length + blocks * block.length + tail.length;
   const others = zipEntriesOf(base).filter((e) => e.name !== 'word/document.xml');
-  return zipOf([...others, { name: 'word/document.xml', data, size, crc }]);
+  // A lying directory understates the part (what a bomb made to pass a size check does).
+  return zipOf([...others, { name: 'word/document.xml', data, size: options.declaredBytes ?? size, crc }]);
 }
 
 /** A Word document holding `count` parts (each tiny): too many entries to open. */

@@ -37,6 +37,16 @@ describe('archive bombs', () => {
     expect(ok.sections[0]!.text).toBe('Still parsing after the bomb.');
   }, 60_000);
 
+  it('refuses a Word document whose directory understates what it unpacks to, under 512 MB', async () => {
+    const liar = makeDocxBomb(GiB, { declaredBytes: 64 * 1024 });
+    const { peak, outcome } = await peakRss(() => pool.parse(liar, DOCX));
+    expect(outcome.status).toBe('rejected');
+    const error = (outcome as PromiseRejectedResult).reason as Error;
+    expect(error).toBeInstanceOf(UnparseableError);
+    expect(error.message).toMatch(/unpacks to more than its zip directory says/);
+    expect(peak / 2 ** 20).toBeLessThan(512);
+  }, 60_000);
+
   it('refuses a Word document of thousands of parts', async () => {
     await expect(pool.parse(makeDocxWithParts(6_000), DOCX)).rejects.toThrow(/holds more than 5,000 parts/);
   }, 30_000);

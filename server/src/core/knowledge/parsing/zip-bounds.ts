@@ -1,11 +1,13 @@
+import { inflateRawSync } from 'node:zlib';
 import { UnparseableError } from './parsed-document.ts';
 
 /**
  * Office files are zip archives, and a 1 MB archive can hold a gigabyte of XML. The Office
  * libraries inflate every part into memory before reading it, so the archive's own directory (which
  * costs nothing to read) is checked first: too many entries or too many bytes once inflated, and the
- * file is refused before any of it is inflated. A directory that lies about sizes is still caught by
- * the parser thread's memory cap (parser-pool.ts).
+ * file is refused before any of it is inflated. Then each part is inflated here, capped at the size
+ * the directory gave it, and thrown away: a directory that understates a part is caught at that
+ * cap, before a library inflates the whole part outside the parser thread's heap limit.
  */
 export const ZIP_LIMITS = {
   maxEntries: 5_000,
@@ -17,6 +19,9 @@ const EOCD = 0x06054b50;
 const ZIP64_LOCATOR = 0x07064b50;
 const ZIP64_EOCD = 0x06064b50;
 const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+const STORED = 0;
+const DEFLATED = 8;
 const MAX_COMMENT = 0xffff;
 
 const corrupt = (what: string) =>
@@ -41,6 +46,7 @@ export function assertZipWithinBounds(buffer: Buffer, what: string, limits = ZIP
 
   let total = 0;
   let seen = 0;
+  const parts: Part[] = [];
   // Walk the directory itself rather than trust its entry count.
   while (offset + 46 <= buffer.length && buffer.readUInt32LE(offset) === CENTRAL) {
     if (++seen > limits.maxEntries) throw tooMany();
@@ -55,9 +61,47 @@ export function assertZipWithinBounds(buffer: Buffer, what: string, limits = ZIP
         `The ${what} would expand to more than ${Math.round(limits.maxUncompressedBytes / 1048576)} MB when unpacked; it was not opened (a zip bomb or a damaged file)`,
       );
     }
+    parts.push({
+      method: buffer.readUInt16LE(offset + 10),
+      compressed: buffer.readUInt32LE(offset + 20),
+      size,
+      local: buffer.readUInt32LE(offset + 42),
+    });
     offset += 46 + nameLength + extraLength + commentLength;
   }
   if (seen === 0) throw corrupt(what);
+  for (const part of parts) assertInflatesAsDeclared(buffer, part, what);
+}
+
+interface Part {
+  method: number;
+  compressed: number;
+  size: number;
+  local: number;
+}
+
+/** Inflates one part, capped at its declared size (the output is dropped at once). */
+function assertInflatesAsDeclared(buffer: Buffer, part: Part, what: string): void {
+  // Parts past 4 GiB (zip64 offsets) are beyond the size bound anyway; others the parser reports.
+  if (part.local === 0xffffffff || part.compressed === 0xffffffff) return;
+  if (part.local + 30 > buffer.length || buffer.readUInt32LE(part.local) !== LOCAL) throw corrupt(what);
+  const start = part.local + 30 + buffer.readUInt16LE(part.local + 26) + buffer.readUInt16LE(part.local + 28);
+  const data = buffer.subarray(start, start + part.compressed);
+  const lies = () =>
+    new UnparseableError(
+      `The ${what} unpacks to more than its zip directory says; it was not opened (a zip bomb or a damaged file)`,
+    );
+  if (part.method === STORED) {
+    if (data.length > part.size) throw lies();
+    return;
+  }
+  if (part.method !== DEFLATED) return;
+  try {
+    inflateRawSync(data, { maxOutputLength: Math.max(1, part.size) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw lies();
+    throw corrupt(what);
+  }
 }
 
 function findEndOfCentralDirectory(buffer: Buffer): number {
