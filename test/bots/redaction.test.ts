@@ -45,7 +45,17 @@ describe('personal data detectors', () => {
     ['12345678901', []], // 11 digits but not a mobile prefix
     ['order 2024010112 on 2024-01-01, 3.1415926, room 1203', []],
     ['ticket A13812345678', []], // part of a code
+    // Typed on a Chinese keyboard in full-width form: the same numbers and address.
+    ['手机１３８１２３４５６７８', ['PHONE']],
+    ['身份证１１０１０５１９４９１２３１００２Ｘ', ['ID_CARD']],
+    ['邮箱ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ', ['EMAIL']],
   ])('%s → %j', (text, kinds) => expect(kindOf(text)).toEqual(kinds));
+
+  it('restores a full-width value as it was typed', () => {
+    const r = redactor.redact(['手机１３８１２３４５６７８，谢谢']);
+    expect(r.texts).toEqual(['手机[PHONE_1]，谢谢']);
+    expect(r.restore('已记录 [PHONE_1]')).toBe('已记录 １３８１２３４５６７８');
+  });
 
   it('gives one value one placeholder across texts and restores each', () => {
     const r = redactor.redact([

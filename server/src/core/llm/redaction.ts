@@ -76,6 +76,16 @@ const DETECTORS: Detector[] = [
   },
 ];
 
+/**
+ * Full-width forms (１３８…, ＠, typed on Chinese keyboards) and the ideographic space read as their
+ * ASCII selves, one code unit for one, so matches found here are at the same places in the original.
+ */
+function asciiFolded(text: string): string {
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (c) =>
+    c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+  );
+}
+
 export type RedactionCounts = Record<string, number>;
 
 export interface Redaction {
@@ -103,8 +113,9 @@ export function createRedactor(custom: readonly CustomPattern[] = []): Redactor 
 
   function spans(text: string): { start: number; end: number; kind: string }[] {
     const taken: { start: number; end: number; kind: string }[] = [];
+    const ascii = asciiFolded(text);
     for (const detector of detectors) {
-      for (const match of text.matchAll(detector.pattern)) {
+      for (const match of ascii.matchAll(detector.pattern)) {
         const start = match.index;
         const end = start + match[0].length;
         if (!match[0] || (detector.valid && !detector.valid(match[0]))) continue;
