@@ -324,6 +324,7 @@ describe('the web app, the broken items of issue 19', () => {
       '/admin/gaps',
       '/admin/analytics',
       '/admin/audit',
+      '/admin/organisation',
       '/no-such-page',
     ];
     const context = await world.browser.newContext();
