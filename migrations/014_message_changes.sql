@@ -16,12 +16,14 @@ CREATE INDEX messages_changed_at_idx ON messages (changed_at);
 
 CREATE FUNCTION messages_number_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- An insert that carries its numbers is a restore from a backup: they stay as they were.
   IF TG_OP = 'INSERT' THEN
-    NEW.updated_seq := NEW.id;
+    NEW.updated_seq := COALESCE(NEW.updated_seq, NEW.id);
+    NEW.changed_at := COALESCE(NEW.changed_at, clock_timestamp());
   ELSE
     NEW.updated_seq := nextval(pg_get_serial_sequence('messages', 'id'));
+    NEW.changed_at := clock_timestamp();
   END IF;
-  NEW.changed_at := clock_timestamp();
   RETURN NEW;
 END $$;
 CREATE TRIGGER messages_number_change BEFORE INSERT OR UPDATE ON messages

@@ -142,4 +142,36 @@ describe('the organisation, the audit log and analytics in a real browser', () =
       await visitor.close();
     }
   });
+
+  it("asks before deleting in a dialog of its own, in the reader's language, and cancelling keeps the document", async () => {
+    const admin = await world.user('admin', 'Della Delete');
+    const collection = await world.api(admin, 'POST', '/api/collections', { name: 'Handbook' });
+    const collectionId: string = collection.body.collection.id;
+    await world.api(admin, 'POST', `/api/collections/${collectionId}/documents`, {
+      title: 'Leave policy',
+      text: 'Twenty days of paid leave a year.',
+    });
+    const context = await world.browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    // The browser's own confirm would block here: none may appear.
+    page.on(
+      'dialog',
+      (dialog) => void dialog.dismiss().then(() => expect.fail(`a browser dialog: ${dialog.message()}`)),
+    );
+    await signIn(page, world.app.url, admin);
+    await page.goto(`${world.app.url}/admin/knowledge/${collectionId}`);
+    const rows = page.getByTestId('document-row');
+    await expect.poll(() => rows.count()).toBe(1);
+    await rows.first().getByRole('button', { name: '删除' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.getByTestId('confirm-message').innerText()).toContain('Leave policy');
+    await screenshot(page, 'confirm-delete-zh');
+    await dialog.getByRole('button', { name: '取消' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await rows.count()).toBe(1);
+    await rows.first().getByRole('button', { name: '删除' }).click();
+    await page.getByTestId('confirm-action').click();
+    await expect.poll(() => rows.count()).toBe(0);
+    await context.close();
+  });
 });

@@ -32,6 +32,7 @@ export const en = {
   'tokens.neverUsed': 'Not used yet',
   'tokens.revoke': 'Revoke',
   'tokens.confirmRevoke': 'Revoke the token "{name}"? Scripts using it will stop working.',
+  'tokens.revokeTitle': 'Revoke the token',
   'tokens.none': 'You have no API tokens.',
 
   'common.loading': 'Loading…',
@@ -465,6 +466,7 @@ export const en = {
   'knowledge.disable': 'Disable',
   'knowledge.enable': 'Enable',
   'knowledge.confirmDelete': 'Delete “{title}”? Its passages leave the answers at once.',
+  'knowledge.deleteDocumentTitle': 'Delete the document',
   'knowledge.chunkPreview': 'Chunks of {title}',
   'knowledge.tokens': '{n} tokens',
   'knowledge.flagged': '{n} instruction-like',

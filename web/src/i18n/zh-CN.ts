@@ -33,6 +33,7 @@ export const zhCN: Record<MessageKey, string> = {
   'tokens.neverUsed': '尚未使用',
   'tokens.revoke': '吊销',
   'tokens.confirmRevoke': '吊销令牌“{name}”？使用它的脚本将停止工作。',
+  'tokens.revokeTitle': '吊销令牌',
   'tokens.none': '您还没有 API 令牌。',
   'nav.signOut': '退出登录',
 
@@ -463,6 +464,7 @@ export const zhCN: Record<MessageKey, string> = {
   'knowledge.disable': '停用',
   'knowledge.enable': '启用',
   'knowledge.confirmDelete': '确定删除“{title}”吗？其内容将立即不再用于回答。',
+  'knowledge.deleteDocumentTitle': '删除文档',
   'knowledge.chunkPreview': '{title} 的分块',
   'knowledge.tokens': '{n} 个词元',
   'knowledge.flagged': '{n} 段疑似指令',

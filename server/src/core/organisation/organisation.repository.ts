@@ -8,9 +8,10 @@ export interface OrganisationRow {
 
 export function createOrganisationRepository(db: Queryable) {
   return {
+    /** Nothing set yet (no row): no name, no logo. */
     async get(): Promise<OrganisationRow> {
       const { rows } = await db.query<OrganisationRow>('SELECT name, logo_type, updated_at FROM organisation');
-      return rows[0]!;
+      return rows[0] ?? { name: '', logo_type: null, updated_at: new Date(0) };
     },
     async logo(): Promise<{ logo: Buffer; logo_type: string; updated_at: Date } | undefined> {
       const { rows } = await db.query<{ logo: Buffer | Uint8Array; logo_type: string; updated_at: Date }>(
@@ -22,14 +23,18 @@ export function createOrganisationRepository(db: Queryable) {
     },
     async setName(name: string): Promise<OrganisationRow> {
       const { rows } = await db.query<OrganisationRow>(
-        'UPDATE organisation SET name = $1, updated_at = now() RETURNING name, logo_type, updated_at',
+        `INSERT INTO organisation (name) VALUES ($1)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+         RETURNING name, logo_type, updated_at`,
         [name],
       );
       return rows[0]!;
     },
     async setLogo(logo: { bytes: Buffer; type: string } | null): Promise<OrganisationRow> {
       const { rows } = await db.query<OrganisationRow>(
-        'UPDATE organisation SET logo = $1, logo_type = $2, updated_at = now() RETURNING name, logo_type, updated_at',
+        `INSERT INTO organisation (logo, logo_type) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET logo = EXCLUDED.logo, logo_type = EXCLUDED.logo_type, updated_at = now()
+         RETURNING name, logo_type, updated_at`,
         [logo?.bytes ?? null, logo?.type ?? null],
       );
       return rows[0]!;
