@@ -295,8 +295,7 @@ export function createAuthService(deps: AuthDeps) {
      * returns after the commit: every server then forgets the user's actors and closes their sockets.
      */
     async revokeAllCredentialsIn(tx: Queryable, userId: string): Promise<() => Promise<void>> {
-      const sessionIds = await createSessionRepository(tx).revokeAll(userId);
-      const tokenIds = await createApiTokenRepository(tx).revokeAll(userId);
+      const { sessionIds, tokenIds } = await revokeCredentials(tx, userId);
       return () => announce({ type: 'auth.revoked', userId, sessionIds, ...(tokenIds.length ? { tokenIds } : {}) });
     },
 
@@ -309,3 +308,13 @@ export function createAuthService(deps: AuthDeps) {
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
+
+/**
+ * Revokes every session and personal token of a user in `tx` (the service's revokeAllCredentialsIn
+ * also tells the servers; at start-up, before any socket exists, this alone is enough).
+ */
+export async function revokeCredentials(tx: Queryable, userId: string) {
+  const sessionIds = await createSessionRepository(tx).revokeAll(userId);
+  const tokenIds = await createApiTokenRepository(tx).revokeAll(userId);
+  return { sessionIds, tokenIds };
+}

@@ -1,6 +1,5 @@
 import type { Database } from '../db/database.ts';
-import { createApiTokenRepository } from '../auth/api-token.repository.ts';
-import { createSessionRepository } from '../auth/session.repository.ts';
+import { revokeCredentials } from '../auth/auth.service.ts';
 import { generatePassword, hashPassword } from '../crypto/password.ts';
 import { createUserRepository } from './user.repository.ts';
 
@@ -27,8 +26,7 @@ export async function ensureFirstAdmin(
       // The configured address exists as a non-admin or disabled account: promote it rather than fail.
       // Its password is replaced, so whatever was signed in with the old one ends (as after any reset).
       await users.update(existing.id, { role: 'admin', disabled: false, passwordHash });
-      await createSessionRepository(tx).revokeAll(existing.id);
-      await createApiTokenRepository(tx).revokeAll(existing.id);
+      await revokeCredentials(tx, existing.id);
     } else {
       await users.insert({ email: admin.email, name: 'Administrator', passwordHash, role: 'admin' });
     }
