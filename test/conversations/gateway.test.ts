@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { createConversationPublisher } from '../../server/src/core/conversations/conversation-publisher.ts';
 import { createMessageRepository } from '../../server/src/core/conversations/message.repository.ts';
 import { createUserRepository } from '../../server/src/core/users/user.repository.ts';
+import { DEFAULT_GATEWAY_OPTIONS } from '../../server/src/ws/gateway.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
 import type { TestUser } from '../support/fixtures.ts';
@@ -205,6 +206,17 @@ describe.each(backends)('WebSocket gateway protections on %s', (backend) => {
     for (const { id } of rows) await publisher.message('message.created', (await messages.findById(Number(id)))!);
     expect((await socket.closed).code).toBe(1013);
     expect(await droppedCount(app, 'slow_consumer')).toBe(before + 1);
+  });
+
+  it("sends live frames at once to a socket that says it has nothing to resume (a fresh page), not after the resume's grace", async () => {
+    const started = Date.now(); // the server holds a new socket's frames from here, unless told
+    const socket = await connectSocket(app.url, alice.token);
+    socket.send({ type: 'live' });
+    await sleep(50);
+    const said = await say(api, bob, chat, 'straight through');
+    await socket.waitFor((f) => f.type === 'message.created' && f.message.id === said.id, 5000);
+    expect(Date.now() - started).toBeLessThan(DEFAULT_GATEWAY_OPTIONS.resumeGraceMs);
+    await socket.close();
   });
 
   it('paces a large replay to a client that reads slowly instead of cutting it off', async () => {

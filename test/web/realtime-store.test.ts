@@ -59,6 +59,8 @@ describe('realtime store', () => {
     expect(realtime.banner).toBeNull();
     latest().open();
     expect(realtime.status).toBe('open');
+    // A fresh page has nothing to resume: it says so, and the server sends live frames at once.
+    expect(latest().sent).toEqual([{ type: 'live' }]);
     const conversations = useConversationsStore();
     conversations.applyConversation(conversation() as never);
     latest().receive({ type: 'message.created', message: message({ id: 42 }) });

@@ -7,6 +7,8 @@ export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('read'), conversationId: z.uuid(), messageId: z.number().int().positive() }),
   // `since`: the newest change number the client has (a message's updatedSeq); default `after`.
   z.object({ type: z.literal('resume'), after: z.number().int().min(0), since: z.number().int().min(0).optional() }),
+  // Nothing to resume (a fresh page that loads its state over HTTP): live frames may flow at once.
+  z.object({ type: z.literal('live') }),
   z.object({ type: z.literal('ping') }),
 ]);
 

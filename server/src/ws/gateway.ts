@@ -295,6 +295,10 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
         }
         return;
       }
+      case 'live':
+        // A resume in progress releases what waited when its replay is done.
+        if (!client.resuming) release(client);
+        return;
       case 'ping':
         send(client, { type: 'pong' });
         return;

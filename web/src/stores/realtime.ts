@@ -72,11 +72,16 @@ export const useRealtimeStore = defineStore('realtime', () => {
     // Read at once, before any frame of the new socket can move them.
     const after = hooks.resumeAfter();
     const since = Math.max(after, hooks.resumeSince());
-    if (!reconnected) return;
+    if (!reconnected) {
+      // A fresh page loads its state over HTTP: nothing to resume, so the server need not hold live frames.
+      connection?.send({ type: 'live' });
+      return;
+    }
     catchingUp.value = true;
     if (after > 0 && connection?.send({ type: 'resume', after, since })) {
       resuming = true;
     } else {
+      connection?.send({ type: 'live' });
       finishCatchUp();
     }
   }
