@@ -48,6 +48,8 @@ export const en = {
   'common.actions': 'Actions',
   'common.skip': 'Skip',
 
+  // --- attachments (helper A) ---
+
   'error.generic': 'Something went wrong. Please try again.',
   'error.network': 'The server could not be reached. Check your connection.',
 
@@ -57,6 +59,8 @@ export const en = {
 
   'connection.reconnecting': 'Connection lost — reconnecting…',
   'connection.catchingUp': 'Reconnected — catching up…',
+
+  // --- employee chat (helper B) ---
 
   'login.title': 'Sign in',
   'login.subtitle': 'Your company’s private AI assistant',
@@ -82,6 +86,8 @@ export const en = {
   'status.queued': 'Waiting for a person',
   'status.assigned': 'With a person',
   'status.resolved': 'Resolved',
+
+  // --- agent console (helper C) ---
 
   'chat.conversations': 'Conversations',
   'chat.newChat': 'New chat',
@@ -133,6 +139,8 @@ export const en = {
   'message.read': 'Read',
   'message.typing': '{names} is typing…',
 
+  // --- admin and everywhere (helper D) ---
+
   'composer.label': 'Message',
   'composer.placeholder': 'Write a message… (Enter to send, Shift+Enter for a new line)',
   'composer.send': 'Send',
@@ -154,6 +162,8 @@ export const en = {
   'feedback.thanks': 'Thanks for the feedback.',
   'feedback.unavailable': 'Feedback is not available yet.',
   'feedback.error': 'Feedback could not be saved.',
+
+  // --- sources and versions (helper E) ---
 
   'agent.console': 'Agent console',
   'agent.queue': 'Queue',
@@ -212,6 +222,8 @@ export const en = {
   'role.employee': 'Employee',
   'role.agent': 'Agent',
   'role.admin': 'Administrator',
+
+  // --- formats and OCR (helper F) ---
 
   'admin.title': 'Administration',
   'admin.sections': 'Administration sections',
@@ -314,6 +326,8 @@ export const en = {
     'Read by the bot’s model, or offline by a Chinese and English word list; a lower threshold hands off sooner.',
   'bots.prompts': 'Prompt overrides',
   'bots.promptsHint': 'Leave empty to use the deployment’s prompt files.',
+
+  // --- gaps and FAQ drafts (lead) ---
 
   'gaps.intro':
     'Questions the assistants could not answer or whose answers were rated “Not helpful”, grouped. Turn them into FAQ entries.',

@@ -37,6 +37,8 @@ export const zhCN: Record<MessageKey, string> = {
   'tokens.none': '您还没有 API 令牌。',
   'nav.signOut': '退出登录',
 
+  // --- attachments (helper A) ---
+
   'common.loading': '加载中…',
   'common.close': '关闭',
   'common.cancel': '取消',
@@ -56,6 +58,8 @@ export const zhCN: Record<MessageKey, string> = {
   'time.seconds': '{n} 秒',
   'time.minutes': '{n} 分钟',
   'time.hoursMinutes': '{h} 小时 {m} 分钟',
+
+  // --- employee chat (helper B) ---
 
   'connection.reconnecting': '连接已断开，正在重新连接…',
   'connection.catchingUp': '已重新连接，正在同步消息…',
@@ -79,6 +83,8 @@ export const zhCN: Record<MessageKey, string> = {
 
   'notFound.title': '页面不存在',
   'notFound.back': '返回首页',
+
+  // --- agent console (helper C) ---
 
   'status.bot': '智能助手',
   'status.queued': '等待人工',
@@ -118,6 +124,8 @@ export const zhCN: Record<MessageKey, string> = {
   'newChat.groupTitle': '群名称',
   'newChat.createGroup': '创建群聊（{n} 人）',
 
+  // --- admin and everywhere (helper D) ---
+
   'message.you': '我',
   'message.bot': '智能助手',
   'message.agent': '客服',
@@ -146,6 +154,8 @@ export const zhCN: Record<MessageKey, string> = {
   'citation.title': '来源 {n}',
   'citation.page': '第 {page} 页',
   'citation.noSnippet': '该来源没有可显示的摘录。',
+
+  // --- sources and versions (helper E) ---
 
   'feedback.label': '这个回答有帮助吗？',
   'feedback.up': '有帮助',
@@ -211,6 +221,8 @@ export const zhCN: Record<MessageKey, string> = {
   'reason.agent_returned': '已交还智能助手',
   'reason.new_message': '结束后收到新消息',
 
+  // --- formats and OCR (helper F) ---
+
   'role.employee': '员工',
   'role.agent': '客服',
   'role.admin': '管理员',
@@ -273,6 +285,8 @@ export const zhCN: Record<MessageKey, string> = {
   'admin.bots': '机器人',
   'admin.gaps': '知识缺口',
   'admin.analytics': '数据分析',
+
+  // --- gaps and FAQ drafts (lead) ---
 
   'bots.new': '新建机器人',
   'bots.edit': '编辑 {name}',
