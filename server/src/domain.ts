@@ -9,6 +9,7 @@ import { createCompletionsService } from './core/bots/completions.service.ts';
 import { createCopilotService } from './core/bots/copilot.service.ts';
 import { countRedactions } from './core/bots/redaction-audit.ts';
 import { createFeedbackService } from './core/bots/feedback.service.ts';
+import { createGapService } from './core/gaps/gap.service.ts';
 import { createAttachmentService } from './core/conversations/attachment.service.ts';
 import { createConversationPublisher } from './core/conversations/conversation-publisher.ts';
 import { createConversationService } from './core/conversations/conversation.service.ts';
@@ -103,6 +104,7 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
 
   const bots = createBotService({ db });
   const feedback = createFeedbackService({ db, routing });
+  const gaps = createGapService({ db, knowledge, conversations });
   const copilot = createCopilotService({ db, answerer, conversations, prompts: infrastructure.prompts });
   const completions = createCompletionsService({ db, answerer });
   const people = createPeopleService({ db });
@@ -131,6 +133,7 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
     ownEndpoints,
     bots,
     feedback,
+    gaps,
     copilot,
     completions,
   };

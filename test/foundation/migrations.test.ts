@@ -107,7 +107,8 @@ describe.each(backends)('migrations on %s', (backend) => {
       const rows = await appliedRows(db);
       expect(rows.map((r) => r.name)).toEqual(files.map((f) => f.name));
       expect(rows.every((r) => r.n === 1)).toBe(true);
-    });
+      // PGlite applies the whole schema twice over in WASM: slow on a busy two-core machine.
+    }, 90_000);
   }
 
   if (backend === 'postgres') {

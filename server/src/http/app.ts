@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { assistRoutes } from './routes/assist.routes.ts';
+import { gapsRoutes } from './routes/gaps.routes.ts';
 import { attachmentRoutes } from './routes/attachments.routes.ts';
 import { organisationRoutes } from './routes/organisation.routes.ts';
 import { peopleRoutes } from './routes/people.routes.ts';
@@ -86,6 +87,7 @@ export function createApp(services: Services, domain: Domain) {
   peopleRoutes(api, domain.people);
   organisationRoutes(api, domain.organisation);
   assistRoutes(api, domain);
+  gapsRoutes(api, domain);
   app.use(api.router);
 
   // The OpenAI-compatible API answers errors (including unknown paths) the way OpenAI clients expect.

@@ -7,6 +7,7 @@ import * as bots from './routes/bots.routes.ts';
 import * as collections from './routes/collections.routes.ts';
 import * as conversations from './routes/conversations.routes.ts';
 import * as documents from './routes/documents.routes.ts';
+import * as gaps from './routes/gaps.routes.ts';
 import * as groups from './routes/groups.routes.ts';
 import * as people from './routes/people.routes.ts';
 import * as search from './routes/search.routes.ts';
@@ -320,13 +321,34 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     ),
     'get /api/admin/audit/verify': op("Check the audit log's hash chain", 200, 'The result of the check'),
     'get /api/admin/analytics': op('Usage and quality numbers', 200, '`{analytics}`', { query: assist.analyticsQuery }),
-    'get /api/admin/gaps': op('Unanswered and low-rated questions', 200, '`{items, next: null}`'),
+    'get /api/admin/gaps': op(
+      'Unanswered and low-rated questions, open or resolved',
+      200,
+      '`{items, next: null}`; each gap has `status` (`open`, `resolved`, `reopened`) and its `resolution`',
+      { query: gaps.gapsQuery },
+    ),
     'post /api/admin/gaps/faq': op(
-      'Answer a knowledge gap with an FAQ entry',
+      'Answer a knowledge gap with an FAQ entry (the gap is resolved until asked unanswered again)',
       202,
       '`{document}`, queued for ingestion',
-      { body: assist.faqSchema },
+      { body: gaps.faqSchema },
     ),
+    'post /api/messages/:id/faq-draft': op(
+      "Propose an agent's reply as an FAQ draft for an admin to review",
+      201,
+      '`{draft}` (200 with the pending draft when the reply was already proposed)',
+      { body: gaps.faqDraftSchema },
+    ),
+    'get /api/admin/faq-drafts': op('FAQ drafts proposed by agents', 200, '`{items, next: null}`', {
+      query: gaps.faqDraftsQuery,
+    }),
+    'post /api/admin/faq-drafts/:id/approve': op(
+      'Approve an FAQ draft (as edited) into a collection; it is indexed and its gap resolved',
+      202,
+      '`{draft, document}`',
+      { body: gaps.faqEntrySchema },
+    ),
+    'post /api/admin/faq-drafts/:id/reject': op('Reject an FAQ draft', 200, '`{draft}`'),
   },
   openai: {
     'get /v1/models': op('Bots I may use, as OpenAI models (id = bot slug)', 200, '`{object: "list", data}`'),

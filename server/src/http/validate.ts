@@ -49,6 +49,13 @@ export const uuidParam = (req: Request, name = 'id'): string => {
   return value;
 };
 
+/** A message id in the path (message ids are positive integers that order a conversation). */
+export const messageIdParam = (req: Request): number => {
+  const id = Number(req.params.id);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
+  return id;
+};
+
 /**
  * A date in a query (`2024-05-01` or an ISO date-time with offset): a real calendar day (no
  * 2020-02-30) in years 1–9999, so what reaches the database is a timestamp it can store.

@@ -8,8 +8,8 @@ import type { PresentedAudit } from '../../../server/src/core/audit/audit.presen
 import type { PresentedOrganisation } from '../../../server/src/core/organisation/organisation.presenter.ts';
 import type { PresentedBotDetail, PresentedBotSummary } from '../../../server/src/core/bots/bot.presenter.ts';
 import type { Suggestion as ServerSuggestion } from '../../../server/src/core/bots/copilot.service.ts';
-import type { Gap as ServerGap } from '../../../server/src/core/bots/feedback.service.ts';
 import type { Citation as ServerCitation } from '../../../server/src/core/bots/grounding.ts';
+import type { Gap as ServerGap, presentFaqDraft } from '../../../server/src/core/gaps/gap.service.ts';
 import type {
   PresentedConversation,
   PresentedConversationEvent,
@@ -91,5 +91,8 @@ export type Suggestion = Json<ServerSuggestion>;
 
 /** A question the bots could not answer well, with how often and why (the admin's gaps report). */
 export type Gap = Json<ServerGap>;
+
+/** An agent's reply proposed as an FAQ entry, waiting for an admin's review. */
+export type FaqDraft = Json<ReturnType<typeof presentFaqDraft>>;
 
 export type Analytics = Json<ServerAnalytics>;

@@ -328,6 +328,32 @@ export const en = {
   'bots.promptsHint': 'Leave empty to use the deployment’s prompt files.',
 
   // --- gaps and FAQ drafts (lead) ---
+  'gaps.tab.open': 'Open',
+  'gaps.tab.resolved': 'Resolved',
+  'gaps.tab.drafts': 'FAQ drafts',
+  'gaps.noneHint': 'Questions appear here when a bot finds nothing, declines, or an answer is rated “Not helpful”.',
+  'gaps.noneResolved': 'No resolved gaps yet.',
+  'gaps.noneResolvedHint':
+    'Answer an open gap with an FAQ entry: it moves here until someone asks it again without an answer.',
+  'gaps.reopened': 'Asked again',
+  'gaps.resolvedBy': 'Answered by “{title}”, {at}',
+  'faqDrafts.intro': 'Replies agents proposed as FAQ entries. Nothing is searchable until you approve it.',
+  'faqDrafts.none': 'No FAQ drafts to review.',
+  'faqDrafts.noneHint': 'Agents can turn a reply in a support conversation into a draft with “Suggest as FAQ”.',
+  'faqDrafts.proposedBy': 'Proposed by',
+  'faqDrafts.someone': 'A former agent',
+  'faqDrafts.review': 'Review FAQ draft',
+  'faqDrafts.reviewHint': 'Proposed by {name}. Edit it as needed and choose the collection it belongs to.',
+  'faqDrafts.approve': 'Approve and index',
+  'faqDrafts.reject': 'Reject',
+  'faqDrafts.suggest': 'Suggest as FAQ',
+  'faqDrafts.suggestTitle': 'Suggest this reply as an FAQ entry',
+  'faqDrafts.suggestHint': 'An admin reviews the draft before anyone can find it.',
+  'faqDrafts.send': 'Send for review',
+  'faqDrafts.sent': 'Sent for review',
+  'auditAction.faq_draft.proposed': 'Proposed an FAQ draft',
+  'auditAction.faq_draft.approved': 'Approved an FAQ draft',
+  'auditAction.faq_draft.rejected': 'Rejected an FAQ draft',
 
   'gaps.intro':
     'Questions the assistants could not answer or whose answers were rated “Not helpful”, grouped. Turn them into FAQ entries.',
@@ -340,7 +366,7 @@ export const en = {
   'gaps.declined': '{n}× declined',
   'gaps.negative': '{n}× rated “Not helpful”',
   'gaps.createFaq': 'Create FAQ',
-  'gaps.faqCreated': 'FAQ created',
+  'gaps.faqCreated': 'FAQ entry created for “{question}”: the gap is now resolved.',
 
   'analytics.period': 'Period',
   'analytics.days': 'Last {n} days',

@@ -145,6 +145,16 @@ export function createMessageRepository(db: Queryable) {
       const { rows } = await db.query<MessageRow>(`${SELECT} WHERE m.id = $1`, [id]);
       return rows[0];
     },
+    /** The newest visible message `senderId` wrote in a conversation before message `before`. */
+    async lastFrom(conversationId: string, senderId: string, before: number): Promise<MessageRow | undefined> {
+      const { rows } = await db.query<MessageRow>(
+        `${SELECT} WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.id < $3
+            AND m.deleted_at IS NULL AND NOT m.internal
+          ORDER BY m.id DESC LIMIT 1`,
+        [conversationId, senderId, before],
+      );
+      return rows[0];
+    },
     /** History oldest first: the `limit` newest before `before`, or the `limit` oldest after `after`. */
     async page(
       conversationId: string,

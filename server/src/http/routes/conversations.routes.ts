@@ -1,7 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../../core/policy/actor.ts';
-import { AppError } from '../../core/errors.ts';
 import {
   presentConversation,
   presentConversationEvent,
@@ -13,7 +12,7 @@ import type { RoutingService } from '../../core/conversations/routing.service.ts
 import { REASONS } from '../../core/conversations/routing.ts';
 import { defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
-import { body, query, text, uuidParam } from '../validate.ts';
+import { body, messageIdParam, query, text, uuidParam } from '../validate.ts';
 
 export const createSchema = z.union([
   z.strictObject({ botId: z.uuid(), kind: z.literal('bot').optional() }),
@@ -168,15 +167,13 @@ export function conversationRoutes(
   });
 
   r.patch('/api/messages/:id', 'user', async (req, res) => {
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
+    const id = messageIdParam(req);
     const message = await conversations.edit(actorOf(req), id, body(editSchema, req).body, clientOf(req).ip);
     res.json({ message: presentMessage(message) });
   });
 
   r.delete('/api/messages/:id', 'user', async (req, res) => {
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, 'not_found', 'Message not found');
+    const id = messageIdParam(req);
     await conversations.remove(actorOf(req), id, clientOf(req).ip);
     res.status(204).end();
   });
