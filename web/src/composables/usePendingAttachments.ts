@@ -29,7 +29,8 @@ export interface PendingAttachment {
  * conversation drops them (an upload belongs to one conversation).
  */
 export function usePendingAttachments(conversationId: () => string | undefined) {
-  const auth = useAuthStore();
+  // Read when a file comes (not at setup): a composer without a conversation needs no store.
+  const currentRules = () => useAuthStore().attachmentRules;
   const { locale } = useI18n();
   const items = ref<PendingAttachment[]>([]);
   /** Files refused before upload, as sentences in the current language (cleared by the next pick or a send). */
@@ -40,7 +41,7 @@ export function usePendingAttachments(conversationId: () => string | undefined) 
   const ready = computed(() => items.value.flatMap((i) => (i.state === 'ready' && i.attachment ? [i.attachment] : [])));
 
   function refusal(file: File, problem: 'empty' | 'tooLarge' | 'type' | 'tooMany'): () => string {
-    const rules = auth.attachmentRules;
+    const rules = currentRules();
     const name = file.name || translate('attachments.unnamed');
     if (problem === 'tooLarge')
       return () =>
@@ -98,9 +99,10 @@ export function usePendingAttachments(conversationId: () => string | undefined) 
     const id = conversationId();
     if (!id) return;
     refused.value = [];
-    const max = auth.attachmentRules?.maxPerMessage ?? Infinity;
+    const rules = currentRules();
+    const max = rules?.maxPerMessage ?? Infinity;
     for (const file of files) {
-      const problem = items.value.length >= max ? 'tooMany' : attachmentProblem(file, auth.attachmentRules);
+      const problem = items.value.length >= max ? 'tooMany' : attachmentProblem(file, rules);
       if (problem) {
         refused.value.push(refusal(file, problem));
         continue;
