@@ -142,6 +142,13 @@ describe('attachments in the composer (issue 19)', () => {
     await pending.nth(2).getByRole('button', { name: 'Remove notes.txt' }).click();
     await expect.poll(() => pending.count()).toBe(1 + 1);
 
+    // The agent has the conversation open while the message goes.
+    const agentPage = await (await world.browser.newContext()).newPage();
+    await agentPage.setViewportSize({ width: 1440, height: 900 });
+    await signIn(agentPage, world.app.url, agent);
+    await agentPage.goto(`${world.app.url}/agent/c/${id}`);
+    await expect.poll(() => agentPage.locator('[data-testid="message"]').count()).toBe(1);
+
     await send.click();
     await expect.poll(() => pending.count()).toBe(0);
     const sent = async () => {
@@ -154,11 +161,7 @@ describe('attachments in the composer (issue 19)', () => {
     expect((await sent()).body).toBe('The report and a screenshot of the error.');
     expect((await sent()).attachments.map((a) => a.size)).toEqual([pdf.bytes.length, png.bytes.length]);
 
-    // The agent's side: download links with name and size, the image shown inline.
-    const agentPage = await (await world.browser.newContext()).newPage();
-    await agentPage.setViewportSize({ width: 1440, height: 900 });
-    await signIn(agentPage, world.app.url, agent);
-    await agentPage.goto(`${world.app.url}/agent/c/${id}`);
+    // The agent's side, live: download links with name and size, the image shown inline.
     const links = agentPage.locator('[data-testid="attachment-link"]');
     await expect.poll(() => links.count()).toBe(2);
     expect(await links.nth(0).innerText()).toContain(pdf.name);
