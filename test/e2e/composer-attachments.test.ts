@@ -30,6 +30,8 @@ async function shots(page: Page, name: string, focus?: Locator) {
       await page.waitForTimeout(150);
       await focus?.evaluate((el) => el.scrollIntoView({ block: 'center' }));
       await screenshot(page, `web19-attachments-${name}-${size.tag}-${locale}`);
+      // pending files scroll within their row: the page itself never scrolls sideways
+      expect(await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
     }
   }
   await setLanguage(page, 'en');
