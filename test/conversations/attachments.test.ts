@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { backends } from '../support/databases.ts';
-import { newUser, type TestUser } from '../support/fixtures.ts';
+import { newBot, newUser, type TestUser } from '../support/fixtures.ts';
 import { request } from '../support/http.ts';
 
 // A 1×1 PNG.
@@ -113,6 +113,38 @@ describe.each(backends)('attachments and directories on %s', (backend) => {
       `SELECT count(*)::int AS n FROM attachments WHERE filename IN ('setup.exe', 'big.txt', 'x.png')`,
     );
     expect(rows[0]!.n).toBe(0);
+  });
+
+  it("asks the bot nothing with a file sent without words, and answers a file's words", async () => {
+    const botId = await newBot(app);
+    const chat = await request(app.url, 'POST', '/api/conversations', { token: alice.token, body: { botId } });
+    const id: string = chat.body.conversation.id;
+    // An answer job's outbox row goes once the job has run (its answer written): none left, nothing pending.
+    const answersPending = async (messageId: number) => {
+      const { rows } = await app.services.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE job_name = 'answer' AND payload->>'messageId' = $1`,
+        [String(messageId)],
+      );
+      return rows[0]!.n;
+    };
+    const botMessages = async () => {
+      const page = await request(app.url, 'GET', `/api/conversations/${id}/messages`, { token: alice.token });
+      return (page.body.items as { senderType: string }[]).filter((m) => m.senderType === 'bot').length;
+    };
+    const send = async (body: string) => {
+      const up = await upload(app, alice, id, PNG, 'screen.png');
+      const sent = await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+        token: alice.token,
+        body: { body, attachmentIds: [up.body.attachment!.id] },
+      });
+      expect(sent.status).toBe(201);
+      return sent.body.message.id as number;
+    };
+    const fileOnly = await send('');
+    await expect.poll(() => answersPending(fileOnly), { timeout: 20_000 }).toBe(0);
+    expect(await botMessages()).toBe(0);
+    await send('What does this error mean?');
+    await expect.poll(botMessages, { timeout: 20_000 }).toBe(1);
   });
 
   it('lets anyone find colleagues to chat with, and agents find agents for transfers', async () => {

@@ -83,9 +83,9 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       { description: 'Repeated failures answer 429 with Retry-After.', body: auth.loginSchema },
     ),
     'get /api/auth/config': op(
-      'What the sign-in page offers (SSO or not), and the domains links in answers may point to',
+      'What the sign-in page offers (SSO or not), the domains links in answers may point to, and what may be attached to a message',
       200,
-      '`{sso: {enabled, loginUrl?}, answerLinks: {allowedDomains}}`',
+      '`{sso: {enabled, loginUrl?}, answerLinks: {allowedDomains}, attachments: {maxBytes, maxPerMessage, types: [{mime, extensions}]}}`',
     ),
     'get /api/auth/oidc/login': op('Start single sign-on', 302, 'Redirect to the identity provider', { sso: true }),
     'get /api/auth/oidc/callback': op(

@@ -1,3 +1,4 @@
+import type { attachmentRules } from '../../../server/src/core/conversations/attachment-type.ts';
 import { api } from './client';
 import type { User } from './types';
 
@@ -5,7 +6,11 @@ export interface AuthConfig {
   sso: { enabled: boolean; loginUrl?: string };
   /** Absent from servers older than the link rule. */
   answerLinks?: { allowedDomains: string[] };
+  /** What a message may carry; absent from servers older than the composer's attachments. */
+  attachments?: AttachmentRules;
 }
+
+export type AttachmentRules = ReturnType<typeof attachmentRules>;
 
 /** The signed-in user (401 when nobody is). */
 export async function fetchMe(): Promise<User> {

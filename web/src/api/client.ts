@@ -93,10 +93,33 @@ export function isMissing(error: unknown): boolean {
   return error instanceof ApiError && (error.status === 404 || error.status === 405 || error.status === 501);
 }
 
-/** Multipart upload with upload progress (fetch cannot report it), resolving to the JSON answer. */
-export function upload<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+/** A file the API serves (an attachment), as bytes for an object URL: the session cookie authenticates it. */
+export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: 'same-origin', signal });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, 'network_error', 'The server could not be reached');
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return res.blob();
+}
+
+/**
+ * Multipart upload with upload progress (fetch cannot report it), resolving to the JSON answer.
+ * Aborting `signal` stops the upload and rejects with an AbortError.
+ */
+export function upload<T>(
+  path: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled', 'AbortError'));
     xhr.open('POST', path);
     xhr.withCredentials = true;
     xhr.setRequestHeader('accept', 'application/json');

@@ -40,7 +40,7 @@ export function listMessages(conversationId: string): Promise<Page<Message>> {
 /** Idempotent: the server keeps one message per (sender, clientId). */
 export async function postMessage(
   conversationId: string,
-  input: { body: string; clientId: string | null; internal?: true },
+  input: { body: string; clientId: string | null; internal?: true; attachmentIds?: string[] },
 ): Promise<Message> {
   const path = `/api/conversations/${conversationId}/messages`;
   return (await api<{ message: Message }>(path, { method: 'POST', body: input })).message;

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import * as authApi from '../api/auth';
+import type { AttachmentRules } from '../api/auth';
 import { ApiError } from '../api/client';
 import type { Role, User } from '../api/types';
 
@@ -12,6 +13,8 @@ export const useAuthStore = defineStore('auth', () => {
   const sso = ref<{ enabled: boolean; loginUrl: string }>({ enabled: false, loginUrl: '/api/auth/oidc/login' });
   /** Domains links in messages may point to, besides an answer's own sources (ANSWER_LINK_ALLOWED_DOMAINS). */
   const linkDomains = ref<string[]>([]);
+  /** The size and types the server accepts for attachments (null until known: the server still checks). */
+  const attachmentRules = ref<AttachmentRules | null>(null);
   let loading: Promise<void> | undefined;
 
   const signedIn = computed(() => user.value !== null);
@@ -44,6 +47,7 @@ export const useAuthStore = defineStore('auth', () => {
       const config = await authApi.fetchAuthConfig();
       sso.value = { enabled: config.sso.enabled, loginUrl: config.sso.loginUrl ?? '/api/auth/oidc/login' };
       linkDomains.value = config.answerLinks?.allowedDomains ?? [];
+      attachmentRules.value = config.attachments ?? null;
     } catch {
       sso.value = { enabled: false, loginUrl: '/api/auth/oidc/login' };
     }
@@ -91,6 +95,7 @@ export const useAuthStore = defineStore('auth', () => {
     load,
     loadConfig,
     linkDomains,
+    attachmentRules,
     login,
     logout,
     forget,

@@ -3,7 +3,7 @@ import { computed, ref } from 'vue';
 import { newClientId } from '../api/client';
 import * as conversationsApi from '../api/conversations';
 import type { ConversationAction, ConversationFilter, NewConversation } from '../api/conversations';
-import type { Conversation, Message } from '../api/types';
+import type { Attachment, Conversation, Message } from '../api/types';
 import { useAuthStore } from './auth';
 import { useRealtimeStore } from './realtime';
 
@@ -243,6 +243,7 @@ export const useConversationsStore = defineStore('conversations', () => {
         body: pending.body,
         clientId: pending.clientId,
         ...(pending.internal ? { internal: true } : {}),
+        ...(pending.attachments.length ? { attachmentIds: pending.attachments.map((a) => a.id) } : {}),
       });
       applyMessage(message);
     } catch (error) {
@@ -255,7 +256,11 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   /** Sends a message; it shows at once and a retry reuses its clientId, so nothing is sent twice. */
-  async function send(conversationId: string, body: string, options: { internal?: boolean } = {}): Promise<void> {
+  async function send(
+    conversationId: string,
+    body: string,
+    options: { internal?: boolean; attachments?: Attachment[] } = {},
+  ): Promise<void> {
     const user = useAuthStore().user;
     const pending: Message = {
       id: 0,
@@ -265,7 +270,7 @@ export const useConversationsStore = defineStore('conversations', () => {
       senderName: user?.name ?? null,
       body,
       citations: [],
-      attachments: [],
+      attachments: options.attachments ?? [],
       status: 'sending',
       clientId: newClientId(),
       internal: options.internal ?? false,

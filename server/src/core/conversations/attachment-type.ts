@@ -18,6 +18,32 @@ export const INLINE_MIMES: ReadonlySet<AttachmentMime> = new Set([
   'image/webp',
 ]);
 
+/** A message carries at most this many files. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
+/** How each type is usually named: the web app's file picker offers these and checks a file against them before uploading. */
+const EXTENSIONS: Record<AttachmentMime, readonly string[]> = {
+  'image/png': ['.png'],
+  'image/jpeg': ['.jpg', '.jpeg'],
+  'image/gif': ['.gif'],
+  'image/webp': ['.webp'],
+  'application/pdf': ['.pdf'],
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': ['.docx'],
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': ['.xlsx'],
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': ['.pptx'],
+  // Any UTF-8 text passes the byte check; these are the names text files usually have.
+  'text/plain': ['.txt', '.md', '.csv', '.log', '.json'],
+};
+
+/** What a client may attach (GET /api/auth/config): one source for the server's checks and the web app's. */
+export function attachmentRules(maxBytes: number) {
+  return {
+    maxBytes,
+    maxPerMessage: MAX_ATTACHMENTS_PER_MESSAGE,
+    types: Object.entries(EXTENSIONS).map(([mime, extensions]) => ({ mime, extensions: [...extensions] })),
+  };
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function sniffAttachment(head: Buffer): AttachmentMime | undefined {

@@ -54,7 +54,9 @@ export function createAttachmentService(deps: {
     /** Stores an upload for the actor's next message in the conversation; it is bound when that message is sent. */
     async upload(actor: Actor, conversationId: string, file: { stream: Readable; filename: string }) {
       const { members } = await deps.conversations.readable(actor, conversationId);
-      if (!members.some((m) => m.user_id === actor.id))
+      // Staff who may read a conversation may write an internal note in it without joining, so they
+      // may upload for one; posting decides whether the message (and its files) may be sent.
+      if (!members.some((m) => m.user_id === actor.id) && !maySeeInternalNotes(actor))
         throw new AppError(403, 'forbidden', 'Join the conversation before attaching files');
       const id = randomUUID();
       const key = `attachments/${conversationId}/${id}`;

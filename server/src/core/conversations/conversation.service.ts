@@ -351,9 +351,10 @@ export function createConversationService(deps: {
             }
           }
         }
-        // Still with its bot after this message (not handed off; a resolved one reopened to it).
+        // Still with its bot after this message (not handed off; a resolved one reopened to it). A file
+        // sent without words asks the bot nothing (it does not read attachments): no answer is owed.
         const status = routingChange ? routingChange.conversation.status : conversation.status;
-        if (conversation.kind === 'bot' && senderType === 'user' && status === 'bot') {
+        if (conversation.kind === 'bot' && senderType === 'user' && status === 'bot' && input.body.trim() !== '') {
           botTurn = { name: 'answer', payload: { messageId: message.id } };
           await outbox.add(tx, [botTurn]);
         }

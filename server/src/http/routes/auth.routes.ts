@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuthService } from '../../core/auth/auth.service.ts';
 import type { SessionRow } from '../../core/auth/session.repository.ts';
 import type { ApiTokenRow } from '../../core/auth/api-token.repository.ts';
+import { attachmentRules } from '../../core/conversations/attachment-type.ts';
 import { AppError } from '../../core/errors.ts';
 import { TOKEN_SCOPES } from '../../core/policy/actor.ts';
 import { presentUser } from '../../core/users/user.presenter.ts';
@@ -76,6 +77,8 @@ export function authRoutes(r: SecureRouter, services: Services, auth: AuthServic
       sso: services.config.oidc ? { enabled: true, loginUrl: '/api/auth/oidc/login' } : { enabled: false },
       // The web app's renderer keeps links to these domains (and to an answer's sources), as the server does.
       answerLinks: { allowedDomains: services.config.answerLinks.allowedDomains },
+      // The composer refuses a file the server would refuse before uploading it.
+      attachments: attachmentRules(services.config.attachmentMaxBytes),
     });
   });
 

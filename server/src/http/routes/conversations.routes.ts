@@ -6,6 +6,7 @@ import {
   presentConversationEvent,
   presentMessage,
 } from '../../core/conversations/conversation.presenter.ts';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../core/conversations/attachment-type.ts';
 import type { ConversationListRow } from '../../core/conversations/conversation.repository.ts';
 import type { ConversationService } from '../../core/conversations/conversation.service.ts';
 import type { RoutingService } from '../../core/conversations/routing.service.ts';
@@ -46,7 +47,7 @@ export const postSchema = z
     body: messageBody,
     clientId: z.string().min(1).max(100).optional(),
     internal: z.boolean().optional(),
-    attachmentIds: z.array(z.uuid()).max(10).optional(),
+    attachmentIds: z.array(z.uuid()).max(MAX_ATTACHMENTS_PER_MESSAGE).optional(),
   })
   .refine((m) => m.body.trim() !== '' || (m.attachmentIds?.length ?? 0) > 0, 'A message needs text or an attachment');
 
