@@ -10,6 +10,7 @@ import { auditRoutes } from './routes/audit.routes.ts';
 import { assistRoutes } from './routes/assist.routes.ts';
 import { attachmentRoutes } from './routes/attachments.routes.ts';
 import { organisationRoutes } from './routes/organisation.routes.ts';
+import { cannedReplyRoutes } from './routes/canned-replies.routes.ts';
 import { peopleRoutes } from './routes/people.routes.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { openAiErrors, v1Routes } from './routes/v1.routes.ts';
@@ -85,6 +86,7 @@ export function createApp(services: Services, domain: Domain) {
   attachmentRoutes(api, domain.attachments, config.attachmentMaxBytes);
   peopleRoutes(api, domain.people);
   organisationRoutes(api, domain.organisation);
+  cannedReplyRoutes(api, domain.cannedReplies);
   assistRoutes(api, domain);
   app.use(api.router);
 
