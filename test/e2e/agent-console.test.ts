@@ -75,6 +75,21 @@ describe('the agent console (issue 19)', () => {
     await expect.poll(() => presence.innerText()).toBe('Available');
     expect((await world.api(bo, 'GET', '/api/agents/me')).body.agent.available).toBe(true);
 
+    // a personal canned reply, added in the console's own dialog
+    await page.locator('[data-testid="manage-canned"]').click();
+    const dialog = page.locator('[data-testid="canned-reply-dialog"]');
+    await expect.poll(() => dialog.innerText()).toContain('/hello');
+    await dialog.locator('input[name="shortcut"]').fill('thanks');
+    await dialog.locator('textarea[name="body"]').fill('Thanks {name}, glad I could help.');
+    await screenshot(page, 'web19-agent-canned-dialog-desktop-en');
+    await dialog.locator('[data-testid="canned-save"]').click();
+    await expect.poll(() => dialog.innerText()).toContain('/thanks');
+    expect(
+      (await world.api(bo, 'GET', '/api/canned-replies')).body.items.map((c: { shortcut: string }) => c.shortcut),
+    ).toEqual(['bye', 'hello', 'thanks']);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
+
     // queued: the way to reply is to claim it; the customer card knows Alex
     await page.goto(`${world.app.url}/agent/c/${chat.id}`);
     const state = page.locator('[data-testid="composer-state"]');
@@ -97,7 +112,7 @@ describe('the agent console (issue 19)', () => {
     await page.keyboard.type('/');
     const menu = page.locator('[data-testid="canned-reply-menu"]');
     const options = menu.locator('[role="option"]');
-    await expect.poll(() => options.count()).toBe(2);
+    await expect.poll(() => options.count()).toBe(3);
     expect(await options.nth(0).getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('ArrowDown');
     expect(await options.nth(1).getAttribute('aria-selected')).toBe('true');
