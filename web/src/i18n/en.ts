@@ -98,7 +98,6 @@ export const en = {
   'agent.presence.failed': 'Your status could not be changed. Please try again.',
   'agent.customer.title': 'Customer',
   'agent.customer.groups': 'Groups: {groups}',
-  'agent.customer.listSeparator': ', ',
   'agent.customer.noGroups': 'Groups: none',
   'agent.customer.earlier': 'Earlier conversations',
   'agent.customer.noEarlier': 'No earlier conversations.',

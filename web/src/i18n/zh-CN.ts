@@ -95,7 +95,6 @@ export const zhCN: Record<MessageKey, string> = {
   'agent.presence.failed': '状态未能更改，请重试。',
   'agent.customer.title': '客户',
   'agent.customer.groups': '部门：{groups}',
-  'agent.customer.listSeparator': '、',
   'agent.customer.noGroups': '部门：无',
   'agent.customer.earlier': '以往会话',
   'agent.customer.noEarlier': '没有以往会话。',
