@@ -102,6 +102,8 @@ describe('the agent console (issue 19)', () => {
     expect(cardText).toContain('Finance');
     expect(await card.locator(`a[href="/agent/c/${earlier.id}"]`).count()).toBe(1);
     expect(await card.locator(`a[href="/agent/c/${cysOwn.id}"]`).count()).toBe(1);
+    // how long it waits, in words (no clock glyph the fonts lack)
+    expect(await page.locator('[data-testid="queue-item"]').first().innerText()).toMatch(/Waiting for \d+ s/);
     await screenshot(page, 'web19-agent-queued-desktop-en');
 
     // mine: claim, then `/` offers the canned replies; arrows, Esc and Enter work from the keyboard
