@@ -119,6 +119,8 @@ describe('the agent console (issue 19)', () => {
     await page.keyboard.press('ArrowDown');
     expect(await options.nth(1).getAttribute('aria-selected')).toBe('true');
     expect(await options.nth(1).innerText()).toContain('/hello');
+    // the reply box tells assistive technology which option it is on
+    expect(await input.getAttribute('aria-activedescendant')).toBe(await options.nth(1).getAttribute('id'));
     await page.keyboard.press('Escape');
     await expect.poll(() => menu.count()).toBe(0);
     expect(await input.inputValue()).toBe('/');
