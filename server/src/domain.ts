@@ -26,6 +26,8 @@ import { createReranker } from './core/llm/rerank-client.ts';
 import { createFileStorage } from './core/storage/stored-files.ts';
 import { createPeopleService } from './core/users/people.service.ts';
 import { createOrganisationService } from './core/organisation/organisation.service.ts';
+import { createCannedReplyService } from './core/canned-replies/canned-reply.service.ts';
+import { createCustomerCardService } from './core/conversations/customer-card.service.ts';
 import { createUserService } from './core/users/user.service.ts';
 import type { Infrastructure } from './services.ts';
 
@@ -111,7 +113,11 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
   const audit = createAuditService({ db });
   const analytics = createAnalyticsService({ db });
   const organisation = createOrganisationService({ db });
+  const cannedReplies = createCannedReplyService({ db });
+  const customerCards = createCustomerCardService({ db });
   return {
+    cannedReplies,
+    customerCards,
     organisation,
     auth,
     users,

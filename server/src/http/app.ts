@@ -11,6 +11,7 @@ import { assistRoutes } from './routes/assist.routes.ts';
 import { gapsRoutes } from './routes/gaps.routes.ts';
 import { attachmentRoutes } from './routes/attachments.routes.ts';
 import { organisationRoutes } from './routes/organisation.routes.ts';
+import { cannedReplyRoutes } from './routes/canned-replies.routes.ts';
 import { peopleRoutes } from './routes/people.routes.ts';
 import { botRoutes } from './routes/bots.routes.ts';
 import { openAiErrors, v1Routes } from './routes/v1.routes.ts';
@@ -86,6 +87,7 @@ export function createApp(services: Services, domain: Domain) {
   attachmentRoutes(api, domain.attachments, config.attachmentMaxBytes);
   peopleRoutes(api, domain.people);
   organisationRoutes(api, domain.organisation);
+  cannedReplyRoutes(api, domain.cannedReplies);
   assistRoutes(api, domain);
   gapsRoutes(api, domain);
   app.use(api.router);

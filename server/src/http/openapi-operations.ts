@@ -4,6 +4,7 @@ import * as audit from './routes/audit.routes.ts';
 import * as organisation from './routes/organisation.routes.ts';
 import * as auth from './routes/auth.routes.ts';
 import * as bots from './routes/bots.routes.ts';
+import * as cannedReplies from './routes/canned-replies.routes.ts';
 import * as collections from './routes/collections.routes.ts';
 import * as conversations from './routes/conversations.routes.ts';
 import * as documents from './routes/documents.routes.ts';
@@ -140,6 +141,11 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       200,
       '`{items, next: null}`',
     ),
+    'get /api/agents/me': op(
+      'My presence: whether automatic assignment gives me conversations',
+      200,
+      '`{agent: {id, name, available}}`',
+    ),
   },
   knowledge: {
     'post /api/collections': op('Create a collection (knowledge base)', 201, '`{collection}`', {
@@ -269,6 +275,30 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       'Handoff, claim, transfer and resolve history',
       200,
       '`{items, next: null}`',
+    ),
+    'get /api/conversations/:id/customer': op(
+      'The customer card: the employee a conversation is for (agents)',
+      200,
+      '`{customer: {id, name, email, groups: [{id, name}], conversations}}`; `conversations`: their earlier ones the caller may open, newest first',
+    ),
+    'get /api/canned-replies': op(
+      'Canned replies I may use: the shared ones and my own',
+      200,
+      '`{items: [{id, shortcut, body, shared, updatedAt}], next: null}`',
+    ),
+    'post /api/canned-replies': op('Create a canned reply (`shared`: admins only, audited)', 201, '`{cannedReply}`', {
+      body: cannedReplies.cannedReplySchema,
+    }),
+    'patch /api/canned-replies/:id': op(
+      "Change my canned reply, or (admins) a shared one; another agent's is 404",
+      200,
+      '`{cannedReply}`',
+      { body: cannedReplies.cannedReplyPatchSchema },
+    ),
+    'delete /api/canned-replies/:id': op(
+      "Delete my canned reply, or (admins) a shared one; another agent's is 404",
+      204,
+      'Deleted',
     ),
     'get /api/conversations/:id/suggestion': op('AI draft reply and summary for the agent', 200, '`{suggestion}`'),
     'patch /api/messages/:id': op('Edit my message', 200, '`{message}`', {

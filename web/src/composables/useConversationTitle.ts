@@ -9,7 +9,7 @@ export function useConversationTitle() {
   const auth = useAuthStore();
   const bots = useBotsStore();
 
-  return function title(conversation: Conversation | undefined): string {
+  return function title(conversation: Pick<Conversation, 'title' | 'kind' | 'botId' | 'members'> | undefined): string {
     if (!conversation) return '';
     if (conversation.title) return conversation.title;
     switch (conversation.kind) {

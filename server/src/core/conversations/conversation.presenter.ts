@@ -1,5 +1,6 @@
 import type { Citation } from '../bots/grounding.ts';
 import type { ConversationEventRow, ConversationRow, MemberRow } from './conversation.repository.ts';
+import type { CustomerCard } from './customer-card.service.ts';
 import type { MessageRow } from './message.repository.ts';
 
 /** A message as the REST API and the WebSocket show it (the web app imports this type). */
@@ -75,6 +76,8 @@ export function presentConversationEvent(e: ConversationEventRow) {
     from: e.from_status,
     to: e.to_status,
     actorId: e.actor_id,
+    actorName: e.actor_name,
+    assigneeName: e.assignee_name,
     reason: e.reason,
     details: e.details,
     createdAt: e.created_at.toISOString(),
@@ -82,3 +85,23 @@ export function presentConversationEvent(e: ConversationEventRow) {
 }
 
 export type PresentedConversationEvent = ReturnType<typeof presentConversationEvent>;
+
+/** The customer card: what an agent needs of the employee, and their earlier conversations. */
+export function presentCustomerCard(card: CustomerCard) {
+  return {
+    id: card.customer.id,
+    name: card.customer.name,
+    email: card.customer.email,
+    groups: card.groups,
+    conversations: card.earlier.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      botId: c.bot_id,
+      title: c.title,
+      status: c.status,
+      lastMessageAt: c.last_message_at.toISOString(),
+    })),
+  };
+}
+
+export type PresentedCustomerCard = ReturnType<typeof presentCustomerCard>;

@@ -49,6 +49,9 @@ export interface ConversationEventRow {
   reason: string | null;
   details: Record<string, unknown>;
   created_at: Date;
+  /** Names at reading time, for a history people can read: who acted, and who it went to. */
+  actor_name: string | null;
+  assignee_name: string | null;
 }
 
 export interface ListFilter {
@@ -303,7 +306,13 @@ export function createConversationRepository(db: Queryable) {
     },
     async events(conversationId: string) {
       const { rows } = await db.query<ConversationEventRow>(
-        'SELECT * FROM conversation_events WHERE conversation_id = $1 ORDER BY id',
+        `SELECT e.*, actor.name AS actor_name, assignee.name AS assignee_name
+           FROM conversation_events e
+           LEFT JOIN users actor ON actor.id = e.actor_id
+           -- transfers name their target, automatic claims their agent; an agent's claim is their own
+           LEFT JOIN users assignee ON assignee.id::text = COALESCE(
+             e.details ->> 'to', e.details ->> 'assigneeId', CASE WHEN e.type = 'claim' THEN e.actor_id::text END)
+          WHERE e.conversation_id = $1 ORDER BY e.id`,
         [conversationId],
       );
       return rows;

@@ -241,6 +241,7 @@ export function createRoutingService(deps: RoutingDeps) {
           actorId: null,
           reason: 'auto_assign',
           assigneeId: agentId,
+          details: { assigneeId: agentId },
         });
         await createConversationRepository(tx).addMember(id, agentId, 'agent');
         await assignment.markAssigned(agentId);

@@ -24,5 +24,12 @@ export function createPeopleRepository(db: Queryable) {
       );
       return rows;
     },
+    async agent(id: string) {
+      const { rows } = await db.query<{ id: string; name: string; available: boolean }>(
+        `SELECT id, name, available FROM users WHERE id = $1`,
+        [id],
+      );
+      return rows[0];
+    },
   };
 }

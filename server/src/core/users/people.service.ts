@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { notFound } from '../errors.ts';
 import type { Actor } from '../policy/actor.ts';
 import { createPeopleRepository } from './people.repository.ts';
 
@@ -13,6 +14,12 @@ export function createPeopleService(deps: { db: Queryable }) {
     /** Agents and admins with their availability and current load. */
     agents() {
       return people.agents();
+    },
+    /** The actor as the agent list shows them: whether automatic assignment counts them in. */
+    async me(actor: Actor) {
+      const row = await people.agent(actor.id);
+      if (!row) throw notFound('Agent');
+      return row;
     },
   };
 }

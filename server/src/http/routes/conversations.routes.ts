@@ -4,11 +4,13 @@ import type { Actor } from '../../core/policy/actor.ts';
 import {
   presentConversation,
   presentConversationEvent,
+  presentCustomerCard,
   presentMessage,
 } from '../../core/conversations/conversation.presenter.ts';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../core/conversations/attachment-type.ts';
 import type { ConversationListRow } from '../../core/conversations/conversation.repository.ts';
 import type { ConversationService } from '../../core/conversations/conversation.service.ts';
+import type { CustomerCardService } from '../../core/conversations/customer-card.service.ts';
 import type { RoutingService } from '../../core/conversations/routing.service.ts';
 import { REASONS } from '../../core/conversations/routing.ts';
 import { defineCursor, keyPart } from '../../core/pagination/cursor.ts';
@@ -76,9 +78,9 @@ function encodeCursor(row: ConversationListRow, queueOrder: boolean): string {
 /** Conversations: create, list, read history, post, and move between bot and people. */
 export function conversationRoutes(
   r: SecureRouter,
-  deps: { conversations: ConversationService; routing: RoutingService },
+  deps: { conversations: ConversationService; routing: RoutingService; customerCards: CustomerCardService },
 ) {
-  const { conversations, routing } = deps;
+  const { conversations, routing, customerCards } = deps;
 
   const present = (id: string) => conversations.view(id);
 
@@ -165,6 +167,13 @@ export function conversationRoutes(
       items: events.map(presentConversationEvent),
       next: null,
     });
+  });
+
+  // The employee behind a conversation, for the agent helping them: no more than the card shows.
+  r.get('/api/conversations/:id/customer', 'agent', async (req, res) => {
+    const id = uuidParam(req);
+    await conversations.readable(actorOf(req), id);
+    res.json({ customer: presentCustomerCard(await customerCards.of(actorOf(req), id)) });
   });
 
   r.patch('/api/messages/:id', 'user', async (req, res) => {

@@ -22,4 +22,9 @@ export function peopleRoutes(r: SecureRouter, people: PeopleService) {
     const rows = await people.agents();
     res.json({ items: rows, next: null });
   });
+
+  // The console's presence switch starts from what the server holds (away survives a reload).
+  r.get('/api/agents/me', 'agent', async (req, res) => {
+    res.json({ agent: await people.me(actorOf(req)) });
+  });
 }
