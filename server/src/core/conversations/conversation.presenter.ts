@@ -1,4 +1,5 @@
 import type { Citation } from '../bots/grounding.ts';
+import type { ConversationRatingRow } from './conversation-rating.repository.ts';
 import type { ConversationEventRow, ConversationRow, MemberRow } from './conversation.repository.ts';
 import type { MessageRow } from './message.repository.ts';
 
@@ -82,3 +83,15 @@ export function presentConversationEvent(e: ConversationEventRow) {
 }
 
 export type PresentedConversationEvent = ReturnType<typeof presentConversationEvent>;
+
+/** An employee's satisfaction rating of a conversation (the web app imports this type). */
+export function presentConversationRating(r: ConversationRatingRow) {
+  return {
+    conversationId: r.conversation_id,
+    rating: r.rating,
+    comment: r.comment,
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export type PresentedConversationRating = ReturnType<typeof presentConversationRating>;
