@@ -291,6 +291,19 @@ export const useConversationsStore = defineStore('conversations', () => {
     );
   }
 
+  /** Stops the bot's answer under way (the Stop button); the answer's final state arrives as a frame. */
+  async function stopAnswer(conversationId: string): Promise<void> {
+    await conversationsApi.stopAnswer(conversationId);
+  }
+
+  /** Asks again the question a failed answer was for (the Retry under it). */
+  async function reask(conversationId: string, failedId: number): Promise<void> {
+    const question = [...list(conversationId)]
+      .reverse()
+      .find((m) => m.id > 0 && m.id < failedId && m.senderType === 'user' && m.senderId === me());
+    if (question) await send(conversationId, question.body);
+  }
+
   async function create(input: NewConversation): Promise<Conversation> {
     return upsert({ unreadCount: 0, ...(await conversationsApi.createConversation(input)) });
   }
@@ -356,6 +369,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     send,
     retry,
     discard,
+    stopAnswer,
+    reask,
     create,
     action,
     feedback,
