@@ -238,8 +238,10 @@ export function createAnswerService(deps: AnswerDeps) {
     // The claim landed between the last delta and the final write: nothing of the bot remains.
     if (!completed) return retract(draft);
     await publisher.message('message.completed', completed);
-    // The first question answered with a model: a short title from the model, in the question's language.
-    if (outcome === 'answered' && prepared.model && !history.some((m) => m.sender_type === 'user')) {
+    // The first answer with a model (an earlier question may have been stopped or declined): a short
+    // title from the model, in the first question's language.
+    const answeredBefore = history.some((m) => m.sender_type === 'bot' && m.meta.outcome === 'answered');
+    if (outcome === 'answered' && prepared.model && !answeredBefore) {
       const job = { name: 'title-conversation' as const, payload: { conversationId: conversation.id } };
       await db.transaction((tx) => deps.outbox.add(tx, [job]));
       deps.outbox.dispatch([job]);
