@@ -282,5 +282,5 @@ describe('the employee chat (ChatGPT-level)', () => {
     // Two ratings of 5: the average and the count.
     expect(await analytics.innerText()).toContain('5.0 / 5 · 2 条评分');
     await screenshot(page, 'b-zh-CN-desktop-analytics-csat');
-  });
+  }, 120_000);
 });

@@ -245,6 +245,10 @@ export const useConversationsStore = defineStore('conversations', () => {
         ...(pending.internal ? { internal: true } : {}),
       });
       applyMessage(message);
+      // The first question titles the conversation on the server: the list and header show that title.
+      const conversation = byConversationId.value[pending.conversationId];
+      if (conversation && !conversation.title && conversation.kind === 'bot')
+        fetchConversation(pending.conversationId).catch(() => {});
     } catch (error) {
       const current = list(pending.conversationId).find(
         (m) => m.clientId === pending.clientId && m.status === 'sending',
