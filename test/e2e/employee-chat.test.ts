@@ -72,9 +72,10 @@ function fakeModel(call: ChatCall): Behaviour {
 async function waitReady(world: E2eWorld, admin: TestUser, documentId: string) {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const d = await world.api(admin, 'GET', `/api/documents/${documentId}`);
-    if (d.body.document.status === 'ready') return;
-    if (d.body.document.status === 'failed' || Date.now() > deadline) throw new Error(JSON.stringify(d.body));
+    // Indexing on PGlite holds the event loop: a poll may find its kept-alive connection gone.
+    const d = await world.api(admin, 'GET', `/api/documents/${documentId}`).catch(() => undefined);
+    if (d?.body.document.status === 'ready') return;
+    if (d?.body.document.status === 'failed' || Date.now() > deadline) throw new Error(JSON.stringify(d?.body));
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -280,7 +281,8 @@ describe('the employee chat (ChatGPT-level)', () => {
     const analytics = page.locator('[data-testid="admin-analytics"]');
     await expect.poll(() => analytics.innerText(), { timeout: 10_000 }).toContain('满意度（CSAT）');
     // Two ratings of 5: the average and the count.
-    expect(await analytics.innerText()).toContain('5.0 / 5 · 2 条评分');
+    expect(await analytics.innerText()).toContain('5.0 / 5');
+    expect(await analytics.innerText()).toContain('2 条评分');
     await screenshot(page, 'b-zh-CN-desktop-analytics-csat');
   }, 120_000);
 });

@@ -85,7 +85,8 @@ export const en = {
   'rating.thanks': 'Thank you for your feedback.',
   'rating.failed': 'Your rating could not be saved. Please try again.',
   'analytics.csat': 'Satisfaction (CSAT)',
-  'analytics.csatValue': '{average} / 5 · {count} ratings',
+  'analytics.csatValue': '{average} / 5',
+  'analytics.csatCount': '{count} ratings',
 
   'login.title': 'Sign in',
   'login.subtitle': 'Your company’s private AI assistant',

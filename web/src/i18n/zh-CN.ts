@@ -84,7 +84,8 @@ export const zhCN: Record<MessageKey, string> = {
   'rating.thanks': '感谢您的反馈。',
   'rating.failed': '评分未能保存，请重试。',
   'analytics.csat': '满意度（CSAT）',
-  'analytics.csatValue': '{average} / 5 · {count} 条评分',
+  'analytics.csatValue': '{average} / 5',
+  'analytics.csatCount': '{count} 条评分',
 
   'connection.reconnecting': '连接已断开，正在重新连接…',
   'connection.catchingUp': '已重新连接，正在同步消息…',
