@@ -147,6 +147,8 @@ describe.each(backends)('employee chat on %s', (backend) => {
     const other = await newUser(app);
     const refused = await request(app.url, 'POST', `/api/conversations/${id}/stop`, { token: other.token });
     expect(refused.status).toBe(404);
+    const asked = await request(app.url, 'POST', `/api/conversations/${id}/stop`, { token: employee.token });
+    expect(asked.status).toBe(202);
   });
 
   it('titles a conversation with the cleaned question, then with a model-written title after the first answer', async () => {
