@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import { pruneAuditJob } from './core/audit/prune-audit.job.ts';
 import { purgeSessionsJob } from './core/auth/purge-sessions.job.ts';
+import { conversationTitleJob } from './core/bots/conversation-title.job.ts';
 import { answerJob } from './core/bots/answer.job.ts';
 import type { Database } from './core/db/database.ts';
 import { jobOptions, type JobMap } from './core/jobs/job-map.ts';
@@ -88,10 +89,11 @@ export async function compose(
 /** Every job's processor, over the domain that does the work. The same map runs under BullMQ or in-process. */
 export function jobProcessors(
   services: Pick<Infrastructure, 'config' | 'db' | 'logger'>,
-  domain: Pick<Domain, 'answers' | 'ingestion' | 'files'>,
+  domain: Pick<Domain, 'answers' | 'titler' | 'ingestion' | 'files'>,
 ): Processors<JobMap> {
   return {
     answer: answerJob(domain),
+    'title-conversation': conversationTitleJob(domain),
     ...ingestJobs(domain),
     'purge-sessions': purgeSessionsJob(services),
     'prune-audit': pruneAuditJob(services),

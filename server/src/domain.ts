@@ -4,7 +4,11 @@ import { createAuthService } from './core/auth/auth.service.ts';
 import { createOidcService } from './core/auth/oidc.service.ts';
 import { createAnswerService } from './core/bots/answer.service.ts';
 import { createBotService } from './core/bots/bot.service.ts';
-import { createConfiguredAnswerer, createConfiguredIntentClassifier } from './core/bots/bots.module.ts';
+import {
+  createConfiguredAnswerer,
+  createConfiguredIntentClassifier,
+  createConfiguredTitler,
+} from './core/bots/bots.module.ts';
 import { createCompletionsService } from './core/bots/completions.service.ts';
 import { createCopilotService } from './core/bots/copilot.service.ts';
 import { countRedactions } from './core/bots/redaction-audit.ts';
@@ -80,9 +84,12 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
     publisher,
     routing,
     answerer,
+    outbox,
     intents: createConfiguredIntentClassifier(infrastructure),
     logger: logger.child({ job: 'answer' }),
   });
+
+  const titler = createConfiguredTitler({ ...infrastructure, publisher, logger: logger.child({ job: 'title' }) });
 
   const knowledge = createKnowledgeService({
     db,
@@ -134,6 +141,7 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
     conversations,
     attachments,
     answers,
+    titler,
     knowledge,
     ingestion,
     ownEndpoints,

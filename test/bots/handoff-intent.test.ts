@@ -133,8 +133,10 @@ describe.each(backends)('handoff on frustration and complaints on %s', (backend)
     expect(classifier).toHaveLength(1);
     expect(classifier[0]!.body).toMatchObject({ temperature: 0 });
     expect(classifier[0]!.body.messages[0]!.content).toContain(words);
-    // No answer was streamed to someone who is being handed to people.
-    expect(calls.filter((c) => !isClassifier(c))).toEqual([]);
+    // No answer was streamed to someone who is being handed to people (an earlier conversation's
+    // title may still be asked for).
+    const isTitle = (c: ChatCall) => c.body.messages.some((m) => m.content.includes('short title'));
+    expect(calls.filter((c) => !isClassifier(c) && !isTitle(c))).toEqual([]);
     const usage = await app.services.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM llm_usage WHERE kind = 'intent' AND bot_id = $1 AND conversation_id = $2`,
       [modelBot, id],

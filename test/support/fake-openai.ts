@@ -29,6 +29,8 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
   const calls: ChatCall[] = [];
   /** Every text sent to `/v1/embeddings`, in order. */
   const embeddingInputs: string[] = [];
+  /** The indexes (in `calls`) of chat requests whose client closed the connection before the reply ended. */
+  const aborted: number[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const state = { next };
   const server = http.createServer(async (req, res) => {
@@ -63,6 +65,10 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
     }
     const call: ChatCall = { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
     calls.push(call);
+    const index = calls.length - 1;
+    res.on('close', () => {
+      if (!res.writableEnded) aborted.push(index);
+    });
     const b = state.next(call, calls.length - 1);
     if (b.hang) return; // the socket stays open until the client gives up
     const wait = (ms?: number) => new Promise((r) => setTimeout(r, ms ?? 0));
@@ -129,6 +135,7 @@ export async function startFakeOpenAi(next: (call: ChatCall, index: number) => B
     baseUrl: `http://127.0.0.1:${port}/v1`,
     calls,
     embeddingInputs,
+    aborted,
     /** Changes how later requests are answered. */
     set(behaviour: (call: ChatCall, index: number) => Behaviour) {
       state.next = behaviour;

@@ -213,6 +213,12 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
         '`flagged=true` lists only flagged chunks.',
       query: documents.chunkQuery,
     }),
+    'get /api/documents/:id/passages': op(
+      'A document as its reader sees it (the document view of a citation)',
+      200,
+      '`{document: {id, title, url, passages: [{chunkId, ord, text, page, headings}]}}`',
+      { description: 'Any user: only the passages the read rule lets them read; 404 when there are none.' },
+    ),
     'patch /api/documents/:id/chunks/:chunkId': op(
       'Exclude a passage from retrieval, or include it again (audited)',
       200,
@@ -265,6 +271,18 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     'post /api/conversations/:id/handoff': op('Ask for a person (members only)', 200, '`{conversation}`, now queued', {
       body: conversations.handoffSchema,
     }),
+    'post /api/conversations/:id/stop': op(
+      "Stop the bot's answer under way (members only)",
+      202,
+      'Asked: the answer ends marked `stopped`, keeping what was streamed',
+    ),
+    'put /api/conversations/:id/rating': op(
+      'Rate a conversation a person resolved, 1–5 (members only; again: changes it)',
+      200,
+      '`{rating: {conversationId, rating, comment, updatedAt}}`',
+      { body: conversations.ratingSchema },
+    ),
+    'get /api/conversations/:id/rating': op('My rating of the conversation', 200, '`{rating}` (null: not rated)'),
     'post /api/conversations/:id/claim': op('Claim a queued conversation', 200, '`{conversation}`, assigned to me'),
     'post /api/conversations/:id/transfer': op('Transfer to another agent or team', 200, '`{conversation}`', {
       body: conversations.transferSchema,

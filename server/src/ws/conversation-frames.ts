@@ -52,6 +52,8 @@ export function conversationFrames(event: ConversationEvent): Delivery[] {
       ];
     case 'conversation.status-changed':
       return [{ userIds: event.memberIds, roles: QUEUE_WATCHERS, frame: updated(event.view) }];
+    case 'conversation.renamed':
+      return [{ userIds: event.memberIds, frame: updated(event.view) }];
     case 'queue.moved':
       return event.waiting.map((w) => ({ userIds: w.memberIds, frame: updated(w.view) }));
     case 'message.created':

@@ -227,6 +227,8 @@ export function createGateway(services: Services, domain: Domain, options: Gatew
           );
         }
         return;
+      case 'answer.stop-requested':
+        return; // for the answerer, not for browsers
       default:
         for (const delivery of conversationFrames(event)) deliverTo(delivery);
     }

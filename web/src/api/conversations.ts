@@ -1,5 +1,13 @@
 import { api } from './client';
-import type { Conversation, ConversationEvent, ConversationKind, Message, Page, Suggestion } from './types';
+import type {
+  Conversation,
+  ConversationEvent,
+  ConversationKind,
+  ConversationRating,
+  Message,
+  Page,
+  Suggestion,
+} from './types';
 
 export type NewConversation =
   | { botId: string }
@@ -64,4 +72,25 @@ export async function fetchSuggestion(conversationId: string): Promise<Suggestio
 /** Routing history: handoffs, claims, transfers, resolutions. */
 export async function listEvents(conversationId: string): Promise<ConversationEvent[]> {
   return (await api<{ items: ConversationEvent[] }>(`/api/conversations/${conversationId}/events`)).items;
+}
+
+/** Stops the bot's answer under way: the server aborts the model request; what streamed stays, marked stopped. */
+export async function stopAnswer(conversationId: string): Promise<void> {
+  await api(`/api/conversations/${conversationId}/stop`, { method: 'POST', body: {} });
+}
+
+/** My satisfaction rating of a resolved conversation (null: not rated yet). */
+export async function fetchRating(conversationId: string): Promise<ConversationRating | null> {
+  return (await api<{ rating: ConversationRating | null }>(`/api/conversations/${conversationId}/rating`)).rating;
+}
+
+/** Rates a resolved conversation 1–5; rating again changes it. */
+export async function rateConversation(
+  conversationId: string,
+  rating: number,
+  comment: string,
+): Promise<ConversationRating> {
+  const path = `/api/conversations/${conversationId}/rating`;
+  const body = { rating, ...(comment ? { comment } : {}) };
+  return (await api<{ rating: ConversationRating }>(path, { method: 'PUT', body })).rating;
 }

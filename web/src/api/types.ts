@@ -13,12 +13,14 @@ import type { Gap as ServerGap, presentFaqDraft } from '../../../server/src/core
 import type {
   PresentedConversation,
   PresentedConversationEvent,
+  PresentedConversationRating,
   PresentedMessage,
 } from '../../../server/src/core/conversations/conversation.presenter.ts';
 import type {
   PresentedChunk,
   PresentedCollection,
   PresentedDocument,
+  ReadableDocument as ServerReadableDocument,
 } from '../../../server/src/core/knowledge/knowledge.presenter.ts';
 import type { SearchHit as ServerSearchHit } from '../../../server/src/core/knowledge/retrieval.service.ts';
 import type { DocumentUpdate as ServerDocumentUpdate } from '../../../server/src/core/realtime/frames.ts';
@@ -96,3 +98,8 @@ export type Gap = Json<ServerGap>;
 export type FaqDraft = Json<ReturnType<typeof presentFaqDraft>>;
 
 export type Analytics = Json<ServerAnalytics>;
+
+/** An employee's 1–5 satisfaction rating of a conversation a person resolved. */
+export type ConversationRating = Json<PresentedConversationRating>;
+/** A document opened from a citation: the passages its reader may read, in order. */
+export type ReadableDocument = Json<ServerReadableDocument>;

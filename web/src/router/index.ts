@@ -16,6 +16,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true } },
   { path: '/', name: 'chat', component: () => import('../views/ChatView.vue') },
   { path: '/c/:id', name: 'chat-conversation', component: () => import('../views/ChatView.vue') },
+  { path: '/documents/:id', name: 'document', component: () => import('../views/DocumentView.vue') },
   { path: '/tokens', name: 'tokens', component: () => import('../views/TokensView.vue') },
   {
     path: '/agent',

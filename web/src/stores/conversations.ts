@@ -246,6 +246,10 @@ export const useConversationsStore = defineStore('conversations', () => {
         ...(pending.attachments.length ? { attachmentIds: pending.attachments.map((a) => a.id) } : {}),
       });
       applyMessage(message);
+      // The first question titles the conversation on the server: the list and header show that title.
+      const conversation = byConversationId.value[pending.conversationId];
+      if (conversation && !conversation.title && conversation.kind === 'bot')
+        fetchConversation(pending.conversationId).catch(() => {});
     } catch (error) {
       const current = list(pending.conversationId).find(
         (m) => m.clientId === pending.clientId && m.status === 'sending',
@@ -294,6 +298,19 @@ export const useConversationsStore = defineStore('conversations', () => {
     messages.value[conversationId] = list(conversationId).filter(
       (m) => !(m.clientId === clientId && m.status === 'failed-send'),
     );
+  }
+
+  /** Stops the bot's answer under way (the Stop button); the answer's final state arrives as a frame. */
+  async function stopAnswer(conversationId: string): Promise<void> {
+    await conversationsApi.stopAnswer(conversationId);
+  }
+
+  /** Asks again the question a failed answer was for (the Retry under it). */
+  async function reask(conversationId: string, failedId: number): Promise<void> {
+    const question = [...list(conversationId)]
+      .reverse()
+      .find((m) => m.id > 0 && m.id < failedId && m.senderType === 'user' && m.senderId === me());
+    if (question) await send(conversationId, question.body);
   }
 
   async function create(input: NewConversation): Promise<Conversation> {
@@ -361,6 +378,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     send,
     retry,
     discard,
+    stopAnswer,
+    reask,
     create,
     action,
     feedback,

@@ -1,11 +1,12 @@
 import type { Database } from '../db/database.ts';
+import { createConversationRatingRepository } from '../conversations/conversation-rating.repository.ts';
 import { createAnalyticsRepository } from './analytics.repository.ts';
 
 /** The admin dashboard's numbers for the last `days` days. */
 async function analyticsFor(db: Database, days: number) {
   const since = new Date(Date.now() - days * 86_400_000);
   const repo = createAnalyticsRepository(db);
-  const [perDay, outcomes, reasons, times, feedback, perBot, perGroup] = await Promise.all([
+  const [perDay, outcomes, reasons, times, feedback, perBot, perGroup, csat] = await Promise.all([
     repo.conversationsPerDay(since),
     repo.botOutcomes(since),
     repo.handoffReasons(since),
@@ -13,6 +14,7 @@ async function analyticsFor(db: Database, days: number) {
     repo.feedback(since),
     repo.tokensPerBot(since),
     repo.tokensPerGroup(since),
+    createConversationRatingRepository(db).summary(since),
   ]);
   const rate = (part: number, whole: number) => (whole ? part / whole : null);
   return {
@@ -26,6 +28,8 @@ async function analyticsFor(db: Database, days: number) {
     handoffReasons: reasons,
     medianWaitSeconds: times.wait,
     medianResolveSeconds: times.resolve,
+    // Satisfaction with conversations people resolved: the 1–5 ratings given or changed in the range.
+    csat,
     feedback: { ...feedback, positiveRate: rate(feedback.positive, feedback.positive + feedback.negative) },
     tokensPerBot: perBot.map((b) => ({
       botId: b.bot_id,

@@ -1,9 +1,11 @@
 import type { Config } from '../../config.ts';
+import type { ConversationPublisher } from '../conversations/conversation-publisher.ts';
 import type { Database } from '../db/database.ts';
 import type { RetrievalService } from '../knowledge/retrieval.service.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createAnswerability } from './answerability.ts';
+import { createConversationTitler } from './conversation-titler.ts';
 import { createGroundedAnswerer } from './grounded-answerer.ts';
 import { createIntentClassifier } from './intent-classifier.ts';
 import type { PromptSet } from './prompts.ts';
@@ -56,6 +58,27 @@ export function createConfiguredIntentClassifier(deps: {
     prompts: deps.prompts,
     config: deps.config,
     timeouts: deps.config.chat.timeouts,
+    logger: deps.logger,
+    onUsage: countUsage(deps.metrics),
+    onRedacted: auditRedactions(deps.db, deps.metrics),
+  });
+}
+
+/** Short conversation titles written by the bot's model after the first answer. */
+export function createConfiguredTitler(deps: {
+  db: Database;
+  config: Config;
+  prompts: PromptSet;
+  logger: Logger;
+  metrics?: Metrics;
+  publisher: Pick<ConversationPublisher, 'renamed'>;
+}) {
+  return createConversationTitler({
+    db: deps.db,
+    prompts: deps.prompts,
+    config: deps.config,
+    timeouts: deps.config.chat.timeouts,
+    publisher: deps.publisher,
     logger: deps.logger,
     onUsage: countUsage(deps.metrics),
     onRedacted: auditRedactions(deps.db, deps.metrics),

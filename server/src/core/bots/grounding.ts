@@ -13,7 +13,23 @@ export interface Citation {
   url?: string | null;
 }
 
-const SNIPPET_CHARS = 300;
+const SNIPPET_CHARS = 400;
+
+/**
+ * A passage's opening as a citation shows it: whole sentences up to `max` characters (a Chinese
+ * character counts one), else whole words, never a word or a Markdown line cut in half where it
+ * can be helped; an ellipsis says there is more (the document view shows it all).
+ */
+export function snippetOf(text: string, max = SNIPPET_CHARS): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const head = chars.slice(0, max).join('');
+  let sentenceEnd = -1;
+  for (const match of head.matchAll(/[.!?。！？](?=\s|$)|[。！？]|\n\n/gu)) sentenceEnd = match.index + match[0].length;
+  if (sentenceEnd >= head.length / 3) return `${head.slice(0, sentenceEnd).trimEnd()} …`;
+  const space = head.search(/\s\S*$/u);
+  return `${(space > head.length / 2 ? head.slice(0, space) : head).trimEnd()}…`;
+}
 
 export function buildCitations(hits: SearchHit[]): Citation[] {
   return hits.map((h, i) => ({
@@ -23,7 +39,7 @@ export function buildCitations(hits: SearchHit[]): Citation[] {
     title: h.title,
     page: h.page,
     url: h.sourceUrl,
-    snippet: [...h.text].length > SNIPPET_CHARS ? `${[...h.text].slice(0, SNIPPET_CHARS).join('')}…` : h.text,
+    snippet: snippetOf(h.text),
   }));
 }
 

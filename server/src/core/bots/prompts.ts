@@ -12,6 +12,7 @@ export const PROMPT_NAMES = [
   'suggestion',
   'handoff-classifier',
   'untrusted-data',
+  'title',
 ] as const;
 export type PromptName = (typeof PROMPT_NAMES)[number];
 

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 
 export interface UsageRecord {
-  kind: 'answer' | 'rewrite' | 'intent' | 'summary' | 'suggestion' | 'v1';
+  kind: 'answer' | 'rewrite' | 'intent' | 'summary' | 'suggestion' | 'v1' | 'title';
   model: string;
   botId: string | null;
   userId: string | null;

@@ -29,6 +29,8 @@ export type ConversationEvent =
       memberIds: string[];
       view: PresentedConversation;
     }
+  /** Its title changed (a model wrote a short one after the first answer). */
+  | { type: 'conversation.renamed'; conversationId: string; memberIds: string[]; view: PresentedConversation }
   /** The queue moved: the conversations still waiting, each with its place in line and expected wait. */
   | { type: 'queue.moved'; waiting: { conversationId: string; memberIds: string[]; view: PresentedConversation }[] }
   /**

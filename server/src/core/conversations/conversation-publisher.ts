@@ -95,6 +95,16 @@ export function createConversationPublisher(db: Queryable, bus: Pick<RealtimeBus
       if (from === 'queued' || status === 'queued') await queueMoved(id);
     },
 
+    /** A member asked to stop the bot's answer (the answerer of whichever process streams it listens). */
+    async stopRequested(conversationId: string): Promise<void> {
+      await bus.publish({ type: 'answer.stop-requested', conversationId });
+    },
+
+    /** The conversation's title changed (a model wrote a short one): its members' lists show it. */
+    async renamed(conversation: ConversationRow): Promise<void> {
+      await emit({ type: 'conversation.renamed', conversationId: conversation.id, ...(await snapshot(conversation)) });
+    },
+
     async delta(conversationId: string, messageId: number, delta: string, memberIds: string[]): Promise<void> {
       await emit({ type: 'message.delta', conversationId, messageId, delta, memberIds });
     },

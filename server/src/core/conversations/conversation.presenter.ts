@@ -1,4 +1,5 @@
 import type { Citation } from '../bots/grounding.ts';
+import type { ConversationRatingRow } from './conversation-rating.repository.ts';
 import type { ConversationEventRow, ConversationRow, MemberRow } from './conversation.repository.ts';
 import type { CustomerCard } from './customer-card.service.ts';
 import type { MessageRow } from './message.repository.ts';
@@ -105,3 +106,15 @@ export function presentCustomerCard(card: CustomerCard) {
 }
 
 export type PresentedCustomerCard = ReturnType<typeof presentCustomerCard>;
+
+/** An employee's satisfaction rating of a conversation (the web app imports this type). */
+export function presentConversationRating(r: ConversationRatingRow) {
+  return {
+    conversationId: r.conversation_id,
+    rating: r.rating,
+    comment: r.comment,
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export type PresentedConversationRating = ReturnType<typeof presentConversationRating>;

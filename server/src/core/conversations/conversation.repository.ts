@@ -324,6 +324,15 @@ export function createConversationRepository(db: Queryable) {
       ]);
       return rowCount > 0;
     },
+    /** A model-written title replaces the question's, once; undefined when it already had one. */
+    async setModelTitle(id: string, title: string): Promise<ConversationRow | undefined> {
+      const { rows } = await db.query<ConversationRow>(
+        `UPDATE conversations SET title = $2, title_source = 'model' WHERE id = $1 AND title_source <> 'model'
+         RETURNING *`,
+        [id, title],
+      );
+      return rows[0];
+    },
     async markRead(conversationId: string, userId: string, messageId: number): Promise<boolean> {
       const { rowCount } = await db.query(MARK_READ, [conversationId, userId, messageId]);
       return rowCount > 0;

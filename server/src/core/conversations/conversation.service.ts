@@ -14,6 +14,8 @@ import { mayReadConversation, maySeeInternalNotes } from '../policy/policy.ts';
 import { claimAttachments } from './attachment.service.ts';
 import type { ConversationPublisher, Routed } from './conversation-publisher.ts';
 import { presentConversation } from './conversation.presenter.ts';
+import { createConversationRatingRepository } from './conversation-rating.repository.ts';
+import { shortTitle } from './conversation-title.ts';
 import { decideHandoff, type HandoffTrigger } from './handoff-policy.ts';
 import { lexiconIntents } from './intent-lexicon.ts';
 import {
@@ -40,13 +42,6 @@ export interface NewMessage {
   clientId?: string | undefined;
   internal?: boolean | undefined;
   attachmentIds?: string[] | undefined;
-}
-
-const TITLE_LENGTH = 60;
-
-function titleFrom(body: string): string {
-  const oneLine = body.replace(/\s+/g, ' ').trim();
-  return [...oneLine].length > TITLE_LENGTH ? `${[...oneLine].slice(0, TITLE_LENGTH - 1).join('')}…` : oneLine;
 }
 
 export function createConversationService(deps: {
@@ -340,7 +335,7 @@ export function createConversationService(deps: {
           message = { ...message, attachments: refs };
         }
         if (conversation.kind === 'bot' && senderType === 'user')
-          await conversations.setTitleIfEmpty(id, titleFrom(input.body));
+          await conversations.setTitleIfEmpty(id, shortTitle(input.body));
         if (routed && senderType === 'user' && member?.role === 'owner') {
           if (conversation.status === 'resolved') routingChange = await routing.reopen(tx, conversation, actor.id);
           else if (conversation.status === 'bot') {
@@ -387,6 +382,37 @@ export function createConversationService(deps: {
       const { settings } = await botRouting(db, conversation);
       const decision = decideHandoff({ kind: 'user_request', reason }, settings);
       return decision.action === 'start' ? routing.handoff(actor, id, decision.reason) : conversation;
+    },
+
+    /**
+     * A member stops the bot's answer under way: every process hears it (the bus), and the one
+     * answering aborts its model request and keeps what was streamed, marked stopped.
+     */
+    async stopAnswer(actor: Actor, id: string): Promise<void> {
+      const { conversation, members } = await readable(actor, id);
+      if (!members.some((m) => m.user_id === actor.id))
+        throw new AppError(403, 'forbidden', 'Only a member can stop the bot');
+      if (conversation.kind === 'bot') await publisher.stopRequested(id);
+    },
+
+    /** A member rates a conversation a person resolved (1–5, with an optional comment); rating again changes it. */
+    async rate(actor: Actor, id: string, input: { rating: number; comment?: string | undefined }) {
+      const { conversation, members } = await readable(actor, id);
+      if (!members.some((m) => m.user_id === actor.id)) throw new AppError(403, 'forbidden', 'Only a member can rate');
+      if (!conversation.resolved_at)
+        throw new AppError(409, 'not_resolved', 'Only a conversation a person resolved can be rated');
+      return createConversationRatingRepository(db).upsert({
+        conversationId: id,
+        userId: actor.id,
+        rating: input.rating,
+        comment: input.comment ?? '',
+      });
+    },
+
+    /** The actor's own rating of the conversation, if they gave one. */
+    async ratingOf(actor: Actor, id: string) {
+      await readable(actor, id);
+      return createConversationRatingRepository(db).find(id, actor.id);
     },
 
     /** The routing history (who moved it, when, why). */

@@ -8,6 +8,8 @@ import type { JobOptionsMap } from './job-types.ts';
 export interface JobMap {
   /** The bot's reply to one user message. */
   answer: { messageId: number };
+  /** A model-written short title for a bot conversation, after its first answer. */
+  'title-conversation': { conversationId: string };
   /** Deletes expired and long-revoked sessions and idle sign-in counters. `period` (hours since epoch) makes one job per hour cluster-wide. */
   'purge-sessions': { period: number };
   /** Applies the audit retention (AUDIT_RETENTION_DAYS); `period` (days since epoch) makes one a day. */
@@ -34,6 +36,13 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     attempts: 2,
     backoffMs: 2000,
     concurrency: 16,
+  },
+  'title-conversation': {
+    // One title per conversation: written once, never replaced.
+    jobId: ({ conversationId }) => `title-${conversationId}`,
+    attempts: 1,
+    backoffMs: 0,
+    concurrency: 4,
   },
   'ingest-document': {
     // No ':' in BullMQ job ids. A duplicate add or a retry of the same version is the same job.

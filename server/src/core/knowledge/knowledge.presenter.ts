@@ -1,3 +1,4 @@
+import type { ReadablePassageRow } from './retrieval.repository.ts';
 import type { ChunkRow } from './chunk.repository.ts';
 import type { CollectionRow } from './collection.repository.ts';
 import type { DocumentRow } from './document.repository.ts';
@@ -67,3 +68,22 @@ export function presentChunk(c: ChunkRow) {
 }
 
 export type PresentedChunk = ReturnType<typeof presentChunk>;
+
+/** A document opened from a citation: its title and the passages the reader may read, in order (the web app imports this type). */
+export function presentReadableDocument(passages: ReadablePassageRow[]) {
+  const first = passages[0]!;
+  return {
+    id: first.document_id,
+    title: first.title,
+    url: first.source_url,
+    passages: passages.map((p) => ({
+      chunkId: p.chunk_id,
+      ord: p.ord,
+      text: p.text,
+      page: p.metadata.page ?? null,
+      headings: p.metadata.headings ?? [],
+    })),
+  };
+}
+
+export type ReadableDocument = ReturnType<typeof presentReadableDocument>;

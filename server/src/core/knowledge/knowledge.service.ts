@@ -19,6 +19,7 @@ import {
 } from './document.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
 import { presentDocument } from './knowledge.presenter.ts';
+import { createRetrievalRepository } from './retrieval.repository.ts';
 
 /**
  * Knowledge administration: collections and who may read them (collection.service.ts), new
@@ -151,6 +152,13 @@ export function createKnowledgeService(deps: {
       const doc = (await createDocumentRepository(db).findById(id))!;
       await publish(doc);
       return doc;
+    },
+
+    /** A document as a reader opening a citation sees it: the passages they may read; "not found" when none. */
+    async readDocument(actor: Actor, id: string) {
+      const passages = await createRetrievalRepository(db).readableDocument(actor.id, id);
+      if (!passages.length) throw notFound('Document');
+      return passages;
     },
 
     async listChunks(

@@ -12,6 +12,19 @@ import { isHan } from './text/tokenize.ts';
 const SEARCHABLE = `d.enabled AND d.status = 'ready' AND NOT c.excluded AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
 const PERMITTED = passageReadableSql({ collection: 'c.collection_id', document: 'c.document_id' }, '$1');
 
+/** A document view shows at most this many passages (a book-length document: its start). */
+const DOCUMENT_PASSAGES = 2000;
+
+export interface ReadablePassageRow {
+  document_id: string;
+  title: string;
+  source_url: string | null;
+  chunk_id: string;
+  ord: number;
+  text: string;
+  metadata: { page?: number; headings?: string[] };
+}
+
 export interface RankedId {
   id: number;
   score: number;
@@ -220,6 +233,21 @@ export function createRetrievalRepository(db: Queryable) {
         [userId, chunkIds],
       );
       return new Set(rows.map((r) => r.id));
+    },
+
+    /**
+     * A document's passages in order, for a reader who opens a citation: only those `userId` may
+     * read (none: the document is not theirs to see, or not searchable now).
+     */
+    async readableDocument(userId: string, documentId: string): Promise<ReadablePassageRow[]> {
+      const { rows } = await db.query<ReadablePassageRow>(
+        `SELECT d.id AS document_id, d.title, d.source_url, c.id::text AS chunk_id, c.ord, c.text, c.metadata
+           FROM documents d JOIN chunks c ON c.document_id = d.id
+          WHERE d.id = $2 AND d.enabled AND d.status = 'ready' AND NOT c.excluded AND ${PERMITTED}
+          ORDER BY c.ord LIMIT ${DOCUMENT_PASSAGES}`,
+        [userId, documentId],
+      );
+      return rows;
     },
 
     async hits(ids: number[]): Promise<HitRow[]> {

@@ -6,8 +6,9 @@
  * 'groups' is narrowed to members of its groups the same way. The mode is stored, never inferred
  * from an empty list: groups deleted from under a 'groups' collection leave it to admins alone.
  *
- * Citations are passages retrieval returned, so they follow the same rule. Documents and chunks
- * one by one (/api/documents/…) are for admins only, a route-level check (policy.ts `hasAccess`).
+ * Citations are passages retrieval returned, so they follow the same rule, and so does the document
+ * view a citation opens (/api/documents/:id/passages). The rest of /api/documents/… (documents and
+ * chunks one by one, for curating) is for admins only, a route-level check (policy.ts `hasAccess`).
  *
  * Group membership and role are read from the database when the query runs, never from a cached
  * actor, so a change applies to the next query. Each function takes SQL expressions: the row's

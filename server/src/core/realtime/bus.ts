@@ -21,6 +21,8 @@ export type BusEvent =
    * back, so events may have been missed and whatever was cached from them may be stale.
    */
   | { type: 'bus.gap' }
+  /** A member asked to stop the bot's answer in this conversation (the answering process aborts its model request). */
+  | { type: 'answer.stop-requested'; conversationId: string }
   /** Conversations and their messages (the WebSocket gateway turns them into frames for their audience). */
   | ConversationEvent
   /** Ingestion status and progress of a document (presenter output), for admins' live views. */

@@ -5,6 +5,7 @@ import {
   presentConversation,
   presentConversationEvent,
   presentCustomerCard,
+  presentConversationRating,
   presentMessage,
 } from '../../core/conversations/conversation.presenter.ts';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../core/conversations/attachment-type.ts';
@@ -57,6 +58,10 @@ export const handoffSchema = z.strictObject({ reason: z.enum(REASONS).optional()
 export const transferSchema = z.strictObject({ agentId: z.uuid().optional(), team: text(50).optional() });
 export const readSchema = z.strictObject({ messageId: z.number().int().positive() });
 export const editSchema = z.strictObject({ body: messageBody.min(1) });
+export const ratingSchema = z.strictObject({
+  rating: z.number().int().min(1).max(5),
+  comment: z.string().trim().max(2000).optional(),
+});
 export const availabilitySchema = z.strictObject({ available: z.boolean() });
 
 /** Keyset cursors: by last activity `[activity_key, id]`, or in queue order `['q', priority, queued_key, id]`. */
@@ -141,6 +146,21 @@ export function conversationRoutes(
     const id = uuidParam(req);
     await conversations.requestHandoff(actorOf(req), id, body(handoffSchema, req).reason);
     res.json({ conversation: await present(id) });
+  });
+
+  r.post('/api/conversations/:id/stop', 'user', async (req, res) => {
+    await conversations.stopAnswer(actorOf(req), uuidParam(req));
+    res.status(202).end();
+  });
+
+  r.put('/api/conversations/:id/rating', 'user', async (req, res) => {
+    const rating = await conversations.rate(actorOf(req), uuidParam(req), body(ratingSchema, req));
+    res.json({ rating: presentConversationRating(rating) });
+  });
+
+  r.get('/api/conversations/:id/rating', 'user', async (req, res) => {
+    const rating = await conversations.ratingOf(actorOf(req), uuidParam(req));
+    res.json({ rating: rating ? presentConversationRating(rating) : null });
   });
 
   /** An agent's move: the conversation must be readable to them; the routing service checks the rest. */

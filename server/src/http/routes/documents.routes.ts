@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import type { KnowledgeService } from '../../core/knowledge/knowledge.service.ts';
-import { presentChunk, presentDocument } from '../../core/knowledge/knowledge.presenter.ts';
+import { presentChunk, presentDocument, presentReadableDocument } from '../../core/knowledge/knowledge.presenter.ts';
 import { byCreation, creationKey, defineCursor, keyPart } from '../../core/pagination/cursor.ts';
 import { actorOf, clientOf, type SecureRouter } from '../secure-router.ts';
 import { receiveFile } from '../upload.ts';
@@ -143,6 +143,11 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
       flaggedOnly: q.flagged === 'true',
     });
     res.json(page(rows, q.limit, presentChunk, (c) => byOrd.encode([c.ord])));
+  });
+
+  // Any user: the passages they may read (the read rule), so a citation opens at its place in the document.
+  r.get('/api/documents/:id/passages', 'user', async (req, res) => {
+    res.json({ document: presentReadableDocument(await knowledge.readDocument(actorOf(req), uuidParam(req))) });
   });
 
   r.patch('/api/documents/:id/chunks/:chunkId', 'admin', async (req, res) => {
