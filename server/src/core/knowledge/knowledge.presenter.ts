@@ -25,6 +25,11 @@ export function presentDocument(d: DocumentRow) {
     title: d.title,
     source: d.source,
     sourceUrl: d.source_url,
+    /** The source it is kept in step with (a URL, a crawled site, a folder), and its key there. */
+    sourceId: d.source_id,
+    sourceKey: d.source_key,
+    /** Why a refresh took it out of search (its page or file is gone); null otherwise. */
+    retiredReason: d.retired_reason,
     mime: d.mime,
     sizeBytes: Number(d.size_bytes),
     sha256: d.sha256,

@@ -5,11 +5,13 @@ import { isHan } from './text/tokenize.ts';
 
 /**
  * The two halves of hybrid search. Both apply the reader's permissions inside their SQL (the
- * collection's groups, narrowed by the document's), and only enabled, ready documents count, and
- * of them only the passages no admin excluded (a flagged instruction-like passage, say).
+ * collection's groups, narrowed by the document's), and only enabled documents with an indexed
+ * version count — also while a newer version is indexed: its chunks replace these in one
+ * transaction, so search sees the old passages or the new, never neither — and of them only the
+ * passages no admin excluded (a flagged instruction-like passage, say).
  * $1 is always the reader's user id, $2 the collection filter (null = all).
  */
-const SEARCHABLE = `d.enabled AND d.status = 'ready' AND NOT c.excluded AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
+const SEARCHABLE = `d.enabled AND d.indexed_version > 0 AND NOT c.excluded AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
 const PERMITTED = passageReadableSql({ collection: 'c.collection_id', document: 'c.document_id' }, '$1');
 
 export interface RankedId {
@@ -200,7 +202,7 @@ export function createRetrievalRepository(db: Queryable) {
            SELECT d.id FROM documents d
            WHERE d.collection_id IN (SELECT r.id FROM collections r WHERE ($2::uuid[] IS NULL OR r.id = ANY($2::uuid[]))
                                        AND ${collectionReadableSql('r.id', '$1')})
-             AND d.enabled AND d.status = 'ready' AND ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, '$1')}
+             AND d.enabled AND d.indexed_version > 0 AND ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, '$1')}
            LIMIT $3
          )
          SELECT left(c.text, 300) AS text FROM sample JOIN chunks c ON c.document_id = sample.id AND c.ord = 0`,

@@ -4,6 +4,7 @@ import type { BlobStorage } from '../storage/blob-storage.ts';
 import { storageKeyOf, type DocumentRepository, type DocumentRow } from './document.repository.ts';
 import { fetchUrl, isSitemap, sitemapLocations, sniffByContentType, type FetchLimits } from './fetch-url.ts';
 import { htmlLinks, htmlTitle } from './parsing/html-to-text.ts';
+import { webMarker } from './sources/web-connectors.ts';
 
 /** A URL import's `crawl` option: how many links away from the start page, and how many pages in all. */
 export interface CrawlSettings {
@@ -81,6 +82,10 @@ export function createSiteCrawler(deps: {
         sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
         storageKey: key2,
         metadata: { crawledFrom: root.id },
+        // Kept in step with the site by its refreshes: known there by its address.
+        sourceId: root.source_id,
+        sourceKey: root.source_id ? fetched.url : null,
+        sourceMarker: webMarker(fetched),
         createdBy: root.created_by,
         parentId: root.id,
         // A page is read by whoever may read the page it was crawled from.
