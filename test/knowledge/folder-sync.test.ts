@@ -100,7 +100,7 @@ describe.each(backends)('folder sync on %s', (backend) => {
     const after = await documentsOf(collection);
     const leave = after.find((d) => d.sourceKey === 'leave.md')!;
     const vpn = after.find((d) => d.sourceKey === path.join('it', 'vpn.txt'))!;
-    expect(vpn).toMatchObject({ enabled: false, retiredReason: 'The file was removed from the folder' });
+    expect(vpn).toMatchObject({ enabled: false, retiredReason: 'removed' });
     const versions = (await request(app.url, 'GET', `/api/documents/${leave.id}/versions`, { token: admin.token })).body
       .items;
     expect(versions.map((v: { number: number }) => v.number)).toEqual([2, 1]);

@@ -233,7 +233,7 @@ describe.each(backends)('sources kept in step with their pages on %s', (backend)
     const docs = await documentsOf(collection);
     expect(docs.map((d) => d.title).sort()).toEqual(['Badges', 'Bikes', 'Handbook', 'Lockers']);
     const lockers = docs.find((d) => d.title === 'Lockers')!;
-    expect(lockers).toMatchObject({ enabled: false, retiredReason: 'The page answered HTTP 404' });
+    expect(lockers).toMatchObject({ enabled: false, retiredReason: 'http_404' });
     const gone = await search(app, admin.token, 'lockers floor nine', { collectionIds: [collection] });
     expect(gone.some((h) => h.documentId === lockers.id || h.text.includes('Lockers'))).toBe(false);
     const badges = await search(app, admin.token, 'what colour are badges', { collectionIds: [collection] });

@@ -359,9 +359,11 @@ export function createDocumentImport(deps: {
       readers: NewReaders = {},
     ): Promise<AddResult[]> {
       await assertReadable(actor, collectionId);
-      const questions = sources.flatMap((s) => (s.kind === 'faq' ? [s.question] : []));
-      if (new Set(questions).size < questions.length)
-        throw new AppError(400, 'duplicate_question', 'The same question appears more than once in the import');
+      const faqs = sources.filter((s) => s.kind === 'faq');
+      const questions = [...new Set(faqs.map((s) => s.question))];
+      // The same entry twice is a duplicate like any other; one question answered two ways is ambiguous.
+      if (new Set(faqs.map((s) => `${s.question}\n${s.answer}`)).size > questions.length)
+        throw new AppError(400, 'duplicate_question', 'The same question has two different answers in the import');
       // A question the collection already answers differently: a new version of that entry.
       const held = await createDocumentRepository(db).findFaqs(collectionId, questions);
       const answered = sources.map((s) => (s.kind === 'faq' ? held.get(s.question) : undefined));

@@ -24,7 +24,7 @@ export interface DocumentRow {
   source_key: string | null;
   /** The change marker the last fetch saw (ETag / Last-Modified, a file's size and time). */
   source_marker: string | null;
-  /** Why a refresh took it out of search (the page is gone, the file was removed). */
+  /** Why a refresh took it out of search (the page is gone, the file was removed): a RetiredReason code. */
   retired_reason: string | null;
   mime: string;
   size_bytes: number;

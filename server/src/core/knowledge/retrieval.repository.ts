@@ -224,6 +224,26 @@ export function createRetrievalRepository(db: Queryable) {
       return new Set(rows.map((r) => r.id));
     },
 
+    /**
+     * Of cited passages no longer in the index (a newer version of their document replaced them):
+     * those whose document the reader may still read, by chunk id. The citation keeps the text it
+     * quoted, so it still opens, marked as replaced.
+     */
+    async replacedReadablePassageIds(
+      userId: string,
+      cited: { chunkId: string; documentId: string }[],
+    ): Promise<Set<string>> {
+      if (!cited.length) return new Set();
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT q.chunk_id AS id FROM unnest($2::text[], $3::uuid[]) AS q(chunk_id, document_id)
+           JOIN documents d ON d.id = q.document_id
+          WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = q.chunk_id::bigint)
+            AND ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, '$1')}`,
+        [userId, cited.map((c) => c.chunkId), cited.map((c) => c.documentId)],
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+
     async hits(ids: number[]): Promise<HitRow[]> {
       if (!ids.length) return [];
       const { rows } = await db.query<HitRow>(

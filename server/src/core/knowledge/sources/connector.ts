@@ -23,10 +23,13 @@ export interface SourceItem {
   marker: string | null;
 }
 
+/** Why a document was retired, as a code the web app words: the page answered 404 / 410, the file was removed or now leads outside its folder. */
+export type RetiredReason = 'http_404' | 'http_410' | 'removed' | 'outside_folder';
+
 export type ItemContent =
   | { state: 'unchanged'; marker: string | null }
-  /** The origin says it is no more (404, 410, removed): its document is retired with `reason`. */
-  | { state: 'gone'; reason: string }
+  /** The origin says it is no more: its document is retired with `reason`. */
+  | { state: 'gone'; reason: RetiredReason }
   | {
       state: 'content';
       bytes: Buffer;

@@ -87,11 +87,10 @@ export function folderConnector(root: string, limits: { maxBytes: number }): Con
       try {
         real = await resolveInside(key);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-          return { state: 'gone', reason: 'The file was removed from the folder' };
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone', reason: 'removed' };
         throw error;
       }
-      if (!real) return { state: 'gone', reason: 'The file now leads outside the folder' };
+      if (!real) return { state: 'gone', reason: 'outside_folder' };
       const handle = await open(real, 'r');
       try {
         const info = await handle.stat();

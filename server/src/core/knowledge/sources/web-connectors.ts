@@ -55,7 +55,7 @@ async function fetchPage(url: string, limits: FetchLimits, marker: string | null
       : contentOf(fetched);
   } catch (error) {
     if (error instanceof FetchError && (error.status === 404 || error.status === 410))
-      return { state: 'gone', reason: `The page answered HTTP ${error.status}` };
+      return { state: 'gone', reason: `http_${error.status}` };
     throw error;
   }
 }
