@@ -72,8 +72,9 @@ export function folderConnector(root: string, limits: { maxBytes: number }): Con
             if (entry.isSymbolicLink()) failures.push({ key, reason: 'A link that leads outside the folder' });
             continue;
           }
-          const info = await stat(real);
-          if (!info.isFile()) continue;
+          // Removed between the directory read and now: it is not there.
+          const info = await stat(real).catch(() => undefined);
+          if (!info?.isFile()) continue;
           items.push({ key, marker: `${info.size}:${info.mtimeMs}` });
         }
       };
