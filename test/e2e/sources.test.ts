@@ -44,7 +44,7 @@ describe('sources and versions in a real browser', () => {
     await unlink(path.join(folder, 'vpn.txt'));
     await writeFile(path.join(folder, 'bikes.md'), 'Bicycles park in the courtyard.');
 
-    const context = await world.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await world.browser.newContext();
     const page = await context.newPage();
     await signIn(page, world.app.url, admin);
     await page.goto(`${world.app.url}/admin/knowledge/${collection}`);

@@ -200,11 +200,16 @@ describe.each(backends)('sources kept in step with their pages on %s', (backend)
   it('a crawled site: new pages added, changed ones updated, vanished ones retired; robots.txt kept', async () => {
     const collection = await newCollection(app, admin.token, { name: 'Site' });
     site.pages.set('/site/index.html', {
-      body: html('Handbook', '<p>Handbook home.</p><a href="/site/a.html">A</a> <a href="/site/b.html">B</a>'),
+      body: html(
+        'Handbook',
+        '<p>Handbook home.</p><a href="/site/a.html">A</a> <a href="/site/b.html">B</a> <a href="/site/private/pay.html">Pay</a>',
+      ),
     });
     site.pages.set('/site/a.html', { body: html('Badges', '<p>Badges are blue.</p>') });
     site.pages.set('/site/b.html', { body: html('Lockers', '<p>Lockers are on floor nine.</p>') });
+    site.pages.set('/site/private/pay.html', { body: html('Pay', '<p>Salaries.</p>') });
     site.pages.set('/robots.txt', { body: 'User-agent: *\nDisallow: /site/private/\n' });
+    site.requests.length = 0;
     const res = await importUrl(collection, { url: `${base}/site/index.html`, crawl: { depth: 1, maxPages: 10 } });
     const root = await settled(app, admin.token, res.body.document.id);
     await until(async () => (await documentsOf(collection)).length === 3, 'the crawl', 30_000);
@@ -222,8 +227,6 @@ describe.each(backends)('sources kept in step with their pages on %s', (backend)
     site.pages.set('/site/a.html', { body: html('Badges', '<p>Badges are green from March.</p>') });
     site.pages.delete('/site/b.html');
     site.pages.set('/site/c.html', { body: html('Bikes', '<p>Bikes park behind building four.</p>') });
-    site.pages.set('/site/private/pay.html', { body: html('Pay', '<p>Salaries.</p>') });
-    site.requests.length = 0;
 
     await refreshNow(root.sourceId);
     const source = await runFinished(root.sourceId, collection, 1);

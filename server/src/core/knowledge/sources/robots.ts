@@ -1,3 +1,18 @@
+import { fetchUrl, type FetchLimits } from '../fetch-url.ts';
+
+/** The name robots.txt rules address us by. */
+const ROBOTS_AGENT = 'EnclaveBot';
+
+/** The site's robots.txt rules for us, fetched under the URL-import rules; none readable: everything allowed. */
+export async function fetchRobots(origin: string, limits: FetchLimits): Promise<(path: string) => boolean> {
+  try {
+    const file = await fetchUrl(`${origin}/robots.txt`, limits);
+    return robotsRules(file.bytes.toString('utf8'), ROBOTS_AGENT);
+  } catch {
+    return () => true;
+  }
+}
+
 /**
  * robots.txt as crawlers read it: the group for our user agent (or `*`), its Allow and Disallow
  * path prefixes, the longest match deciding (Allow wins a tie). No file, or one we cannot read:

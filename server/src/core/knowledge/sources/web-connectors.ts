@@ -9,10 +9,8 @@ import {
 } from '../fetch-url.ts';
 import { htmlLinks, htmlTitle } from '../parsing/html-to-text.ts';
 import type { Connector, ItemContent } from './connector.ts';
-import { robotsRules } from './robots.ts';
+import { fetchRobots } from './robots.ts';
 
-/** The name robots.txt rules address us by. */
-const ROBOTS_AGENT = 'EnclaveBot';
 /** A site refresh stops listing after this long (the pages found so far are refreshed). */
 export const SITE_LIST_BUDGET_MS = 5 * 60_000;
 
@@ -91,18 +89,9 @@ export function siteConnector(
   const origin = new URL(root).origin;
   const fetchedPages = new Map<string, ItemContent>();
 
-  async function robots(): Promise<(path: string) => boolean> {
-    try {
-      const file = await fetchUrl(`${origin}/robots.txt`, limits);
-      return robotsRules(file.bytes.toString('utf8'), ROBOTS_AGENT);
-    } catch {
-      return () => true;
-    }
-  }
-
   return {
     async list() {
-      const allowed = await robots();
+      const allowed = await fetchRobots(origin, limits);
       const deadline = Date.now() + budgetMs;
       const items: { key: string; marker: string | null }[] = [];
       const failures: { key: string; reason: string }[] = [];
