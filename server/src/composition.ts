@@ -8,6 +8,7 @@ import { jobOptions, type JobMap } from './core/jobs/job-map.ts';
 import type { JobRunner, Processors } from './core/jobs/job-types.ts';
 import { createOutboxRelay } from './core/jobs/outbox.ts';
 import { ingestJobs } from './core/knowledge/ingest.job.ts';
+import { refreshJobs } from './core/knowledge/sources/refresh.job.ts';
 import type { Logger } from './core/logger.ts';
 import { countConversationEvents } from './core/metrics/conversation-metrics.ts';
 import { retentionJob } from './core/retention/retention.job.ts';
@@ -48,7 +49,7 @@ export async function compose(
       options: jobOptions,
       logger: infrastructure.logger.child({ component: 'outbox' }),
     });
-    const domain = createDomain(infrastructure, outbox);
+    const domain = createDomain(infrastructure, outbox, queue);
     const runner = createJobs(infrastructure, jobProcessors(infrastructure, domain), (event) => {
       // A job that has run is done with its outbox row (other processes' relays stop checking on it).
       if (event.state !== 'completed' && event.state !== 'failed') return;
@@ -89,21 +90,22 @@ export async function compose(
 /** Every job's processor, over the domain that does the work. The same map runs under BullMQ or in-process. */
 export function jobProcessors(
   services: Pick<Infrastructure, 'config' | 'db' | 'logger'>,
-  domain: Pick<Domain, 'answers' | 'titler' | 'ingestion' | 'files'>,
+  domain: Pick<Domain, 'answers' | 'titler' | 'ingestion' | 'refresh' | 'files'>,
 ): Processors<JobMap> {
   return {
     answer: answerJob(domain),
     'title-conversation': conversationTitleJob(domain),
     ...ingestJobs(domain),
+    ...refreshJobs(domain),
     'purge-sessions': purgeSessionsJob(services),
     'prune-audit': pruneAuditJob(services),
     retention: retentionJob({ ...services, files: domain.files }),
   };
 }
 
-type Dispatch<M> = Pick<JobRunner<M>, 'enqueue' | 'state'>;
+type Dispatch<M> = Pick<JobRunner<M>, 'enqueue' | 'state' | 'schedule' | 'unschedule'>;
 
-/** The relay's handle on the runner (enqueue, look up a job), forwarding to the runner given to `bind`. */
+/** The relay's and the domain's handle on the runner (enqueue, look up a job, schedule), forwarding to the runner given to `bind`. */
 function boundLater<M>(): Dispatch<M> & { bind(runner: Dispatch<M>): void } {
   let runner: Dispatch<M> | undefined;
   const unbound = (name: string) => new Error(`"${name}" dispatched before the job runner was built`);
@@ -115,6 +117,14 @@ function boundLater<M>(): Dispatch<M> & { bind(runner: Dispatch<M>): void } {
     state(name, jobId) {
       if (!runner) return Promise.reject(unbound(name));
       return runner.state(name, jobId);
+    },
+    schedule(name, id, repeat, payload) {
+      if (!runner) return Promise.reject(unbound(name));
+      return runner.schedule(name, id, repeat, payload);
+    },
+    unschedule(name, id) {
+      if (!runner) return Promise.reject(unbound(name));
+      return runner.unschedule(name, id);
     },
     bind(target) {
       runner = target;

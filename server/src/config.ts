@@ -184,6 +184,14 @@ const envSchema = z.object({
       )
       .optional(),
   ),
+  // Directories on this server a folder source may sync (comma-separated absolute paths, each with
+  // everything under it); none: folder sync is off. Paths are compared after resolving symlinks.
+  SYNC_ALLOWED_ROOTS: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => v.split(',').every((p) => path.isAbsolute(p.trim())), 'must be absolute paths, comma-separated')
+      .optional(),
+  ),
   // Which non-public addresses URL imports may reach. `private` (the default) is the intranet:
   // 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7; loopback (this host's own services) only
   // when listed. Link-local (cloud metadata) and Enclave's own addresses are refused whatever it says.
@@ -318,6 +326,13 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       /** Uploads and fetched pages larger than this are refused (413 / a failed import). */
       maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
       fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
+      /** SYNC_ALLOWED_ROOTS as a list (empty: folder sync is off). */
+      syncAllowedRoots: Object.freeze(
+        (env.SYNC_ALLOWED_ROOTS ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      ),
       /** URL_IMPORT_ALLOW_PRIVATE as entries (`none`: no entry). */
       allowPrivate: Object.freeze(
         env.URL_IMPORT_ALLOW_PRIVATE === 'none' ? [] : env.URL_IMPORT_ALLOW_PRIVATE.split(',').map((e) => e.trim()),

@@ -19,9 +19,11 @@ import { createConversationPublisher } from './core/conversations/conversation-p
 import { createConversationService } from './core/conversations/conversation.service.ts';
 import { createRoutingService } from './core/conversations/routing.service.ts';
 import type { JobMap } from './core/jobs/job-map.ts';
+import type { JobSchedules } from './core/jobs/job-types.ts';
 import type { Outbox } from './core/jobs/outbox.ts';
 import { createOwnEndpoints } from './core/knowledge/import-address-policy.ts';
-import { createConfiguredIngestion } from './core/knowledge/knowledge.module.ts';
+import { createConfiguredKnowledgeJobs } from './core/knowledge/knowledge.module.ts';
+import { createSourceService } from './core/knowledge/sources/source.service.ts';
 import { createKnowledgeService } from './core/knowledge/knowledge.service.ts';
 import { createParserPool } from './core/knowledge/parsing/parser-pool.ts';
 import { createRetrievalService } from './core/knowledge/retrieval.service.ts';
@@ -40,7 +42,7 @@ import type { Infrastructure } from './services.ts';
  * and the job processors. Jobs go through the `outbox` (written in the transaction of the change they
  * follow); the runner is built after the domain, from processors that use it (composition.ts).
  */
-export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobMap>) {
+export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobMap>, schedules: JobSchedules<JobMap>) {
   const { config, db, bus, logger, secret } = infrastructure;
   const auth = createAuthService({
     db,
@@ -100,7 +102,7 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
   });
   // Ports this process binds are added once listening (main.ts, the test app).
   const ownEndpoints = createOwnEndpoints(config);
-  const ingestion = createConfiguredIngestion({
+  const { ingestion, refresh } = createConfiguredKnowledgeJobs({
     config,
     db,
     bus,
@@ -109,6 +111,15 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
     embedder,
     parser,
     own: ownEndpoints,
+    outbox,
+  });
+  const sources = createSourceService({
+    db,
+    outbox,
+    schedules,
+    collections: knowledge,
+    syncAllowedRoots: config.knowledge.syncAllowedRoots,
+    logger,
   });
 
   const bots = createBotService({ db });
@@ -144,6 +155,8 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
     titler,
     knowledge,
     ingestion,
+    refresh,
+    sources,
     ownEndpoints,
     bots,
     feedback,

@@ -38,6 +38,8 @@ async function main(role: Role) {
   // Ingestion left unfinished by a crash or restart (in-process jobs live in memory) resumes.
   await resumePendingIngestion(services.db, services.jobs, logger);
   const stopPeriodic = schedulePeriodicJobs(services.jobs, logger);
+  // Sources' refresh schedules into the runner (in-process timers do not outlive a process; BullMQ's are upserted).
+  await domain.sources.syncSchedules();
 
   const app = createApp(services, domain);
   const server: Server = await new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { createBullmqRunner } from '../../server/src/core/jobs/bullmq-runner.ts'
 import { jobOptions, type JobMap } from '../../server/src/core/jobs/job-map.ts';
 import { ingestJobs } from '../../server/src/core/knowledge/ingest.job.ts';
 import { createOwnEndpoints } from '../../server/src/core/knowledge/import-address-policy.ts';
-import { createConfiguredIngestion } from '../../server/src/core/knowledge/knowledge.module.ts';
+import { createConfiguredKnowledgeJobs } from '../../server/src/core/knowledge/knowledge.module.ts';
 import { createParserPool } from '../../server/src/core/knowledge/parsing/parser-pool.ts';
 import { createOfflineEmbedder } from '../../server/src/core/llm/offline-embedder.ts';
 import type { EmbeddingProvider } from '../../server/src/core/llm/embedding-provider.ts';
@@ -41,7 +41,7 @@ const runner = createBullmqRunner<IngestJobs>({
   prefix: config.redisPrefix,
   jobs: { 'ingest-document': jobOptions['ingest-document'], 'ingest-batch': jobOptions['ingest-batch'] },
   processors: ingestJobs({
-    ingestion: createConfiguredIngestion({
+    ingestion: createConfiguredKnowledgeJobs({
       config,
       db,
       logger,
@@ -50,7 +50,9 @@ const runner = createBullmqRunner<IngestJobs>({
       embedder,
       parser: createParserPool(),
       own: createOwnEndpoints(config),
-    }),
+      // Indexing writes no further jobs: only refreshes do, which this worker does not run.
+      outbox: { add: async () => {}, dispatch: () => {} },
+    }).ingestion,
   }),
   lockDurationMs: 2000,
   stalledIntervalMs: 1000,

@@ -17,6 +17,7 @@ import { botRoutes } from './routes/bots.routes.ts';
 import { openAiErrors, v1Routes } from './routes/v1.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { documentRoutes } from './routes/documents.routes.ts';
+import { sourceRoutes } from './routes/sources.routes.ts';
 import { searchRoutes } from './routes/search.routes.ts';
 import { conversationRoutes } from './routes/conversations.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
@@ -81,6 +82,7 @@ export function createApp(services: Services, domain: Domain) {
   auditRoutes(api, domain.audit);
   collectionRoutes(api, domain.knowledge);
   documentRoutes(api, domain.knowledge, { maxUploadBytes: config.knowledge.maxUploadBytes });
+  sourceRoutes(api, domain.sources);
   searchRoutes(api, domain.retrieval);
   conversationRoutes(api, domain);
   botRoutes(api, domain.bots);

@@ -203,10 +203,40 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
     }),
     'delete /api/documents/:id': op('Delete a document and its chunks', 204, 'Deleted'),
     'post /api/documents/:id/reindex': op(
-      'Parse, split and embed a document again',
+      'Parse, split and embed a document again (a URL, crawled page or folder file is fetched again first)',
       202,
       '`{document}`, queued for ingestion',
     ),
+    'get /api/documents/:id/versions': op(
+      'The content versions of a document, newest first',
+      200,
+      '`{items: [{number, contentHash, sizeBytes, origin, createdBy, runId, createdAt}]}`',
+      {
+        description:
+          '`origin`: import, reimport, refresh, schedule or reindex; `createdBy` the user who asked (null for a schedule).',
+      },
+    ),
+    'get /api/collections/:id/sources': op(
+      "The collection's sources (URL imports, crawled sites, server folders) with their recent runs",
+      200,
+      '`{items: [source]}`: `schedule`, `nextRefreshAt`, `running`, `lastRun {status, added, updated, unchanged, retired, failures}`, `runs`',
+    ),
+    'post /api/collections/:id/sources': op(
+      'Sync a directory on the server into the collection',
+      201,
+      '`{source}`, its first refresh queued',
+      {
+        description:
+          'Body `{kind: "folder", path, schedule?}`. The path must resolve (`..` and symlinks followed) under SYNC_ALLOWED_ROOTS: ' +
+          'otherwise 400 `path_not_allowed` (or `folder_sync_disabled` when none is configured).',
+      },
+    ),
+    'get /api/sources/:id': op('A source with its recent runs', 200, '`{source}`'),
+    'patch /api/sources/:id': op("Set or clear a source's refresh schedule", 200, '`{source}`', {
+      description: '`{schedule}`: `hourly`, `daily`, `weekly`, a five-field cron expression (UTC), or null.',
+    }),
+    'delete /api/sources/:id': op('Stop keeping documents in step with a source (they stay)', 204, 'Deleted'),
+    'post /api/sources/:id/refresh': op('Refresh a source now', 202, '`{source}`, the run queued'),
     'get /api/documents/:id/chunks': op('Preview the chunks of a document', 200, '`{items, next}`', {
       description:
         'Each chunk carries `flags` (the instruction-like rules it trips, found at ingestion) and `excluded`; ' +

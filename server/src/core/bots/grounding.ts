@@ -11,6 +11,8 @@ export interface Citation {
   snippet: string;
   /** The source's own address (a URL import), which a link in the answer may point to; absent on older answers. */
   url?: string | null;
+  /** A newer version of the document has replaced the passage since: `snippet` is what was cited. */
+  replaced?: boolean;
 }
 
 const SNIPPET_CHARS = 400;

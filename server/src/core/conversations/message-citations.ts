@@ -9,19 +9,33 @@ import type { MessageRow } from './message.repository.ts';
  * live frames and a resume's replay all go through here.
  */
 
-type Cited = { chunkId: string };
+type Cited = { chunkId: string; documentId: string };
 
 const chunkIdsOf = (rows: MessageRow[]) => [
   ...new Set(rows.flatMap((m) => (m.citations as Cited[]).map((c) => c.chunkId))),
 ];
 
-/** The messages with only the citations `readerId` may open. */
+/**
+ * The messages with only the citations `readerId` may open. A cited passage a newer version of its
+ * document has replaced since stays, marked `replaced`, for a reader who may read that document:
+ * the citation carries the text it quoted.
+ */
 export async function citationsReadableBy(db: Queryable, readerId: string, rows: MessageRow[]): Promise<MessageRow[]> {
   const cited = chunkIdsOf(rows);
   if (!cited.length) return rows;
-  const readable = await createRetrievalRepository(db).readablePassageIds(readerId, cited);
+  const passages = createRetrievalRepository(db);
+  const readable = await passages.readablePassageIds(readerId, cited);
+  const missing = rows.flatMap((m) => (m.citations as Cited[]).filter((c) => !readable.has(c.chunkId)));
+  const replaced = await passages.replacedReadablePassageIds(readerId, missing);
   return rows.map((m) =>
-    m.citations.length ? { ...m, citations: (m.citations as Cited[]).filter((c) => readable.has(c.chunkId)) } : m,
+    m.citations.length
+      ? {
+          ...m,
+          citations: (m.citations as Cited[]).flatMap((c) =>
+            readable.has(c.chunkId) ? [c] : replaced.has(c.chunkId) ? [{ ...c, replaced: true }] : [],
+          ),
+        }
+      : m,
   );
 }
 

@@ -63,6 +63,27 @@ export function createBullmqRunner<M>(options: BullmqRunnerOptions<M>): JobRunne
       });
       return jobId;
     },
+    async schedule(name, id, repeat, payload) {
+      const def = options.jobs[name];
+      // BullMQ makes one job per tick, whichever process upserted the schedule.
+      await queue(name).upsertJobScheduler(
+        id,
+        'cron' in repeat ? { pattern: repeat.cron, tz: 'UTC' } : { every: repeat.everyMs },
+        {
+          name,
+          data: payload,
+          opts: {
+            attempts: def.attempts,
+            backoff: { type: 'exponential', delay: def.backoffMs },
+            removeOnComplete: { count: 1000 },
+            removeOnFail: { count: 5000 },
+          },
+        },
+      );
+    },
+    async unschedule(name, id) {
+      await queue(name).removeJobScheduler(id);
+    },
     async startProcessing() {
       for (const name of names) {
         // … while workers block on Redis and must wait through outages (BullMQ requires this).
@@ -76,7 +97,13 @@ export function createBullmqRunner<M>(options: BullmqRunnerOptions<M>): JobRunne
             emit(job, 'active');
             const started = Date.now();
             try {
-              await processor(job.data, { jobId: job.id, name: job.name, attempt: job.attemptsMade + 1 });
+              await processor(job.data, {
+                jobId: job.id,
+                name: job.name,
+                attempt: job.attemptsMade + 1,
+                // A job scheduler's job is named repeat:<scheduler>:<tick ms>.
+                ...(job.repeatJobKey ? { tick: Number(job.id?.split(':').pop()) } : {}),
+              });
             } catch (error) {
               const message = error instanceof Error ? error.message : String(error);
               const final = error instanceof PermanentJobError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -1,3 +1,4 @@
+import { nextCronTick, parseCron } from './cron.ts';
 import {
   assertEveryJobHasProcessor,
   PermanentJobError,
@@ -16,6 +17,7 @@ interface JobRecord {
   payload: unknown;
   state: JobState;
   attempt: number;
+  tick?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -40,6 +42,7 @@ export function createInProcessRunner<M>(options: {
   const waiting = new Map<string, JobRecord[]>();
   const active = new Map<string, number>();
   const running = new Set<Promise<void>>();
+  const schedules = new Map<string, NodeJS.Timeout>();
   let processing = false;
   let closed = false;
 
@@ -82,7 +85,12 @@ export function createInProcessRunner<M>(options: {
     const started = Date.now();
     options.onEvent?.({ name: record.name, jobId: record.id, state: 'active', attempt: record.attempt });
     try {
-      await processor(record.payload, { jobId: record.id, name: record.name, attempt: record.attempt });
+      await processor(record.payload, {
+        jobId: record.id,
+        name: record.name,
+        attempt: record.attempt,
+        ...(record.tick !== undefined ? { tick: record.tick } : {}),
+      });
       record.state = 'completed';
       remember(record);
       options.onEvent?.({
@@ -113,6 +121,25 @@ export function createInProcessRunner<M>(options: {
     }
   }
 
+  function add(name: string, id: string, payload: unknown, delayMs: number | undefined, tick?: number) {
+    if (records.has(key(name, id))) return;
+    const record: JobRecord = {
+      name,
+      id,
+      payload,
+      state: 'waiting',
+      attempt: 0,
+      ...(tick !== undefined ? { tick } : {}),
+    };
+    records.set(key(name, id), record);
+    if (delayMs) {
+      record.state = 'delayed';
+      record.timer = setTimeout(() => makeWaiting(record), delayMs);
+    } else {
+      makeWaiting(record);
+    }
+  }
+
   return {
     kind: 'in-process',
     async enqueue(name, payload, enqueueOptions: EnqueueOptions = {}) {
@@ -120,16 +147,35 @@ export function createInProcessRunner<M>(options: {
       const def = definition(name);
       if (!def) throw new Error(`Unknown job "${name}"`);
       const id = def.jobId(payload);
-      if (records.has(key(name, id))) return id;
-      const record: JobRecord = { name, id, payload, state: 'waiting', attempt: 0 };
-      records.set(key(name, id), record);
-      if (enqueueOptions.delayMs) {
-        record.state = 'delayed';
-        record.timer = setTimeout(() => makeWaiting(record), enqueueOptions.delayMs);
-      } else {
-        makeWaiting(record);
-      }
+      add(name, id, payload, enqueueOptions.delayMs);
       return id;
+    },
+    async schedule(name, id, repeat, payload) {
+      if (!definition(name)) throw new Error(`Unknown job "${name}"`);
+      const cron = 'cron' in repeat ? parseCron(repeat.cron) : undefined;
+      clearTimeout(schedules.get(id));
+      // Ticks as BullMQ names them, so a job's tick is the same whichever runner made it.
+      const arm = () => {
+        const now = Date.now();
+        const next = cron
+          ? nextCronTick(cron, new Date(now))?.getTime()
+          : (Math.floor(now / (repeat as { everyMs: number }).everyMs) + 1) * (repeat as { everyMs: number }).everyMs;
+        if (next === undefined) return;
+        // setTimeout holds at most ~24.8 days: a later tick is reached in steps.
+        const wait = Math.min(next - now, 2 ** 31 - 1);
+        const timer = setTimeout(() => {
+          if (closed) return;
+          if (Date.now() >= next) add(name, `repeat:${id}:${next}`, payload, undefined, next);
+          arm();
+        }, wait);
+        timer.unref();
+        schedules.set(id, timer);
+      };
+      arm();
+    },
+    async unschedule(_name, id) {
+      clearTimeout(schedules.get(id));
+      schedules.delete(id);
     },
     async startProcessing() {
       processing = true;
@@ -151,6 +197,7 @@ export function createInProcessRunner<M>(options: {
     async close(deadlineMs) {
       closed = true;
       for (const record of records.values()) clearTimeout(record.timer);
+      for (const timer of schedules.values()) clearTimeout(timer);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...running]),

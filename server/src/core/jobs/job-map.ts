@@ -24,6 +24,18 @@ export interface JobMap {
    * re-enqueues the same job.
    */
   'ingest-batch': { batchId: string; version: number; documentIds: string[] };
+  /**
+   * Refreshes a source (a URL, a crawled site, a folder) through its connector. `request` names one
+   * asked-for run (a refresh now, a re-import, a re-index); a schedule's jobs come from the runner's
+   * job scheduler with request `schedule`, each tick its own job. `documentId`: only that document.
+   */
+  'refresh-source': {
+    sourceId: string;
+    trigger: 'manual' | 'schedule' | 'reimport' | 'reindex';
+    request: string;
+    requestedBy?: string | undefined;
+    documentId?: string | undefined;
+  };
 }
 
 export type JobName = keyof JobMap;
@@ -58,6 +70,13 @@ export const jobOptions: JobOptionsMap<JobMap> = {
     jobId: ({ batchId, version }) => `ingest-batch-${batchId}-v${version}`,
     attempts: 4,
     backoffMs: 2_000,
+    concurrency: 2,
+  },
+  'refresh-source': {
+    jobId: ({ sourceId, request }) => `refresh-${sourceId}-${request}`,
+    // A failed run is recorded with its reason; the next tick or an admin's "refresh now" tries again.
+    attempts: 1,
+    backoffMs: 30_000,
     concurrency: 2,
   },
   'purge-sessions': {

@@ -7,7 +7,12 @@ export interface JobContext {
   name: string;
   /** 1 on the first try, 2 on the first retry … */
   attempt: number;
+  /** A scheduled job's tick (ms since the epoch): the same for every worker that holds the schedule. */
+  tick?: number;
 }
+
+/** How often a scheduled job runs: a five-field cron expression in UTC (cron.ts), or every so many ms. */
+export type Repeat = { cron: string } | { everyMs: number };
 
 export type Processor<P> = (payload: P, context: JobContext) => Promise<void>;
 
@@ -44,7 +49,14 @@ export interface JobQueue<M> {
   enqueue<K extends keyof M & string>(name: K, payload: M[K], options?: EnqueueOptions): Promise<string>;
 }
 
-export interface JobRunner<M> extends JobQueue<M> {
+/** Jobs that run on a schedule: one job per tick, however many processes hold the schedule. */
+export interface JobSchedules<M> {
+  /** Creates or replaces the schedule `id`, which enqueues `name` with `payload` on each tick. */
+  schedule<K extends keyof M & string>(name: K, id: string, repeat: Repeat, payload: M[K]): Promise<void>;
+  unschedule(name: keyof M & string, id: string): Promise<void>;
+}
+
+export interface JobRunner<M> extends JobQueue<M>, JobSchedules<M> {
   readonly kind: 'bullmq' | 'in-process';
   /** Begin executing processors in this process. Without it the runner only enqueues. */
   startProcessing(): Promise<void>;

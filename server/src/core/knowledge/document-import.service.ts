@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { appendAudits } from '../audit/audit.service.ts';
+import { appendAudit, appendAudits } from '../audit/audit.service.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { JobMap } from '../jobs/job-map.ts';
@@ -9,10 +9,13 @@ import type { Actor } from '../policy/actor.ts';
 import { BlobTooLargeError, type BlobStorage } from '../storage/blob-storage.ts';
 import { assertGroupsExist, type ClientInfo, type CollectionService } from './collection.service.ts';
 import { createDocumentRepository, storageKeyOf, type DocumentRow, type NewDocument } from './document.repository.ts';
+import { createDocumentVersionRepository } from './document-version.repository.ts';
 import { FAQ_MIME } from './ingest.service.ts';
 import type { CrawlSettings } from './site-crawl.ts';
 import { ingestionJobs, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
 import { sniffMime } from './parsing/sniff.ts';
+import { createSourceRepository } from './sources/source.repository.ts';
+import { refreshJob } from './sources/source.service.ts';
 
 /** Text and FAQ entries: their content comes with the request (a bulk import takes only these). */
 export type PastedSource =
@@ -41,6 +44,9 @@ export interface AddResult {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
+const faqOrTextHash = (source: PastedSource, bytes: Buffer) =>
+  sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes);
+
 /**
  * New documents from every source: an upload (streamed to storage, size-capped, its type sniffed),
  * a URL or crawl, pasted text and FAQ entries, one or many at once (a bulk import). Each is audited
@@ -65,10 +71,20 @@ export function createDocumentImport(deps: {
     actor: Actor,
     items: { doc: NewDocument; details: Record<string, unknown> }[],
     client: ClientInfo,
+    /** A URL import's source, made in the same transaction (its id is the document's `sourceId`). */
+    source?: { kind: 'url' | 'site'; location: string; settings: Record<string, unknown> },
   ): Promise<AddResult[]> {
     const { inserted: results, jobs } = await db.transaction(async (tx) => {
       const groups = [...new Set(items.flatMap((i) => i.doc.groups ?? []))];
       if (groups.length) await assertGroupsExist(tx, groups);
+      if (source) {
+        const made = await createSourceRepository(tx).upsert({
+          collectionId: items[0]!.doc.collectionId,
+          ...source,
+          createdBy: actor.id,
+        });
+        for (const item of items) item.doc.sourceId = made.source.id;
+      }
       const inserted = await createDocumentRepository(tx).insertManyUnlessDuplicate(items.map((i) => i.doc));
       await appendAudits(
         tx,
@@ -141,12 +157,96 @@ export function createDocumentImport(deps: {
       source: source.kind,
       mime: source.kind === 'faq' ? FAQ_MIME : 'text/markdown',
       sizeBytes: bytes.length,
-      sha256: sha256(source.kind === 'faq' ? `faq\n${source.question}\n${source.answer}` : bytes),
+      sha256: faqOrTextHash(source, bytes),
+      // A FAQ entry is known by its question: asked again with a new answer, it is a new version.
+      ...(source.kind === 'faq' ? { sourceKey: source.question } : {}),
       storageKey: key,
       ...(batch ? { metadata: { batch } } : {}),
       createdBy: actor.id,
       groups,
     };
+  }
+
+  /**
+   * The same URL imported again: its source is refreshed (a changed page becomes a new version of
+   * the same document, an unchanged one costs nothing) and the document it has comes back.
+   */
+  async function reimport(
+    actor: Actor,
+    collectionId: string,
+    location: string,
+    client: ClientInfo,
+  ): Promise<AddResult | undefined> {
+    const found = await createSourceRepository(db).findWebSource(collectionId, location);
+    if (!found) return undefined;
+    const document = (await createDocumentRepository(db).listBySource(found.id)).find((d) => d.source_key === location);
+    if (!document) return undefined;
+    const job = refreshJob(found.id, 'reimport', actor.id);
+    await db.transaction(async (tx) => {
+      await outbox.add(tx, [job]);
+      await appendAudit(tx, {
+        action: 'source.refresh_requested',
+        actor,
+        target: { type: 'source', id: found.id },
+        ip: client.ip,
+        details: { reimport: location },
+      });
+    });
+    outbox.dispatch([job]);
+    return { document, duplicate: true };
+  }
+
+  /** A FAQ entry's new answer: a new version of the entry (its chunk replaced when indexed), audited. */
+  async function reviseFaq(
+    actor: Actor,
+    doc: DocumentRow,
+    source: Extract<PastedSource, { kind: 'faq' }>,
+    client: ClientInfo,
+  ): Promise<AddResult> {
+    const bytes = Buffer.from(JSON.stringify({ question: source.question, answer: source.answer }));
+    const hash = faqOrTextHash(source, bytes);
+    const blob = `documents/${doc.id}/${randomUUID()}`;
+    await storage.put(blob, bytes);
+    const job = await db
+      .transaction(async (tx) => {
+        const repo = createDocumentRepository(tx);
+        const version = await repo.replaceContent(doc.id, {
+          storageKey: blob,
+          sizeBytes: bytes.length,
+          mime: FAQ_MIME,
+          marker: null,
+          sha256: hash,
+        });
+        if (version === undefined) throw new AppError(409, 'conflict', 'The FAQ entry was deleted meanwhile');
+        const number = await createDocumentVersionRepository(tx).add({
+          documentId: doc.id,
+          contentHash: hash,
+          sizeBytes: bytes.length,
+          indexVersion: version,
+          origin: 'reimport',
+          createdBy: actor.id,
+          runId: null,
+        });
+        await appendAudit(tx, {
+          action: 'document.version_created',
+          actor,
+          target: { type: 'document', id: doc.id },
+          ip: client.ip,
+          details: { number, sha256: hash, origin: 'reimport' },
+        });
+        const [job] = ingestionJobs([{ id: doc.id, version }]);
+        await outbox.add(tx, [job!]);
+        return job!;
+      })
+      .catch(async (error: unknown) => {
+        await storage.delete(blob);
+        throw error;
+      });
+    if (doc.storage_key) await storage.delete(doc.storage_key).catch(() => {});
+    outbox.dispatch([job]);
+    const document = (await createDocumentRepository(db).findById(doc.id))!;
+    await publish(document);
+    return { document, duplicate: false };
   }
 
   const self = {
@@ -219,14 +319,20 @@ export function createDocumentImport(deps: {
       if (url.protocol !== 'http:' && url.protocol !== 'https:')
         throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
       url.hash = '';
+      const location = url.toString();
+      const again = await reimport(actor, collectionId, location, client);
+      if (again) return again;
       const doc: NewDocument = {
         collectionId,
-        title: source.title ?? url.toString(),
+        title: source.title ?? location,
         source: 'url',
-        sourceUrl: url.toString(),
+        sourceUrl: location,
+        sourceKey: location,
         mime: 'text/html',
         sizeBytes: 0,
-        sha256: sha256(`url\n${url.toString()}`),
+        sha256: sha256(`url\n${location}`),
+        // Known once the first fetch has it.
+        contentHash: null,
         storageKey: null,
         metadata: source.crawl ? { crawl: source.crawl } : {},
         createdBy: actor.id,
@@ -234,8 +340,9 @@ export function createDocumentImport(deps: {
       };
       const [result] = await insertDocuments(
         actor,
-        [{ doc, details: { url: url.toString(), crawl: source.crawl ?? null } }],
+        [{ doc, details: { url: location, crawl: source.crawl ?? null } }],
         client,
+        { kind: source.crawl ? 'site' : 'url', location, settings: source.crawl ? { ...source.crawl } : {} },
       );
       return result!;
     },
@@ -252,6 +359,30 @@ export function createDocumentImport(deps: {
       readers: NewReaders = {},
     ): Promise<AddResult[]> {
       await assertReadable(actor, collectionId);
+      const faqs = sources.filter((s) => s.kind === 'faq');
+      const questions = [...new Set(faqs.map((s) => s.question))];
+      // The same entry twice is a duplicate like any other; one question answered two ways is ambiguous.
+      if (new Set(faqs.map((s) => `${s.question}\n${s.answer}`)).size > questions.length)
+        throw new AppError(400, 'duplicate_question', 'The same question has two different answers in the import');
+      // A question the collection already answers differently: a new version of that entry.
+      const held = await createDocumentRepository(db).findFaqs(collectionId, questions);
+      const answered = sources.map((s) => (s.kind === 'faq' ? held.get(s.question) : undefined));
+      const revised = sources.flatMap((s, n) =>
+        s.kind === 'faq' && answered[n] && answered[n].sha256 !== faqOrTextHash(s, Buffer.alloc(0)) ? [n] : [],
+      );
+      if (revised.length) {
+        const fresh = sources.filter((_, n) => !revised.includes(n));
+        const added = fresh.length ? await self.addSources(actor, collectionId, fresh, client, readers) : [];
+        const results: AddResult[] = [];
+        for (const [n, source] of sources.entries()) {
+          results.push(
+            revised.includes(n)
+              ? await reviseFaq(actor, answered[n]!, source as Extract<PastedSource, { kind: 'faq' }>, client)
+              : added.shift()!,
+          );
+        }
+        return results;
+      }
       const ids = sources.map(() => randomUUID());
       // Entries of a bulk import are indexed INGEST_BATCH_DOCUMENTS at a time; each batch is named
       // by its first entry's id (a duplicate's too: the name only has to be unique).

@@ -8,7 +8,7 @@ export function storageKeyOf(documentId: string): string {
   return `documents/${documentId}/original`;
 }
 
-export type DocumentSource = 'upload' | 'text' | 'url' | 'faq';
+export type DocumentSource = 'upload' | 'text' | 'url' | 'faq' | 'folder';
 /** Who reads a document: its collection's readers, or only those of them in its groups (none left: admins only). */
 export type DocumentReaders = 'collection' | 'groups';
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'disabled';
@@ -19,6 +19,13 @@ export interface DocumentRow {
   title: string;
   source: DocumentSource;
   source_url: string | null;
+  /** The source it is kept in step with (a URL, a crawled site, a folder), and its stable key there. */
+  source_id: string | null;
+  source_key: string | null;
+  /** The change marker the last fetch saw (ETag / Last-Modified, a file's size and time). */
+  source_marker: string | null;
+  /** Why a refresh took it out of search (the page is gone, the file was removed): a RetiredReason code. */
+  retired_reason: string | null;
   mime: string;
   size_bytes: number;
   sha256: string;
@@ -62,9 +69,14 @@ export interface NewDocument {
   title: string;
   source: DocumentSource;
   sourceUrl?: string | null;
+  sourceId?: string | null;
+  sourceKey?: string | null;
+  sourceMarker?: string | null;
   mime: string;
   sizeBytes: number;
   sha256: string;
+  /** The first version's content hash when it differs from `sha256` (a key's hash); null: not fetched yet. */
+  contentHash?: string | null;
   storageKey: string | null;
   metadata?: Record<string, unknown>;
   createdBy: string | null;
@@ -97,10 +109,10 @@ export function createDocumentRepository(db: Queryable) {
     async insertManyUnlessDuplicate(docs: NewDocument[]): Promise<{ document: DocumentRow; created: boolean }[]> {
       const withIds = docs.map((d) => ({ ...d, id: d.id ?? randomUUID() }));
       const { rows: inserted } = await db.query<DocumentRow>(
-        returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id, readers)
-         SELECT u.id, u.collection_id, u.title, u.source, u.source_url, u.mime, u.size_bytes, u.sha256, u.storage_key, u.metadata::jsonb, u.created_by, u.parent_id, u.readers
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::text[])
-           AS u(id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id, readers)
+        returningRow(`INSERT INTO documents (id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id, readers, source_id, source_key, source_marker)
+         SELECT u.id, u.collection_id, u.title, u.source, u.source_url, u.mime, u.size_bytes, u.sha256, u.storage_key, u.metadata::jsonb, u.created_by, u.parent_id, u.readers, u.source_id, u.source_key, u.source_marker
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::text[], $14::uuid[], $15::text[], $16::text[])
+           AS u(id, collection_id, title, source, source_url, mime, size_bytes, sha256, storage_key, metadata, created_by, parent_id, readers, source_id, source_key, source_marker)
          ON CONFLICT (collection_id, sha256) DO NOTHING`),
         [
           withIds.map((d) => d.id),
@@ -116,9 +128,27 @@ export function createDocumentRepository(db: Queryable) {
           withIds.map((d) => d.createdBy),
           withIds.map((d) => d.parentId ?? null),
           withIds.map((d) => (d.groups ? 'groups' : 'collection')),
+          withIds.map((d) => d.sourceId ?? null),
+          withIds.map((d) => d.sourceKey ?? null),
+          withIds.map((d) => d.sourceMarker ?? null),
         ],
       );
       const created = new Set(inserted.map((r) => r.id));
+      // Each new document's first version, in the same transaction.
+      const first = withIds.filter((d) => created.has(d.id));
+      if (first.length) {
+        await db.query(
+          `INSERT INTO document_versions (document_id, number, content_hash, size_bytes, index_version, origin, created_by)
+           SELECT u.id, 1, u.hash, u.size, 1, 'import', u.created_by
+             FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[]) AS u(id, hash, size, created_by)`,
+          [
+            first.map((d) => d.id),
+            first.map((d) => (d.contentHash === undefined ? d.sha256 : d.contentHash)),
+            first.map((d) => d.sizeBytes),
+            first.map((d) => d.createdBy),
+          ],
+        );
+      }
       const narrowed = withIds.filter((d) => created.has(d.id) && d.groups?.length);
       if (narrowed.length) {
         await db.query(
@@ -277,6 +307,68 @@ export function createDocumentRepository(db: Queryable) {
         'UPDATE documents SET storage_key = $2, size_bytes = $3, mime = $4, updated_at = now() WHERE id = $1',
         [id, storage.storageKey, storage.sizeBytes, storage.mime],
       );
+    },
+    /** The documents a source keeps in step, by their key there. */
+    async listBySource(sourceId: string): Promise<DocumentRow[]> {
+      const { rows } = await db.query<DocumentRow>(`${SELECT} WHERE d.source_id = $1 ORDER BY d.created_at`, [
+        sourceId,
+      ]);
+      return rows;
+    },
+    /** The FAQ entries of a collection asked as these questions (their keys), by question. */
+    async findFaqs(collectionId: string, questions: string[]): Promise<Map<string, DocumentRow>> {
+      if (!questions.length) return new Map();
+      const { rows } = await db.query<DocumentRow>(
+        `${SELECT} WHERE d.collection_id = $1 AND d.source = 'faq' AND d.source_key = ANY($2::text[])`,
+        [collectionId, questions],
+      );
+      return new Map(rows.map((r) => [r.source_key!, r]));
+    },
+    /**
+     * New content for a document: a new indexing version, queued, over the bytes now in storage.
+     * A retired document (its page or file had gone) comes back into search once it is indexed.
+     * Returns the new indexing version (undefined: the document is gone).
+     */
+    async replaceContent(
+      id: string,
+      content: {
+        storageKey: string;
+        sizeBytes: number;
+        mime: string;
+        marker: string | null;
+        title?: string | undefined;
+        /** A FAQ entry's identity is its content hash (pasted entries are de-duplicated by it). */
+        sha256?: string | undefined;
+      },
+    ): Promise<number | undefined> {
+      const { rows } = await db.query<{ version: number }>(
+        `UPDATE documents SET version = version + 1, status = 'queued', progress = 0, error = NULL, started_at = NULL,
+           finished_at = NULL, storage_key = $2, size_bytes = $3, mime = $4, source_marker = $5, title = COALESCE($6, title),
+           sha256 = COALESCE($7, sha256),
+           enabled = enabled OR retired_reason IS NOT NULL, retired_reason = NULL, updated_at = now()
+         WHERE id = $1 RETURNING version`,
+        [
+          id,
+          content.storageKey,
+          content.sizeBytes,
+          content.mime,
+          content.marker,
+          content.title ?? null,
+          content.sha256 ?? null,
+        ],
+      );
+      return rows[0]?.version;
+    },
+    async setMarker(id: string, marker: string | null): Promise<void> {
+      await db.query('UPDATE documents SET source_marker = $2 WHERE id = $1', [id, marker]);
+    },
+    /** Out of search with the reason shown; true unless it was retired already. */
+    async retire(id: string, reason: string): Promise<boolean> {
+      const { rowCount } = await db.query(
+        `UPDATE documents SET enabled = false, retired_reason = $2, updated_at = now() WHERE id = $1 AND retired_reason IS NULL`,
+        [id, reason],
+      );
+      return rowCount > 0;
     },
     async delete(id: string): Promise<DocumentRow | undefined> {
       const { rows } = await db.query<DocumentRow>('DELETE FROM documents WHERE id = $1 RETURNING *', [id]);

@@ -18,6 +18,17 @@ export interface Fetched {
   url: string;
   bytes: Buffer;
   contentType: string;
+  /** 304: the page has not changed since the validators sent (`bytes` is empty). */
+  notModified: boolean;
+  /** The validators a later conditional request sends back. */
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/** A conditional request's validators, from the last fetch of the same page. */
+export interface Validators {
+  etag?: string | null | undefined;
+  lastModified?: string | null | undefined;
 }
 
 const isHttp = (url: URL) => url.protocol === 'http:' || url.protocol === 'https:';
@@ -26,7 +37,13 @@ const isHttp = (url: URL) => url.protocol === 'http:' || url.protocol === 'https
  * One GET to the address the policy checked, never to a fresh DNS answer: the URL's host still goes
  * in the Host header and, for https, in the TLS server name (so certificates are verified as usual).
  */
-function get(url: URL, to: ResolvedAddress, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {
+function get(
+  url: URL,
+  to: ResolvedAddress,
+  limits: FetchLimits,
+  signal: AbortSignal,
+  validators: Validators,
+): Promise<IncomingMessage> {
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const options = {
     host: to.address,
@@ -39,6 +56,8 @@ function get(url: URL, to: ResolvedAddress, limits: FetchLimits, signal: AbortSi
       host: url.host,
       'user-agent': limits.userAgent ?? 'EnclaveBot/1.0 (knowledge import)',
       accept: 'text/html,text/plain,application/pdf,*/*;q=0.5',
+      ...(validators.etag ? { 'if-none-match': validators.etag } : {}),
+      ...(validators.lastModified ? { 'if-modified-since': validators.lastModified } : {}),
     },
   };
   return new Promise((resolve, reject) => {
@@ -56,7 +75,7 @@ function get(url: URL, to: ResolvedAddress, limits: FetchLimits, signal: AbortSi
  * is checked again — its scheme, and its address by the policy, which resolves the name once; the
  * connection goes to that checked address.
  */
-export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetched> {
+export async function fetchUrl(url: string, limits: FetchLimits, validators: Validators = {}): Promise<Fetched> {
   const parsed = new URL(url);
   if (!isHttp(parsed)) throw new AppError(400, 'bad_url', 'Only http and https URLs can be imported');
   const signal = AbortSignal.timeout(limits.timeoutMs);
@@ -65,7 +84,7 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
     let res: IncomingMessage;
     try {
       const to = await limits.addresses.check(current);
-      res = await get(current, to, limits, signal);
+      res = await get(current, to, limits, signal, validators);
     } catch (error) {
       if (error instanceof AddressRefused) throw new FetchError(error.message, true);
       const timedOut = (error as Error).name === 'TimeoutError' || signal.aborted;
@@ -86,10 +105,27 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
         );
       continue;
     }
+    const etag = header(res, 'etag');
+    const lastModified = header(res, 'last-modified');
+    if (status === 304) {
+      res.destroy();
+      return {
+        url: current.toString(),
+        bytes: Buffer.alloc(0),
+        contentType: '',
+        notModified: true,
+        etag,
+        lastModified,
+      };
+    }
     if (status < 200 || status >= 300) {
       res.destroy();
       // 4xx will not get better by retrying; 5xx and 429 might.
-      throw new FetchError(`${current} answered HTTP ${status}`, status >= 400 && status < 500 && status !== 429);
+      throw new FetchError(
+        `${current} answered HTTP ${status}`,
+        status >= 400 && status < 500 && status !== 429,
+        status,
+      );
     }
     const declared = Number(res.headers['content-length'] ?? '0');
     if (declared > limits.maxBytes) {
@@ -115,15 +151,28 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
         : `Fetching ${current} failed: ${(error as Error).message}`;
       throw new Error(message, { cause: error });
     }
-    return { url: current.toString(), bytes: Buffer.concat(chunks), contentType: res.headers['content-type'] ?? '' };
+    return {
+      url: current.toString(),
+      bytes: Buffer.concat(chunks),
+      contentType: res.headers['content-type'] ?? '',
+      notModified: false,
+      etag,
+      lastModified,
+    };
   }
 }
 
-/** `permanent`: retrying cannot help (404, too large, too many redirects). */
+function header(res: IncomingMessage, name: string): string | null {
+  const value = res.headers[name];
+  return typeof value === 'string' && value ? value : null;
+}
+
+/** `permanent`: retrying cannot help (404, too large, too many redirects); `status`: the page's HTTP answer, when it gave one. */
 export class FetchError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'FetchError';

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import type { BlobStorage } from '../storage/blob-storage.ts';
 import { createChunkRepository, type NewChunk } from './chunk.repository.ts';
+import { createDocumentVersionRepository } from './document-version.repository.ts';
 import { createDocumentRepository, markIndexed, storageKeyOf, type DocumentRow } from './document.repository.ts';
 import { fetchUrl, FetchError, isSitemap, sniffByContentType } from './fetch-url.ts';
 import type { ImportAddressPolicy } from './import-address-policy.ts';
@@ -19,6 +20,7 @@ import type { ParserPool } from './parsing/parser-pool.ts';
 import { sniffMime } from './parsing/sniff.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 import { crawlSettingsOf, createSiteCrawler } from './site-crawl.ts';
+import { webMarker } from './sources/web-connectors.ts';
 import { DEFAULT_SPLIT, splitSections, type Piece, type SplitOptions } from './text/splitter.ts';
 import { instructionFlags } from './text/instruction-like.ts';
 import { countTokens, lexemes, tsvectorLiteral } from './text/tokenize.ts';
@@ -120,6 +122,9 @@ export function createIngestionService(deps: {
       sizeBytes: stored.size,
       mime: mime ?? (fetched.contentType || 'application/octet-stream'),
     });
+    // What a refresh compares the page with: its first version's hash and validators.
+    await createDocumentVersionRepository(db).setFirstHash(doc.id, stored.sha256, stored.size);
+    await documents.setMarker(doc.id, webMarker(fetched));
     return {
       bytes: fetched.bytes,
       mime,

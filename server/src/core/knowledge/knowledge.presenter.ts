@@ -2,6 +2,7 @@ import type { ReadablePassageRow } from './retrieval.repository.ts';
 import type { ChunkRow } from './chunk.repository.ts';
 import type { CollectionRow } from './collection.repository.ts';
 import type { DocumentRow } from './document.repository.ts';
+import type { RetiredReason } from './sources/connector.ts';
 
 export function presentCollection(c: CollectionRow) {
   return {
@@ -26,6 +27,11 @@ export function presentDocument(d: DocumentRow) {
     title: d.title,
     source: d.source,
     sourceUrl: d.source_url,
+    /** The source it is kept in step with (a URL, a crawled site, a folder), and its key there. */
+    sourceId: d.source_id,
+    sourceKey: d.source_key,
+    /** Why a refresh took it out of search: http_404, http_410, removed, outside_folder; null otherwise. */
+    retiredReason: d.retired_reason as RetiredReason | null,
     mime: d.mime,
     sizeBytes: Number(d.size_bytes),
     sha256: d.sha256,

@@ -20,6 +20,7 @@ import {
 import { FAQ_MIME } from './ingest.service.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 import { createRetrievalRepository } from './retrieval.repository.ts';
+import { refreshJob } from './sources/source.service.ts';
 
 /**
  * Knowledge administration: collections and who may read them (collection.service.ts), new
@@ -53,6 +54,7 @@ export function createKnowledgeService(deps: {
   return {
     ...collections,
     ...imports,
+    assertReadable,
     getDocument,
 
     async listDocuments(
@@ -88,10 +90,28 @@ export function createKnowledgeService(deps: {
         .catch(() => {});
     },
 
+    /**
+     * Indexes a document again. One kept in step with a source (a URL, a crawled page, a folder's
+     * file) is fetched again first: changed content becomes a new version, unchanged content is
+     * parsed and embedded again as it is. Others are parsed again from their stored original.
+     */
     async reindex(actor: Actor, id: string, client: ClientInfo): Promise<DocumentRow> {
       const job = await db.transaction(async (tx) => {
         const repo = createDocumentRepository(tx);
         if (!(await repo.lockForUpdate(id))) throw notFound('Document');
+        const current = (await repo.findById(id))!;
+        if (current.source_id && current.source_key) {
+          const refresh = refreshJob(current.source_id, 'reindex', actor.id, id);
+          await outbox.add(tx, [refresh]);
+          await appendAudit(tx, {
+            action: 'document.reindexed',
+            actor,
+            target: { type: 'document', id },
+            ip: client.ip,
+            details: { refetch: true, sourceId: current.source_id },
+          });
+          return refresh;
+        }
         const version = (await repo.bumpVersion(id))!;
         const indexing: OutboxJob<JobMap> = { name: 'ingest-document', payload: { documentId: id, version } };
         await outbox.add(tx, [indexing]);

@@ -5,11 +5,13 @@ import { isHan } from './text/tokenize.ts';
 
 /**
  * The two halves of hybrid search. Both apply the reader's permissions inside their SQL (the
- * collection's groups, narrowed by the document's), and only enabled, ready documents count, and
- * of them only the passages no admin excluded (a flagged instruction-like passage, say).
+ * collection's groups, narrowed by the document's), and only enabled documents with an indexed
+ * version count — also while a newer version is indexed: its chunks replace these in one
+ * transaction, so search sees the old passages or the new, never neither — and of them only the
+ * passages no admin excluded (a flagged instruction-like passage, say).
  * $1 is always the reader's user id, $2 the collection filter (null = all).
  */
-const SEARCHABLE = `d.enabled AND d.status = 'ready' AND NOT c.excluded AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
+const SEARCHABLE = `d.enabled AND d.indexed_version > 0 AND NOT c.excluded AND ($2::uuid[] IS NULL OR c.collection_id = ANY($2::uuid[]))`;
 const PERMITTED = passageReadableSql({ collection: 'c.collection_id', document: 'c.document_id' }, '$1');
 
 /** A document view shows at most this many passages (a book-length document: its start). */
@@ -213,7 +215,7 @@ export function createRetrievalRepository(db: Queryable) {
            SELECT d.id FROM documents d
            WHERE d.collection_id IN (SELECT r.id FROM collections r WHERE ($2::uuid[] IS NULL OR r.id = ANY($2::uuid[]))
                                        AND ${collectionReadableSql('r.id', '$1')})
-             AND d.enabled AND d.status = 'ready' AND ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, '$1')}
+             AND d.enabled AND d.indexed_version > 0 AND ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, '$1')}
            LIMIT $3
          )
          SELECT left(c.text, 300) AS text FROM sample JOIN chunks c ON c.document_id = sample.id AND c.ord = 0`,
@@ -243,11 +245,31 @@ export function createRetrievalRepository(db: Queryable) {
       const { rows } = await db.query<ReadablePassageRow>(
         `SELECT d.id AS document_id, d.title, d.source_url, c.id::text AS chunk_id, c.ord, c.text, c.metadata
            FROM documents d JOIN chunks c ON c.document_id = d.id
-          WHERE d.id = $2 AND d.enabled AND d.status = 'ready' AND NOT c.excluded AND ${PERMITTED}
+          WHERE d.id = $2 AND d.enabled AND d.indexed_version > 0 AND NOT c.excluded AND ${PERMITTED}
           ORDER BY c.ord LIMIT ${DOCUMENT_PASSAGES}`,
         [userId, documentId],
       );
       return rows;
+    },
+
+    /**
+     * Of cited passages no longer in the index (a newer version of their document replaced them):
+     * those whose document the reader may still read, by chunk id. The citation keeps the text it
+     * quoted, so it still opens, marked as replaced.
+     */
+    async replacedReadablePassageIds(
+      userId: string,
+      cited: { chunkId: string; documentId: string }[],
+    ): Promise<Set<string>> {
+      if (!cited.length) return new Set();
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT q.chunk_id AS id FROM unnest($2::text[], $3::uuid[]) AS q(chunk_id, document_id)
+           JOIN documents d ON d.id = q.document_id
+          WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = q.chunk_id::bigint)
+            AND ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, '$1')}`,
+        [userId, cited.map((c) => c.chunkId), cited.map((c) => c.documentId)],
+      );
+      return new Set(rows.map((r) => r.id));
     },
 
     async hits(ids: number[]): Promise<HitRow[]> {

@@ -4,6 +4,8 @@ import type { BlobStorage } from '../storage/blob-storage.ts';
 import { storageKeyOf, type DocumentRepository, type DocumentRow } from './document.repository.ts';
 import { fetchUrl, isSitemap, sitemapLocations, sniffByContentType, type FetchLimits } from './fetch-url.ts';
 import { htmlLinks, htmlTitle } from './parsing/html-to-text.ts';
+import { fetchRobots } from './sources/robots.ts';
+import { webMarker } from './sources/web-connectors.ts';
 
 /** A URL import's `crawl` option: how many links away from the start page, and how many pages in all. */
 export interface CrawlSettings {
@@ -18,8 +20,8 @@ export function crawlSettingsOf(doc: DocumentRow): CrawlSettings | undefined {
 }
 
 /**
- * The crawl after a URL import's start page is indexed: breadth-first, same site only, up to
- * `maxPages` pages (the start page included) and `depth` links away. Each new page becomes a child
+ * The crawl after a URL import's start page is indexed: breadth-first, same site only, where
+ * robots.txt allows, up to `maxPages` pages (the start page included) and `depth` links away. Each new page becomes a child
  * document of the start page and is indexed at once; a page already imported is skipped. Progress
  * moves the start page from 0.5 towards 1.
  */
@@ -42,13 +44,15 @@ export function createSiteCrawler(deps: {
         : [];
     const queue: { url: string; depth: number }[] = start.map((url) => ({ url, depth: 1 }));
     const seen = new Set<string>([normalizeUrl(root.source_url!)]);
+    const allowed = await fetchRobots(origin, fetchLimits);
     let pages = 1;
     while (queue.length && pages < settings.maxPages) {
       const { url, depth } = queue.shift()!;
       const key = normalizeUrl(url);
       if (seen.has(key) || depth > settings.depth) continue;
       seen.add(key);
-      if (new URL(url).origin !== origin) continue;
+      const target = new URL(url);
+      if (target.origin !== origin || !allowed(`${target.pathname}${target.search}`)) continue;
       let fetched;
       try {
         fetched = await fetchUrl(url, fetchLimits);
@@ -81,6 +85,10 @@ export function createSiteCrawler(deps: {
         sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
         storageKey: key2,
         metadata: { crawledFrom: root.id },
+        // Kept in step with the site by its refreshes: known there by its address.
+        sourceId: root.source_id,
+        sourceKey: root.source_id ? fetched.url : null,
+        sourceMarker: webMarker(fetched),
         createdBy: root.created_by,
         parentId: root.id,
         // A page is read by whoever may read the page it was crawled from.
