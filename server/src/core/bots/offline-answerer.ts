@@ -1,3 +1,4 @@
+import { tablesAsRecords } from '../knowledge/parsing/markdown-table.ts';
 import { sentences } from '../knowledge/text/sentences.ts';
 import { lexemes } from '../knowledge/text/tokenize.ts';
 import { BOT_TEXT, type Language } from './language.ts';
@@ -33,7 +34,8 @@ export function composeOfflineAnswer(
   const terms = new Set(lexemes(question, 'query'));
   if (!terms.size) return undefined;
   const candidates = passages.flatMap((p, rank) =>
-    sentences(p.text).map((sentence, position) => ({
+    // A table row is quoted as a record naming its columns, so the quote answers on its own.
+    sentences(tablesAsRecords(p.text)).map((sentence, position) => ({
       passage: p,
       sentence,
       rank,

@@ -19,3 +19,38 @@ export function markdownTable(rows: string[][]): string {
 
 export const TABLE_LINE = /^\|.*\|\s*$/;
 export const TABLE_DIVIDER = /^\|(\s*:?-{3,}:?\s*\|)+\s*$/;
+
+/** A table line's cells (`\|` is a pipe inside a cell). */
+function cellsOf(line: string): string[] {
+  return line
+    .trim()
+    .replace(/^\||\|$/g, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim().replace(/\\\|/g, '|'));
+}
+
+/**
+ * Text with each Markdown table's rows written as records, "Header: cell; Header: cell", one a
+ * line: for readers that take text sentence by sentence (the offline answerer), to which a row
+ * alone ("| Garage B | 3 EUR |") does not say what its cells are.
+ */
+export function tablesAsRecords(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!(TABLE_LINE.test(lines[i]!) && TABLE_DIVIDER.test(lines[i + 1] ?? ''))) {
+      out.push(lines[i]!);
+      continue;
+    }
+    const names = cellsOf(lines[i]!);
+    for (i += 2; i < lines.length && TABLE_LINE.test(lines[i]!); i++) {
+      const record = cellsOf(lines[i]!)
+        .map((cell, c) => (cell ? `${names[c] ?? `Column ${c + 1}`}: ${cell}` : ''))
+        .filter(Boolean)
+        .join('; ');
+      if (record) out.push(record);
+    }
+    i--;
+  }
+  return out.join('\n');
+}
