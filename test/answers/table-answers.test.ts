@@ -78,6 +78,10 @@ describe.each(backends)('answers from a table cell on %s (offline)', (backend) =
     expect(reply.outcome).toBe('answered');
     expect(reply.body).toContain('City: Shanghai; Phone: +86 21 5555');
     expect(reply.citations[0]).toMatchObject({ documentId: sheetId, title: 'offices' });
+    // The cited passage is the table itself, the row under its header.
+    expect(reply.citations[0]!.snippet).toContain(
+      '| Office | City | Phone | Opening hours |\n| --- | --- | --- | --- |\n| Headquarters | Berlin | +49 30 1234 | 8:00–18:00 |\n| Branch | Shanghai | +86 21 5555 | 9:00–17:30 |',
+    );
   });
 
   it('answers a question about a cell of a table in a PDF, citing the page the table is on', async () => {
