@@ -77,6 +77,8 @@ describe.each(backends)('answers from a table cell on %s (offline)', (backend) =
     const reply = await ask('What is the phone number of the Shanghai office?');
     expect(reply.outcome).toBe('answered');
     expect(reply.body).toContain('City: Shanghai; Phone: +86 21 5555');
+    // The row asked about, not its neighbours that share the column names.
+    expect(reply.body).not.toMatch(/Berlin|Lisbon/);
     expect(reply.citations[0]).toMatchObject({ documentId: sheetId, title: 'offices' });
     // The cited passage is the table itself, the row under its header.
     expect(reply.citations[0]!.snippet).toContain(
@@ -88,6 +90,7 @@ describe.each(backends)('answers from a table cell on %s (offline)', (backend) =
     const reply = await ask('What is the hourly fee in Garage B?');
     expect(reply.outcome).toBe('answered');
     expect(reply.body).toContain('Garage: Garage B; Hourly fee: 3 EUR');
+    expect(reply.body).not.toMatch(/Garage A|Garage C/);
     expect(reply.body).toContain('(page 2)');
     expect(reply.citations[0]).toMatchObject({ documentId: pdfId, title: 'facilities', page: 2 });
     expect(reply.citations[0]!.snippet).toContain('| Garage B | 3 EUR | 15 EUR |');

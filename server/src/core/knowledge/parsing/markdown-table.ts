@@ -29,28 +29,36 @@ function cellsOf(line: string): string[] {
     .map((c) => c.trim().replace(/\\\|/g, '|'));
 }
 
+/** A table row as a record, "Header: cell; Header: cell", with its cells' text alone. */
+export interface TableRecord {
+  record: string;
+  cells: string;
+}
+
 /**
- * Text with each Markdown table's rows written as records, "Header: cell; Header: cell", one a
- * line: for readers that take text sentence by sentence (the offline answerer), to which a row
- * alone ("| Garage B | 3 EUR |") does not say what its cells are.
+ * A passage's prose with its Markdown tables cut out, and the tables' rows as records: for readers
+ * that take text sentence by sentence (the offline answerer), to which a row alone
+ * ("| Garage B | 3 EUR |") does not say what its cells are.
  */
-export function tablesAsRecords(text: string): string {
+export function separateTables(text: string): { prose: string; records: TableRecord[] } {
   const lines = text.split('\n');
-  const out: string[] = [];
+  const prose: string[] = [];
+  const records: TableRecord[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!(TABLE_LINE.test(lines[i]!) && TABLE_DIVIDER.test(lines[i + 1] ?? ''))) {
-      out.push(lines[i]!);
+      prose.push(lines[i]!);
       continue;
     }
     const names = cellsOf(lines[i]!);
     for (i += 2; i < lines.length && TABLE_LINE.test(lines[i]!); i++) {
-      const record = cellsOf(lines[i]!)
+      const cells = cellsOf(lines[i]!);
+      const record = cells
         .map((cell, c) => (cell ? `${names[c] ?? `Column ${c + 1}`}: ${cell}` : ''))
         .filter(Boolean)
         .join('; ');
-      if (record) out.push(record);
+      if (record) records.push({ record, cells: cells.join(' ') });
     }
     i--;
   }
-  return out.join('\n');
+  return { prose: prose.join('\n'), records };
 }
