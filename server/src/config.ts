@@ -169,6 +169,13 @@ const envSchema = z.object({
   V1_RATE_PER_MINUTE: intFrom(1, 100_000, 60),
   WS_MAX_SOCKETS_PER_USER: intFrom(1, 10_000, 20),
   FETCH_TIMEOUT_MS: intFrom(500, 600_000, 15_000),
+  // OCR of scanned PDF pages: the tesseract binary, and its language data in the order tried
+  // (those not installed are left out; `npm run doctor` says which are).
+  TESSERACT_PATH: optionalString.default('tesseract'),
+  OCR_LANGUAGES: optionalString
+    .default('chi_sim+chi_tra+eng')
+    .pipe(z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/i, 'must be tesseract language codes joined by +, e.g. chi_sim+eng')),
+  OCR_PAGE_TIMEOUT_MS: intFrom(1000, 600_000, 60_000),
   // Domains links in answers may point to (with their subdomains), besides each cited source's own URL.
   ANSWER_LINK_ALLOWED_DOMAINS: optionalString.pipe(
     z
@@ -333,6 +340,12 @@ function buildConfig(env: z.infer<typeof envSchema>) {
           .map((p) => p.trim())
           .filter(Boolean),
       ),
+      /** How the parser threads read scanned PDF pages. */
+      ocr: {
+        tesseractPath: env.TESSERACT_PATH,
+        languages: env.OCR_LANGUAGES.split('+'),
+        pageTimeoutMs: env.OCR_PAGE_TIMEOUT_MS,
+      },
       /** URL_IMPORT_ALLOW_PRIVATE as entries (`none`: no entry). */
       allowPrivate: Object.freeze(
         env.URL_IMPORT_ALLOW_PRIVATE === 'none' ? [] : env.URL_IMPORT_ALLOW_PRIVATE.split(',').map((e) => e.trim()),

@@ -58,7 +58,7 @@ export function createDomain(infrastructure: Infrastructure, outbox: Outbox<JobM
   const files = createFileStorage(config);
   const embedder = createEmbedder(config, countRedactions(infrastructure.metrics, 'embedding'));
   // Its threads are unref'd while idle; the composition closes it.
-  const parser = createParserPool();
+  const parser = createParserPool({ ocr: config.knowledge.ocr });
   // The remote reranker when RERANK_BASE_URL is set, else undefined (the offline reranker ranks).
   const reranker = createReranker(config, countRedactions(infrastructure.metrics, 'rerank'));
   const retrieval = createRetrievalService({ db, embedder, remoteReranker: reranker, logger });

@@ -1,4 +1,4 @@
-import { constants, crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
+import { constants, crc32 as zlibCrc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
  * Small, valid files of every supported format, generated in code so the tests show exactly what
@@ -9,7 +9,7 @@ import { constants, crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
 // PDF: one page per entry. Text is drawn with a Type0 font (Identity-H) whose codes are the UTF-16
 // code units and a ToUnicode map, so any script (Chinese included) extracts exactly.
 
-export function makePdf(pages: string[][]): Buffer {
+export function makePdf(pages: (string | string[])[][]): Buffer {
   const objects: string[] = [];
   const add = (body: string) => {
     objects.push(body);
@@ -39,11 +39,14 @@ export function makePdf(pages: string[][]): Buffer {
   );
   const kids: number[] = [];
   for (const lines of pages) {
+    // A line given as cells is a table row: its cells start at columns 160 points apart.
     const ops = lines
-      .map((line, i) => {
-        const hex = [...line].map((ch) => ch.charCodeAt(0).toString(16).padStart(4, '0')).join('');
-        return `BT /F1 12 Tf 50 ${780 - i * 20} Td <${hex}> Tj ET`;
-      })
+      .flatMap((line, i) =>
+        (typeof line === 'string' ? [line] : line).map((cell, c) => {
+          const hex = [...cell].map((ch) => ch.charCodeAt(0).toString(16).padStart(4, '0')).join('');
+          return `BT /F1 12 Tf ${50 + c * 160} ${780 - i * 20} Td <${hex}> Tj ET`;
+        }),
+      )
       .join('\n');
     const content = add(`<< /Length ${Buffer.byteLength(ops)} >>\nstream\n${ops}\nendstream`);
     kids.push(
@@ -55,6 +58,47 @@ export function makePdf(pages: string[][]): Buffer {
   objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesObj} 0 R >>`;
   objects[pagesObj - 1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
   return pdfFile(objects, catalog);
+}
+
+/**
+ * A scanned document: each page is one JPEG image filling an A4 page, with no text layer (what a
+ * scanner or a phone's "scan to PDF" writes).
+ */
+export function makeScannedPdf(pages: { jpeg: Buffer; width: number; height: number }[]): Buffer {
+  const parts: (string | Buffer)[][] = [];
+  const add = (body: (string | Buffer)[]) => {
+    parts.push(body);
+    return parts.length;
+  };
+  const catalog = add([]);
+  const pagesObj = add([]);
+  const kids = pages.map(({ jpeg, width, height }) => {
+    const image = add([
+      `<< /Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length ${jpeg.length} >>\nstream\n`,
+      jpeg,
+      '\nendstream',
+    ]);
+    const ops = 'q 595 0 0 842 0 0 cm /Im1 Do Q';
+    const content = add([`<< /Length ${ops.length} >>\nstream\n${ops}\nendstream`]);
+    return add([
+      `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 ${image} 0 R >> >> /Contents ${content} 0 R >>`,
+    ]);
+  });
+  parts[catalog - 1] = [`<< /Type /Catalog /Pages ${pagesObj} 0 R >>`];
+  parts[pagesObj - 1] = [`<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`];
+  const chunks: Buffer[] = [Buffer.from('%PDF-1.7\n')];
+  let length = chunks[0]!.length;
+  const offsets: number[] = [];
+  parts.forEach((body, i) => {
+    offsets.push(length);
+    for (const piece of [`${i + 1} 0 obj\n`, ...body, '\nendobj\n']) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece;
+      chunks.push(bytes);
+      length += bytes.length;
+    }
+  });
+  const trailer = `xref\n0 ${parts.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}trailer\n<< /Size ${parts.length + 1} /Root ${catalog} 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  return Buffer.concat([...chunks, Buffer.from(trailer, 'latin1')]);
 }
 
 /**
@@ -232,4 +276,61 @@ export async function makeXlsx(sheet: string, rows: (string | number)[][]): Prom
   const ws = workbook.addWorksheet(sheet);
   for (const row of rows) ws.addRow(row);
   return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/** A PowerPoint deck: each slide's paragraphs (the first is its title); a string[][] is a table. */
+export function makePptx(slides: (string | string[][])[][]): Buffer {
+  const ns =
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"';
+  const para = (text: string) => `<a:p><a:r><a:rPr lang="en-US"/><a:t>${xmlEscape(text)}</a:t></a:r></a:p>`;
+  const shape = (item: string | string[][], i: number) =>
+    typeof item === 'string'
+      ? `<p:sp><p:nvSpPr><p:cNvPr id="${i + 2}" name="Text ${i}"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/>${para(item)}</p:txBody></p:sp>`
+      : `<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="${i + 2}" name="Table ${i}"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/table"><a:tbl>${item
+          .map(
+            (row) =>
+              `<a:tr h="370840">${row.map((c) => `<a:tc><a:txBody><a:bodyPr/>${para(c)}</a:txBody></a:tc>`).join('')}</a:tr>`,
+          )
+          .join('')}</a:tbl></a:graphicData></a:graphic></p:graphicFrame>`;
+  const entries: Record<string, string> = {
+    '[Content_Types].xml': `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/>${slides.map((_, i) => `<Override PartName="/ppt/slides/slide${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.slide+xml"/>`).join('')}</Types>`,
+    '_rels/.rels':
+      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="ppt/presentation.xml"/></Relationships>',
+    // Slide order is the presentation's list, here the reverse of the part names' order.
+    'ppt/presentation.xml': `<?xml version="1.0" encoding="UTF-8"?><p:presentation ${ns}><p:sldIdLst>${slides.map((_, i) => `<p:sldId id="${256 + i}" r:id="rId${slides.length - i}"/>`).join('')}</p:sldIdLst></p:presentation>`,
+    'ppt/_rels/presentation.xml.rels': `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${slides.map((_, i) => `<Relationship Id="rId${slides.length - i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide${slides.length - i}.xml"/>`).join('')}</Relationships>`,
+  };
+  slides.forEach((items, i) => {
+    entries[`ppt/slides/slide${slides.length - i}.xml`] =
+      `<?xml version="1.0" encoding="UTF-8"?><p:sld ${ns}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>${items.map(shape).join('')}</p:spTree></p:cSld></p:sld>`;
+  });
+  return makeZip(entries);
+}
+
+/** A Word document whose body is one table (rows of cells, the first the header), after a paragraph. */
+export function makeDocxTable(intro: string, rows: string[][]): Buffer {
+  const cell = (t: string) => `<w:tc><w:p><w:r><w:t xml:space="preserve">${xmlEscape(t)}</w:t></w:r></w:p></w:tc>`;
+  const table = `<w:tbl>${rows.map((r) => `<w:tr>${r.map(cell).join('')}</w:tr>`).join('')}</w:tbl>`;
+  const base = makeDocx([['', intro]]);
+  const entries = Object.fromEntries(zipEntriesOf(base).map((e) => [e.name, inflateRawSync(e.data).toString('utf8')]));
+  entries['word/document.xml'] = entries['word/document.xml']!.replace('</w:body>', `${table}</w:body>`);
+  return makeZip(entries);
+}
+
+/**
+ * A scanned page: `lines` drawn black on white at 150 dpi on A4 (1240×1754 px), as a JPEG — through
+ * the canvas pdf.js draws with, and the CJK font .ci/run installs (fonts-noto-cjk).
+ */
+export async function scannedPage(lines: string[]): Promise<{ jpeg: Buffer; width: number; height: number }> {
+  const { createCanvas } = await import('@napi-rs/canvas');
+  const width = 1240;
+  const height = 1754;
+  const canvas = createCanvas(width, height);
+  const context = canvas.getContext('2d');
+  context.fillStyle = 'white';
+  context.fillRect(0, 0, width, height);
+  context.fillStyle = 'black';
+  context.font = '40px "Noto Sans CJK SC", "Noto Sans CJK JP", sans-serif';
+  lines.forEach((line, i) => context.fillText(line, 120, 200 + i * 80));
+  return { jpeg: canvas.toBuffer('image/jpeg', 90), width, height };
 }

@@ -47,7 +47,7 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
     expect(english[0]).toMatchObject({ documentId: doc.id, page: 1 });
   }, 90_000); // the first parse starts the parser thread (cold imports)
 
-  it('ingests DOCX with its headings, XLSX and CSV rows as text, HTML without its chrome, Markdown by section', async () => {
+  it('ingests DOCX with its headings, XLSX and CSV as Markdown tables, HTML without its chrome, Markdown by section', async () => {
     const docx = makeDocx([
       ['Heading1', 'Security policy'],
       ['', 'Visitor badges must be worn visibly at all times.'],
@@ -93,10 +93,10 @@ describe.each(backends)('knowledge ingestion on %s', (backend) => {
 
     expect(docxChunks[0]).toMatchObject({ headings: ['Security policy'] });
     expect(docxChunks[0]!.text).toContain('Visitor badges must be worn visibly at all times.');
-    expect(xlsxChunks[0]!.text).toBe('Item: Laptop; Price: 1200\nItem: 显示器; Price: 300');
+    expect(xlsxChunks[0]!.text).toBe('| Item | Price |\n| --- | --- |\n| Laptop | 1200 |\n| 显示器 | 300 |');
     expect(xlsxChunks[0]!.headings).toEqual(['Price list']);
     expect(csvChunks[0]!.text).toBe(
-      'Office: HQ; City: Berlin, Germany; Phone: +49 30 1234\nOffice: Branch; City: 上海; Phone: +86 21 5555',
+      '| Office | City | Phone |\n| --- | --- | --- |\n| HQ | Berlin, Germany | +49 30 1234 |\n| Branch | 上海 | +86 21 5555 |',
     );
     const htmlText = htmlChunks.map((c) => c.text).join('\n');
     expect(htmlText).toContain('The cafeteria opens at 7:30 & closes at 15:00.');

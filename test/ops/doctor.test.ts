@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entropyBits, checkNode } from '../../server/src/cli/doctor-checks.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { redisUrl } from '../support/env.ts';
+import { requires, tool } from '../support/requires-tool.ts';
 import { startFakeRerank } from '../support/fake-rerank.ts';
 import { childEnv, killAllChildren, spawnTs } from '../support/spawn.ts';
 
@@ -182,6 +183,25 @@ describe('npm run doctor', () => {
     expect(checkNode('20.19.1').status).toBe('ok');
     expect(checkNode('24.11.0').status).toBe('ok');
   });
+
+  it('says whether OCR of scanned PDFs works and, where it does not, what that means and how to install it', async (ctx) => {
+    requires(ctx, [tool('tesseract', ['--version'], 'tesseract-ocr (apt-get install tesseract-ocr)')]);
+    const [present, missing] = await Promise.all([
+      doctorRows({ DATA_DIR: dataDir }),
+      doctorRows({ DATA_DIR: dataDir, TESSERACT_PATH: '/nonexistent/bin/tesseract' }),
+    ]);
+    expect(row(present.rows, 'OCR (scanned PDFs)')).toMatchObject({ status: 'ok' });
+    expect(row(present.rows, 'OCR (scanned PDFs)').detail).toMatch(
+      /^tesseract \d+\.\d+.* with chi_sim\+chi_tra\+eng: PDF pages that are scanned images are read by OCR$/,
+    );
+    // Missing OCR is a warning: everything else works, and the deployment starts.
+    expect(missing.code).toBe(0);
+    expect(row(missing.rows, 'OCR (scanned PDFs)')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('a PDF of scans alone fails to index'),
+      fix: expect.stringContaining('apt-get install tesseract-ocr tesseract-ocr-chi-sim'),
+    });
+  }, 120_000);
 });
 
 // Production shape: Postgres with pgvector and this machine's Redis (which keeps nothing on disk).

@@ -9,6 +9,7 @@ import {
   openDatabase,
 } from './doctor-database-checks.ts';
 import { checkChatModel, checkEmbeddings, checkOidc, checkReranker } from './doctor-endpoint-checks.ts';
+import { checkOcr } from './doctor-ocr-check.ts';
 
 /**
  * `npm run doctor` — the assessment step before and after a deployment: versions, extensions,
@@ -45,7 +46,7 @@ export async function diagnose(config: Config): Promise<Row[]> {
     rows.push({ check: 'clock skew', status: 'warn', detail: 'not checked: no database connection' });
     rows.push({ check: 'outbox', status: 'warn', detail: 'not checked: no database connection' });
   }
-  const [redis, chat, embeddings, reranker, oidc, disk, secrets] = await Promise.all([
+  const [redis, chat, embeddings, reranker, oidc, disk, secrets, ocr] = await Promise.all([
     checkRedis(config),
     checkChatModel(config),
     checkEmbeddings(config, index),
@@ -53,8 +54,9 @@ export async function diagnose(config: Config): Promise<Row[]> {
     checkOidc(config),
     checkDisk(config.dataDir),
     checkSecrets(config),
+    checkOcr(config),
   ]);
-  rows.push(...redis, chat, embeddings, reranker, ...(oidc ? [oidc] : []), disk, ...secrets);
+  rows.push(...redis, chat, embeddings, reranker, ...(oidc ? [oidc] : []), disk, ...secrets, ocr);
   return rows;
 }
 

@@ -640,7 +640,7 @@ export const en = {
   'knowledge.add.importFaq': 'Import FAQ',
   'knowledge.dropHere': 'Drop files here to upload them',
   'knowledge.chooseFiles': 'Choose files',
-  'knowledge.supportedTypes': 'PDF, Word, Markdown, HTML and text files.',
+  'knowledge.supportedTypes': 'PDF (scanned pages too), Word, Excel, PowerPoint, Markdown, HTML, CSV and text files.',
   'knowledge.uploads': 'Uploads',
   'knowledge.uploading': 'Uploading {name}',
   'knowledge.uploaded': 'Uploaded — see its status below',

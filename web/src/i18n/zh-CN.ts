@@ -636,7 +636,7 @@ export const zhCN: Record<MessageKey, string> = {
   'knowledge.add.importFaq': '批量导入问答',
   'knowledge.dropHere': '将文件拖到此处上传',
   'knowledge.chooseFiles': '选择文件',
-  'knowledge.supportedTypes': '支持 PDF、Word、Markdown、HTML 和文本文件。',
+  'knowledge.supportedTypes': '支持 PDF（含扫描件）、Word、Excel、PowerPoint、Markdown、HTML、CSV 和文本文件。',
   'knowledge.uploads': '上传列表',
   'knowledge.uploading': '正在上传 {name}',
   'knowledge.uploaded': '已上传，处理状态见下表',

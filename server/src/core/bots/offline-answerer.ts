@@ -1,3 +1,4 @@
+import { separateTables } from '../knowledge/parsing/markdown-table.ts';
 import { sentences } from '../knowledge/text/sentences.ts';
 import { lexemes } from '../knowledge/text/tokenize.ts';
 import { BOT_TEXT, type Language } from './language.ts';
@@ -18,6 +19,8 @@ export interface OfflineAnswer {
 
 const MAX_SENTENCES = 3;
 const MAX_CHARS = 600;
+/** How much a question's term counts when a table row has it only in a column name. */
+const COLUMN_NAME_WEIGHT = 0.25;
 
 /**
  * The built-in answerer for air-gapped use and tests: extractive, never invented. It quotes the
@@ -32,22 +35,33 @@ export function composeOfflineAnswer(
 ): OfflineAnswer | undefined {
   const terms = new Set(lexemes(question, 'query'));
   if (!terms.size) return undefined;
-  const candidates = passages.flatMap((p, rank) =>
-    sentences(p.text).map((sentence, position) => ({
+  const candidates = passages.flatMap((p, rank) => {
+    // A table row is quoted as a record naming its columns, so the quote answers on its own; the
+    // column names, which every row of the table shares, hardly tell one row from another.
+    const { prose, records } = separateTables(p.text);
+    return [
+      ...sentences(prose).map((sentence) => ({ sentence, cells: undefined as Set<string> | undefined })),
+      ...records.map((r) => ({ sentence: r.record, cells: new Set(lexemes(r.cells, 'index')) })),
+    ].map(({ sentence, cells }, position) => ({
       passage: p,
       sentence,
       rank,
       position,
       tokens: new Set(lexemes(sentence, 'index')),
-    })),
-  );
+      cells,
+    }));
+  });
   // Terms found in fewer sentences say more about where the answer is.
   const df = new Map<string, number>();
   for (const c of candidates) for (const t of terms) if (c.tokens.has(t)) df.set(t, (df.get(t) ?? 0) + 1);
   const scored = candidates
     .map((c) => {
       let score = 0;
-      for (const t of terms) if (c.tokens.has(t)) score += Math.log(1 + candidates.length / (df.get(t) ?? 1));
+      for (const t of terms) {
+        if (!c.tokens.has(t)) continue;
+        const weight = Math.log(1 + candidates.length / (df.get(t) ?? 1));
+        score += c.cells && !c.cells.has(t) ? weight * COLUMN_NAME_WEIGHT : weight;
+      }
       // Prefer the better-ranked passages on ties; long sentences are not better per se.
       return { ...c, score: score / Math.sqrt(Math.max(8, c.tokens.size) / 8) - c.rank * 0.01 };
     })

@@ -13,7 +13,7 @@ import { createDocumentVersionRepository } from './document-version.repository.t
 import { FAQ_MIME } from './ingest.service.ts';
 import type { CrawlSettings } from './site-crawl.ts';
 import { ingestionJobs, INGEST_BATCH_DOCUMENTS } from './ingestion-jobs.ts';
-import { sniffMime } from './parsing/sniff.ts';
+import { refusalHint, sniffMime, UNSUPPORTED_TYPE } from './parsing/sniff.ts';
 import { createSourceRepository } from './sources/source.repository.ts';
 import { refreshJob } from './sources/source.service.ts';
 
@@ -278,11 +278,7 @@ export function createDocumentImport(deps: {
         const head = await readHead(storage, key);
         const mime = sniffMime(head, upload.filename);
         if (!mime) {
-          throw new AppError(
-            415,
-            'unsupported_media_type',
-            'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)',
-          );
+          throw new AppError(415, 'unsupported_media_type', refusalHint(head, upload.filename) ?? UNSUPPORTED_TYPE);
         }
         const doc: NewDocument = {
           id,

@@ -17,7 +17,7 @@ import {
   type ParseableMime,
 } from './parsing/parsed-document.ts';
 import type { ParserPool } from './parsing/parser-pool.ts';
-import { sniffMime } from './parsing/sniff.ts';
+import { refusalHint, sniffMime, UNSUPPORTED_TYPE } from './parsing/sniff.ts';
 import { presentDocument } from './knowledge.presenter.ts';
 import { crawlSettingsOf, createSiteCrawler } from './site-crawl.ts';
 import { webMarker } from './sources/web-connectors.ts';
@@ -144,7 +144,7 @@ export function createIngestionService(deps: {
     }
     if (!mime)
       throw new UnparseableError(
-        'This file type cannot be indexed (supported: PDF, DOCX, XLSX, Markdown, HTML, CSV, plain text)',
+        refusalHint(bytes.subarray(0, 8192), doc.metadata.filename as string) ?? UNSUPPORTED_TYPE,
       );
     if (isSitemap(bytes)) return { pieces: [] };
     const parsed = await parser.parse(new Uint8Array(bytes), mime);

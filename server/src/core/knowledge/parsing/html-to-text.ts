@@ -1,6 +1,8 @@
+import { markdownTable } from './markdown-table.ts';
+
 /**
  * HTML → Markdown-like text: headings become `#` lines (so the splitter keeps heading paths),
- * blocks become lines, scripts/styles/navigation chrome are dropped, entities decoded.
+ * tables Markdown tables, blocks lines, scripts/styles/navigation chrome are dropped, entities decoded.
  * Deliberately small: pages are indexed for their words, not rendered.
  */
 const ENTITIES: Record<string, string> = {
@@ -40,6 +42,7 @@ export function htmlToText(html: string): string {
   let s = html
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<(script|style|noscript|template|svg|nav|footer|head)\b[\s\S]*?<\/\1\s*>/gi, '\n');
+  s = tablesToMarkdown(s);
   s = s.replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_m, level: string, inner: string) => {
     const text = inner
       .replace(/<[^>]+>/g, '')
@@ -58,6 +61,35 @@ export function htmlToText(html: string): string {
     .replace(/ *\n */g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+const INNERMOST_TABLE = /<table\b[^>]*>((?:(?!<table\b)[\s\S])*?)<\/table\s*>/gi;
+
+/**
+ * Each table (innermost first: a nested one becomes text in its outer cell) → a Markdown table,
+ * its first row the header. A one-row or one-column table is layout, not data: its cells become lines.
+ */
+function tablesToMarkdown(html: string): string {
+  const cellText = (inner: string) =>
+    inner
+      .replace(/<(br|p|div|li)\b[^>]*>/gi, ' ')
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
+  let previous;
+  do {
+    previous = html;
+    html = html.replace(INNERMOST_TABLE, (_m, body: string) => {
+      const rows = [...body.matchAll(/<tr\b[^>]*>([\s\S]*?)(?=<tr\b|<\/tbody|<\/thead|<\/tfoot|$)/gi)]
+        .map((tr) =>
+          [...tr[1]!.matchAll(/<t([dh])\b[^>]*>([\s\S]*?)(?=<t[dh]\b|<\/tr|$)/gi)].map((c) => cellText(c[2]!)),
+        )
+        .filter((r) => r.some(Boolean));
+      if (rows.length >= 2 && Math.max(...rows.map((r) => r.length)) >= 2) return `\n\n${markdownTable(rows)}\n\n`;
+      return `\n\n${rows.flat().filter(Boolean).join('\n')}\n\n`;
+    });
+  } while (html !== previous);
+  return html;
 }
 
 /** Same-document links of a page (for crawling), absolute, without fragments. */

@@ -1,19 +1,23 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { htmlTitle, htmlToText } from './html-to-text.ts';
+import { markdownTable } from './markdown-table.ts';
 import { UnparseableError, type ParsedDocument, type ParsedSection, type ParseableMime } from './parsed-document.ts';
+import { parsePdf, type PdfOptions } from './pdf.ts';
+import { parsePptx } from './pptx.ts';
 import { assertZipWithinBounds } from './zip-bounds.ts';
 
-/** Past this a PDF is refused rather than read for minutes (the pool's time limit bounds the rest). */
-export const MAX_PDF_PAGES = 2_000;
+export type ParseOptions = PdfOptions;
 
 /**
  * Bytes → text sections, by sniffed type. CPU-heavy (PDF, Office): runs in the parser pool's
  * worker threads, never on the event loop of a server (see parser-pool.ts).
  */
-export async function parseDocument(bytes: Uint8Array, mime: ParseableMime): Promise<ParsedDocument> {
+export async function parseDocument(
+  bytes: Uint8Array,
+  mime: ParseableMime,
+  options: ParseOptions = {},
+): Promise<ParsedDocument> {
   if (bytes.length === 0) throw new UnparseableError('The file is empty');
-  const parsed = await parseByType(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), mime);
+  const parsed = await parseByType(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), mime, options);
   const sections = parsed.sections
     .map((s) => ({
       ...s,
@@ -23,19 +27,20 @@ export async function parseDocument(bytes: Uint8Array, mime: ParseableMime): Pro
         .trim(),
     }))
     .filter((s) => s.text.length > 0);
-  if (!sections.length)
-    throw new UnparseableError('No text could be extracted from this file (is it empty or scanned images?)');
+  if (!sections.length) throw new UnparseableError('No text could be extracted from this file (is it empty?)');
   return { ...parsed, sections };
 }
 
-async function parseByType(buffer: Buffer, mime: ParseableMime): Promise<ParsedDocument> {
+async function parseByType(buffer: Buffer, mime: ParseableMime, options: ParseOptions): Promise<ParsedDocument> {
   switch (mime) {
     case 'application/pdf':
-      return parsePdf(buffer);
+      return parsePdf(buffer, options);
     case 'application/vnd.openxmlformats-officedocument.wordprocessingml.document':
       return parseDocx(buffer);
     case 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet':
       return parseXlsx(buffer);
+    case 'application/vnd.openxmlformats-officedocument.presentationml.presentation':
+      return parsePptx(buffer);
     case 'text/html': {
       const html = decodeText(buffer);
       return { title: htmlTitle(html), sections: markdownSections(htmlToText(html)) };
@@ -91,54 +96,6 @@ export function markdownSections(markdown: string): ParsedSection[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PDF
-
-const require = createRequire(import.meta.url);
-const pdfjsRoot = path.dirname(require.resolve('pdfjs-dist/package.json'));
-
-async function parsePdf(buffer: Buffer): Promise<ParsedDocument> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  let doc;
-  try {
-    doc = await pdfjs.getDocument({
-      data: new Uint8Array(buffer),
-      standardFontDataUrl: `${path.join(pdfjsRoot, 'standard_fonts')}/`,
-      cMapUrl: `${path.join(pdfjsRoot, 'cmaps')}/`,
-      cMapPacked: true,
-      isEvalSupported: false,
-      useSystemFonts: false,
-      verbosity: 0,
-    }).promise;
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name === 'PasswordException') throw new UnparseableError('The PDF is password-protected');
-    throw new UnparseableError(`The PDF could not be read: ${(error as Error).message}`);
-  }
-  try {
-    if (doc.numPages > MAX_PDF_PAGES)
-      throw new UnparseableError(
-        `The PDF has ${doc.numPages.toLocaleString('en')} pages; at most ${MAX_PDF_PAGES.toLocaleString('en')} are read`,
-      );
-    const sections: ParsedSection[] = [];
-    for (let n = 1; n <= doc.numPages; n++) {
-      const page = await doc.getPage(n);
-      const content = await page.getTextContent();
-      let text = '';
-      for (const item of content.items) {
-        if (!('str' in item)) continue;
-        text += item.str;
-        if (item.hasEOL) text += '\n';
-      }
-      sections.push({ text, page: n });
-      page.cleanup();
-    }
-    return { sections, pageCount: doc.numPages };
-  } finally {
-    await doc.destroy();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Office
 
 async function parseDocx(buffer: Buffer): Promise<ParsedDocument> {
@@ -188,22 +145,14 @@ function cellText(value: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tables: each row becomes one line "Header: value; Header: value" so a row is retrieved whole.
+// Tables (a sheet, a CSV file) stay tables: Markdown, the first non-empty row as the header.
 
 export function rowsToSections(rows: string[][]): ParsedSection[] {
   const nonEmpty = rows.filter((r) => r.some((c) => c.trim()));
   if (!nonEmpty.length) return [];
-  const [header, ...body] = nonEmpty;
-  const names = header!.map((h, i) => h.trim() || `Column ${i + 1}`);
-  const lines = (body.length ? body : [header!]).map((row) =>
-    body.length
-      ? row
-          .map((cell, i) => (cell.trim() ? `${names[i] ?? `Column ${i + 1}`}: ${cell.trim()}` : ''))
-          .filter(Boolean)
-          .join('; ')
-      : row.join('; '),
-  );
-  return [{ text: lines.filter(Boolean).join('\n') }];
+  // A one-row sheet is a line of values, not a table.
+  if (nonEmpty.length === 1) return [{ text: nonEmpty[0]!.join('; ') }];
+  return [{ text: markdownTable(nonEmpty) }];
 }
 
 /** RFC 4180 CSV (quoted fields, doubled quotes, CRLF), with `;` or tab detected as the delimiter. */

@@ -1,7 +1,7 @@
 /** What a parser extracts: sections of plain text with where they came from. */
 export interface ParsedSection {
   text: string;
-  /** 1-based page (PDF). */
+  /** 1-based page (PDF) or slide (PowerPoint). */
   page?: number;
   /** Heading path above this section ("Guide > Install"). */
   headings?: string[];
@@ -17,6 +17,7 @@ export const PARSEABLE_MIMES = [
   'application/pdf',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
   'text/markdown',
   'text/html',
   'text/csv',

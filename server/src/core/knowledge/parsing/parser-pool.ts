@@ -1,11 +1,14 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { OcrSettings } from './ocr.ts';
 import { UnparseableError, type ParsedDocument, type ParseableMime } from './parsed-document.ts';
 
 interface Pending {
   resolve: (doc: ParsedDocument) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  /** Starts the time limit again (after each page OCR has read). */
+  restart: () => void;
 }
 
 interface Slot {
@@ -21,9 +24,13 @@ export const PARSER_HEAP_MB = 384;
  * A small pool of worker threads that parse files, so a 300-page PDF never stalls the event loop
  * (HTTP, WebSocket, BullMQ lock renewal). A parse that runs past `timeoutMs` or crashes its
  * thread rejects and the thread is replaced. A thread left idle for `idleMs` is ended, so the memory a
- * large file took goes back to the system instead of staying with the process.
+ * large file took goes back to the system instead of staying with the process. A scanned PDF read
+ * by OCR (`ocr`; seconds a page) gets `timeoutMs` again after each page read: a 100-page scan
+ * finishes, a parse stuck on one page does not.
  */
-export function createParserPool(options: { size?: number; timeoutMs?: number; idleMs?: number } = {}) {
+export function createParserPool(
+  options: { size?: number; timeoutMs?: number; idleMs?: number; ocr?: OcrSettings } = {},
+) {
   const size = options.size ?? Math.max(1, Math.min(2, os.availableParallelism() - 1));
   const timeoutMs = options.timeoutMs ?? 120_000;
   const idleMs = options.idleMs ?? 10_000;
@@ -34,14 +41,21 @@ export function createParserPool(options: { size?: number; timeoutMs?: number; i
   function spawn(): Slot {
     const worker = new Worker(new URL('./parse-worker-bootstrap.mjs', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: PARSER_HEAP_MB },
+      workerData: { ocr: options.ocr },
     });
     const slot: Slot = { worker, busy: new Map() };
     worker.unref();
     worker.on(
       'message',
-      (message: { id: number; result?: ParsedDocument; error?: { message: string; unparseable: boolean } }) => {
+      (message: {
+        id: number;
+        alive?: boolean;
+        result?: ParsedDocument;
+        error?: { message: string; unparseable: boolean };
+      }) => {
         const pending = slot.busy.get(message.id);
         if (!pending) return;
+        if (message.alive) return pending.restart();
         slot.busy.delete(message.id);
         clearTimeout(pending.timer);
         if (message.error)
@@ -88,12 +102,21 @@ export function createParserPool(options: { size?: number; timeoutMs?: number; i
       clearTimeout(slot.idle);
       const id = nextId++;
       return new Promise<ParsedDocument>((resolve, reject) => {
-        const timer = setTimeout(() => {
+        const expire = () => {
           slot.busy.delete(id);
           reject(new UnparseableError(`Parsing took longer than ${Math.round(timeoutMs / 1000)} s`));
           void slot.worker.terminate();
-        }, timeoutMs);
-        slot.busy.set(id, { resolve, reject, timer });
+        };
+        const pending: Pending = {
+          resolve,
+          reject,
+          timer: setTimeout(expire, timeoutMs),
+          restart: () => {
+            clearTimeout(pending.timer);
+            pending.timer = setTimeout(expire, timeoutMs);
+          },
+        };
+        slot.busy.set(id, pending);
         slot.worker.ref();
         slot.worker.postMessage({ id, bytes, mime });
       }).finally(() => {

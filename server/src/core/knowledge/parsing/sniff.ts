@@ -28,8 +28,10 @@ export function sniffMime(head: Buffer, name = ''): ParseableMime | undefined {
     const names = head.toString('latin1');
     if (names.includes('word/')) return 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
     if (names.includes('xl/')) return 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    if (names.includes('ppt/')) return 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
     if (ext === 'docx') return 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
     if (ext === 'xlsx') return 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    if (ext === 'pptx') return 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
     return undefined;
   }
   const bom = head.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]));
@@ -43,4 +45,28 @@ export function sniffMime(head: Buffer, name = ''): ParseableMime | undefined {
   if (ext === 'md' || ext === 'markdown') return 'text/markdown';
   if (ext === 'csv') return 'text/csv';
   return 'text/plain';
+}
+
+export const UNSUPPORTED_TYPE =
+  'This file type cannot be indexed (supported: PDF, DOCX, XLSX, PPTX, Markdown, HTML, CSV, plain text)';
+
+/** The signature of an OLE2 compound file: Office 97–2003's .doc, .xls and .ppt. */
+const OLE2 = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+
+/**
+ * Why a file Enclave does not index was refused, when a user can do something about it: a legacy
+ * Office file (binary, from Office 97–2003) is saved again in the current format.
+ */
+export function refusalHint(head: Buffer, name = ''): string | undefined {
+  if (!head.subarray(0, 8).equals(OLE2)) return undefined;
+  const ext = name.toLowerCase().split('.').pop() ?? '';
+  // The directory names the main stream, UTF-16: WordDocument, Workbook, PowerPoint Document.
+  const names = head.toString('utf16le') + head.subarray(1).toString('utf16le');
+  const kind =
+    ext === 'xls' || names.includes('Workbook')
+      ? ['Excel', '.xls', '.xlsx']
+      : ext === 'ppt' || names.includes('PowerPoint Document')
+        ? ['PowerPoint', '.ppt', '.pptx']
+        : ['Word', '.doc', '.docx'];
+  return `Legacy ${kind[0]} files (${kind[1]}, Office 97–2003) cannot be indexed: open it in ${kind[0]} or LibreOffice, save it as ${kind[2]} and upload that`;
 }
