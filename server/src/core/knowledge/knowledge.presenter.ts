@@ -26,6 +26,8 @@ export function presentDocument(d: DocumentRow) {
     source: d.source,
     sourceUrl: d.source_url,
     mime: d.mime,
+    // The title drops the extension; the list shows the file as it was uploaded.
+    filename: typeof d.metadata.filename === 'string' ? d.metadata.filename : null,
     sizeBytes: Number(d.size_bytes),
     sha256: d.sha256,
     status: d.status,
