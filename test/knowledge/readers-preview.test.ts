@@ -87,8 +87,8 @@ describe.each(backends)('previewing a change of readers on %s', (backend) => {
     expect((await preview(path, { readers: 'everyone', groups: [await newGroup(app)] })).status).toBe(400);
     const employee = await newUser(app);
     expect((await preview(path, { readers: 'everyone' }, employee.token)).status).toBe(403);
-    expect((await preview('/api/collections/00000000-0000-4000-8000-000000000000', { readers: 'everyone' })).status).toBe(
-      404,
-    );
+    expect(
+      (await preview('/api/collections/00000000-0000-4000-8000-000000000000', { readers: 'everyone' })).status,
+    ).toBe(404);
   });
 });

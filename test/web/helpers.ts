@@ -97,6 +97,7 @@ export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): K
     source: 'faq',
     sourceUrl: null,
     mime: 'text/plain',
+    filename: null,
     sizeBytes: 10,
     sha256: 'ab',
     status: 'queued',
