@@ -211,7 +211,7 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
       '`{change: {gain, lose}}`',
       {
         description:
-          'The body as for `PATCH /api/documents/:id` (its readers part); nothing is changed. Its collection\'s ' +
+          "The body as for `PATCH /api/documents/:id` (its readers part); nothing is changed. Its collection's " +
           'readers still apply.',
         body: documents.readersSchema,
       },

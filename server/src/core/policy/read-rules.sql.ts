@@ -63,7 +63,10 @@ function documentNarrowingSql(document: string, user: string): string {
  */
 export function proposedReadersSql(proposal: { open: string; groups: string }, user: string): string {
   return admitsSql(
-    { open: `(${proposal.open})`, groups: { from: `unnest(${proposal.groups}) AS pg(group_id)`, column: 'pg.group_id' } },
+    {
+      open: `(${proposal.open})`,
+      groups: { from: `unnest(${proposal.groups}) AS pg(group_id)`, column: 'pg.group_id' },
+    },
     user,
   );
 }
