@@ -36,6 +36,8 @@ describe('AdminKnowledgeView', () => {
     const { calls } = mockFetch({
       'GET /api/collections': { body: { items: [collection([hr])], next: null } },
       'PATCH /api/collections/k1': { body: { collection: collection([hr, sales]) } },
+      // nobody's access changes (no members): saved without a question
+      'POST /api/collections/k1/readers/preview': { body: { change: { gain: 0, lose: 0 } } },
       'GET /api/groups': { body: { items: [hr, sales], next: null } },
       'GET /api/collections/k1/documents': { body: { items: [], next: null } },
     });

@@ -100,6 +100,7 @@ export function knowledgeDocument(overrides: Partial<KnowledgeDocument> = {}): K
     sourceKey: null,
     retiredReason: null,
     mime: 'text/plain',
+    filename: null,
     sizeBytes: 10,
     sha256: 'ab',
     status: 'queued',

@@ -163,6 +163,17 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
         '`readers_required`): emptying the list never opens a collection to everyone.',
       body: collections.updateSchema,
     }),
+    'post /api/collections/:id/readers/preview': op(
+      'How many people a change of who may read would let in and shut out',
+      200,
+      '`{change: {gain, lose}}`',
+      {
+        description:
+          'The body as for `PATCH /api/collections/:id` (its readers part); nothing is changed. Active accounts ' +
+          'counted by the read rule itself; admins read everything either way.',
+        body: collections.readersSchema,
+      },
+    ),
     'delete /api/collections/:id': op('Delete a collection and its documents', 204, 'Deleted'),
     'post /api/collections/:id/documents': {
       summary: 'Add a document: upload a file, paste text, add an FAQ entry, or import a URL',
@@ -201,6 +212,17 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
         '(an empty list: admins only); `groups` alone implies `groups`; an empty `groups` alone is refused (400).',
       body: documents.updateSchema,
     }),
+    'post /api/documents/:id/readers/preview': op(
+      "How many people a change of a document's readers would let in and shut out",
+      200,
+      '`{change: {gain, lose}}`',
+      {
+        description:
+          "The body as for `PATCH /api/documents/:id` (its readers part); nothing is changed. Its collection's " +
+          'readers still apply.',
+        body: documents.readersSchema,
+      },
+    ),
     'delete /api/documents/:id': op('Delete a document and its chunks', 204, 'Deleted'),
     'post /api/documents/:id/reindex': op(
       'Parse, split and embed a document again (a URL, crawled page or folder file is fetched again first)',

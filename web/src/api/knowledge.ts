@@ -99,3 +99,29 @@ export interface SearchInput {
 export async function search(input: SearchInput): Promise<SearchHit[]> {
   return (await api<{ hits: SearchHit[] }>('/api/search', { method: 'POST', body: input })).hits;
 }
+
+/** How many people a change of who may read would let in and shut out (nothing is changed). */
+export interface ReadersChange {
+  gain: number;
+  lose: number;
+}
+
+export async function previewCollectionReaders(id: string, input: CollectionInput): Promise<ReadersChange> {
+  const path = `/api/collections/${id}/readers/preview`;
+  return (await api<{ change: ReadersChange }>(path, { method: 'POST', body: input })).change;
+}
+
+export async function previewDocumentReaders(
+  id: string,
+  input: { readers?: 'collection' | 'groups'; groups?: string[] },
+): Promise<ReadersChange> {
+  const path = `/api/documents/${id}/readers/preview`;
+  return (await api<{ change: ReadersChange }>(path, { method: 'POST', body: input })).change;
+}
+
+export async function setDocumentReaders(
+  id: string,
+  input: { readers: 'collection' | 'groups'; groups?: string[] },
+): Promise<KnowledgeDocument> {
+  return (await api<DocumentAnswer>(`/api/documents/${id}`, { method: 'PATCH', body: input })).document;
+}

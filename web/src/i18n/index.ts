@@ -37,9 +37,14 @@ export function detectLocale(): Locale {
 
 const locale = ref<Locale>(detectLocale());
 
+/** Fills `{name}` placeholders; a number is written as the current language writes it (12,345). */
 export function format(template: string, params?: Params): string {
   if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));
+  return template.replace(/\{(\w+)\}/g, (match, name: string) => {
+    if (!(name in params)) return match;
+    const value = params[name]!;
+    return typeof value === 'number' ? formatNumber(value) : value;
+  });
 }
 
 export function translate(key: MessageKey, params?: Params): string {
@@ -73,6 +78,29 @@ export function formatDateTime(iso: string | null | undefined, style: 'time' | '
   return new Intl.DateTimeFormat(locale.value, options).format(date);
 }
 
+/** A count or a score as the current language writes it (12,345 · 0.873). */
+export function formatNumber(n: number, options?: Intl.NumberFormatOptions): string {
+  return new Intl.NumberFormat(locale.value, options).format(n);
+}
+
+const BYTE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+
+/** A file size: "840B", "1.2MB" ("1.2 MB" in Chinese). */
+export function formatBytes(bytes: number): string {
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return formatNumber(value, {
+    style: 'unit',
+    unit: BYTE_UNITS[unit],
+    unitDisplay: 'narrow',
+    maximumFractionDigits: unit ? 1 : 0,
+  });
+}
+
 /** "3 min", "1 h 5 min", "45 s" in the current language. */
 export function formatDuration(totalSeconds: number): string {
   const s = Math.max(0, Math.round(totalSeconds));
@@ -83,7 +111,15 @@ export function formatDuration(totalSeconds: number): string {
 }
 
 export function useI18n() {
-  return { t: translate, locale: computed(() => locale.value), setLocale, formatDateTime, formatDuration };
+  return {
+    t: translate,
+    locale: computed(() => locale.value),
+    setLocale,
+    formatDateTime,
+    formatDuration,
+    formatNumber,
+    formatBytes,
+  };
 }
 
 export const i18nPlugin = {

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 import { creationPositionSql, type Positioned } from '../pagination/creation-position.sql.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
-import { collectionReadableSql } from '../policy/read-rules.sql.ts';
+import { collectionReadableSql, proposedReadersSql } from '../policy/read-rules.sql.ts';
 
 /** Who reads a collection: everyone, or members of its groups (none left: admins only). */
 export type CollectionReaders = 'everyone' | 'groups';
@@ -69,6 +69,21 @@ export function createCollectionRepository(db: Queryable) {
         [collectionId, userId],
       );
       return rows.length > 0;
+    },
+    /**
+     * How many people a change of readers would let in (`gain`) and shut out (`lose`), by the read
+     * rule itself: active accounts only (a disabled one reads nothing), admins read either way.
+     */
+    async readerChange(id: string, next: { readers: CollectionReaders; groups: string[] }) {
+      const { rows } = await db.query<{ gain: number; lose: number }>(
+        `SELECT count(*) FILTER (WHERE reads_after AND NOT reads_before)::int AS gain,
+                count(*) FILTER (WHERE reads_before AND NOT reads_after)::int AS lose
+           FROM (SELECT ${collectionReadableSql('c.id', 'u.id')} AS reads_before,
+                        ${proposedReadersSql({ open: `$2::text = 'everyone'`, groups: '$3::uuid[]' }, 'u.id')} AS reads_after
+                   FROM users u CROSS JOIN collections c WHERE c.id = $1 AND NOT u.disabled) r`,
+        [id, next.readers, next.groups],
+      );
+      return rows[0]!;
     },
     async update(
       id: string,

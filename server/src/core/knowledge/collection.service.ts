@@ -131,6 +131,20 @@ export function createCollectionService(deps: { db: Database; storage: Pick<Blob
       return (await createCollectionRepository(db).findById(id))!;
     },
 
+    /** What `updateCollection` with these readers would do to who reads: people let in and shut out. */
+    async previewReaders(
+      id: string,
+      changes: { readers?: CollectionReaders | undefined; groups?: string[] | undefined },
+    ): Promise<{ gain: number; lose: number }> {
+      const repo = createCollectionRepository(db);
+      const before = await repo.findById(id);
+      if (!before) throw notFound('Collection');
+      const { readers, groups } = resolveReaders('everyone', before.readers, changes);
+      // Refused as the change itself would be: the admin learns it before confirming, not after.
+      if (groups?.length) await assertGroupsExist(db, groups);
+      return repo.readerChange(id, { readers, groups: groups ?? before.groups.map((g) => g.id) });
+    },
+
     async deleteCollection(actor: Actor, id: string, client: ClientInfo) {
       const keys = await db.transaction(async (tx) => {
         const repo = createCollectionRepository(tx);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { creationPositionSql, type Positioned } from '../pagination/creation-position.sql.ts';
 import type { CreationKey } from '../pagination/cursor.ts';
+import { collectionReadableSql, passageReadableSql, proposedReadersSql } from '../policy/read-rules.sql.ts';
 
 /** Where a document's original bytes are kept in blob storage (`storage_key`). */
 export function storageKeyOf(documentId: string): string {
@@ -269,6 +270,22 @@ export function createDocumentRepository(db: Queryable) {
     },
     async setEnabled(id: string, enabled: boolean): Promise<void> {
       await db.query('UPDATE documents SET enabled = $2, updated_at = now() WHERE id = $1', [id, enabled]);
+    },
+    /**
+     * How many people a change of the document's readers would let in (`gain`) and shut out
+     * (`lose`), by the read rule itself (its collection's readers still apply): active accounts only.
+     */
+    async readerChange(id: string, next: { readers: DocumentReaders; groups: string[] }) {
+      const proposed = proposedReadersSql({ open: `$2::text = 'collection'`, groups: '$3::uuid[]' }, 'u.id');
+      const { rows } = await db.query<{ gain: number; lose: number }>(
+        `SELECT count(*) FILTER (WHERE reads_after AND NOT reads_before)::int AS gain,
+                count(*) FILTER (WHERE reads_before AND NOT reads_after)::int AS lose
+           FROM (SELECT ${passageReadableSql({ collection: 'd.collection_id', document: 'd.id' }, 'u.id')} AS reads_before,
+                        ${collectionReadableSql('d.collection_id', 'u.id')} AND ${proposed} AS reads_after
+                   FROM users u CROSS JOIN documents d WHERE d.id = $1 AND NOT u.disabled) r`,
+        [id, next.readers, next.groups],
+      );
+      return rows[0]!;
     },
     async setReaders(id: string, readers: DocumentReaders, groupIds: string[] | undefined): Promise<void> {
       await db.query('UPDATE documents SET readers = $2, updated_at = now() WHERE id = $1', [id, readers]);

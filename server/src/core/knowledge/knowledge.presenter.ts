@@ -33,6 +33,8 @@ export function presentDocument(d: DocumentRow) {
     /** Why a refresh took it out of search: http_404, http_410, removed, outside_folder; null otherwise. */
     retiredReason: d.retired_reason as RetiredReason | null,
     mime: d.mime,
+    // The title drops the extension; the list shows the file as it was uploaded.
+    filename: typeof d.metadata.filename === 'string' ? d.metadata.filename : null,
     sizeBytes: Number(d.size_bytes),
     sha256: d.sha256,
     status: d.status,

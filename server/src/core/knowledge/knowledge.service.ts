@@ -181,6 +181,20 @@ export function createKnowledgeService(deps: {
       return passages;
     },
 
+    /** What `updateDocument` with these readers would do to who reads: people let in and shut out. */
+    async previewDocumentReaders(
+      id: string,
+      changes: { readers?: DocumentReaders | undefined; groups?: string[] | undefined },
+    ): Promise<{ gain: number; lose: number }> {
+      const before = await getDocument(id);
+      const { readers, groups } = resolveReaders('collection', before.readers, changes);
+      if (groups?.length) await assertGroupsExist(db, groups);
+      return createDocumentRepository(db).readerChange(id, {
+        readers,
+        groups: groups ?? before.groups.map((g) => g.id),
+      });
+    },
+
     async listChunks(
       id: string,
       page: { afterOrd?: number | undefined; limit: number; flaggedOnly?: boolean | undefined },

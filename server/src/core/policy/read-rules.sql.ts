@@ -18,20 +18,58 @@
 const activeAdmin = (user: string) =>
   `EXISTS (SELECT 1 FROM users au WHERE au.id = ${user} AND au.role = 'admin' AND NOT au.disabled)`;
 
+/**
+ * A list of readers as SQL: `open`, whether it admits everyone (of its collection, for a document);
+ * `groups`, rows naming its groups (`from`, filtered by `where`, the group id in `column`).
+ */
+interface ReaderListSql {
+  open: string;
+  groups: { from: string; column: string; where?: string };
+}
+
+/** The rule itself: an active admin, an open list, or a member of one of its groups. */
+function admitsSql(list: ReaderListSql, user: string): string {
+  const { from, column, where } = list.groups;
+  return `(${activeAdmin(user)}
+    OR ${list.open}
+    OR EXISTS (SELECT 1 FROM ${from} JOIN user_groups ug ON ug.group_id = ${column}
+               WHERE ${where ? `${where} AND ` : ''}ug.user_id = ${user}))`;
+}
+
 /** "The reader may read collection `collection`". */
 export function collectionReadableSql(collection: string, user: string): string {
-  return `(${activeAdmin(user)}
-    OR (SELECT rc.readers = 'everyone' FROM collections rc WHERE rc.id = ${collection})
-    OR EXISTS (SELECT 1 FROM collection_groups cg JOIN user_groups ug ON ug.group_id = cg.group_id
-               WHERE cg.collection_id = ${collection} AND ug.user_id = ${user}))`;
+  return admitsSql(
+    {
+      open: `(SELECT rc.readers = 'everyone' FROM collections rc WHERE rc.id = ${collection})`,
+      groups: { from: 'collection_groups cg', column: 'cg.group_id', where: `cg.collection_id = ${collection}` },
+    },
+    user,
+  );
 }
 
 /** "The reader passes document `document`'s own groups" (its collection must be readable too). */
 function documentNarrowingSql(document: string, user: string): string {
-  return `(${activeAdmin(user)}
-    OR (SELECT rd.readers = 'collection' FROM documents rd WHERE rd.id = ${document})
-    OR EXISTS (SELECT 1 FROM document_groups dg JOIN user_groups ug ON ug.group_id = dg.group_id
-               WHERE dg.document_id = ${document} AND ug.user_id = ${user}))`;
+  return admitsSql(
+    {
+      open: `(SELECT rd.readers = 'collection' FROM documents rd WHERE rd.id = ${document})`,
+      groups: { from: 'document_groups dg', column: 'dg.group_id', where: `dg.document_id = ${document}` },
+    },
+    user,
+  );
+}
+
+/**
+ * "The reader would pass a list of readers not stored yet" (a change an admin is about to make,
+ * previewed by the same rule): `open` a boolean SQL expression, `groups` a uuid[] expression.
+ */
+export function proposedReadersSql(proposal: { open: string; groups: string }, user: string): string {
+  return admitsSql(
+    {
+      open: `(${proposal.open})`,
+      groups: { from: `unnest(${proposal.groups}) AS pg(group_id)`, column: 'pg.group_id' },
+    },
+    user,
+  );
 }
 
 /** "The reader may read a passage (chunk) of `document` in `collection`": both lists pass. */

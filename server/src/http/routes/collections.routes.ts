@@ -12,6 +12,7 @@ export const createSchema = z.strictObject({
   groups: z.array(z.uuid()).max(200).optional(),
 });
 export const updateSchema = createSchema.partial();
+export const readersSchema = createSchema.pick({ readers: true, groups: true });
 
 /** Knowledge bases: admins manage them and who may read them; readers list the ones they may read. */
 export function collectionRoutes(r: SecureRouter, knowledge: KnowledgeService) {
@@ -39,6 +40,10 @@ export function collectionRoutes(r: SecureRouter, knowledge: KnowledgeService) {
       clientOf(req),
     );
     res.json({ collection: presentCollection(collection) });
+  });
+
+  r.post('/api/collections/:id/readers/preview', 'admin', async (req, res) => {
+    res.json({ change: await knowledge.previewReaders(uuidParam(req), body(readersSchema, req)) });
   });
 
   r.delete('/api/collections/:id', 'admin', async (req, res) => {

@@ -49,6 +49,7 @@ export const updateSchema = z.strictObject({
   readers: z.enum(['collection', 'groups']).optional(),
   groups: z.array(z.uuid()).max(200).optional(),
 });
+export const readersSchema = updateSchema.pick({ readers: true, groups: true });
 export const listQuery = pageQuery.extend({
   status: z.enum(['queued', 'processing', 'ready', 'failed', 'disabled']).optional(),
 });
@@ -123,6 +124,10 @@ export function documentRoutes(r: SecureRouter, knowledge: KnowledgeService, lim
       clientOf(req),
     );
     res.json({ document: presentDocument(document) });
+  });
+
+  r.post('/api/documents/:id/readers/preview', 'admin', async (req, res) => {
+    res.json({ change: await knowledge.previewDocumentReaders(uuidParam(req), body(readersSchema, req)) });
   });
 
   r.delete('/api/documents/:id', 'admin', async (req, res) => {
