@@ -47,7 +47,6 @@ export const en = {
   'common.actions': 'Actions',
   'common.skip': 'Skip',
 
-  // --- attachments (helper A) ---
   'attachments.attach': 'Attach files',
   'attachments.dropHere': 'Drop files here to attach them',
   'attachments.pending': 'Files to send',
@@ -78,7 +77,6 @@ export const en = {
   'connection.reconnecting': 'Connection lost — reconnecting…',
   'connection.catchingUp': 'Reconnected — catching up…',
 
-  // --- employee chat (helper B) ---
   'chat.thinking': 'Thinking…',
   'chat.answering': 'The assistant is answering.',
   'chat.stop': 'Stop',
@@ -131,7 +129,6 @@ export const en = {
   'status.assigned': 'With a person',
   'status.resolved': 'Resolved',
 
-  // --- agent console (helper C) ---
   'agent.replyPlaceholder': 'Reply… (type / for canned replies, Enter to send)',
 
   'agent.presence.label': 'Your status',
@@ -247,7 +244,6 @@ export const en = {
   'message.read': 'Read',
   'message.typing': '{names} is typing…',
 
-  // --- admin and everywhere (helper D) ---
   'documentSource.upload': 'Uploaded file',
   'documentSource.text': 'Pasted text',
   'documentSource.url': 'Web page',
@@ -326,7 +322,6 @@ export const en = {
   'feedback.unavailable': 'Feedback is not available yet.',
   'feedback.error': 'Feedback could not be saved.',
 
-  // --- sources and versions (helper E) ---
   'citation.replaced':
     'This passage has since been replaced by a newer version of its document. The text below is what was cited.',
   'knowledge.add.folder': 'Server folder',
@@ -436,8 +431,6 @@ export const en = {
   'role.agent': 'Agent',
   'role.admin': 'Administrator',
 
-  // --- formats and OCR (helper F) ---
-
   'admin.title': 'Administration',
   'admin.sections': 'Administration sections',
   'admin.users': 'Users',
@@ -537,7 +530,6 @@ export const en = {
   'bots.prompts': 'Prompt overrides',
   'bots.promptsHint': 'Leave empty to use the deployment’s prompt files.',
 
-  // --- gaps and FAQ drafts (lead) ---
   'gaps.tab.open': 'Open',
   'gaps.tab.resolved': 'Resolved',
   'gaps.tab.drafts': 'FAQ drafts',

@@ -36,7 +36,6 @@ export const zhCN: Record<MessageKey, string> = {
   'tokens.revokeTitle': '吊销令牌',
   'nav.signOut': '退出登录',
 
-  // --- attachments (helper A) ---
   'attachments.attach': '添加附件',
   'attachments.dropHere': '将文件拖放到这里即可添加为附件',
   'attachments.pending': '待发送的文件',
@@ -77,7 +76,6 @@ export const zhCN: Record<MessageKey, string> = {
   'time.minutes': '{n} 分钟',
   'time.hoursMinutes': '{h} 小时 {m} 分钟',
 
-  // --- employee chat (helper B) ---
   'chat.thinking': '正在思考…',
   'chat.answering': '助手正在回答。',
   'chat.stop': '停止',
@@ -128,7 +126,6 @@ export const zhCN: Record<MessageKey, string> = {
   'notFound.title': '页面不存在',
   'notFound.back': '返回首页',
 
-  // --- agent console (helper C) ---
   'agent.replyPlaceholder': '回复…（输入 / 使用快捷回复，Enter 发送）',
 
   'agent.presence.label': '我的状态',
@@ -232,7 +229,6 @@ export const zhCN: Record<MessageKey, string> = {
   'newChat.groupTitle': '群名称',
   'newChat.createGroup': '创建群聊（{n} 人）',
 
-  // --- admin and everywhere (helper D) ---
   'documentSource.upload': '上传的文件',
   'documentSource.text': '粘贴的文本',
   'documentSource.url': '网页',
@@ -315,7 +311,6 @@ export const zhCN: Record<MessageKey, string> = {
   'citation.page': '第 {page} 页',
   'citation.noSnippet': '该来源没有可显示的摘录。',
 
-  // --- sources and versions (helper E) ---
   'citation.replaced': '该段落所在文档已有新版本，此段已被替换。下面是当时引用的原文。',
   'knowledge.add.folder': '服务器文件夹',
   'knowledge.versions': '版本',
@@ -430,8 +425,6 @@ export const zhCN: Record<MessageKey, string> = {
   'reason.agent_returned': '已交还智能助手',
   'reason.new_message': '结束后收到新消息',
 
-  // --- formats and OCR (helper F) ---
-
   'role.employee': '员工',
   'role.agent': '客服',
   'role.admin': '管理员',
@@ -493,7 +486,6 @@ export const zhCN: Record<MessageKey, string> = {
   'admin.gaps': '知识缺口',
   'admin.analytics': '数据分析',
 
-  // --- gaps and FAQ drafts (lead) ---
   'gaps.tab.open': '待处理',
   'gaps.tab.resolved': '已解决',
   'gaps.tab.drafts': '常见问题草稿',
