@@ -69,10 +69,13 @@ CREATE INDEX source_runs_recent_idx ON source_runs (source_id, started_at DESC);
 
 -- What exists now: each document its first version; each URL import (and the pages crawled from
 -- it) a source of its own.
+-- One source per address and collection (a crawl of it wins over a plain import of the same page).
 INSERT INTO sources (collection_id, kind, location, settings, created_by, created_at)
-SELECT collection_id, CASE WHEN metadata ? 'crawl' THEN 'site' ELSE 'url' END, source_url,
+SELECT DISTINCT ON (collection_id, source_url)
+       collection_id, CASE WHEN metadata ? 'crawl' THEN 'site' ELSE 'url' END, source_url,
        COALESCE(metadata->'crawl', '{}'), created_by, created_at
   FROM documents WHERE source = 'url' AND parent_id IS NULL AND source_url IS NOT NULL
+ ORDER BY collection_id, source_url, (metadata ? 'crawl') DESC, created_at
   ON CONFLICT DO NOTHING;
 UPDATE documents d SET source_id = s.id, source_key = d.source_url
   FROM sources s
@@ -83,6 +86,7 @@ UPDATE documents d SET source_id = s.id, source_key = d.source_url
 UPDATE documents c SET source_id = p.source_id, source_key = c.source_url
   FROM documents p
  WHERE c.parent_id = p.id AND p.source_id IS NOT NULL AND c.source_url IS NOT NULL
+   AND c.source_url IS DISTINCT FROM p.source_url -- a link that redirected back to the start page
    AND c.id = (SELECT min(x.id::text)::uuid FROM documents x WHERE x.parent_id = p.id AND x.source_url = c.source_url);
 UPDATE documents d SET source_key = d.title
  WHERE d.source = 'faq'

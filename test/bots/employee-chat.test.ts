@@ -238,6 +238,12 @@ describe.each(backends)('employee chat on %s', (backend) => {
       body: { rating: 1 },
     });
     expect(notMine.status).toBe(404);
+    // The agent who resolved it does not rate their own help.
+    const byAgent = await request(app.url, 'PUT', `/api/conversations/${id}/rating`, {
+      token: agent.token,
+      body: { rating: 5 },
+    });
+    expect(byAgent.status).toBe(403);
 
     const after = await request(app.url, 'GET', '/api/admin/analytics', { token: admin.token });
     const csat = after.body.analytics.csat as { average: number; count: number };

@@ -146,6 +146,15 @@ describe.each(backends)('knowledge gaps close on %s', (backend) => {
       body: {},
     });
     expect(ofQuestion.status).toBe(400);
+    const note = await request(app.url, 'POST', `/api/conversations/${id}/messages`, {
+      token: agent.token,
+      body: { body: 'Staff only: the terrace key is in drawer 3.', internal: true },
+    });
+    const ofNote = await request(app.url, 'POST', `/api/messages/${note.body.message.id}/faq-draft`, {
+      token: agent.token,
+      body: { question: 'Where is the terrace key?' },
+    });
+    expect(ofNote.status).toBe(400);
 
     // The question defaults to the employee's last one before the reply; proposing twice is one draft.
     const proposed = await request(app.url, 'POST', `/api/messages/${replyId}/faq-draft`, {

@@ -159,9 +159,11 @@ describe.each(backends)('the agent console on %s', (backend) => {
 
   describe('history', () => {
     it('names who moved the conversation and to whom', async () => {
+      // Agents of earlier tests step away, so the automatic claim below can only be Bo's.
+      await app.services.db.query(`UPDATE users SET available = false WHERE role IN ('agent', 'admin')`);
       const alex = await quickUser(app, { name: 'Alex Employee' });
-      const bo = await quickUser(app, { role: 'agent', name: 'Bo Agent' });
-      const cy = await quickUser(app, { role: 'agent', name: 'Cy Agent' });
+      const bo = await quickUser(app, { role: 'agent', name: 'Bo Agent', available: false });
+      const cy = await quickUser(app, { role: 'agent', name: 'Cy Agent', available: false });
       const bot = await newBot(app);
       const chat = (await api.post(alex.token, '/api/conversations', { botId: bot })).body.conversation;
       expectStatus(

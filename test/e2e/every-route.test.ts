@@ -55,10 +55,16 @@ describe('every route of the web app, at both sizes, in both languages', () => {
       text: '自行车可以整夜停放在地下室的车架上。',
       groups: [group.id],
     });
-    await world.api(admin, 'POST', `/api/collections/${collection.id}/documents`, {
+    const faq = await world.api(admin, 'POST', `/api/collections/${collection.id}/documents`, {
       question: '食堂在哪里？',
       answer: '在一楼。',
     });
+    const faqId: string = faq.body.document.id;
+    await expect
+      .poll(async () => (await world.api(admin, 'GET', `/api/documents/${faqId}`)).body.document.status, {
+        timeout: 15_000,
+      })
+      .toBe('ready');
     await upload(world.app, admin.token, collection.id, '员工手册.md', Buffer.from('# 员工手册\n\n上班时间为九点。\n'));
     await world.api(employee, 'POST', '/api/tokens', { name: '报表脚本', scopes: ['chat'] });
 
@@ -69,6 +75,7 @@ describe('every route of the web app, at both sizes, in both languages', () => {
       { pattern: '/', path: '/', as: 'employee' },
       { pattern: '/c/:id', path: `/c/${chat.body.conversation.id}`, as: 'employee' },
       { pattern: '/tokens', path: '/tokens', as: 'employee', ready: '[data-testid="token-row"]' },
+      { pattern: '/documents/:id', path: `/documents/${faqId}`, as: 'employee', ready: '[data-testid="passage"]' },
       { pattern: '/agent', path: '/agent', as: 'agent' },
       { pattern: '/agent/c/:id', path: `/agent/c/${claimed.body.conversation.id}`, as: 'agent' },
       { pattern: '/admin', path: '/admin', as: 'admin', ready: 'tbody tr' },

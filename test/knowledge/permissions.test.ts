@@ -173,7 +173,15 @@ describe.each(backends)('knowledge permissions on %s', (backend) => {
         .filter((r) => r.access !== 'admin')
         .map((r) => `${r.method} ${r.path}`)
         .sort(),
-    ).toEqual(['get /api/collections', 'get /api/collections/:id', 'post /api/search'].sort());
+    ).toEqual(
+      // A document's passages: the citation's document view, filtered by the read rule itself.
+      [
+        'get /api/collections',
+        'get /api/collections/:id',
+        'get /api/documents/:id/passages',
+        'post /api/search',
+      ].sort(),
+    );
   });
 
   it('applies a permission change at once, and audits it', async () => {

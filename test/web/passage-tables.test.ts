@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { mount } from '@vue/test-utils';
+import { createPinia } from 'pinia';
 import { describe, expect, it } from 'vitest';
 import CitationPanel from '../../web/src/components/CitationPanel.vue';
 import { i18nPlugin } from '../../web/src/i18n';
@@ -18,12 +19,12 @@ describe('a cited passage that holds a table', () => {
             'Parking fees\n\n| Garage | Hourly fee | Day ticket |\n| --- | --- | --- |\n| Garage A | 2 EUR | 12 EUR |\n| Garage B | 3 EUR | 15 EUR |\n| Garage C \\| west | 1 EUR | 8 EUR…',
         },
       },
-      global: { plugins: [i18nPlugin] },
+      global: { plugins: [i18nPlugin, createPinia()], stubs: { RouterLink: true } },
       attachTo: document.body,
     });
     const panel = document.querySelector('[data-testid="citation-panel"]')!;
     expect(panel.textContent).toContain('Page 2');
-    expect(panel.querySelector('p.prose')?.textContent).toBe('Parking fees');
+    expect(panel.querySelector('.md-body')?.textContent?.trim()).toBe('Parking fees');
     const table = panel.querySelector('[data-testid="passage-table"]')!;
     expect([...table.querySelectorAll('th')].map((th) => th.textContent)).toEqual([
       'Garage',

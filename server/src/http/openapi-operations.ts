@@ -12,6 +12,7 @@ import * as gaps from './routes/gaps.routes.ts';
 import * as groups from './routes/groups.routes.ts';
 import * as people from './routes/people.routes.ts';
 import * as search from './routes/search.routes.ts';
+import * as sources from './routes/sources.routes.ts';
 import * as users from './routes/users.routes.ts';
 import * as v1 from './routes/v1.routes.ts';
 import type { RouteRecord } from './secure-router.ts';
@@ -251,11 +252,13 @@ export const OPERATIONS: Record<string, Record<RouteKey, OperationDoc>> = {
         description:
           'Body `{kind: "folder", path, schedule?}`. The path must resolve (`..` and symlinks followed) under SYNC_ALLOWED_ROOTS: ' +
           'otherwise 400 `path_not_allowed` (or `folder_sync_disabled` when none is configured).',
+        body: sources.folderSchema,
       },
     ),
     'get /api/sources/:id': op('A source with its recent runs', 200, '`{source}`'),
     'patch /api/sources/:id': op("Set or clear a source's refresh schedule", 200, '`{source}`', {
       description: '`{schedule}`: `hourly`, `daily`, `weekly`, a five-field cron expression (UTC), or null.',
+      body: sources.sourceUpdateSchema,
     }),
     'delete /api/sources/:id': op('Stop keeping documents in step with a source (they stay)', 204, 'Deleted'),
     'post /api/sources/:id/refresh': op('Refresh a source now', 202, '`{source}`, the run queued'),

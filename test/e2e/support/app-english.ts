@@ -35,7 +35,7 @@ export async function appEnglish(): Promise<{ key: string; pattern: RegExp }[]> 
 
 /** Product and format names, and keys, that Chinese text writes in Latin letters too; each language's own name. */
 const NAMES = new Set(
-  'English Enclave API REST URL SSO PDF Word Markdown HTML CSV FAQ TXT DOCX XLSX PPTX PNG JPEG WebP Enter Shift Ctrl OpenAI CSAT JSON'.split(
+  'English Enclave API REST URL SSO PDF Word Excel PowerPoint Markdown HTML CSV FAQ TXT DOCX XLSX PPTX PNG JPEG WebP Enter Shift Ctrl OpenAI CSAT JSON'.split(
     ' ',
   ),
 );

@@ -13,6 +13,8 @@ export function useAnswerState(conversation: Ref<Conversation | undefined>, mess
     const last = messages.value[messages.value.length - 1];
     if (!last) return null;
     if (last.senderType === 'bot') return last.status === 'streaming' ? (last.body ? 'streaming' : 'thinking') : null;
-    return last.senderType === 'user' && (last.status === 'sending' || last.status === 'complete') ? 'thinking' : null;
+    // A file sent without words asks the bot nothing (the server starts no answer).
+    const asks = last.senderType === 'user' && last.body.trim() !== '';
+    return asks && (last.status === 'sending' || last.status === 'complete') ? 'thinking' : null;
   });
 }

@@ -17,7 +17,7 @@ import { createUsageRepository, type UsageRecord } from './usage.repository.ts';
 const MAX_TOKENS = 40;
 
 /** The model's title without what models wrap titles in: quotes, a "Title:" label, Markdown, a full stop. */
-export function cleanModelTitle(text: string): string {
+function cleanModelTitle(text: string): string {
   const firstLine = text.trim().split('\n')[0] ?? '';
   return shortTitle(
     firstLine

@@ -1,5 +1,5 @@
 /** A conversation list shows about this many characters of a title before it wraps on a phone. */
-export const TITLE_CHARS = 40;
+const TITLE_CHARS = 40;
 
 /** Markdown reduced to its words: a title shows what was asked, not how it was formatted. */
 function plainText(markdown: string): string {

@@ -398,7 +398,9 @@ export function createConversationService(deps: {
     /** A member rates a conversation a person resolved (1–5, with an optional comment); rating again changes it. */
     async rate(actor: Actor, id: string, input: { rating: number; comment?: string | undefined }) {
       const { conversation, members } = await readable(actor, id);
-      if (!members.some((m) => m.user_id === actor.id)) throw new AppError(403, 'forbidden', 'Only a member can rate');
+      // The employee rates the help they got; the agent who gave it does not.
+      if (!members.some((m) => m.user_id === actor.id && m.role === 'owner'))
+        throw new AppError(403, 'forbidden', 'Only the person who asked can rate');
       if (!conversation.resolved_at)
         throw new AppError(409, 'not_resolved', 'Only a conversation a person resolved can be rated');
       return createConversationRatingRepository(db).upsert({

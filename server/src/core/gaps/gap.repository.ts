@@ -73,7 +73,7 @@ export function createGapRepository(db: Queryable) {
         `SELECT d.title AS question, d.id AS document_id, d.title AS document_title, d.created_by AS resolved_by,
                 u.name AS resolved_by_name, d.created_at AS resolved_at, '' AS gap_key
            FROM documents d LEFT JOIN users u ON u.id = d.created_by
-          WHERE d.source = 'faq' AND d.status IN ('queued', 'processing', 'ready')`,
+          WHERE d.source = 'faq' AND d.enabled AND d.status IN ('queued', 'processing', 'ready')`,
       );
       return rows;
     },

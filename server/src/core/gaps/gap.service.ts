@@ -30,7 +30,7 @@ export function gapKey(question: string): string {
 }
 
 /** `resolutions`: what answered which gap (by key); a later one for the same key wins. */
-export function groupGaps(rows: GapRow[], resolutions: GapResolutionRow[] = []): Gap[] {
+function groupGaps(rows: GapRow[], resolutions: GapResolutionRow[] = []): Gap[] {
   const resolved = new Map<string, GapResolutionRow>();
   for (const r of resolutions) {
     const known = resolved.get(r.gap_key);
@@ -167,8 +167,9 @@ export function createGapService(deps: {
       const reply = await messages.findById(messageId);
       if (!reply || reply.deleted_at) throw notFound('Message');
       const { members } = await deps.conversations.readable(agent, reply.conversation_id);
-      if (reply.sender_type !== 'agent') {
-        throw new AppError(400, 'not_an_agent_reply', "Only an agent's reply can become an FAQ draft");
+      // Internal notes are staff-only: they never become something employees can find.
+      if (reply.sender_type !== 'agent' || reply.internal) {
+        throw new AppError(400, 'not_an_agent_reply', "Only an agent's reply to the employee can become an FAQ draft");
       }
       const employee = members.find((m) => m.role === 'owner');
       const question =

@@ -11,12 +11,6 @@ export interface OcrSettings {
   pageTimeoutMs: number;
 }
 
-export const DEFAULT_OCR: OcrSettings = {
-  tesseractPath: 'tesseract',
-  languages: ['chi_sim', 'chi_tra', 'eng'],
-  pageTimeoutMs: 60_000,
-};
-
 export const OCR_INSTALL_HINT =
   'install it on the server (Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng) or set TESSERACT_PATH';
 
@@ -135,7 +129,7 @@ export type Ocr = ReturnType<typeof createOcr>;
  * Tesseract puts a space between Chinese characters it read separately ("停 车 场"); Chinese is
  * written without them, and the index and the reader both expect it that way.
  */
-export function tidyOcrText(text: string): string {
+function tidyOcrText(text: string): string {
   const han = '\\p{Script=Han}\\u3000-\\u303f\\uff00-\\uffef';
   return text
     .replace(new RegExp(`(?<=[${han}]) +(?=[${han}])`, 'gu'), '')

@@ -6,7 +6,7 @@ import { UnparseableError, type ParsedDocument, type ParsedSection } from './par
 import { pageText, type PlacedText } from './pdf-layout.ts';
 
 /** Past this a PDF is refused rather than read for minutes (the pool's time limit bounds the rest). */
-export const MAX_PDF_PAGES = 2_000;
+const MAX_PDF_PAGES = 2_000;
 
 /**
  * A scanned page is drawn at the resolution it was scanned at (its largest image's pixels across

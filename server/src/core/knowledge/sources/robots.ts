@@ -18,7 +18,7 @@ export async function fetchRobots(origin: string, limits: FetchLimits): Promise<
  * path prefixes, the longest match deciding (Allow wins a tie). No file, or one we cannot read:
  * everything is allowed.
  */
-export function robotsRules(text: string, agent: string): (path: string) => boolean {
+function robotsRules(text: string, agent: string): (path: string) => boolean {
   const groups: { agents: string[]; rules: { allow: boolean; prefix: string }[] }[] = [];
   let current: (typeof groups)[number] | undefined;
   let inAgents = false;

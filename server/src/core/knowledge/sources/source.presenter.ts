@@ -2,7 +2,7 @@ import type { DocumentVersionRow } from '../document-version.repository.ts';
 import { nextRun } from './schedule.ts';
 import type { SourceRow, SourceRunRow } from './source.repository.ts';
 
-export function presentSourceRun(r: SourceRunRow) {
+function presentSourceRun(r: SourceRunRow) {
   return {
     id: r.id,
     trigger: r.trigger,

@@ -12,7 +12,7 @@ import type { Connector, ItemContent } from './connector.ts';
 import { fetchRobots } from './robots.ts';
 
 /** A site refresh stops listing after this long (the pages found so far are refreshed). */
-export const SITE_LIST_BUDGET_MS = 5 * 60_000;
+const SITE_LIST_BUDGET_MS = 5 * 60_000;
 
 /** A page's change marker: the validators its server sent (ETag, Last-Modified), as JSON; null when it sent none. */
 export function webMarker(fetched: Pick<Fetched, 'etag' | 'lastModified'>): string | null {
