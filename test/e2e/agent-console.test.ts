@@ -94,7 +94,14 @@ describe('the agent console (issue 19)', () => {
     await page.goto(`${world.app.url}/agent/c/${chat.id}`);
     const state = page.locator('[data-testid="composer-state"]');
     await expect.poll(() => state.innerText()).toContain('Waiting in the queue. Claim it to reply.');
-    expect(await page.locator('[data-testid="composer-input"]').count()).toBe(0);
+    // Before claiming, only an internal note for colleagues can be written (no toggle to reply).
+    const noteInput = page.locator('[data-testid="composer-input"]');
+    expect(await noteInput.getAttribute('placeholder')).toContain('Internal note for colleagues');
+    expect(await page.locator('[data-testid="internal-toggle"]').count()).toBe(0);
+    await noteInput.fill('Alex asked about this last week too.');
+    await noteInput.press('Enter');
+    const note = page.locator('[data-testid="message"].internal', { hasText: 'Alex asked about this last week too.' });
+    await note.waitFor();
     const card = page.locator('[data-testid="customer-card"]');
     await expect.poll(() => card.innerText()).toContain('Alex Chen');
     const cardText = await card.innerText();
@@ -158,10 +165,11 @@ describe('the agent console (issue 19)', () => {
     await expect.poll(() => history.innerText()).toContain('Resolved by Bo Agent');
     await screenshot(page, 'web19-agent-resolved-desktop-en');
 
-    // someone else's: read-only, saying whose it is (an agent may not take it over)
+    // someone else's: no reply, saying whose it is (an agent may not take it over); a note for Cy is possible
     await page.goto(`${world.app.url}/agent/c/${cysOwn.id}`);
     await expect.poll(() => state.innerText()).toContain('Cy Agent is handling this conversation.');
-    expect(await page.locator('[data-testid="composer-input"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="composer-input"]').getAttribute('placeholder')).toContain('Internal note');
+    expect(await page.locator('[data-testid="internal-toggle"]').count()).toBe(0);
     expect(await page.locator('[data-testid="take-over"]').count()).toBe(0);
   });
 

@@ -129,6 +129,7 @@ export const en = {
   'status.assigned': 'With a person',
   'status.resolved': 'Resolved',
 
+  'agent.notePlaceholder': 'Internal note for colleagues (the employee does not see it)',
   'agent.replyPlaceholder': 'Reply… (type / for canned replies, Enter to send)',
 
   'agent.presence.label': 'Your status',

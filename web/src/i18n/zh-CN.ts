@@ -126,6 +126,7 @@ export const zhCN: Record<MessageKey, string> = {
   'notFound.title': '页面不存在',
   'notFound.back': '返回首页',
 
+  'agent.notePlaceholder': '给同事的内部备注（员工看不到）',
   'agent.replyPlaceholder': '回复…（输入 / 使用快捷回复，Enter 发送）',
 
   'agent.presence.label': '我的状态',
