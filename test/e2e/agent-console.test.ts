@@ -1,17 +1,8 @@
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newBot } from '../support/fixtures.ts';
 import { signIn, startWorld, type E2eWorld } from './support/app.ts';
 import { screenshot } from './support/browser.ts';
-
-/** Switches the interface language with the header's switch (at the laptop size, where the switch shows). */
-async function setLanguage(page: Page, locale: 'en' | 'zh-CN') {
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 1440, height: 900 });
-  await page.locator('[data-testid="language-switch"]').selectOption(locale, { force: true });
-  await expect.poll(() => page.locator('html').getAttribute('lang')).toBe(locale);
-  if (size) await page.setViewportSize(size);
-}
+import { setLanguage } from './support/pages.ts';
 
 describe('the agent console (issue 19)', () => {
   let world: E2eWorld;

@@ -5,21 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyPng } from '../support/images.ts';
 import { signIn, startWorld, type E2eWorld } from './support/app.ts';
 import { screenshot } from './support/browser.ts';
+import { LOCALES, setLanguage } from './support/pages.ts';
 
 const SIZES = [
   { tag: 'phone', width: 390, height: 844 },
   { tag: 'desktop', width: 1440, height: 900 },
 ] as const;
-const LOCALES = ['en', 'zh-CN'] as const;
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function setLanguage(page: Page, locale: (typeof LOCALES)[number]) {
-  // On a phone the switch is in the closed menu: switch at the laptop size, the caller sizes afterwards.
-  await page.setViewportSize({ width: 1440, height: 900 });
-  await page.locator('[data-testid="language-switch"]').selectOption(locale, { force: true });
-  await expect.poll(() => page.locator('html').getAttribute('lang')).toBe(locale);
-}
 
 /** The page at both sizes in both languages, `focus` scrolled into view; leaves it in English on a laptop. */
 async function shots(page: Page, name: string, focus?: Locator) {
